@@ -1,0 +1,305 @@
+//! Word (.docx) and OpenDocument (.odt) text: a zip archive holding XML.
+//!
+//! Only the main text is read: paragraphs, runs, tabs, line breaks, tables (one
+//! paragraph per cell paragraph), inserted tracked changes; deleted tracked changes,
+//! comments, footnotes and drawings are left out. Paragraphs are separated by a blank
+//! line in the stored text. Every archive entry is read with a size cap, so a zip bomb
+//! is refused rather than unpacked.
+
+use super::ExtractError;
+use quick_xml::Reader;
+use quick_xml::events::Event;
+use std::io::{Cursor, Read};
+
+/// The most uncompressed bytes read from one archive entry.
+pub const MAX_ENTRY_BYTES: u64 = 64 * 1024 * 1024;
+/// A compression ratio above this in a large entry is treated as a zip bomb.
+const MAX_RATIO: u64 = 200;
+
+/// Reads one entry of a zip archive, refusing archives that are not zips, are
+/// truncated, or would unpack to an implausible size.
+pub fn read_zip_entry(bytes: &[u8], name: &str) -> Result<Vec<u8>, ExtractError> {
+    let mut archive = zip::ZipArchive::new(Cursor::new(bytes)).map_err(|e| {
+        ExtractError::Malformed(format!(
+            "not a readable zip archive (truncated or corrupt): {e}"
+        ))
+    })?;
+    let mut entry = archive.by_name(name).map_err(|_| {
+        ExtractError::Malformed(format!(
+            "the archive has no {name}; it is not a valid document"
+        ))
+    })?;
+    let declared = entry.size();
+    let compressed = entry.compressed_size().max(1);
+    if declared > MAX_ENTRY_BYTES || (declared > 1024 * 1024 && declared / compressed > MAX_RATIO) {
+        return Err(ExtractError::TooLarge(format!(
+            "{name} would unpack to {declared} bytes from {compressed}; refused as a possible zip bomb"
+        )));
+    }
+    let mut out = Vec::new();
+    (&mut entry)
+        .take(MAX_ENTRY_BYTES + 1)
+        .read_to_end(&mut out)
+        .map_err(|e| {
+            ExtractError::Malformed(format!(
+                "{name} cannot be unpacked (truncated or corrupt): {e}"
+            ))
+        })?;
+    if out.len() as u64 > MAX_ENTRY_BYTES {
+        return Err(ExtractError::TooLarge(format!(
+            "{name} unpacks to more than {MAX_ENTRY_BYTES} bytes; refused as a possible zip bomb"
+        )));
+    }
+    Ok(out)
+}
+
+/// The XML vocabulary of one format.
+struct Dialect {
+    /// Elements that end a paragraph.
+    paragraph: &'static [&'static str],
+    /// Elements whose text is read.
+    text: &'static [&'static str],
+    tab: &'static [&'static str],
+    line_break: &'static [&'static str],
+    /// Elements skipped with everything inside them.
+    skip: &'static [&'static str],
+}
+
+const DOCX: Dialect = Dialect {
+    paragraph: &["w:p"],
+    text: &["w:t"],
+    tab: &["w:tab"],
+    line_break: &["w:br", "w:cr"],
+    skip: &[
+        "w:del",
+        "w:delText",
+        "w:instrText",
+        "w:fldData",
+        "mc:Fallback",
+        "w:commentReference",
+        "w:footnoteReference",
+    ],
+};
+
+const ODT: Dialect = Dialect {
+    paragraph: &["text:p", "text:h"],
+    text: &["text:p", "text:h", "text:span", "text:a"],
+    tab: &["text:tab"],
+    line_break: &["text:line-break"],
+    skip: &[
+        "office:annotation",
+        "text:note",
+        "text:tracked-changes",
+        "office:annotation-end",
+        "draw:frame",
+        "text:bookmark-ref",
+    ],
+};
+
+fn entity(name: &str) -> Option<char> {
+    Some(match name {
+        "lt" => '<',
+        "gt" => '>',
+        "amp" => '&',
+        "quot" => '"',
+        "apos" => '\'',
+        _ => return None,
+    })
+}
+
+fn extract(xml: &[u8], d: &Dialect) -> Result<String, ExtractError> {
+    let xml = std::str::from_utf8(xml)
+        .map_err(|_| ExtractError::Malformed("the document XML is not valid UTF-8".into()))?;
+    let mut reader = Reader::from_str(xml);
+    let mut paragraphs: Vec<String> = Vec::new();
+    let mut cur = String::new();
+    let mut stack: Vec<String> = Vec::new();
+    let mut skip_depth: Option<usize> = None;
+    let bad = |e: &dyn std::fmt::Display, pos: u64| {
+        ExtractError::Malformed(format!("malformed XML at byte {pos}: {e}"))
+    };
+    let in_text = |stack: &[String]| stack.iter().rev().any(|n| d.text.contains(&n.as_str()));
+    loop {
+        let pos = reader.buffer_position();
+        match reader.read_event().map_err(|e| bad(&e, pos))? {
+            Event::Start(e) => {
+                let name = e.name().as_ref().to_string();
+                if skip_depth.is_none() && d.skip.contains(&name.as_str()) {
+                    skip_depth = Some(stack.len());
+                }
+                stack.push(name);
+            }
+            Event::Empty(e) => {
+                if skip_depth.is_some() {
+                    continue;
+                }
+                let name = e.name();
+                let name: &str = name.as_ref();
+                if d.tab.contains(&name) {
+                    cur.push('\t');
+                } else if d.line_break.contains(&name) {
+                    cur.push('\n');
+                } else if name == "text:s" {
+                    let n = e
+                        .try_get_attribute("text:c")
+                        .ok()
+                        .flatten()
+                        .and_then(|a| a.value.trim().parse::<usize>().ok())
+                        .unwrap_or(1);
+                    cur.extend(std::iter::repeat_n(' ', n.min(1000)));
+                } else if d.paragraph.contains(&name) {
+                    paragraphs.push(std::mem::take(&mut cur));
+                }
+            }
+            Event::End(e) => {
+                let name = e.name().as_ref().to_string();
+                stack.pop();
+                if skip_depth == Some(stack.len()) {
+                    skip_depth = None;
+                } else if skip_depth.is_none() && d.paragraph.contains(&name.as_str()) {
+                    paragraphs.push(std::mem::take(&mut cur));
+                }
+            }
+            Event::Text(t) => {
+                if skip_depth.is_none() && in_text(&stack) {
+                    cur.push_str(&t.xml10_content());
+                }
+            }
+            Event::CData(t) => {
+                if skip_depth.is_none() && in_text(&stack) {
+                    cur.push_str(&t.into_inner());
+                }
+            }
+            Event::GeneralRef(r) => {
+                if skip_depth.is_none() && in_text(&stack) {
+                    let c = if r.is_char_ref() {
+                        r.resolve_char_ref().map_err(|e| bad(&e, pos))?
+                    } else {
+                        entity(&r.into_inner())
+                    };
+                    match c {
+                        Some(c) => cur.push(c),
+                        None => {
+                            return Err(ExtractError::Malformed(format!(
+                                "unknown XML entity at byte {pos}"
+                            )));
+                        }
+                    }
+                }
+            }
+            Event::Eof => break,
+            _ => {}
+        }
+    }
+    if !stack.is_empty() {
+        return Err(ExtractError::Malformed(format!(
+            "the document XML ends before <{}> is closed (truncated?)",
+            stack.last().map(String::as_str).unwrap_or("")
+        )));
+    }
+    if !cur.trim().is_empty() {
+        paragraphs.push(cur);
+    }
+    let text = paragraphs
+        .iter()
+        .map(|p| p.trim_end())
+        .filter(|p| !p.trim().is_empty())
+        .collect::<Vec<_>>()
+        .join("\n\n");
+    Ok(text)
+}
+
+/// The text of a .docx file.
+pub fn docx_text(bytes: &[u8]) -> Result<String, ExtractError> {
+    let xml = read_zip_entry(bytes, "word/document.xml")?;
+    extract(&xml, &DOCX)
+}
+
+/// The text of an .odt file.
+pub fn odt_text(bytes: &[u8]) -> Result<String, ExtractError> {
+    let xml = read_zip_entry(bytes, "content.xml")?;
+    extract(&xml, &ODT)
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+    use std::io::Write;
+
+    /// A zip archive with the given entries, for tests.
+    pub fn zip_with(entries: &[(&str, &[u8])]) -> Vec<u8> {
+        let mut buf = Cursor::new(Vec::new());
+        {
+            let mut z = zip::ZipWriter::new(&mut buf);
+            let opts = zip::write::SimpleFileOptions::default()
+                .compression_method(zip::CompressionMethod::Deflated);
+            for (name, data) in entries {
+                z.start_file(*name, opts).unwrap();
+                z.write_all(data).unwrap();
+            }
+            z.finish().unwrap();
+        }
+        buf.into_inner()
+    }
+
+    pub fn docx(body: &str) -> Vec<u8> {
+        let xml = format!(
+            r#"<?xml version="1.0"?><w:document xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"><w:body>{body}</w:body></w:document>"#
+        );
+        zip_with(&[("word/document.xml", xml.as_bytes())])
+    }
+
+    #[test]
+    fn docx_runs_tabs_breaks_and_tracked_changes() {
+        let d = docx(
+            r#"<w:p><w:r><w:rPr><w:b/></w:rPr><w:t>Dan:</w:t></w:r><w:r><w:t xml:space="preserve"> It&apos;s my back</w:t></w:r><w:del><w:r><w:delText>DELETED</w:delText></w:r></w:del><w:ins><w:r><w:t>, mostly</w:t></w:r></w:ins></w:p><w:p/><w:p><w:r><w:t>A</w:t><w:tab/><w:t>B</w:t><w:br/><w:t>C &#233;</w:t></w:r></w:p><w:tbl><w:tr><w:tc><w:p><w:r><w:t>cell</w:t></w:r></w:p></w:tc></w:tr></w:tbl>"#,
+        );
+        assert_eq!(
+            docx_text(&d).unwrap(),
+            "Dan: It's my back, mostly\n\nA\tB\nC é\n\ncell"
+        );
+    }
+
+    #[test]
+    fn odt_spans_and_spaces() {
+        let xml = r#"<?xml version="1.0"?><office:document-content xmlns:office="o" xmlns:text="t"><office:body><office:text><text:h>Title</text:h><text:p>P01:<text:s/>Hello<text:s text:c="2"/><text:span>there</text:span><office:annotation><text:p>comment</text:p></office:annotation></text:p><text:p>Next<text:line-break/>line<text:tab/>x</text:p></office:text></office:body></office:document-content>"#;
+        let odt = zip_with(&[
+            ("mimetype", b"application/vnd.oasis.opendocument.text"),
+            ("content.xml", xml.as_bytes()),
+        ]);
+        assert_eq!(
+            odt_text(&odt).unwrap(),
+            "Title\n\nP01: Hello  there\n\nNext\nline\tx"
+        );
+    }
+
+    #[test]
+    fn broken_archives() {
+        let d = docx("<w:p><w:r><w:t>hello</w:t></w:r></w:p>");
+        assert!(matches!(
+            docx_text(&d[..d.len() / 2]),
+            Err(ExtractError::Malformed(_))
+        ));
+        assert!(matches!(
+            docx_text(b"PK\x03\x04 not really"),
+            Err(ExtractError::Malformed(_))
+        ));
+        let no_doc = zip_with(&[("other.xml", b"<a/>")]);
+        assert!(
+            matches!(docx_text(&no_doc), Err(ExtractError::Malformed(m)) if m.contains("word/document.xml"))
+        );
+        let bad_xml = zip_with(&[("word/document.xml", b"<w:document><w:body><w:p></w:body>")]);
+        assert!(matches!(
+            docx_text(&bad_xml),
+            Err(ExtractError::Malformed(_))
+        ));
+        let cut_xml = zip_with(&[("word/document.xml", b"<w:document><w:body><w:p>")]);
+        assert!(
+            matches!(docx_text(&cut_xml), Err(ExtractError::Malformed(m)) if m.contains("truncated"))
+        );
+        let zeros = vec![0u8; 80 * 1024 * 1024];
+        let bomb = zip_with(&[("word/document.xml", &zeros)]);
+        assert!(bomb.len() < 1024 * 1024);
+        assert!(matches!(docx_text(&bomb), Err(ExtractError::TooLarge(_))));
+    }
+}

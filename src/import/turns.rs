@@ -1,0 +1,491 @@
+//! Finding speaker turns and timestamps in plain transcript text.
+//!
+//! Recognised layouts, each per line at the start of a paragraph:
+//! - a label and a colon: `INTERVIEWER:`, `P07:`, `Dan:`, `interviewee:`, optionally with a
+//!   clock time before or after the name (`[00:12:03] Dan:`, `Dan (12:03):`);
+//! - a tag in square brackets: `[id1]`, `[Interviewer]`;
+//! - Otter/Zoom exports: a line `Speaker Name  12:34` above each utterance.
+//!
+//! A label only counts as a speaker when it recurs (or is a usual role word such as
+//! "Interviewer"), so that "Note:" in a field note does not become a speaker. Text with
+//! no speakers becomes paragraphs: blocks separated by blank lines, or single lines when
+//! the text has no blank lines at all.
+//!
+//! A turn's range covers the spoken text only, not the label; text before the first
+//! speaker (a title line, say) becomes turns without a speaker. Paragraphs without a
+//! label that follow a speaker's turn continue that turn.
+
+use crate::model::Turn;
+use crate::model::time::parse_clock;
+use regex::Regex;
+use std::collections::HashMap;
+use std::sync::LazyLock;
+
+const CLOCK: &str = r"\d{1,2}:\d{2}(?::\d{2})?(?:[.,]\d{1,3})?";
+
+static LABEL: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(&format!(
+        r"^[ \t]*(?:[\[(]?(?P<t1>{CLOCK})[\])]?[ \t]+)?(?P<name>[\p{{L}}\p{{N}}][\p{{L}}\p{{N}} .'’_-]{{0,29}}?)[ \t]*(?:[\[(](?P<t2>{CLOCK})[\])])?[ \t]*:(?:[ \t]+|$)"
+    ))
+    .expect("static regex")
+});
+
+static TAG: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"^[ \t]*\[(?P<name>[^\]\n:]{1,30})\](?:[ \t]+|$)").expect("static regex")
+});
+
+static OTTER: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(&format!(
+        r"^[ \t]*(?P<name>[\p{{L}}\p{{N}}][\p{{L}}\p{{N}} .'’_-]{{0,39}}?)[ \t]+(?P<time>{CLOCK})[ \t]*$"
+    ))
+    .expect("static regex")
+});
+
+/// Words in brackets that annotate speech rather than name a speaker.
+const ANNOTATIONS: &[&str] = &[
+    "laughs",
+    "laughter",
+    "laughing",
+    "inaudible",
+    "pause",
+    "pauses",
+    "crosstalk",
+    "unclear",
+    "silence",
+    "sighs",
+    "coughs",
+    "overlapping",
+    "redacted",
+    "name",
+    "place",
+    "break",
+    "interruption",
+    "music",
+    "noise",
+    "end",
+];
+
+fn is_role(name: &str) -> bool {
+    let n = name.trim().to_lowercase();
+    matches!(
+        n.as_str(),
+        "interviewer"
+            | "interviewee"
+            | "respondent"
+            | "participant"
+            | "moderator"
+            | "facilitator"
+            | "researcher"
+            | "int"
+            | "iv"
+            | "resp"
+            | "i"
+            | "r"
+            | "q"
+            | "a"
+    ) || (n.starts_with('p') && n.len() > 1 && n[1..].chars().all(|c| c.is_ascii_digit()))
+        || n.strip_prefix("speaker")
+            .is_some_and(|r| r.trim().chars().all(|c| c.is_ascii_digit()))
+}
+
+#[derive(Debug, Clone)]
+enum Kind {
+    Blank,
+    Text,
+    /// A labelled line: speaker, time, and where the spoken text starts (char offset in the line).
+    Label {
+        name: String,
+        time: Option<u64>,
+        body: usize,
+    },
+    /// A bracket tag, same fields.
+    Tag {
+        name: String,
+        body: usize,
+    },
+    /// An Otter/Zoom header line: the utterance follows on the next lines.
+    Header {
+        name: String,
+        time: Option<u64>,
+    },
+}
+
+struct Line<'a> {
+    text: &'a str,
+    /// Char offset of the line's first char in the document.
+    start: usize,
+    kind: Kind,
+}
+
+fn word_count(name: &str) -> usize {
+    name.split_whitespace().count()
+}
+
+fn classify(text: &str) -> Kind {
+    if text.trim().is_empty() {
+        return Kind::Blank;
+    }
+    if let Some(c) = OTTER.captures(text) {
+        let name = c["name"].trim().to_string();
+        if word_count(&name) <= 4 {
+            return Kind::Header {
+                name,
+                time: parse_clock(&c["time"]),
+            };
+        }
+    }
+    if let Some(c) = LABEL.captures(text) {
+        let name = c["name"].trim().to_string();
+        if word_count(&name) <= 4 {
+            let time = c
+                .name("t1")
+                .or(c.name("t2"))
+                .and_then(|m| parse_clock(m.as_str()));
+            let end = c.get(0).map(|m| m.end()).unwrap_or(0);
+            return Kind::Label {
+                name,
+                time,
+                body: text[..end].chars().count(),
+            };
+        }
+    }
+    if let Some(c) = TAG.captures(text) {
+        let name = c["name"].trim().to_string();
+        let end = c.get(0).map(|m| m.end()).unwrap_or(0);
+        if !name.is_empty() && word_count(&name) <= 3 {
+            return Kind::Tag {
+                name,
+                body: text[..end].chars().count(),
+            };
+        }
+    }
+    Kind::Text
+}
+
+fn key(name: &str) -> String {
+    name.to_lowercase()
+}
+
+/// Splits `text` into turns (or paragraphs when it names no speakers).
+pub fn detect_turns(text: &str) -> Vec<Turn> {
+    let mut lines = Vec::new();
+    let mut pos = 0;
+    for l in text.split('\n') {
+        lines.push(Line {
+            text: l,
+            start: pos,
+            kind: classify(l),
+        });
+        pos += l.chars().count() + 1;
+    }
+    // Which labels are speakers: those that recur, or are usual role words.
+    let mut counts: HashMap<String, usize> = HashMap::new();
+    let mut forms: HashMap<String, HashMap<String, usize>> = HashMap::new();
+    for l in &lines {
+        if let Kind::Label { name, .. } | Kind::Tag { name, .. } | Kind::Header { name, .. } =
+            &l.kind
+        {
+            *counts.entry(key(name)).or_default() += 1;
+            *forms
+                .entry(key(name))
+                .or_default()
+                .entry(name.clone())
+                .or_default() += 1;
+        }
+    }
+    let accepted = |k: &Kind| -> bool {
+        match k {
+            Kind::Label { name, .. } => counts[&key(name)] >= 2 || is_role(name),
+            Kind::Tag { name, .. } => {
+                let first_upper_or_digit = name.chars().any(|c| c.is_ascii_digit())
+                    || name.chars().next().is_some_and(char::is_uppercase);
+                !ANNOTATIONS.contains(&name.to_lowercase().as_str())
+                    && first_upper_or_digit
+                    && (counts[&key(name)] >= 2 || is_role(name))
+            }
+            Kind::Header { name, .. } => counts[&key(name)] >= 2,
+            _ => false,
+        }
+    };
+    for l in &mut lines {
+        if matches!(
+            l.kind,
+            Kind::Label { .. } | Kind::Tag { .. } | Kind::Header { .. }
+        ) && !accepted(&l.kind)
+        {
+            l.kind = Kind::Text;
+        }
+    }
+    let speaker_lines = lines
+        .iter()
+        .filter(|l| !matches!(l.kind, Kind::Blank | Kind::Text))
+        .count();
+    if speaker_lines < 2 {
+        for l in &mut lines {
+            if !matches!(l.kind, Kind::Blank) {
+                l.kind = Kind::Text;
+            }
+        }
+    }
+    // The usual written form of each speaker, so `INTERVIEWER` and `Interviewer` agree.
+    let canonical: HashMap<String, String> = forms
+        .into_iter()
+        .map(|(k, f)| {
+            let best = f
+                .into_iter()
+                .max_by(|a, b| a.1.cmp(&b.1).then_with(|| b.0.cmp(&a.0)))
+                .map(|x| x.0);
+            (k, best.unwrap_or_default())
+        })
+        .collect();
+    let has_blank_lines = lines.iter().any(|l| matches!(l.kind, Kind::Blank));
+
+    let mut builder = Builder::default();
+    for l in &lines {
+        let line_len = l.text.chars().count();
+        match &l.kind {
+            Kind::Blank => {
+                if builder.open.as_ref().is_some_and(|t| t.speaker.is_none()) {
+                    builder.close();
+                }
+            }
+            Kind::Text => {
+                let (s, e) = trimmed(l.text, 0);
+                if builder.open.as_ref().is_some_and(|t| t.speaker.is_none()) && !has_blank_lines {
+                    builder.close();
+                }
+                builder.text(l.start + s, l.start + e);
+                let _ = line_len;
+            }
+            Kind::Label { name, time, body } => {
+                builder.start(
+                    canonical.get(&key(name)).cloned().unwrap_or(name.clone()),
+                    *time,
+                );
+                let (s, e) = trimmed(l.text, *body);
+                if e > s {
+                    builder.text(l.start + s, l.start + e);
+                }
+            }
+            Kind::Tag { name, body } => {
+                builder.start(
+                    canonical.get(&key(name)).cloned().unwrap_or(name.clone()),
+                    None,
+                );
+                let (s, e) = trimmed(l.text, *body);
+                if e > s {
+                    builder.text(l.start + s, l.start + e);
+                }
+            }
+            Kind::Header { name, time } => {
+                builder.start(
+                    canonical.get(&key(name)).cloned().unwrap_or(name.clone()),
+                    *time,
+                );
+            }
+        }
+    }
+    builder.close();
+    builder.turns
+}
+
+/// The char range of `line` from char `from`, without surrounding whitespace.
+fn trimmed(line: &str, from: usize) -> (usize, usize) {
+    let chars: Vec<char> = line.chars().collect();
+    let mut s = from.min(chars.len());
+    let mut e = chars.len();
+    while s < e && chars[s].is_whitespace() {
+        s += 1;
+    }
+    while e > s && chars[e - 1].is_whitespace() {
+        e -= 1;
+    }
+    (s, e)
+}
+
+/// A turn being built: speaker and time known, text range growing.
+struct Open {
+    speaker: Option<String>,
+    time: Option<u64>,
+    range: Option<(usize, usize)>,
+}
+
+#[derive(Default)]
+struct Builder {
+    open: Option<Open>,
+    turns: Vec<Turn>,
+}
+
+impl Builder {
+    fn start(&mut self, speaker: String, time: Option<u64>) {
+        self.close();
+        self.open = Some(Open {
+            speaker: Some(speaker),
+            time,
+            range: None,
+        });
+    }
+
+    fn text(&mut self, start: usize, end: usize) {
+        let open = self.open.get_or_insert(Open {
+            speaker: None,
+            time: None,
+            range: None,
+        });
+        open.range = Some(match open.range {
+            Some((s, _)) => (s, end),
+            None => (start, end),
+        });
+    }
+
+    fn close(&mut self) {
+        if let Some(o) = self.open.take()
+            && let Some((start, end)) = o.range
+        {
+            self.turns.push(Turn {
+                speaker: o.speaker,
+                start,
+                end,
+                time_start_ms: o.time,
+                time_end_ms: None,
+            });
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::offsets::slice_chars;
+
+    fn show(text: &str) -> Vec<(Option<String>, String, Option<u64>)> {
+        detect_turns(text)
+            .into_iter()
+            .map(|t| {
+                (
+                    t.speaker.clone(),
+                    slice_chars(text, t.start, t.end).unwrap().to_string(),
+                    t.time_start_ms,
+                )
+            })
+            .collect()
+    }
+
+    fn sp(s: &str) -> Option<String> {
+        Some(s.to_string())
+    }
+
+    #[test]
+    fn name_colon_prefixes() {
+        let t = "Study header\n\nINTERVIEWER: How are you?\n\nP07: Not bad. My knees: sore.\n\nStill sore.\nINTERVIEWER: Go on.";
+        assert_eq!(
+            show(t),
+            vec![
+                (None, "Study header".into(), None),
+                (sp("INTERVIEWER"), "How are you?".into(), None),
+                (
+                    sp("P07"),
+                    "Not bad. My knees: sore.\n\nStill sore.".into(),
+                    None
+                ),
+                (sp("INTERVIEWER"), "Go on.".into(), None),
+            ]
+        );
+    }
+
+    #[test]
+    fn any_name_case_insensitive_and_accents() {
+        let t = "interviewer: hola\nLucía: sí, claro\nInterviewer: ¿y?\nlucía: bueno";
+        let turns = show(t);
+        assert_eq!(turns.len(), 4);
+        assert_eq!(turns[0].0, sp("interviewer"));
+        assert_eq!(turns[1], (sp("Lucía"), "sí, claro".into(), None));
+        assert_eq!(turns[3].0, sp("Lucía"), "the usual written form is kept");
+    }
+
+    #[test]
+    fn interviewer_interviewee() {
+        let t = "interviewer: first question\n\ninterviewee: first answer\n\ninterviewer: next";
+        let s = show(t);
+        assert_eq!(
+            s.iter().map(|x| x.0.clone().unwrap()).collect::<Vec<_>>(),
+            ["interviewer", "interviewee", "interviewer"]
+        );
+    }
+
+    #[test]
+    fn bracket_tags() {
+        let t = "P03 six month follow-up\n\n[id1] How was it?\n\n[id2] Hard. [laughs] But fine.\n\n[id1] Thanks.";
+        assert_eq!(
+            show(t),
+            vec![
+                (None, "P03 six month follow-up".into(), None),
+                (sp("id1"), "How was it?".into(), None),
+                (sp("id2"), "Hard. [laughs] But fine.".into(), None),
+                (sp("id1"), "Thanks.".into(), None),
+            ]
+        );
+    }
+
+    #[test]
+    fn otter_zoom_headers_with_timestamps() {
+        let t = "Interviewer  0:04\nShall we start?\n\nPriya  0:19\nYes. It started\nin my shoulders.\n\nInterviewer  1:02:03\nRight.";
+        assert_eq!(
+            show(t),
+            vec![
+                (sp("Interviewer"), "Shall we start?".into(), Some(4000)),
+                (
+                    sp("Priya"),
+                    "Yes. It started\nin my shoulders.".into(),
+                    Some(19000)
+                ),
+                (sp("Interviewer"), "Right.".into(), Some(3_723_000)),
+            ]
+        );
+    }
+
+    #[test]
+    fn inline_timestamps() {
+        let t = "[00:00:05] Dan: Morning.\n[00:00:09] INTERVIEWER: Hi.\nDan (00:14): So.";
+        let s = show(t);
+        assert_eq!(s[0], (sp("Dan"), "Morning.".into(), Some(5000)));
+        assert_eq!(s[2], (sp("Dan"), "So.".into(), Some(14000)));
+    }
+
+    #[test]
+    fn plain_paragraphs_and_lonely_labels() {
+        let t = "Field note: the group met at ten.\n\nSeven people came, two late.\nIt rained.\n\nNext week: pacing.";
+        assert_eq!(
+            show(t),
+            vec![
+                (None, "Field note: the group met at ten.".into(), None),
+                (
+                    None,
+                    "Seven people came, two late.\nIt rained.".into(),
+                    None
+                ),
+                (None, "Next week: pacing.".into(), None),
+            ]
+        );
+        let lines = "First paragraph.\nSecond paragraph.\nThird.";
+        assert_eq!(
+            show(lines).len(),
+            3,
+            "one paragraph per line when there are no blank lines"
+        );
+        assert!(show("").is_empty());
+        assert!(show("\n\n  \n").is_empty());
+    }
+
+    #[test]
+    fn label_alone_on_its_line() {
+        let t = "INTERVIEWER:\nWhat helps?\n\nP01:\nThe walking group.";
+        assert_eq!(
+            show(t),
+            vec![
+                (sp("INTERVIEWER"), "What helps?".into(), None),
+                (sp("P01"), "The walking group.".into(), None)
+            ]
+        );
+    }
+}

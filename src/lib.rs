@@ -1,0 +1,18 @@
+//! Codeloom: a workbench for qualitative interview research.
+//!
+//! The library holds everything but the user interfaces: the data model ([`model`]),
+//! the project file with its operation log ([`store`]), importers ([`import`]),
+//! codebook files ([`codebook`]), the demo study ([`demo`]) and the benchmarks
+//! ([`bench`]). The GUI and the CLI in the binary call these functions and contain no
+//! logic of their own. The library never imports egui.
+
+pub mod bench;
+pub mod codebook;
+pub mod demo;
+pub mod error;
+pub mod import;
+pub mod model;
+pub mod store;
+
+pub use error::{Error, Result};
+pub use store::Project;

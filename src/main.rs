@@ -1,0 +1,22 @@
+//! Start-up: no arguments or a project path opens the workbench; a subcommand runs the
+//! command line.
+
+mod cli;
+mod ui;
+
+use clap::Parser;
+
+fn main() {
+    let args = cli::Cli::parse();
+    let result = match args.command {
+        Some(cmd) => cli::run(cmd),
+        None => ui::run(args.project).map(|_| 0),
+    };
+    match result {
+        Ok(code) => std::process::exit(code),
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            std::process::exit(2);
+        }
+    }
+}

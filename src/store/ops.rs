@@ -1,0 +1,1047 @@
+//! The operations that change a project. Each public method here is one operation:
+//! one transaction, one log entry, undoable and redoable.
+
+use super::changes::Writer;
+use super::log::Logged;
+use super::{Project, new_id, now_ms};
+use crate::error::{Error, Result};
+use crate::import::ParsedDocument;
+use crate::model::{self, AttributeKind, CodeDescription, MemoTarget, wave::wave_sort_key};
+use rusqlite::types::Value;
+use rusqlite::{Connection, OptionalExtension};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use sha2::{Digest, Sha256};
+
+fn s(v: &str) -> Value {
+    Value::Text(v.to_string())
+}
+
+fn opt(v: Option<&str>) -> Value {
+    v.map(s).unwrap_or(Value::Null)
+}
+
+fn int(v: impl TryInto<i64>) -> Value {
+    Value::Integer(v.try_into().unwrap_or(i64::MAX))
+}
+
+/// SHA-256 of a document's stored text, in hex: how a document is recognised.
+pub fn content_hash(text: &str) -> String {
+    let digest = Sha256::digest(text.as_bytes());
+    digest.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// A code to create.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct NewCode {
+    /// Keep an existing UUID (from a codebook file); a new one is made when `None`.
+    pub id: Option<String>,
+    pub name: String,
+    pub parent_id: Option<String>,
+    pub color: Option<String>,
+    pub description: CodeDescription,
+}
+
+/// Changes to a code; fields left `None` stay as they are.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct CodeChanges {
+    pub name: Option<String>,
+    /// `Some(None)` moves the code to the top level.
+    pub parent_id: Option<Option<String>>,
+    pub color: Option<String>,
+    pub description: Option<CodeDescription>,
+}
+
+/// A coding to apply.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct NewCoding {
+    pub document_id: String,
+    pub start: usize,
+    pub end: usize,
+    pub code_id: String,
+    /// The coder; the project's current coder when `None`.
+    pub coder: Option<String>,
+    pub memo: Option<String>,
+    pub illustrative: bool,
+}
+
+/// Changes to a coding; fields left `None` stay as they are.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct CodingChanges {
+    pub start: Option<usize>,
+    pub end: Option<usize>,
+    pub code_id: Option<String>,
+    /// `Some(None)` removes the memo.
+    pub memo: Option<Option<String>>,
+    pub illustrative: Option<bool>,
+}
+
+/// What happened to one document handed to [`Project::import_documents`].
+#[derive(Debug, Clone, Serialize)]
+#[serde(tag = "status", rename_all = "snake_case")]
+pub enum DocumentOutcome {
+    Imported {
+        id: String,
+        name: String,
+        participant: Option<String>,
+        wave: Option<String>,
+    },
+    /// The same text is already in the project (or earlier in the same batch).
+    Duplicate {
+        name: String,
+        existing_id: String,
+        existing_name: String,
+    },
+}
+
+/// A table of participant attributes read from a file.
+#[derive(Debug, Clone, Serialize)]
+pub struct AttributeTable {
+    /// Where it came from, for the log.
+    pub source: String,
+    /// Column names and types, in order.
+    pub columns: Vec<(String, AttributeKind)>,
+    /// Participant label and one value per column (`None` for a missing value).
+    pub rows: Vec<(String, Vec<Option<String>>)>,
+}
+
+pub(crate) fn ensure_coder(w: &mut Writer, name: &str) -> Result<String> {
+    let found: Option<String> = w
+        .conn()
+        .query_row("SELECT id FROM coders WHERE name = ?1", [name], |r| {
+            r.get(0)
+        })
+        .optional()?;
+    if let Some(id) = found {
+        return Ok(id);
+    }
+    let id = new_id();
+    w.insert(
+        "coders",
+        &[
+            ("id", s(&id)),
+            ("name", s(name)),
+            ("created_at", int(now_ms())),
+        ],
+    )?;
+    Ok(id)
+}
+
+pub(crate) fn ensure_participant(w: &mut Writer, label: &str) -> Result<String> {
+    let found: Option<String> = w
+        .conn()
+        .query_row(
+            "SELECT id FROM participants WHERE label = ?1",
+            [label],
+            |r| r.get(0),
+        )
+        .optional()?;
+    if let Some(id) = found {
+        return Ok(id);
+    }
+    let id = new_id();
+    w.insert(
+        "participants",
+        &[
+            ("id", s(&id)),
+            ("label", s(label)),
+            ("created_at", int(now_ms())),
+        ],
+    )?;
+    Ok(id)
+}
+
+/// Finds or creates a wave, placing a new one in time order among the existing waves.
+pub(crate) fn ensure_wave(w: &mut Writer, name: &str) -> Result<String> {
+    let conn = w.conn();
+    let found: Option<String> = conn
+        .query_row("SELECT id FROM waves WHERE name = ?1", [name], |r| r.get(0))
+        .optional()?;
+    if let Some(id) = found {
+        return Ok(id);
+    }
+    let existing: Vec<(String, String, i64)> = {
+        let mut stmt = conn.prepare("SELECT id, name, position FROM waves ORDER BY position")?;
+        stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
+            .collect::<rusqlite::Result<_>>()?
+    };
+    let key = wave_sort_key(name);
+    let at = existing
+        .iter()
+        .position(|(_, n, _)| wave_sort_key(n) > key)
+        .unwrap_or(existing.len());
+    for (i, (id, _, pos)) in existing.iter().enumerate().skip(at).rev() {
+        if *pos != i as i64 + 1 {
+            w.update("waves", id.as_str(), &[("position", int(i as i64 + 1))])?;
+        }
+    }
+    let id = new_id();
+    w.insert(
+        "waves",
+        &[
+            ("id", s(&id)),
+            ("name", s(name)),
+            ("position", int(at as i64)),
+        ],
+    )?;
+    Ok(id)
+}
+
+fn current_version(conn: &Connection) -> Result<Option<String>> {
+    Ok(conn
+        .query_row(
+            "SELECT id FROM codebook_versions ORDER BY created_at DESC, rowid DESC LIMIT 1",
+            [],
+            |r| r.get(0),
+        )
+        .optional()?)
+}
+
+fn check_sibling_name(
+    conn: &Connection,
+    name: &str,
+    parent: Option<&str>,
+    except: Option<&str>,
+) -> Result<()> {
+    let clash: Option<String> = conn
+        .query_row(
+            "SELECT id FROM codes WHERE lower(name) = lower(?1) AND parent_id IS ?2 AND id IS NOT ?3",
+            rusqlite::params![name, parent, except],
+            |r| r.get(0),
+        )
+        .optional()?;
+    if clash.is_some() {
+        let place = match parent {
+            Some(p) => {
+                let pname: String =
+                    conn.query_row("SELECT name FROM codes WHERE id = ?1", [p], |r| r.get(0))?;
+                format!("under \"{pname}\"")
+            }
+            None => "at the top level".to_string(),
+        };
+        return Err(Error::Invalid(format!(
+            "a code named \"{name}\" already exists {place}"
+        )));
+    }
+    Ok(())
+}
+
+fn code_name(conn: &Connection, id: &str) -> Result<String> {
+    conn.query_row("SELECT name FROM codes WHERE id = ?1", [id], |r| r.get(0))
+        .optional()?
+        .ok_or_else(|| Error::NotFound {
+            kind: "code",
+            query: id.to_string(),
+        })
+}
+
+fn document_info(conn: &Connection, id: &str) -> Result<(String, usize)> {
+    conn.query_row(
+        "SELECT name, char_count FROM documents WHERE id = ?1",
+        [id],
+        |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)? as usize)),
+    )
+    .optional()?
+    .ok_or_else(|| Error::NotFound {
+        kind: "document",
+        query: id.to_string(),
+    })
+}
+
+pub(crate) fn insert_code(w: &mut Writer, coder: &str, code: &NewCode) -> Result<String> {
+    let name = code.name.trim();
+    if name.is_empty() {
+        return Err(Error::Invalid("a code needs a name".into()));
+    }
+    if let Some(p) = &code.parent_id {
+        code_name(w.conn(), p)?;
+    }
+    check_sibling_name(w.conn(), name, code.parent_id.as_deref(), None)?;
+    let id = code
+        .id
+        .clone()
+        .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
+    if uuid::Uuid::parse_str(&id).is_err() {
+        return Err(Error::Invalid(format!("\"{id}\" is not a UUID")));
+    }
+    let taken: Option<String> = w
+        .conn()
+        .query_row("SELECT name FROM codes WHERE id = ?1", [&id], |r| r.get(0))
+        .optional()?;
+    if let Some(other) = taken {
+        return Err(Error::Invalid(format!(
+            "the code ID {id} is already used by \"{other}\""
+        )));
+    }
+    let count: i64 = w
+        .conn()
+        .query_row("SELECT count(*) FROM codes", [], |r| r.get(0))?;
+    let color = match &code.color {
+        Some(c) => model::normalise_color(c)
+            .ok_or_else(|| Error::Invalid(format!("\"{c}\" is not a colour like #e6a23c")))?,
+        None => model::default_color(count as usize),
+    };
+    let position: i64 = w.conn().query_row(
+        "SELECT coalesce(max(position) + 1, 0) FROM codes WHERE parent_id IS ?1",
+        [&code.parent_id],
+        |r| r.get(0),
+    )?;
+    let d = &code.description;
+    w.insert(
+        "codes",
+        &[
+            ("id", s(&id)),
+            ("name", s(name)),
+            ("parent_id", opt(code.parent_id.as_deref())),
+            ("color", s(&color)),
+            ("definition", s(&d.definition)),
+            ("inclusion", s(&d.inclusion)),
+            ("exclusion", s(&d.exclusion)),
+            ("example", s(&d.example)),
+            ("position", int(position)),
+            ("created_at", int(now_ms())),
+            ("created_by", s(coder)),
+        ],
+    )?;
+    Ok(id)
+}
+
+fn insert_coding(
+    w: &mut Writer,
+    default_coder: &str,
+    version: Option<&str>,
+    c: &NewCoding,
+) -> Result<String> {
+    let (_, len) = document_info(w.conn(), &c.document_id)?;
+    model::check_range(c.start, c.end, len).map_err(Error::Invalid)?;
+    code_name(w.conn(), &c.code_id)?;
+    let coder = c
+        .coder
+        .as_deref()
+        .map(str::trim)
+        .filter(|n| !n.is_empty())
+        .unwrap_or(default_coder);
+    let coder_id = ensure_coder(w, coder)?;
+    let id = uuid::Uuid::new_v4().to_string();
+    w.insert(
+        "codings",
+        &[
+            ("id", s(&id)),
+            ("document_id", s(&c.document_id)),
+            ("start", int(c.start)),
+            ("end", int(c.end)),
+            ("code_id", s(&c.code_id)),
+            ("coder_id", s(&coder_id)),
+            ("codebook_version_id", opt(version)),
+            ("memo", opt(c.memo.as_deref())),
+            ("illustrative", int(c.illustrative as i64)),
+            ("created_at", int(now_ms())),
+        ],
+    )?;
+    Ok(id)
+}
+
+fn delete_codings_where(w: &mut Writer, column: &str, value: &str) -> Result<usize> {
+    let ids: Vec<String> = {
+        let mut stmt = w
+            .conn()
+            .prepare(&format!("SELECT id FROM codings WHERE {column} = ?1"))?;
+        stmt.query_map([value], |r| r.get(0))?
+            .collect::<rusqlite::Result<_>>()?
+    };
+    for id in &ids {
+        w.delete("codings", id.as_str())?;
+    }
+    Ok(ids.len())
+}
+
+fn delete_memos_about(w: &mut Writer, kind: MemoTarget, id: &str) -> Result<()> {
+    let ids: Vec<String> = {
+        let mut stmt = w
+            .conn()
+            .prepare("SELECT id FROM memos WHERE target_kind = ?1 AND target_id = ?2")?;
+        stmt.query_map([kind.as_str(), id], |r| r.get(0))?
+            .collect::<rusqlite::Result<_>>()?
+    };
+    for m in ids {
+        w.delete("memos", m.as_str())?;
+    }
+    Ok(())
+}
+
+impl Project {
+    /// Stores parsed documents in one operation. A document whose text is already in
+    /// the project is reported as a duplicate and not stored again.
+    pub fn import_documents(&mut self, docs: Vec<ParsedDocument>) -> Result<Vec<DocumentOutcome>> {
+        self.execute("import_documents", |w, coder| {
+            let mut outcomes = Vec::new();
+            for doc in &docs {
+                let hash = content_hash(&doc.text);
+                let existing: Option<(String, String)> = w
+                    .conn()
+                    .query_row(
+                        "SELECT id, name FROM documents WHERE content_hash = ?1",
+                        [&hash],
+                        |r| Ok((r.get(0)?, r.get(1)?)),
+                    )
+                    .optional()?;
+                if let Some((existing_id, existing_name)) = existing {
+                    outcomes.push(DocumentOutcome::Duplicate {
+                        name: doc.name.clone(),
+                        existing_id,
+                        existing_name,
+                    });
+                    continue;
+                }
+                let participant_id = doc
+                    .participant
+                    .as_deref()
+                    .map(|p| ensure_participant(w, p))
+                    .transpose()?;
+                let wave_id = doc.wave.as_deref().map(|v| ensure_wave(w, v)).transpose()?;
+                let id = new_id();
+                let char_count = doc.text.chars().count();
+                w.insert(
+                    "documents",
+                    &[
+                        ("id", s(&id)),
+                        ("name", s(&doc.name)),
+                        ("original_name", s(&doc.original_name)),
+                        ("format", s(&doc.format)),
+                        ("content_hash", s(&hash)),
+                        ("text", s(&doc.text)),
+                        ("char_count", int(char_count)),
+                        ("participant_id", opt(participant_id.as_deref())),
+                        ("wave_id", opt(wave_id.as_deref())),
+                        ("revision", int(1)),
+                        ("imported_at", int(now_ms())),
+                        ("imported_by", s(coder)),
+                    ],
+                )?;
+                for (i, t) in doc.turns.iter().enumerate() {
+                    if t.start > t.end || t.end > char_count {
+                        return Err(Error::Invalid(format!(
+                            "{}: turn {} lies outside the text; this is a bug in the importer",
+                            doc.original_name,
+                            i + 1
+                        )));
+                    }
+                    w.insert_auto(
+                        "turns",
+                        &[
+                            ("document_id", s(&id)),
+                            ("ordinal", int(i)),
+                            ("speaker", opt(t.speaker.as_deref())),
+                            ("start", int(t.start)),
+                            ("end", int(t.end)),
+                            (
+                                "time_start_ms",
+                                t.time_start_ms.map(|v| int(v)).unwrap_or(Value::Null),
+                            ),
+                            (
+                                "time_end_ms",
+                                t.time_end_ms.map(|v| int(v)).unwrap_or(Value::Null),
+                            ),
+                        ],
+                    )?;
+                }
+                outcomes.push(DocumentOutcome::Imported {
+                    id,
+                    name: doc.name.clone(),
+                    participant: doc.participant.clone(),
+                    wave: doc.wave.clone(),
+                });
+            }
+            let imported: Vec<_> = outcomes
+                .iter()
+                .filter_map(|o| match o {
+                    DocumentOutcome::Imported { id, name, .. } => {
+                        Some(json!({"id": id, "name": name}))
+                    }
+                    _ => None,
+                })
+                .collect();
+            let summary = match imported.len() {
+                1 => format!(
+                    "Import document {}",
+                    imported[0]["name"].as_str().unwrap_or("")
+                ),
+                n => format!("Import {n} documents"),
+            };
+            Ok(Logged {
+                value: outcomes,
+                summary,
+                payload: json!({ "documents": imported }),
+            })
+        })
+    }
+
+    /// Removes a document with its turns, codings and memos.
+    pub fn delete_document(&mut self, id: &str) -> Result<()> {
+        self.execute("delete_document", |w, _| {
+            let (name, _) = document_info(w.conn(), id)?;
+            let codings = delete_codings_where(w, "document_id", id)?;
+            let turns: Vec<i64> = {
+                let mut stmt = w
+                    .conn()
+                    .prepare("SELECT id FROM turns WHERE document_id = ?1")?;
+                stmt.query_map([id], |r| r.get(0))?
+                    .collect::<rusqlite::Result<_>>()?
+            };
+            for t in turns {
+                w.delete("turns", t)?;
+            }
+            delete_memos_about(w, MemoTarget::Document, id)?;
+            w.delete("documents", id)?;
+            Ok(Logged {
+                value: (),
+                summary: format!("Delete document {name} ({codings} codings)"),
+                payload: json!({"id": id, "name": name, "codings_removed": codings}),
+            })
+        })
+    }
+
+    /// Sets (or clears) the participant and wave of a document.
+    pub fn assign_document(
+        &mut self,
+        id: &str,
+        participant: Option<&str>,
+        wave: Option<&str>,
+    ) -> Result<()> {
+        self.execute("assign_document", |w, _| {
+            let (name, _) = document_info(w.conn(), id)?;
+            let p = participant.map(|p| ensure_participant(w, p)).transpose()?;
+            let v = wave.map(|v| ensure_wave(w, v)).transpose()?;
+            w.update(
+                "documents",
+                id,
+                &[
+                    ("participant_id", opt(p.as_deref())),
+                    ("wave_id", opt(v.as_deref())),
+                ],
+            )?;
+            Ok(Logged {
+                value: (),
+                summary: format!(
+                    "Assign {name} to participant {} and wave {}",
+                    participant.unwrap_or("(none)"),
+                    wave.unwrap_or("(none)")
+                ),
+                payload: json!({"id": id, "participant": participant, "wave": wave}),
+            })
+        })
+    }
+
+    /// Sets the order of the waves; `names` must list every wave once.
+    pub fn set_wave_order(&mut self, names: &[String]) -> Result<()> {
+        let waves = self.waves()?;
+        let mut given: Vec<&str> = names.iter().map(|n| n.as_str()).collect();
+        given.sort();
+        let mut have: Vec<&str> = waves.iter().map(|w| w.name.as_str()).collect();
+        have.sort();
+        if given != have {
+            return Err(Error::Invalid(format!(
+                "the wave order must list each of these once: {}",
+                have.join(", ")
+            )));
+        }
+        self.execute("set_wave_order", |w, _| {
+            for (i, name) in names.iter().enumerate() {
+                let id = waves
+                    .iter()
+                    .find(|x| &x.name == name)
+                    .map(|x| x.id.clone())
+                    .unwrap_or_default();
+                w.update("waves", id, &[("position", int(i))])?;
+            }
+            Ok(Logged {
+                value: (),
+                summary: format!("Order waves {}", names.join(", ")),
+                payload: json!({"order": names}),
+            })
+        })
+    }
+
+    /// Sets a project setting.
+    pub fn set_setting(&mut self, name: &str, value: &str) -> Result<()> {
+        self.execute("set_setting", |w, _| {
+            let exists: Option<String> = w
+                .conn()
+                .query_row("SELECT value FROM settings WHERE id = ?1", [name], |r| {
+                    r.get(0)
+                })
+                .optional()?;
+            match exists {
+                Some(_) => w.update("settings", name, &[("value", s(value))])?,
+                None => w.insert("settings", &[("id", s(name)), ("value", s(value))])?,
+            }
+            Ok(Logged {
+                value: (),
+                summary: format!("Set {name} to {value}"),
+                payload: json!({"name": name, "value": value}),
+            })
+        })
+    }
+
+    /// Creates a code; returns its ID.
+    pub fn create_code(&mut self, code: NewCode) -> Result<String> {
+        self.execute("create_code", |w, coder| {
+            let id = insert_code(w, coder, &code)?;
+            Ok(Logged {
+                summary: format!("Create code {}", code.name.trim()),
+                payload: json!({"id": id, "name": code.name.trim(), "parent_id": code.parent_id, "description": code.description}),
+                value: id,
+            })
+        })
+    }
+
+    /// Renames, moves, recolours or redefines a code.
+    pub fn update_code(&mut self, id: &str, changes: CodeChanges) -> Result<()> {
+        self.execute("update_code", |w, _| {
+            let old = code_name(w.conn(), id)?;
+            let parent: Option<String> =
+                w.conn()
+                    .query_row("SELECT parent_id FROM codes WHERE id = ?1", [id], |r| {
+                        r.get(0)
+                    })?;
+            let new_parent = changes.parent_id.clone().unwrap_or(parent);
+            if let Some(p) = &new_parent {
+                code_name(w.conn(), p)?;
+                let mut cur = Some(p.clone());
+                while let Some(c) = cur {
+                    if c == id {
+                        return Err(Error::Invalid(format!(
+                            "\"{old}\" cannot be moved under itself or one of its own codes"
+                        )));
+                    }
+                    cur = w.conn().query_row(
+                        "SELECT parent_id FROM codes WHERE id = ?1",
+                        [&c],
+                        |r| r.get(0),
+                    )?;
+                }
+            }
+            let name = changes
+                .name
+                .as_deref()
+                .map(str::trim)
+                .unwrap_or(&old)
+                .to_string();
+            if name.is_empty() {
+                return Err(Error::Invalid("a code needs a name".into()));
+            }
+            check_sibling_name(w.conn(), &name, new_parent.as_deref(), Some(id))?;
+            let mut cols = vec![
+                ("name", s(&name)),
+                ("parent_id", opt(new_parent.as_deref())),
+            ];
+            if let Some(c) = &changes.color {
+                let c = model::normalise_color(c).ok_or_else(|| {
+                    Error::Invalid(format!("\"{c}\" is not a colour like #e6a23c"))
+                })?;
+                cols.push(("color", s(&c)));
+            }
+            if let Some(d) = &changes.description {
+                cols.extend([
+                    ("definition", s(&d.definition)),
+                    ("inclusion", s(&d.inclusion)),
+                    ("exclusion", s(&d.exclusion)),
+                    ("example", s(&d.example)),
+                ]);
+            }
+            w.update("codes", id, &cols)?;
+            let summary = if name != old {
+                format!("Rename code {old} to {name}")
+            } else {
+                format!("Change code {old}")
+            };
+            Ok(Logged {
+                value: (),
+                summary,
+                payload: json!({"id": id, "old_name": old, "changes": changes}),
+            })
+        })
+    }
+
+    /// Deletes a code, its child codes, their codings and memos.
+    pub fn delete_code(&mut self, id: &str) -> Result<usize> {
+        self.execute("delete_code", |w, _| {
+            let name = code_name(w.conn(), id)?;
+            let mut order = vec![id.to_string()];
+            let mut i = 0;
+            while i < order.len() {
+                let kids: Vec<String> = {
+                    let mut stmt = w.conn().prepare("SELECT id FROM codes WHERE parent_id = ?1")?;
+                    stmt.query_map([&order[i]], |r| r.get(0))?.collect::<rusqlite::Result<_>>()?
+                };
+                order.extend(kids);
+                i += 1;
+            }
+            let mut codings = 0;
+            for c in order.iter().rev() {
+                codings += delete_codings_where(w, "code_id", c)?;
+                delete_memos_about(w, MemoTarget::Code, c)?;
+                w.delete("codes", c.as_str())?;
+            }
+            Ok(Logged {
+                value: codings,
+                summary: format!("Delete code {name} ({} codes, {codings} codings)", order.len()),
+                payload: json!({"id": id, "name": name, "codes_removed": order, "codings_removed": codings}),
+            })
+        })
+    }
+
+    /// Applies a code to a range of a document; returns the coding's ID.
+    pub fn apply_coding(&mut self, coding: NewCoding) -> Result<String> {
+        self.execute("apply_coding", |w, coder| {
+            let version = current_version(w.conn())?;
+            let id = insert_coding(w, coder, version.as_deref(), &coding)?;
+            let code = code_name(w.conn(), &coding.code_id)?;
+            let (doc, _) = document_info(w.conn(), &coding.document_id)?;
+            Ok(Logged {
+                summary: format!("Code {doc} [{}, {}) as {code}", coding.start, coding.end),
+                payload: json!({"id": id, "coding": coding}),
+                value: id,
+            })
+        })
+    }
+
+    /// Applies many codings as one operation (one undo step); returns their IDs.
+    pub fn apply_codings(&mut self, codings: Vec<NewCoding>, summary: &str) -> Result<Vec<String>> {
+        self.execute("apply_codings", |w, coder| {
+            let version = current_version(w.conn())?;
+            let ids = codings
+                .iter()
+                .map(|c| insert_coding(w, coder, version.as_deref(), c))
+                .collect::<Result<Vec<_>>>()?;
+            Ok(Logged {
+                summary: format!("{summary} ({} codings)", ids.len()),
+                payload: json!({"ids": ids}),
+                value: ids,
+            })
+        })
+    }
+
+    /// Removes a coding.
+    pub fn delete_coding(&mut self, id: &str) -> Result<()> {
+        self.execute("delete_coding", |w, _| {
+            let c = load_coding(w.conn(), id)?;
+            w.delete("codings", id)?;
+            Ok(Logged {
+                value: (),
+                summary: format!("Remove coding of {} [{}, {}) as {}", c.0, c.1, c.2, c.3),
+                payload: json!({"id": id}),
+            })
+        })
+    }
+
+    /// Recodes, resizes, annotates or stars a coding.
+    pub fn update_coding(&mut self, id: &str, changes: CodingChanges) -> Result<()> {
+        self.execute("update_coding", |w, _| {
+            let (doc_name, start, end, _, doc_id) = load_coding(w.conn(), id)?;
+            let (_, len) = document_info(w.conn(), &doc_id)?;
+            let (ns, ne) = (changes.start.unwrap_or(start), changes.end.unwrap_or(end));
+            model::check_range(ns, ne, len).map_err(Error::Invalid)?;
+            let mut cols = vec![("start", int(ns)), ("end", int(ne))];
+            if let Some(code) = &changes.code_id {
+                code_name(w.conn(), code)?;
+                cols.push(("code_id", s(code)));
+            }
+            if let Some(m) = &changes.memo {
+                cols.push(("memo", opt(m.as_deref().filter(|m| !m.trim().is_empty()))));
+            }
+            if let Some(star) = changes.illustrative {
+                cols.push(("illustrative", int(star as i64)));
+            }
+            w.update("codings", id, &cols)?;
+            Ok(Logged {
+                value: (),
+                summary: format!("Change coding in {doc_name} [{ns}, {ne})"),
+                payload: json!({"id": id, "changes": changes}),
+            })
+        })
+    }
+
+    /// Sets (or, with `None`, removes) one attribute value of a participant.
+    pub fn set_attribute(
+        &mut self,
+        participant: &str,
+        attribute: &str,
+        kind: AttributeKind,
+        value: Option<&str>,
+    ) -> Result<()> {
+        let table = AttributeTable {
+            source: "manual entry".into(),
+            columns: vec![(attribute.to_string(), kind)],
+            rows: vec![(participant.to_string(), vec![value.map(str::to_string)])],
+        };
+        self.execute("set_attribute", |w, _| {
+            write_attributes(w, &table, true)?;
+            Ok(Logged {
+                value: (),
+                summary: format!("Set {attribute} of {participant} to {}", value.unwrap_or("(none)")),
+                payload: json!({"participant": participant, "attribute": attribute, "kind": kind, "value": value}),
+            })
+        })
+    }
+
+    /// Imports a table of attributes in one operation, creating participants and
+    /// attributes as needed. Missing values leave existing ones untouched.
+    pub fn import_attributes(&mut self, table: &AttributeTable) -> Result<()> {
+        self.execute("import_attributes", |w, _| {
+            write_attributes(w, table, false)?;
+            Ok(Logged {
+                value: (),
+                summary: format!(
+                    "Import {} attributes of {} participants from {}",
+                    table.columns.len(),
+                    table.rows.len(),
+                    table.source
+                ),
+                payload: json!({"source": table.source, "columns": table.columns, "participants": table.rows.iter().map(|r| &r.0).collect::<Vec<_>>()}),
+            })
+        })
+    }
+
+    /// Writes a memo about the project, a document, a participant or a code.
+    pub fn add_memo(
+        &mut self,
+        target: MemoTarget,
+        target_id: Option<&str>,
+        title: &str,
+        body: &str,
+    ) -> Result<String> {
+        if target != MemoTarget::Project && target_id.is_none() {
+            return Err(Error::Invalid(format!(
+                "a memo about a {} needs its ID",
+                target.as_str()
+            )));
+        }
+        self.execute("add_memo", |w, coder| {
+            let coder_id = ensure_coder(w, coder)?;
+            let id = new_id();
+            let now = now_ms();
+            w.insert(
+                "memos",
+                &[
+                    ("id", s(&id)),
+                    ("target_kind", s(target.as_str())),
+                    ("target_id", opt(target_id)),
+                    ("title", s(title)),
+                    ("body", s(body)),
+                    ("coder_id", s(&coder_id)),
+                    ("created_at", int(now)),
+                    ("updated_at", int(now)),
+                ],
+            )?;
+            Ok(Logged {
+                summary: format!("Write memo on {} \"{}\"", target.as_str(), if title.is_empty() { "untitled" } else { title }),
+                payload: json!({"id": id, "target": target, "target_id": target_id, "title": title}),
+                value: id,
+            })
+        })
+    }
+
+    /// Changes a memo's title and text.
+    pub fn update_memo(&mut self, id: &str, title: &str, body: &str) -> Result<()> {
+        self.execute("update_memo", |w, _| {
+            w.update(
+                "memos",
+                id,
+                &[
+                    ("title", s(title)),
+                    ("body", s(body)),
+                    ("updated_at", int(now_ms())),
+                ],
+            )?;
+            Ok(Logged {
+                value: (),
+                summary: format!("Edit memo \"{title}\""),
+                payload: json!({"id": id, "title": title}),
+            })
+        })
+    }
+
+    /// Deletes a memo.
+    pub fn delete_memo(&mut self, id: &str) -> Result<()> {
+        self.execute("delete_memo", |w, _| {
+            w.delete("memos", id)?;
+            Ok(Logged {
+                value: (),
+                summary: "Delete memo".into(),
+                payload: json!({"id": id}),
+            })
+        })
+    }
+
+    /// Saves the current code tree as a named, immutable codebook version; codings made
+    /// from now on record it.
+    pub fn save_codebook_version(&mut self, name: &str, note: &str) -> Result<String> {
+        let name = name.trim().to_string();
+        if name.is_empty() {
+            return Err(Error::Invalid("a codebook version needs a name".into()));
+        }
+        let snapshot = serde_json::to_string(&self.codes()?)?;
+        self.execute("save_codebook_version", |w, coder| {
+            let taken: Option<String> = w
+                .conn()
+                .query_row(
+                    "SELECT id FROM codebook_versions WHERE name = ?1",
+                    [&name],
+                    |r| r.get(0),
+                )
+                .optional()?;
+            if taken.is_some() {
+                return Err(Error::Invalid(format!(
+                    "a codebook version named \"{name}\" already exists"
+                )));
+            }
+            let id = new_id();
+            w.insert(
+                "codebook_versions",
+                &[
+                    ("id", s(&id)),
+                    ("name", s(&name)),
+                    ("note", s(note)),
+                    ("snapshot", s(&snapshot)),
+                    ("created_at", int(now_ms())),
+                    ("created_by", s(coder)),
+                ],
+            )?;
+            Ok(Logged {
+                summary: format!("Save codebook version {name}"),
+                payload: json!({"id": id, "name": name, "note": note}),
+                value: id,
+            })
+        })
+    }
+
+    /// Adds a codebook's codes in one operation (see [`crate::codebook`]). Codes whose
+    /// ID is already in the project are left as they are and reported.
+    pub fn import_codes(&mut self, source: &str, codes: Vec<NewCode>) -> Result<ImportedCodes> {
+        self.execute("import_codebook", |w, coder| {
+            let mut out = ImportedCodes::default();
+            for c in &codes {
+                if let Some(id) = &c.id {
+                    let exists: Option<String> = w
+                        .conn()
+                        .query_row("SELECT name FROM codes WHERE id = ?1", [id], |r| r.get(0))
+                        .optional()?;
+                    if exists.is_some() {
+                        out.already_present.push(c.name.clone());
+                        continue;
+                    }
+                }
+                out.created.push(insert_code(w, coder, c)?);
+            }
+            Ok(Logged {
+                summary: format!("Import codebook {source} ({} codes)", out.created.len()),
+                payload: json!({"source": source, "created": out.created}),
+                value: out,
+            })
+        })
+    }
+}
+
+/// The result of [`Project::import_codes`].
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct ImportedCodes {
+    pub created: Vec<String>,
+    pub already_present: Vec<String>,
+}
+
+fn load_coding(conn: &Connection, id: &str) -> Result<(String, usize, usize, String, String)> {
+    conn.query_row(
+        "SELECT d.name, c.start, c.\"end\", k.name, d.id FROM codings c JOIN documents d ON d.id = c.document_id JOIN codes k ON k.id = c.code_id WHERE c.id = ?1",
+        [id],
+        |r| Ok((r.get(0)?, r.get::<_, i64>(1)? as usize, r.get::<_, i64>(2)? as usize, r.get(3)?, r.get(4)?)),
+    )
+    .optional()?
+    .ok_or_else(|| Error::NotFound { kind: "coding", query: id.to_string() })
+}
+
+fn write_attributes(w: &mut Writer, table: &AttributeTable, clear_missing: bool) -> Result<()> {
+    let mut attr_ids = Vec::new();
+    for (name, kind) in &table.columns {
+        let name = name.trim();
+        if name.is_empty() {
+            return Err(Error::Invalid(format!(
+                "{}: an attribute column has no name",
+                table.source
+            )));
+        }
+        let found: Option<(String, String)> = w
+            .conn()
+            .query_row(
+                "SELECT id, kind FROM attributes WHERE lower(name) = lower(?1)",
+                [name],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()?;
+        let id = match found {
+            Some((id, k)) => {
+                if k != kind.as_str() {
+                    w.update("attributes", id.as_str(), &[("kind", s(kind.as_str()))])?;
+                }
+                id
+            }
+            None => {
+                let id = new_id();
+                let pos: i64 = w.conn().query_row(
+                    "SELECT coalesce(max(position) + 1, 0) FROM attributes",
+                    [],
+                    |r| r.get(0),
+                )?;
+                w.insert(
+                    "attributes",
+                    &[
+                        ("id", s(&id)),
+                        ("name", s(name)),
+                        ("kind", s(kind.as_str())),
+                        ("position", int(pos)),
+                    ],
+                )?;
+                id
+            }
+        };
+        attr_ids.push(id);
+    }
+    for (label, values) in &table.rows {
+        let pid = ensure_participant(w, label)?;
+        for ((attr_id, (name, kind)), value) in attr_ids.iter().zip(&table.columns).zip(values) {
+            let existing: Option<String> = w
+                .conn()
+                .query_row(
+                    "SELECT id FROM attribute_values WHERE participant_id = ?1 AND attribute_id = ?2",
+                    [&pid, attr_id],
+                    |r| r.get(0),
+                )
+                .optional()?;
+            match (
+                value.as_deref().map(str::trim).filter(|v| !v.is_empty()),
+                existing,
+            ) {
+                (Some(v), existing) => {
+                    let v = kind.validate(v).map_err(|e| {
+                        Error::Invalid(format!("{}: {name} of {label}: {e}", table.source))
+                    })?;
+                    match existing {
+                        Some(id) => w.update("attribute_values", id, &[("value", s(&v))])?,
+                        None => w.insert(
+                            "attribute_values",
+                            &[
+                                ("id", s(&new_id())),
+                                ("participant_id", s(&pid)),
+                                ("attribute_id", s(attr_id)),
+                                ("value", s(&v)),
+                            ],
+                        )?,
+                    }
+                }
+                (None, Some(id)) if clear_missing => w.delete("attribute_values", id)?,
+                (None, _) => {}
+            }
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,155 @@
+//! The project file's schema and its numbered migrations.
+//!
+//! The schema version is kept in SQLite's `user_version`. Each migration moves the file
+//! from version `n - 1` to `n` inside one transaction; a file whose version is above
+//! [`SCHEMA_VERSION`] was written by a newer Codeloom and is refused.
+
+/// The schema version this build writes.
+pub const SCHEMA_VERSION: i64 = 1;
+
+/// Migration `i` (0-based) moves a file from version `i` to `i + 1`.
+pub const MIGRATIONS: &[&str] = &[V1];
+
+const V1: &str = r#"
+CREATE TABLE meta (
+    key   TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+);
+
+-- Project settings changed by operations (and so undoable), keyed by name.
+CREATE TABLE settings (
+    id    TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+);
+
+CREATE TABLE coders (
+    id         TEXT PRIMARY KEY,
+    name       TEXT NOT NULL UNIQUE,
+    created_at INTEGER NOT NULL
+);
+
+CREATE TABLE waves (
+    id       TEXT PRIMARY KEY,
+    name     TEXT NOT NULL UNIQUE,
+    position INTEGER NOT NULL
+);
+
+CREATE TABLE participants (
+    id         TEXT PRIMARY KEY,
+    label      TEXT NOT NULL UNIQUE,
+    created_at INTEGER NOT NULL
+);
+
+CREATE TABLE attributes (
+    id       TEXT PRIMARY KEY,
+    name     TEXT NOT NULL UNIQUE,
+    kind     TEXT NOT NULL CHECK (kind IN ('text', 'number', 'date', 'category')),
+    position INTEGER NOT NULL
+);
+
+CREATE TABLE attribute_values (
+    id             TEXT PRIMARY KEY,
+    participant_id TEXT NOT NULL REFERENCES participants(id),
+    attribute_id   TEXT NOT NULL REFERENCES attributes(id),
+    value          TEXT NOT NULL,
+    UNIQUE (participant_id, attribute_id)
+);
+
+CREATE TABLE documents (
+    id             TEXT PRIMARY KEY,
+    name           TEXT NOT NULL,
+    original_name  TEXT NOT NULL,
+    format         TEXT NOT NULL,
+    content_hash   TEXT NOT NULL UNIQUE,
+    text           TEXT NOT NULL,
+    char_count     INTEGER NOT NULL,
+    participant_id TEXT REFERENCES participants(id),
+    wave_id        TEXT REFERENCES waves(id),
+    revision       INTEGER NOT NULL DEFAULT 1,
+    previous_id    TEXT,
+    imported_at    INTEGER NOT NULL,
+    imported_by    TEXT
+);
+CREATE INDEX documents_participant ON documents(participant_id, wave_id);
+
+CREATE TABLE turns (
+    id            INTEGER PRIMARY KEY AUTOINCREMENT,
+    document_id   TEXT NOT NULL REFERENCES documents(id),
+    ordinal       INTEGER NOT NULL,
+    speaker       TEXT,
+    start         INTEGER NOT NULL,
+    "end"         INTEGER NOT NULL,
+    time_start_ms INTEGER,
+    time_end_ms   INTEGER,
+    UNIQUE (document_id, ordinal)
+);
+
+CREATE TABLE codebook_versions (
+    id         TEXT PRIMARY KEY,
+    name       TEXT NOT NULL UNIQUE,
+    note       TEXT NOT NULL DEFAULT '',
+    snapshot   TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    created_by TEXT
+);
+
+CREATE TABLE codes (
+    id         TEXT PRIMARY KEY,
+    name       TEXT NOT NULL,
+    parent_id  TEXT REFERENCES codes(id),
+    color      TEXT NOT NULL,
+    definition TEXT NOT NULL DEFAULT '',
+    inclusion  TEXT NOT NULL DEFAULT '',
+    exclusion  TEXT NOT NULL DEFAULT '',
+    example    TEXT NOT NULL DEFAULT '',
+    position   INTEGER NOT NULL,
+    created_at INTEGER NOT NULL,
+    created_by TEXT
+);
+CREATE INDEX codes_parent ON codes(parent_id);
+
+CREATE TABLE codings (
+    id                  TEXT PRIMARY KEY,
+    document_id         TEXT NOT NULL REFERENCES documents(id),
+    start               INTEGER NOT NULL CHECK (start >= 0),
+    "end"               INTEGER NOT NULL CHECK ("end" > start),
+    code_id             TEXT NOT NULL REFERENCES codes(id),
+    coder_id            TEXT NOT NULL REFERENCES coders(id),
+    codebook_version_id TEXT REFERENCES codebook_versions(id),
+    memo                TEXT,
+    illustrative        INTEGER NOT NULL DEFAULT 0,
+    created_at          INTEGER NOT NULL
+);
+CREATE INDEX codings_document ON codings(document_id, start);
+CREATE INDEX codings_code ON codings(code_id);
+
+CREATE TABLE memos (
+    id          TEXT PRIMARY KEY,
+    target_kind TEXT NOT NULL CHECK (target_kind IN ('project', 'document', 'participant', 'code')),
+    target_id   TEXT,
+    title       TEXT NOT NULL DEFAULT '',
+    body        TEXT NOT NULL,
+    coder_id    TEXT REFERENCES coders(id),
+    created_at  INTEGER NOT NULL,
+    updated_at  INTEGER NOT NULL
+);
+CREATE INDEX memos_target ON memos(target_kind, target_id);
+
+-- The operation log: every change to the project, in order. `payload` says what was
+-- done (for history, audit and merging copies); `changes` holds the row images that
+-- undo and redo replay. `state` is applied, undone, discarded (undone and then
+-- superseded by a new operation) or marker (an undo/redo entry pointing at target_seq).
+CREATE TABLE operations (
+    seq        INTEGER PRIMARY KEY AUTOINCREMENT,
+    id         TEXT NOT NULL UNIQUE,
+    kind       TEXT NOT NULL,
+    summary    TEXT NOT NULL,
+    payload    TEXT NOT NULL,
+    changes    TEXT NOT NULL,
+    coder      TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    state      TEXT NOT NULL CHECK (state IN ('applied', 'undone', 'discarded', 'marker')),
+    target_seq INTEGER
+);
+CREATE INDEX operations_state ON operations(state, seq);
+"#;

@@ -1,0 +1,258 @@
+//! The application state and its one screen: a documents panel (participant × wave)
+//! and a reading view of the selected document.
+
+use codeloom::Project;
+use codeloom::model::{Turn, offsets::slice_chars, time::format_clock};
+use codeloom::store::queries::DocumentSummary;
+use egui::{Color32, RichText};
+use std::path::PathBuf;
+
+const LAST_PROJECT_KEY: &str = "last_project";
+
+/// The open document, loaded once when selected.
+struct Reading {
+    id: String,
+    title: String,
+    text: String,
+    turns: Vec<Turn>,
+}
+
+/// The workbench application.
+pub struct App {
+    project: Option<Project>,
+    documents: Vec<DocumentSummary>,
+    waves: Vec<String>,
+    participants: Vec<String>,
+    reading: Option<Reading>,
+    path_input: String,
+    notice: Option<String>,
+}
+
+impl App {
+    pub fn new(cc: &eframe::CreationContext<'_>, project: Option<PathBuf>) -> Self {
+        let last: Option<String> = cc
+            .storage
+            .and_then(|s| eframe::get_value(s, LAST_PROJECT_KEY));
+        let mut app = App {
+            project: None,
+            documents: Vec::new(),
+            waves: Vec::new(),
+            participants: Vec::new(),
+            reading: None,
+            path_input: String::new(),
+            notice: None,
+        };
+        let chosen = project.or_else(|| last.map(PathBuf::from).filter(|p| p.is_file()));
+        if let Some(p) = chosen {
+            app.open(p);
+        }
+        app
+    }
+
+    fn open(&mut self, path: PathBuf) {
+        match Project::open(&path) {
+            Ok(p) => self.set_project(p),
+            Err(e) => self.notice = Some(e.to_string()),
+        }
+    }
+
+    fn set_project(&mut self, p: Project) {
+        self.path_input = p.path().display().to_string();
+        self.project = Some(p);
+        self.reading = None;
+        self.refresh();
+    }
+
+    fn refresh(&mut self) {
+        let Some(p) = &self.project else { return };
+        let loaded =
+            (|| -> codeloom::Result<_> { Ok((p.documents()?, p.waves()?, p.participants()?)) })();
+        match loaded {
+            Ok((docs, waves, parts)) => {
+                self.documents = docs;
+                self.waves = waves.into_iter().map(|w| w.name).collect();
+                self.participants = parts.into_iter().map(|p| p.label).collect();
+            }
+            Err(e) => self.notice = Some(e.to_string()),
+        }
+    }
+
+    fn select(&mut self, id: &str) {
+        let Some(p) = &self.project else { return };
+        let loaded = (|| -> codeloom::Result<_> {
+            Ok((p.document(id)?, p.document_text(id)?, p.turns(id)?))
+        })();
+        match loaded {
+            Ok((d, text, turns)) => {
+                let title = format!(
+                    "{}  ·  participant {}  ·  wave {}  ·  {} turns",
+                    d.name,
+                    d.participant.as_deref().unwrap_or("-"),
+                    d.wave.as_deref().unwrap_or("-"),
+                    turns.len()
+                );
+                self.reading = Some(Reading {
+                    id: d.id,
+                    title,
+                    text,
+                    turns,
+                });
+            }
+            Err(e) => self.notice = Some(e.to_string()),
+        }
+    }
+
+    fn top_bar(&mut self, ui: &mut egui::Ui) {
+        ui.horizontal(|ui| {
+            ui.heading("Codeloom");
+            ui.separator();
+            ui.label("Project file:");
+            ui.add(
+                egui::TextEdit::singleline(&mut self.path_input)
+                    .desired_width(420.0)
+                    .hint_text("path/to/study.codeloom"),
+            );
+            if ui.button("Open").clicked() {
+                self.open(PathBuf::from(self.path_input.trim()));
+            }
+            if ui.button("Create").clicked() {
+                match Project::create(&PathBuf::from(self.path_input.trim())) {
+                    Ok(p) => self.set_project(p),
+                    Err(e) => self.notice = Some(e.to_string()),
+                }
+            }
+        });
+        if let Some(n) = self.notice.clone() {
+            ui.horizontal(|ui| {
+                ui.colored_label(Color32::from_rgb(190, 60, 40), n);
+                if ui.small_button("Dismiss").clicked() {
+                    self.notice = None;
+                }
+            });
+        }
+    }
+
+    fn documents_panel(&mut self, ui: &mut egui::Ui) {
+        ui.heading("Documents");
+        ui.label(format!(
+            "{} participants · {} waves · {} documents",
+            self.participants.len(),
+            self.waves.len(),
+            self.documents.len()
+        ));
+        ui.separator();
+        let mut clicked = None;
+        egui::ScrollArea::vertical().show(ui, |ui| {
+            egui::Grid::new("participant_wave_grid")
+                .striped(true)
+                .spacing([12.0, 6.0])
+                .show(ui, |ui| {
+                    ui.strong("Participant");
+                    for w in &self.waves {
+                        ui.strong(w);
+                    }
+                    ui.end_row();
+                    for p in &self.participants {
+                        ui.label(p);
+                        for w in &self.waves {
+                            let doc = self.documents.iter().find(|d| {
+                                d.document.participant.as_deref() == Some(p.as_str())
+                                    && d.document.wave.as_deref() == Some(w.as_str())
+                            });
+                            match doc {
+                                Some(d) => {
+                                    let selected = self
+                                        .reading
+                                        .as_ref()
+                                        .is_some_and(|r| r.id == d.document.id);
+                                    let label = format!("{} ({})", d.document.name, d.coding_count);
+                                    if ui
+                                        .selectable_label(selected, label)
+                                        .on_hover_text(&d.document.original_name)
+                                        .clicked()
+                                    {
+                                        clicked = Some(d.document.id.clone());
+                                    }
+                                }
+                                None => {
+                                    ui.weak("—");
+                                }
+                            }
+                        }
+                        ui.end_row();
+                    }
+                });
+            let loose: Vec<&DocumentSummary> = self
+                .documents
+                .iter()
+                .filter(|d| d.document.participant.is_none() || d.document.wave.is_none())
+                .collect();
+            if !loose.is_empty() {
+                ui.separator();
+                ui.strong("Other documents");
+                for d in loose {
+                    if ui.selectable_label(false, &d.document.name).clicked() {
+                        clicked = Some(d.document.id.clone());
+                    }
+                }
+            }
+        });
+        if let Some(id) = clicked {
+            self.select(&id);
+        }
+    }
+
+    fn reading_view(&self, ui: &mut egui::Ui) {
+        let Some(r) = &self.reading else {
+            ui.centered_and_justified(|ui| {
+                ui.weak(if self.project.is_some() {
+                    "Choose a document on the left to read it."
+                } else {
+                    "Open a project file, or build the demo with `codeloom demo`."
+                });
+            });
+            return;
+        };
+        ui.heading(&r.title);
+        ui.separator();
+        egui::ScrollArea::vertical()
+            .auto_shrink([false, false])
+            .show(ui, |ui| {
+                ui.set_max_width(820.0);
+                for t in &r.turns {
+                    let body = slice_chars(&r.text, t.start, t.end).unwrap_or("");
+                    ui.horizontal(|ui| {
+                        if let Some(s) = &t.speaker {
+                            ui.label(
+                                RichText::new(s)
+                                    .strong()
+                                    .color(Color32::from_rgb(40, 90, 150)),
+                            );
+                        }
+                        if let Some(ms) = t.time_start_ms {
+                            ui.weak(format_clock(ms));
+                        }
+                    });
+                    ui.label(RichText::new(body).size(15.0));
+                    ui.add_space(10.0);
+                }
+            });
+    }
+}
+
+impl eframe::App for App {
+    fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
+        egui::Panel::top("top_bar").show(ui, |ui| self.top_bar(ui));
+        egui::Panel::left("documents")
+            .resizable(true)
+            .default_size(380.0)
+            .show(ui, |ui| self.documents_panel(ui));
+        egui::CentralPanel::default().show(ui, |ui| self.reading_view(ui));
+    }
+
+    fn save(&mut self, storage: &mut dyn eframe::Storage) {
+        if let Some(p) = &self.project {
+            eframe::set_value(storage, LAST_PROJECT_KEY, &p.path().display().to_string());
+        }
+    }
+}
