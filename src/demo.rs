@@ -23,10 +23,7 @@ pub struct DemoSources {
 impl DemoSources {
     /// The sources in a checkout of the repository rooted at `root`.
     pub fn in_repository(root: &Path) -> Self {
-        DemoSources {
-            fixtures: root.join("fixtures"),
-            codebooks: root.join("codebooks"),
-        }
+        DemoSources { fixtures: root.join("fixtures"), codebooks: root.join("codebooks") }
     }
 }
 
@@ -74,43 +71,29 @@ pub fn build_demo(path: &Path, sources: &DemoSources) -> Result<DemoSummary> {
     }
     let mut project = Project::create(path)?;
     project.set_coder("amara")?;
-    let report = import::import_paths(
-        &mut project,
-        &[sources.fixtures.join("demo")],
-        None,
-        &mut |_| {},
-    )?;
+    let report = import::import_paths(&mut project, &[sources.fixtures.join("demo")], None, &mut |_| {})?;
     if report.failed() > 0 {
         let first = report
             .files
             .iter()
             .find_map(|f| match &f.outcome {
-                import::FileOutcome::Failed { reason } => {
-                    Some(format!("{}: {reason}", f.path.display()))
-                }
+                import::FileOutcome::Failed { reason } => Some(format!("{}: {reason}", f.path.display())),
                 _ => None,
             })
             .unwrap_or_default();
-        return Err(Error::Invalid(format!(
-            "a demo transcript failed to import: {first}"
-        )));
+        return Err(Error::Invalid(format!("a demo transcript failed to import: {first}")));
     }
     let csv = sources.fixtures.join("demo/participants.csv");
-    let bytes =
-        std::fs::read(&csv).map_err(|e| Error::Invalid(format!("{}: {e}", csv.display())))?;
+    let bytes = std::fs::read(&csv).map_err(|e| Error::Invalid(format!("{}: {e}", csv.display())))?;
     let table = import::attributes::parse_attributes_csv(&csv, &bytes, &HashMap::new())?;
     project.import_attributes(&table)?;
-    crate::codebook::import_codebook(
-        &mut project,
-        &sources.codebooks.join("moving-well-together.json"),
-    )?;
+    crate::codebook::import_codebook(&mut project, &sources.codebooks.join("moving-well-together.json"))?;
     project.save_codebook_version("v1 starter", "The starter codebook, before any coding.")?;
 
     let codings_path = sources.fixtures.join("codings.json");
-    let raw = std::fs::read(&codings_path)
-        .map_err(|e| Error::Invalid(format!("{}: {e}", codings_path.display())))?;
-    let file: CodingsFile = serde_json::from_slice(&raw)
-        .map_err(|e| Error::Invalid(format!("{}: {e}", codings_path.display())))?;
+    let raw = std::fs::read(&codings_path).map_err(|e| Error::Invalid(format!("{}: {e}", codings_path.display())))?;
+    let file: CodingsFile =
+        serde_json::from_slice(&raw).map_err(|e| Error::Invalid(format!("{}: {e}", codings_path.display())))?;
     let mut texts: HashMap<String, (String, String)> = HashMap::new();
     let mut codes: HashMap<String, String> = HashMap::new();
     let mut by_coder: Vec<(String, Vec<NewCoding>)> = Vec::new();
@@ -169,9 +152,5 @@ pub fn build_demo(path: &Path, sources: &DemoSources) -> Result<DemoSummary> {
          P04 withdrew before the 6-month interview. Amara and Ben coded every transcript independently with \
          the starter codebook.",
     )?;
-    Ok(DemoSummary {
-        path: path.to_path_buf(),
-        import: report,
-        codings: total,
-    })
+    Ok(DemoSummary { path: path.to_path_buf(), import: report, codings: total })
 }

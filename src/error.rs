@@ -12,11 +12,7 @@ pub enum Error {
     #[error(
         "{path} was written by a newer Codeloom (project schema {found}; this version reads up to {supported}); update Codeloom to open it"
     )]
-    NewerSchema {
-        path: PathBuf,
-        found: i64,
-        supported: i64,
-    },
+    NewerSchema { path: PathBuf, found: i64, supported: i64 },
 
     #[error("{0}")]
     Import(#[from] crate::import::ImportError),
@@ -25,11 +21,7 @@ pub enum Error {
     NotFound { kind: &'static str, query: String },
 
     #[error("\"{query}\" matches more than one {kind}: {candidates}; use the ID instead")]
-    Ambiguous {
-        kind: &'static str,
-        query: String,
-        candidates: String,
-    },
+    Ambiguous { kind: &'static str, query: String, candidates: String },
 
     #[error("{0}")]
     Invalid(String),

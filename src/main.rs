@@ -7,6 +7,12 @@ mod ui;
 use clap::Parser;
 
 fn main() {
+    // Behave like other command-line tools when output is piped into `head`: stop quietly.
+    #[cfg(unix)]
+    // SAFETY: restoring the default action of SIGPIPE before any thread starts.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
     let args = cli::Cli::parse();
     let result = match args.command {
         Some(cmd) => cli::run(cmd),

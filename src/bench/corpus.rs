@@ -22,11 +22,7 @@ impl Rng {
 
     /// A number in `0..n` (0 when `n` is 0).
     pub fn below(&mut self, n: usize) -> usize {
-        if n == 0 {
-            0
-        } else {
-            (self.next_u64() % n as u64) as usize
-        }
+        if n == 0 { 0 } else { (self.next_u64() % n as u64) as usize }
     }
 }
 
@@ -171,8 +167,7 @@ pub fn write_corpus(dir: &Path, count: usize, words: usize, seed: u64) -> Result
         let text = transcript(&mut rng, participant, words);
         total += text.split_whitespace().count();
         let path = dir.join(format!("P{participant:02}_{}.txt", waves[i % 3]));
-        std::fs::write(&path, text)
-            .map_err(|e| Error::Invalid(format!("{}: {e}", path.display())))?;
+        std::fs::write(&path, text).map_err(|e| Error::Invalid(format!("{}: {e}", path.display())))?;
     }
     Ok(total)
 }

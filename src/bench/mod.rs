@@ -45,19 +45,11 @@ pub struct BenchSize {
 
 impl BenchSize {
     /// The sizes PRODUCT.md sets targets for.
-    pub const FULL: BenchSize = BenchSize {
-        study_transcripts: 104,
-        large_transcripts: 1000,
-        words_per_transcript: 9600,
-        codings: 100_000,
-    };
+    pub const FULL: BenchSize =
+        BenchSize { study_transcripts: 104, large_transcripts: 1000, words_per_transcript: 9600, codings: 100_000 };
     /// A small run to check that the bench works.
-    pub const QUICK: BenchSize = BenchSize {
-        study_transcripts: 12,
-        large_transcripts: 30,
-        words_per_transcript: 2000,
-        codings: 5_000,
-    };
+    pub const QUICK: BenchSize =
+        BenchSize { study_transcripts: 12, large_transcripts: 30, words_per_transcript: 2000, codings: 5_000 };
 }
 
 fn measure_import(
@@ -74,15 +66,11 @@ fn measure_import(
     let mut project = Project::create(&project_path)?;
     let report = import::import_paths(&mut project, &[dir], None, &mut |_| {})?;
     let seconds = t.elapsed().as_secs_f64();
-    let bytes = std::fs::metadata(&project_path)
-        .map(|m| m.len())
-        .unwrap_or(0);
+    let bytes = std::fs::metadata(&project_path).map(|m| m.len()).unwrap_or(0);
     Ok((
         Measurement {
             name: name.to_string(),
-            what: format!(
-                "create a project and import {transcripts} transcripts (read, detect turns, store)"
-            ),
+            what: format!("create a project and import {transcripts} transcripts (read, detect turns, store)"),
             seconds,
             target_seconds: (transcripts == 104).then_some(5.0),
             details: serde_json::json!({
@@ -98,17 +86,9 @@ fn measure_import(
 }
 
 /// Runs every scenario in `work` (a scratch folder) and reports the timings.
-pub fn run(
-    work: &Path,
-    size: BenchSize,
-    seed: u64,
-    progress: &mut dyn FnMut(&str),
-) -> Result<BenchReport> {
+pub fn run(work: &Path, size: BenchSize, seed: u64, progress: &mut dyn FnMut(&str)) -> Result<BenchReport> {
     let mut measurements = Vec::new();
-    progress(&format!(
-        "import of the {}-transcript study",
-        size.study_transcripts
-    ));
+    progress(&format!("import of the {}-transcript study", size.study_transcripts));
     let (m, study) = measure_import(work, "import_study", size.study_transcripts, size, seed)?;
     measurements.push(m);
     progress(&format!("import of {} transcripts", size.large_transcripts));
@@ -122,10 +102,10 @@ pub fn run(
         let mut rng = corpus::Rng::new(seed + 2);
         let mut code_ids = Vec::new();
         for i in 0..60 {
-            code_ids.push(project.create_code(crate::store::ops::NewCode {
-                name: format!("Code {i:02}"),
-                ..Default::default()
-            })?);
+            code_ids.push(
+                project
+                    .create_code(crate::store::ops::NewCode { name: format!("Code {i:02}"), ..Default::default() })?,
+            );
         }
         let mut batch = Vec::with_capacity(size.codings);
         for i in 0..size.codings {
@@ -203,25 +183,16 @@ pub fn run(
     let undo_batch = t.elapsed().as_secs_f64();
     measurements.push(Measurement {
         name: "undo_bulk_coding".into(),
-        what: format!(
-            "undo the one operation that applied {} codings at once",
-            size.codings
-        ),
+        what: format!("undo the one operation that applied {} codings at once", size.codings),
         seconds: undo_batch,
         target_seconds: None,
         details: serde_json::json!({}),
     });
 
     Ok(BenchReport {
-        cores: std::thread::available_parallelism()
-            .map(|n| n.get())
-            .unwrap_or(1),
+        cores: std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1),
         seed,
-        build: if cfg!(debug_assertions) {
-            "debug"
-        } else {
-            "release"
-        },
+        build: if cfg!(debug_assertions) { "debug" } else { "release" },
         measurements,
     })
 }

@@ -30,7 +30,7 @@ pub struct Cli {
 #[derive(Args, Debug, Clone)]
 pub struct Common {
     /// The coder this change is recorded under (default: $CODELOOM_CODER, $USER, or "researcher").
-    #[arg(long = "as", global = true, value_name = "CODER")]
+    #[arg(long = "as", id = "as_coder", global = true, value_name = "CODER")]
     pub coder: Option<String>,
 }
 
@@ -260,9 +260,7 @@ pub fn find_sources(given: Option<PathBuf>) -> Result<PathBuf> {
     candidates
         .into_iter()
         .find(|c| c.join("fixtures/demo").is_dir() && c.join("codebooks").is_dir())
-        .context(
-            "cannot find fixtures/ and codebooks/; run from the repository or pass --sources DIR",
-        )
+        .context("cannot find fixtures/ and codebooks/; run from the repository or pass --sources DIR")
 }
 
 /// Runs a subcommand; returns the process exit code.
@@ -272,18 +270,9 @@ pub fn run(command: Command) -> Result<i32> {
             Project::create(&project)?;
             println!("created {}", project.display());
         }
-        Command::Import {
-            project,
-            paths,
-            pattern,
-            json,
-            common,
-        } => {
+        Command::Import { project, paths, pattern, json, common } => {
             let mut p = open(&project, Some(&common))?;
-            let pattern = pattern
-                .map(|s| NamePattern::new(&s))
-                .transpose()
-                .map_err(anyhow::Error::msg)?;
+            let pattern = pattern.map(|s| NamePattern::new(&s)).transpose().map_err(anyhow::Error::msg)?;
             let bar = indicatif::ProgressBar::new(0);
             if json {
                 bar.set_draw_target(indicatif::ProgressDrawTarget::hidden());
@@ -295,12 +284,7 @@ pub fn run(command: Command) -> Result<i32> {
             let report = import::import_paths(&mut p, &paths, pattern.as_ref(), &mut |pr| {
                 bar.set_length(pr.total as u64);
                 bar.set_position(pr.done as u64);
-                bar.set_message(
-                    pr.current
-                        .file_name()
-                        .map(|n| n.to_string_lossy().into_owned())
-                        .unwrap_or_default(),
-                );
+                bar.set_message(pr.current.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default());
             })?;
             bar.finish_and_clear();
             if json {
@@ -309,15 +293,7 @@ pub fn run(command: Command) -> Result<i32> {
                 for f in &report.files {
                     let name = f.path.display();
                     match &f.outcome {
-                        FileOutcome::Imported {
-                            name: doc,
-                            participant,
-                            wave,
-                            turns,
-                            speakers,
-                            characters,
-                            ..
-                        } => {
+                        FileOutcome::Imported { name: doc, participant, wave, turns, speakers, characters, .. } => {
                             println!(
                                 "imported  {doc}  participant {}  wave {}  {turns} turns  {characters} characters  speakers: {}",
                                 participant.as_deref().unwrap_or("-"),
@@ -399,10 +375,7 @@ pub fn run(command: Command) -> Result<i32> {
                     turns.len()
                 );
                 for t in &turns {
-                    let time = t
-                        .time_start_ms
-                        .map(|ms| format!("[{}] ", time::format_clock(ms)))
-                        .unwrap_or_default();
+                    let time = t.time_start_ms.map(|ms| format!("[{}] ", time::format_clock(ms))).unwrap_or_default();
                     let body = slice_chars(&text, t.start, t.end).unwrap_or("");
                     match &t.speaker {
                         Some(s) => println!("{time}{s}: {body}\n"),
@@ -429,54 +402,30 @@ pub fn run(command: Command) -> Result<i32> {
                 print_json(&list)?;
             } else {
                 for x in parts {
-                    let attrs: Vec<String> = x
-                        .attributes
-                        .iter()
-                        .map(|(k, v)| format!("{k}={}", v.value))
-                        .collect();
+                    let attrs: Vec<String> = x.attributes.iter().map(|(k, v)| format!("{k}={}", v.value)).collect();
                     println!("{}  {}", x.label, attrs.join("  "));
                 }
             }
         }
-        Command::Attributes {
-            command:
-                AttributesCommand::Import {
-                    project,
-                    file,
-                    types,
-                    common,
-                },
-        } => {
+        Command::Attributes { command: AttributesCommand::Import { project, file, types, common } } => {
             let mut p = open(&project, Some(&common))?;
             let mut kinds = HashMap::new();
             for t in types {
-                let Some((col, kind)) = t.split_once('=') else {
-                    bail!("--type expects COLUMN=KIND, got \"{t}\"")
-                };
+                let Some((col, kind)) = t.split_once('=') else { bail!("--type expects COLUMN=KIND, got \"{t}\"") };
                 let Some(k) = AttributeKind::parse(kind) else {
                     bail!("unknown attribute type \"{kind}\" (text, number, date, category)")
                 };
                 kinds.insert(col.trim().to_string(), k);
             }
-            let bytes = std::fs::read(&file)
-                .with_context(|| format!("{}: cannot read the file", file.display()))?;
+            let bytes = std::fs::read(&file).with_context(|| format!("{}: cannot read the file", file.display()))?;
             let table = import::attributes::parse_attributes_csv(&file, &bytes, &kinds)?;
             p.import_attributes(&table)?;
             for (name, kind) in &table.columns {
                 println!("{name}: {kind}");
             }
-            println!(
-                "imported {} attributes for {} participants",
-                table.columns.len(),
-                table.rows.len()
-            );
+            println!("imported {} attributes for {} participants", table.columns.len(), table.rows.len());
         }
-        Command::Pattern {
-            project,
-            set,
-            test,
-            common,
-        } => {
+        Command::Pattern { project, set, test, common } => {
             let mut p = open(&project, Some(&common))?;
             if let Some(s) = set {
                 NamePattern::new(&s).map_err(anyhow::Error::msg)?;
@@ -485,10 +434,8 @@ pub fn run(command: Command) -> Result<i32> {
             let pattern = import::project_pattern(&p)?;
             println!("pattern: {}", pattern.as_str());
             for name in test {
-                let stem = Path::new(&name)
-                    .file_stem()
-                    .map(|s| s.to_string_lossy().into_owned())
-                    .unwrap_or(name.clone());
+                let stem =
+                    Path::new(&name).file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or(name.clone());
                 let parts = pattern.parse(&stem);
                 println!(
                     "{name}: participant {}, wave {}",
@@ -497,17 +444,7 @@ pub fn run(command: Command) -> Result<i32> {
                 );
             }
         }
-        Command::Code {
-            command:
-                CodeCommand::Add {
-                    project,
-                    name,
-                    parent,
-                    description,
-                    color,
-                    common,
-                },
-        } => {
+        Command::Code { command: CodeCommand::Add { project, name, parent, description, color, common } } => {
             let mut p = open(&project, Some(&common))?;
             let parent_id = parent.map(|x| p.resolve_code(&x)).transpose()?;
             let id = p.create_code(NewCode {
@@ -515,27 +452,11 @@ pub fn run(command: Command) -> Result<i32> {
                 name: name.clone(),
                 parent_id,
                 color,
-                description: CodeDescription {
-                    definition: description.unwrap_or_default(),
-                    ..Default::default()
-                },
+                description: CodeDescription { definition: description.unwrap_or_default(), ..Default::default() },
             })?;
             println!("created code {name} ({id})");
         }
-        Command::Code {
-            command:
-                CodeCommand::Apply {
-                    project,
-                    doc,
-                    start,
-                    end,
-                    code,
-                    coder,
-                    memo,
-                    star,
-                    common,
-                },
-        } => {
+        Command::Code { command: CodeCommand::Apply { project, doc, start, end, code, coder, memo, star, common } } => {
             let mut p = open(&project, Some(&common))?;
             let document_id = p.resolve_document(&doc)?;
             let code_id = p.resolve_code(&code)?;
@@ -551,13 +472,7 @@ pub fn run(command: Command) -> Result<i32> {
             })?;
             println!("applied coding {id}");
         }
-        Command::Codings {
-            project,
-            doc,
-            code,
-            coder,
-            json,
-        } => {
+        Command::Codings { project, doc, code, coder, json } => {
             let p = open(&project, None)?;
             let filter = CodingFilter {
                 document_id: doc.map(|d| p.resolve_document(&d)).transpose()?,
@@ -576,9 +491,7 @@ pub fn run(command: Command) -> Result<i32> {
                 if !names.contains_key(&c.code_id) {
                     names.insert(c.code_id.clone(), p.code_path(&c.code_id)?);
                 }
-                let text = slice_chars(&texts[&c.document_id], c.start, c.end)
-                    .unwrap_or("")
-                    .to_string();
+                let text = slice_chars(&texts[&c.document_id], c.start, c.end).unwrap_or("").to_string();
                 records.push((c, text));
             }
             if json {
@@ -611,9 +524,7 @@ pub fn run(command: Command) -> Result<i32> {
                 println!("{} codings", records.len());
             }
         }
-        Command::Codebook {
-            command: CodebookCommand::Show { project, json },
-        } => {
+        Command::Codebook { command: CodebookCommand::Show { project, json } } => {
             let p = open(&project, None)?;
             let codes = p.codes()?;
             let counts = p.code_counts()?;
@@ -633,10 +544,7 @@ pub fn run(command: Command) -> Result<i32> {
                     let mut cur = c.parent_id.clone();
                     while let Some(pid) = cur {
                         d += 1;
-                        cur = codes
-                            .iter()
-                            .find(|x| x.id == pid)
-                            .and_then(|x| x.parent_id.clone());
+                        cur = codes.iter().find(|x| x.id == pid).and_then(|x| x.parent_id.clone());
                     }
                     d
                 };
@@ -652,22 +560,12 @@ pub fn run(command: Command) -> Result<i32> {
                 }
             }
         }
-        Command::Codebook {
-            command:
-                CodebookCommand::Import {
-                    project,
-                    file,
-                    common,
-                },
-        } => {
+        Command::Codebook { command: CodebookCommand::Import { project, file, common } } => {
             let mut p = open(&project, Some(&common))?;
             let r = codeloom::codebook::import_codebook(&mut p, &file)?;
             println!("imported {} codes", r.created.len());
             if !r.already_present.is_empty() {
-                println!(
-                    "already in the project (left unchanged): {}",
-                    r.already_present.join(", ")
-                );
+                println!("already in the project (left unchanged): {}", r.already_present.join(", "));
             }
         }
         Command::Undo { project, common } => {
@@ -702,19 +600,11 @@ pub fn run(command: Command) -> Result<i32> {
                 }
             }
         }
-        Command::Demo {
-            path,
-            sources,
-            open: open_gui,
-        } => {
+        Command::Demo { path, sources, open: open_gui } => {
             let root = find_sources(sources)?;
             let path = path.unwrap_or_else(|| PathBuf::from("demo.codeloom"));
             let summary = demo::build_demo(&path, &demo::DemoSources::in_repository(&root))?;
-            eprintln!(
-                "built the demo: {} documents, {} codings",
-                summary.import.imported(),
-                summary.codings
-            );
+            eprintln!("built the demo: {} documents, {} codings", summary.import.imported(), summary.codings);
             println!("{}", summary.path.display());
             if open_gui {
                 crate::ui::run(Some(summary.path))?;
@@ -722,21 +612,23 @@ pub fn run(command: Command) -> Result<i32> {
         }
         Command::Bench { quick, seed, out } => {
             let work = tempfile::tempdir().context("cannot make a scratch folder")?;
-            let size = if quick {
-                codeloom::bench::BenchSize::QUICK
-            } else {
-                codeloom::bench::BenchSize::FULL
-            };
-            let report = codeloom::bench::run(work.path(), size, seed, &mut |m| {
-                eprintln!("measuring {m} ...")
-            })?;
+            let size = if quick { codeloom::bench::BenchSize::QUICK } else { codeloom::bench::BenchSize::FULL };
+            let report = codeloom::bench::run(work.path(), size, seed, &mut |m| eprintln!("measuring {m} ..."))?;
             let text = serde_json::to_string_pretty(&report)?;
             println!("{text}");
             if let Some(o) = out {
-                std::fs::write(&o, &text)
-                    .with_context(|| format!("{}: cannot write", o.display()))?;
+                std::fs::write(&o, &text).with_context(|| format!("{}: cannot write", o.display()))?;
             }
         }
     }
     Ok(0)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn command_line_definitions_are_consistent() {
+        use clap::CommandFactory;
+        super::Cli::command().debug_assert();
+    }
 }

@@ -57,13 +57,9 @@ pub fn parse_codebook(source: &Path, bytes: &[u8]) -> Result<(CodebookFile, Vec<
     }
     let text = std::str::from_utf8(bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes))
         .map_err(|_| bad("not UTF-8 text".into()))?;
-    let file: CodebookFile =
-        serde_json::from_str(text).map_err(|e| bad(format!("not a Codeloom codebook: {e}")))?;
+    let file: CodebookFile = serde_json::from_str(text).map_err(|e| bad(format!("not a Codeloom codebook: {e}")))?;
     if file.format != FORMAT {
-        return Err(bad(format!(
-            "the format field is \"{}\", expected \"{FORMAT}\"",
-            file.format
-        )));
+        return Err(bad(format!("the format field is \"{}\", expected \"{FORMAT}\"", file.format)));
     }
     if file.format_version > FORMAT_VERSION {
         return Err(bad(format!(
@@ -126,17 +122,11 @@ pub fn parse_codebook(source: &Path, bytes: &[u8]) -> Result<(CodebookFile, Vec<
 }
 
 /// Reads a codebook file and adds its codes to the project in one operation.
-pub fn import_codebook(
-    project: &mut Project,
-    path: &Path,
-) -> Result<crate::store::ops::ImportedCodes> {
-    let bytes = std::fs::read(path)
-        .map_err(|e| Error::Invalid(format!("{}: cannot read the file: {e}", path.display())))?;
+pub fn import_codebook(project: &mut Project, path: &Path) -> Result<crate::store::ops::ImportedCodes> {
+    let bytes =
+        std::fs::read(path).map_err(|e| Error::Invalid(format!("{}: cannot read the file: {e}", path.display())))?;
     let (_, codes) = parse_codebook(path, &bytes)?;
-    let source = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
+    let source = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
     project.import_codes(&source, codes)
 }
 
@@ -173,8 +163,7 @@ mod tests {
 
     #[test]
     fn starter_codebook_parses() {
-        let path =
-            Path::new(env!("CARGO_MANIFEST_DIR")).join("codebooks/moving-well-together.json");
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("codebooks/moving-well-together.json");
         let bytes = std::fs::read(&path).unwrap();
         let (file, codes) = parse_codebook(&path, &bytes).unwrap();
         assert_eq!(file.codes.len(), 6);
@@ -188,26 +177,11 @@ mod tests {
         for (json, why) in [
             ("", "empty"),
             ("{", "not a Codeloom codebook"),
-            (
-                r#"{"format":"other","format_version":1,"codes":[]}"#,
-                "format field",
-            ),
-            (
-                r#"{"format":"codeloom-codebook","format_version":9,"codes":[]}"#,
-                "newer",
-            ),
-            (
-                r#"{"format":"codeloom-codebook","format_version":1,"codes":[{"name":"A"},{"name":"a"}]}"#,
-                "both named",
-            ),
-            (
-                r#"{"format":"codeloom-codebook","format_version":1,"codes":[{"name":"A","id":"x"}]}"#,
-                "not a UUID",
-            ),
-            (
-                r#"{"format":"codeloom-codebook","format_version":1,"codes":[{"name":"A","color":"red"}]}"#,
-                "colour",
-            ),
+            (r#"{"format":"other","format_version":1,"codes":[]}"#, "format field"),
+            (r#"{"format":"codeloom-codebook","format_version":9,"codes":[]}"#, "newer"),
+            (r#"{"format":"codeloom-codebook","format_version":1,"codes":[{"name":"A"},{"name":"a"}]}"#, "both named"),
+            (r#"{"format":"codeloom-codebook","format_version":1,"codes":[{"name":"A","id":"x"}]}"#, "not a UUID"),
+            (r#"{"format":"codeloom-codebook","format_version":1,"codes":[{"name":"A","color":"red"}]}"#, "colour"),
         ] {
             let e = parse_codebook(p, json.as_bytes()).unwrap_err().to_string();
             assert!(e.contains("cb.json") && e.contains(why), "{json}: {e}");

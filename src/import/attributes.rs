@@ -13,18 +13,11 @@ use std::path::Path;
 
 /// Infers a column's type from its non-empty values.
 pub fn infer_kind(values: &[&str]) -> AttributeKind {
-    let vals: Vec<&str> = values
-        .iter()
-        .map(|v| v.trim())
-        .filter(|v| !v.is_empty())
-        .collect();
+    let vals: Vec<&str> = values.iter().map(|v| v.trim()).filter(|v| !v.is_empty()).collect();
     if vals.is_empty() {
         return AttributeKind::Text;
     }
-    if vals
-        .iter()
-        .all(|v| v.parse::<f64>().is_ok_and(f64::is_finite))
-    {
+    if vals.iter().all(|v| v.parse::<f64>().is_ok_and(f64::is_finite)) {
         return AttributeKind::Number;
     }
     if vals.iter().all(|v| parse_iso_date(v).is_some()) {
@@ -49,26 +42,12 @@ pub fn parse_attributes_csv(
         DecodeError::Empty => err(ExtractError::Empty),
         _ => err(ExtractError::Binary),
     })?;
-    let delimiter = if text
-        .lines()
-        .next()
-        .is_some_and(|l| l.matches(';').count() > l.matches(',').count())
-    {
-        b';'
-    } else {
-        b','
-    };
-    let mut reader = csv::ReaderBuilder::new()
-        .delimiter(delimiter)
-        .flexible(false)
-        .from_reader(text.as_bytes());
+    let delimiter =
+        if text.lines().next().is_some_and(|l| l.matches(';').count() > l.matches(',').count()) { b';' } else { b',' };
+    let mut reader = csv::ReaderBuilder::new().delimiter(delimiter).flexible(false).from_reader(text.as_bytes());
     let headers: Vec<String> = reader
         .headers()
-        .map_err(|e| {
-            err(ExtractError::Malformed(format!(
-                "the header row cannot be read: {e}"
-            )))
-        })?
+        .map_err(|e| err(ExtractError::Malformed(format!("the header row cannot be read: {e}"))))?
         .iter()
         .map(|h| h.trim().to_string())
         .collect();
@@ -80,44 +59,27 @@ pub fn parse_attributes_csv(
     let mut seen = HashSet::new();
     for h in &headers[1..] {
         if h.is_empty() {
-            return Err(err(ExtractError::Malformed(
-                "an attribute column has no name in the header row".into(),
-            )));
+            return Err(err(ExtractError::Malformed("an attribute column has no name in the header row".into())));
         }
         if !seen.insert(h.to_lowercase()) {
-            return Err(err(ExtractError::Malformed(format!(
-                "the column \"{h}\" appears twice"
-            ))));
+            return Err(err(ExtractError::Malformed(format!("the column \"{h}\" appears twice"))));
         }
     }
     let mut rows: Vec<(String, Vec<String>)> = Vec::new();
     let mut labels = HashSet::new();
     for (i, rec) in reader.records().enumerate() {
-        let rec = rec.map_err(|e| {
-            err(ExtractError::Malformed(format!(
-                "row {} cannot be read: {e}",
-                i + 2
-            )))
-        })?;
+        let rec = rec.map_err(|e| err(ExtractError::Malformed(format!("row {} cannot be read: {e}", i + 2))))?;
         let label = normalise_participant(rec.get(0).unwrap_or(""));
         if label.is_empty() {
-            return Err(err(ExtractError::Malformed(format!(
-                "row {} has no participant",
-                i + 2
-            ))));
+            return Err(err(ExtractError::Malformed(format!("row {} has no participant", i + 2))));
         }
         if !labels.insert(label.clone()) {
-            return Err(err(ExtractError::Malformed(format!(
-                "participant {label} appears twice (row {})",
-                i + 2
-            ))));
+            return Err(err(ExtractError::Malformed(format!("participant {label} appears twice (row {})", i + 2))));
         }
         rows.push((label, rec.iter().skip(1).map(str::to_string).collect()));
     }
     if rows.is_empty() {
-        return Err(err(ExtractError::Malformed(
-            "the file has a header row but no participants".into(),
-        )));
+        return Err(err(ExtractError::Malformed("the file has a header row but no participants".into())));
     }
     let mut columns = Vec::new();
     for (c, name) in headers.iter().enumerate().skip(1) {
@@ -130,29 +92,17 @@ pub fn parse_attributes_csv(
             if !v.is_empty()
                 && let Err(e) = kind.validate(v)
             {
-                return Err(err(ExtractError::Malformed(format!(
-                    "{name} of {label}: {e}"
-                ))));
+                return Err(err(ExtractError::Malformed(format!("{name} of {label}: {e}"))));
             }
         }
         columns.push((name.clone(), kind));
     }
     Ok(AttributeTable {
-        source: path
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default(),
+        source: path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default(),
         columns,
         rows: rows
             .into_iter()
-            .map(|(l, vals)| {
-                (
-                    l,
-                    vals.into_iter()
-                        .map(|v| Some(v).filter(|v| !v.trim().is_empty()))
-                        .collect(),
-                )
-            })
+            .map(|(l, vals)| (l, vals.into_iter().map(|v| Some(v).filter(|v| !v.trim().is_empty())).collect()))
             .collect(),
     })
 }
@@ -168,12 +118,7 @@ mod tests {
         let kinds: Vec<_> = t.columns.iter().map(|c| c.1).collect();
         assert_eq!(
             kinds,
-            [
-                AttributeKind::Number,
-                AttributeKind::Category,
-                AttributeKind::Date,
-                AttributeKind::Category
-            ]
+            [AttributeKind::Number, AttributeKind::Category, AttributeKind::Date, AttributeKind::Category]
         );
         assert_eq!(t.rows[1].0, "P07");
         assert_eq!(t.rows[2].1[0], None, "an empty cell is a missing value");
@@ -194,16 +139,12 @@ mod tests {
             ("participant,age\nP01,1,3\n", "row 2"),
             ("participant,age\n", "no participants"),
         ] {
-            let e = parse_attributes_csv(p, csv.as_bytes(), &HashMap::new())
-                .unwrap_err()
-                .to_string();
+            let e = parse_attributes_csv(p, csv.as_bytes(), &HashMap::new()).unwrap_err().to_string();
             assert!(e.contains("bad.csv") && e.contains(why), "{csv:?}: {e}");
         }
         let mut over = HashMap::new();
         over.insert("age".to_string(), AttributeKind::Number);
-        let e = parse_attributes_csv(p, b"participant,age\nP01,old\n", &over)
-            .unwrap_err()
-            .to_string();
+        let e = parse_attributes_csv(p, b"participant,age\nP01,old\n", &over).unwrap_err().to_string();
         assert!(e.contains("not a number"), "{e}");
     }
 }

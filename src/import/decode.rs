@@ -48,15 +48,10 @@ pub fn decode_text(bytes: &[u8]) -> Result<(String, DecodeNotes), DecodeError> {
     if bytes.is_empty() {
         return Err(DecodeError::Empty);
     }
-    let mut notes = DecodeNotes {
-        encoding: "UTF-8",
-        ..Default::default()
-    };
+    let mut notes = DecodeNotes { encoding: "UTF-8", ..Default::default() };
     let text = if let Some(rest) = bytes.strip_prefix(&[0xEF, 0xBB, 0xBF]) {
         notes.had_bom = true;
-        std::str::from_utf8(rest)
-            .map_err(|_| DecodeError::Binary)?
-            .to_string()
+        std::str::from_utf8(rest).map_err(|_| DecodeError::Binary)?.to_string()
     } else if bytes.starts_with(&[0xFF, 0xFE]) || bytes.starts_with(&[0xFE, 0xFF]) {
         let le = bytes[0] == 0xFF;
         notes.had_bom = true;
@@ -67,13 +62,7 @@ pub fn decode_text(bytes: &[u8]) -> Result<(String, DecodeNotes), DecodeError> {
         }
         let units: Vec<u16> = body
             .chunks_exact(2)
-            .map(|c| {
-                if le {
-                    u16::from_le_bytes([c[0], c[1]])
-                } else {
-                    u16::from_be_bytes([c[0], c[1]])
-                }
-            })
+            .map(|c| if le { u16::from_le_bytes([c[0], c[1]]) } else { u16::from_be_bytes([c[0], c[1]]) })
             .collect();
         String::from_utf16(&units).map_err(|_| DecodeError::BadUtf16)?
     } else if let Ok(s) = std::str::from_utf8(bytes) {
@@ -99,10 +88,7 @@ pub fn decode_text(bytes: &[u8]) -> Result<(String, DecodeNotes), DecodeError> {
 /// text and common in binary files.
 fn looks_binary(bytes: &[u8]) -> bool {
     let sample = &bytes[..bytes.len().min(8192)];
-    let control = sample
-        .iter()
-        .filter(|&&b| b < 0x20 && !matches!(b, b'\t' | b'\n' | b'\r' | 0x0C))
-        .count();
+    let control = sample.iter().filter(|&&b| b < 0x20 && !matches!(b, b'\t' | b'\n' | b'\r' | 0x0C)).count();
     sample.contains(&0) || control * 100 > sample.len()
 }
 
@@ -166,10 +152,7 @@ mod tests {
         assert!(n.warnings()[0].contains("Windows-1252"));
 
         assert_eq!(decode_text(b""), Err(DecodeError::Empty));
-        assert_eq!(
-            decode_text(b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR"),
-            Err(DecodeError::Binary)
-        );
+        assert_eq!(decode_text(b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR"), Err(DecodeError::Binary));
         assert_eq!(decode_text(b"\xFF\xFEa"), Err(DecodeError::BadUtf16));
         assert_eq!(normalise_newlines("a\rb\r\n"), ("a\nb\n".to_string(), true));
     }

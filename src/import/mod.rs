@@ -36,9 +36,7 @@ pub enum ExtractError {
     Empty,
     #[error("the file is binary, not text (is the extension right?)")]
     Binary,
-    #[error(
-        "unsupported file type \"{0}\" (Codeloom imports .txt, .md, .docx, .odt, .rtf, .pdf, .vtt and .srt)"
-    )]
+    #[error("unsupported file type \"{0}\" (Codeloom imports .txt, .md, .docx, .odt, .rtf, .pdf, .vtt and .srt)")]
     Unsupported(String),
     #[error("cannot read the file: {0}")]
     Unreadable(String),
@@ -60,10 +58,7 @@ pub struct ImportError {
 
 impl ImportError {
     pub fn new(path: &Path, reason: ExtractError) -> Self {
-        ImportError {
-            path: path.to_path_buf(),
-            reason,
-        }
+        ImportError { path: path.to_path_buf(), reason }
     }
 }
 
@@ -84,64 +79,45 @@ pub struct ParsedDocument {
 }
 
 fn decode(bytes: &[u8]) -> Result<(String, Vec<String>), ExtractError> {
-    decode_text(bytes)
-        .map(|(t, n)| (t, n.warnings()))
-        .map_err(|e| match e {
-            DecodeError::Empty => ExtractError::Empty,
-            DecodeError::Binary => ExtractError::Binary,
-            DecodeError::BadUtf16 => {
-                ExtractError::Malformed("the UTF-16 text is cut short or corrupt".into())
-            }
-        })
+    decode_text(bytes).map(|(t, n)| (t, n.warnings())).map_err(|e| match e {
+        DecodeError::Empty => ExtractError::Empty,
+        DecodeError::Binary => ExtractError::Binary,
+        DecodeError::BadUtf16 => ExtractError::Malformed("the UTF-16 text is cut short or corrupt".into()),
+    })
 }
 
 /// Runs a third-party parser, turning a panic on hostile input into an error.
 fn guarded<T>(what: &str, f: impl FnOnce() -> Result<T, String>) -> Result<T, ExtractError> {
     match std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)) {
         Ok(Ok(v)) => Ok(v),
-        Ok(Err(e)) => Err(ExtractError::Malformed(format!(
-            "the {what} cannot be read: {e}"
-        ))),
-        Err(_) => Err(ExtractError::Malformed(format!(
-            "the {what} is corrupt or uses features the reader does not support"
-        ))),
+        Ok(Err(e)) => Err(ExtractError::Malformed(format!("the {what} cannot be read: {e}"))),
+        Err(_) => {
+            Err(ExtractError::Malformed(format!("the {what} is corrupt or uses features the reader does not support")))
+        }
     }
 }
 
 fn rtf_text(bytes: &[u8]) -> Result<String, ExtractError> {
-    let raw = std::str::from_utf8(bytes).map_err(|_| {
-        ExtractError::Malformed("an RTF file must be 7-bit text; this one is not".into())
-    })?;
+    let raw = std::str::from_utf8(bytes)
+        .map_err(|_| ExtractError::Malformed("an RTF file must be 7-bit text; this one is not".into()))?;
     if !raw.trim_start().starts_with("{\\rtf") {
-        return Err(ExtractError::Malformed(
-            "not an RTF file: it does not start with {\\rtf".into(),
-        ));
+        return Err(ExtractError::Malformed("not an RTF file: it does not start with {\\rtf".into()));
     }
     let raw = raw.replace("\r\n", "\n");
-    let doc = guarded("RTF file", || {
-        rtf_parser::RtfDocument::try_from(raw.as_str()).map_err(|e| e.to_string())
-    })?;
+    let doc = guarded("RTF file", || rtf_parser::RtfDocument::try_from(raw.as_str()).map_err(|e| e.to_string()))?;
     let mut text = String::new();
     for block in &doc.body {
         text.push_str(&block.text);
     }
-    let paragraphs: Vec<&str> = text
-        .split('\n')
-        .map(str::trim_end)
-        .filter(|p| !p.trim().is_empty())
-        .collect();
+    let paragraphs: Vec<&str> = text.split('\n').map(str::trim_end).filter(|p| !p.trim().is_empty()).collect();
     Ok(paragraphs.join("\n\n"))
 }
 
 fn pdf_text(bytes: &[u8]) -> Result<String, ExtractError> {
     if !bytes.starts_with(b"%PDF") {
-        return Err(ExtractError::Malformed(
-            "not a PDF file: it does not start with %PDF".into(),
-        ));
+        return Err(ExtractError::Malformed("not a PDF file: it does not start with %PDF".into()));
     }
-    let text = guarded("PDF", || {
-        pdf_extract::extract_text_from_mem(bytes).map_err(|e| e.to_string())
-    })?;
+    let text = guarded("PDF", || pdf_extract::extract_text_from_mem(bytes).map_err(|e| e.to_string()))?;
     let (text, _) = normalise_newlines(&text);
     // PDF text comes as lines; paragraphs are runs of lines separated by blank lines.
     let mut out = String::new();
@@ -158,9 +134,7 @@ fn pdf_text(bytes: &[u8]) -> Result<String, ExtractError> {
         out.push_str(line.trim_start());
     }
     if out.trim().is_empty() {
-        return Err(ExtractError::NoText(
-            "the PDF has no text layer (a scan? run OCR first)".into(),
-        ));
+        return Err(ExtractError::NoText("the PDF has no text layer (a scan? run OCR first)".into()));
     }
     Ok(out)
 }
@@ -168,10 +142,7 @@ fn pdf_text(bytes: &[u8]) -> Result<String, ExtractError> {
 /// Reads one file into a document, without touching any project.
 pub fn read_document(path: &Path, pattern: &NamePattern) -> Result<ParsedDocument, ImportError> {
     let fail = |reason| ImportError::new(path, reason);
-    let ext = path
-        .extension()
-        .map(|e| e.to_string_lossy().to_lowercase())
-        .unwrap_or_default();
+    let ext = path.extension().map(|e| e.to_string_lossy().to_lowercase()).unwrap_or_default();
     if !SUPPORTED.contains(&ext.as_str()) {
         return Err(fail(ExtractError::Unsupported(if ext.is_empty() {
             "(no extension)".into()
@@ -179,8 +150,7 @@ pub fn read_document(path: &Path, pattern: &NamePattern) -> Result<ParsedDocumen
             format!(".{ext}")
         })));
     }
-    let meta =
-        std::fs::metadata(path).map_err(|e| fail(ExtractError::Unreadable(e.to_string())))?;
+    let meta = std::fs::metadata(path).map_err(|e| fail(ExtractError::Unreadable(e.to_string())))?;
     if !meta.is_file() {
         return Err(fail(ExtractError::Unreadable("not a regular file".into())));
     }
@@ -209,12 +179,7 @@ pub fn read_document(path: &Path, pattern: &NamePattern) -> Result<ParsedDocumen
         "vtt" | "srt" => {
             let (t, w) = decode(&bytes).map_err(fail)?;
             warnings = w;
-            let c = if ext == "vtt" {
-                subtitles::parse_vtt(&t)
-            } else {
-                subtitles::parse_srt(&t)
-            }
-            .map_err(fail)?;
+            let c = if ext == "vtt" { subtitles::parse_vtt(&t) } else { subtitles::parse_srt(&t) }.map_err(fail)?;
             warnings.extend(c.warnings);
             (c.text, Some(c.turns))
         }
@@ -222,28 +187,18 @@ pub fn read_document(path: &Path, pattern: &NamePattern) -> Result<ParsedDocumen
     };
     let (text, _) = normalise_newlines(&text);
     if text.trim().is_empty() {
-        return Err(fail(ExtractError::NoText(
-            "the file contains only white space".into(),
-        )));
+        return Err(fail(ExtractError::NoText("the file contains only white space".into())));
     }
     let turns = turns.unwrap_or_else(|| turns::detect_turns(&text));
-    let stem = path
-        .file_stem()
-        .map(|s| s.to_string_lossy().into_owned())
-        .unwrap_or_default();
+    let stem = path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
     let parts = pattern.parse(&stem);
     if parts.participant.is_none() {
-        warnings.push(format!(
-            "the file name does not match the pattern {}; no participant or wave set",
-            pattern.as_str()
-        ));
+        warnings
+            .push(format!("the file name does not match the pattern {}; no participant or wave set", pattern.as_str()));
     }
     Ok(ParsedDocument {
         source: path.to_path_buf(),
-        original_name: path
-            .file_name()
-            .map(|s| s.to_string_lossy().into_owned())
-            .unwrap_or_default(),
+        original_name: path.file_name().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default(),
         name: stem,
         format: ext,
         text,
@@ -260,41 +215,24 @@ pub fn collect_files(paths: &[PathBuf]) -> (Vec<PathBuf>, Vec<PathBuf>, Vec<Impo
     let mut files = Vec::new();
     let mut skipped = Vec::new();
     let mut errors = Vec::new();
-    fn walk(
-        dir: &Path,
-        files: &mut Vec<PathBuf>,
-        skipped: &mut Vec<PathBuf>,
-        errors: &mut Vec<ImportError>,
-    ) {
+    fn walk(dir: &Path, files: &mut Vec<PathBuf>, skipped: &mut Vec<PathBuf>, errors: &mut Vec<ImportError>) {
         let entries = match std::fs::read_dir(dir) {
             Ok(e) => e,
             Err(e) => {
-                return errors.push(ImportError::new(
-                    dir,
-                    ExtractError::Unreadable(e.to_string()),
-                ));
+                return errors.push(ImportError::new(dir, ExtractError::Unreadable(e.to_string())));
             }
         };
         let mut list: Vec<PathBuf> = entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
         list.sort();
         for p in list {
-            if p.file_name()
-                .is_some_and(|n| n.to_string_lossy().starts_with('.'))
-            {
+            if p.file_name().is_some_and(|n| n.to_string_lossy().starts_with('.')) {
                 continue;
             }
             if p.is_dir() {
                 walk(&p, files, skipped, errors);
             } else {
-                let ext = p
-                    .extension()
-                    .map(|e| e.to_string_lossy().to_lowercase())
-                    .unwrap_or_default();
-                if SUPPORTED.contains(&ext.as_str()) {
-                    files.push(p)
-                } else {
-                    skipped.push(p)
-                }
+                let ext = p.extension().map(|e| e.to_string_lossy().to_lowercase()).unwrap_or_default();
+                if SUPPORTED.contains(&ext.as_str()) { files.push(p) } else { skipped.push(p) }
             }
         }
     }
@@ -304,10 +242,7 @@ pub fn collect_files(paths: &[PathBuf]) -> (Vec<PathBuf>, Vec<PathBuf>, Vec<Impo
         } else if p.exists() {
             files.push(p.clone());
         } else {
-            errors.push(ImportError::new(
-                p,
-                ExtractError::Unreadable("no such file or folder".into()),
-            ));
+            errors.push(ImportError::new(p, ExtractError::Unreadable("no such file or folder".into())));
         }
     }
     (files, skipped, errors)
@@ -387,10 +322,7 @@ pub fn read_documents(
     pattern: &NamePattern,
     progress: &mut dyn FnMut(ImportProgress),
 ) -> Vec<Result<ParsedDocument, ImportError>> {
-    let workers = std::thread::available_parallelism()
-        .map(|n| n.get())
-        .unwrap_or(2)
-        .clamp(1, 8);
+    let workers = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2).clamp(1, 8);
     let next = std::sync::atomic::AtomicUsize::new(0);
     let (tx, rx) = std::sync::mpsc::channel();
     let mut results: Vec<Option<Result<ParsedDocument, ImportError>>> = vec![None; files.len()];
@@ -416,11 +348,7 @@ pub fn read_documents(
         let mut done = 0;
         for (i, r) in rx {
             done += 1;
-            progress(ImportProgress {
-                done,
-                total: files.len(),
-                current: files[i].clone(),
-            });
+            progress(ImportProgress { done, total: files.len(), current: files[i].clone() });
             results[i] = Some(r);
         }
     });
@@ -428,12 +356,7 @@ pub fn read_documents(
         .into_iter()
         .zip(files)
         .map(|(r, p)| {
-            r.unwrap_or_else(|| {
-                Err(ImportError::new(
-                    p,
-                    ExtractError::Unreadable("the reader stopped".into()),
-                ))
-            })
+            r.unwrap_or_else(|| Err(ImportError::new(p, ExtractError::Unreadable("the reader stopped".into()))))
         })
         .collect()
 }
@@ -455,28 +378,18 @@ pub fn import_paths(
     for e in errors {
         report.files.push(FileReport {
             path: e.path,
-            outcome: FileOutcome::Failed {
-                reason: e.reason.to_string(),
-            },
+            outcome: FileOutcome::Failed { reason: e.reason.to_string() },
             warnings: vec![],
         });
     }
     for p in skipped {
-        let ext = p
-            .extension()
-            .map(|e| e.to_string_lossy().to_lowercase())
-            .unwrap_or_default();
+        let ext = p.extension().map(|e| e.to_string_lossy().to_lowercase()).unwrap_or_default();
         let reason = if ext == "csv" {
-            "not a transcript; to import participant attributes use `codeloom attributes import`"
-                .to_string()
+            "not a transcript; to import participant attributes use `codeloom attributes import`".to_string()
         } else {
             "not a supported transcript format".to_string()
         };
-        report.files.push(FileReport {
-            path: p,
-            outcome: FileOutcome::Skipped { reason },
-            warnings: vec![],
-        });
+        report.files.push(FileReport { path: p, outcome: FileOutcome::Skipped { reason }, warnings: vec![] });
     }
     let mut parsed = Vec::new();
     for r in read_documents(&files, &pattern, progress) {
@@ -484,9 +397,7 @@ pub fn import_paths(
             Ok(d) => parsed.push(d),
             Err(e) => report.files.push(FileReport {
                 path: e.path,
-                outcome: FileOutcome::Failed {
-                    reason: e.reason.to_string(),
-                },
+                outcome: FileOutcome::Failed { reason: e.reason.to_string() },
                 warnings: vec![],
             }),
         }
@@ -502,50 +413,20 @@ pub fn import_paths(
                     speakers.push(s.clone());
                 }
             }
-            (
-                d.source.clone(),
-                d.warnings.clone(),
-                d.turns.len(),
-                speakers,
-                d.text.chars().count(),
-            )
+            (d.source.clone(), d.warnings.clone(), d.turns.len(), speakers, d.text.chars().count())
         })
         .collect();
-    let outcomes = if parsed.is_empty() {
-        Vec::new()
-    } else {
-        project.import_documents(parsed)?
-    };
+    let outcomes = if parsed.is_empty() { Vec::new() } else { project.import_documents(parsed)? };
     for ((path, warnings, turns, speakers, characters), outcome) in meta.into_iter().zip(outcomes) {
         let outcome = match outcome {
-            DocumentOutcome::Imported {
-                id,
-                name,
-                participant,
-                wave,
-            } => FileOutcome::Imported {
-                id,
-                name,
-                participant,
-                wave,
-                turns,
-                speakers,
-                characters,
-            },
-            DocumentOutcome::Duplicate {
-                existing_id,
-                existing_name,
-                ..
-            } => FileOutcome::Duplicate {
-                existing_id,
-                existing_name,
-            },
+            DocumentOutcome::Imported { id, name, participant, wave } => {
+                FileOutcome::Imported { id, name, participant, wave, turns, speakers, characters }
+            }
+            DocumentOutcome::Duplicate { existing_id, existing_name, .. } => {
+                FileOutcome::Duplicate { existing_id, existing_name }
+            }
         };
-        report.files.push(FileReport {
-            path,
-            outcome,
-            warnings,
-        });
+        report.files.push(FileReport { path, outcome, warnings });
     }
     Ok(report)
 }

@@ -11,7 +11,8 @@ use regex::Regex;
 
 /// The pattern used until a project sets its own. It recognises `P07_BL`, `p07-6m`,
 /// `Participant 7 baseline`, `P07 3 months`, `pt12_FU` and a bare `P07`.
-pub const DEFAULT_PATTERN: &str = r"(?i)^(?:participant|pt|p)[\s_-]*(?P<participant>\d{1,4})(?:[\s_-]+(?P<wave>[a-z0-9][a-z0-9 _-]*?))?\s*$";
+pub const DEFAULT_PATTERN: &str =
+    r"(?i)^(?:participant|pt|p)[\s_-]*(?P<participant>\d{1,4})(?:[\s_-]+(?P<wave>[a-z0-9][a-z0-9 _-]*?))?\s*$";
 
 /// The setting under which a project keeps its pattern.
 pub const PATTERN_SETTING: &str = "filename_pattern";
@@ -33,15 +34,12 @@ pub struct NameParts {
 impl NamePattern {
     /// Compiles a pattern, checking that it has a `participant` group.
     pub fn new(source: &str) -> Result<Self, String> {
-        let regex = Regex::new(source)
-            .map_err(|e| format!("the file-name pattern is not a valid regular expression: {e}"))?;
+        let regex =
+            Regex::new(source).map_err(|e| format!("the file-name pattern is not a valid regular expression: {e}"))?;
         if !regex.capture_names().flatten().any(|n| n == "participant") {
             return Err("the file-name pattern needs a group named participant, as in (?P<participant>\\d+)".into());
         }
-        Ok(NamePattern {
-            source: source.to_string(),
-            regex,
-        })
+        Ok(NamePattern { source: source.to_string(), regex })
     }
 
     /// The default pattern.
@@ -59,14 +57,8 @@ impl NamePattern {
         let Some(c) = self.regex.captures(stem.trim()) else {
             return NameParts::default();
         };
-        let participant = c
-            .name("participant")
-            .map(|m| normalise_participant(m.as_str()))
-            .filter(|p| !p.is_empty());
-        let wave = c
-            .name("wave")
-            .map(|m| canonical_wave(m.as_str()))
-            .filter(|w| !w.is_empty());
+        let participant = c.name("participant").map(|m| normalise_participant(m.as_str())).filter(|p| !p.is_empty());
+        let wave = c.name("wave").map(|m| canonical_wave(m.as_str())).filter(|w| !w.is_empty());
         NameParts { participant, wave }
     }
 }
@@ -109,18 +101,8 @@ mod tests {
     #[test]
     fn custom_patterns() {
         let p = NamePattern::new(r"^(?P<wave>T\d)-(?P<participant>[A-Z]+)$").unwrap();
-        assert_eq!(
-            p.parse("T1-ABC"),
-            NameParts {
-                participant: Some("ABC".into()),
-                wave: Some("T1".into())
-            }
-        );
+        assert_eq!(p.parse("T1-ABC"), NameParts { participant: Some("ABC".into()), wave: Some("T1".into()) });
         assert!(NamePattern::new("(unclosed").is_err());
-        assert!(
-            NamePattern::new(r"(?P<who>\d+)")
-                .unwrap_err()
-                .contains("participant")
-        );
+        assert!(NamePattern::new(r"(?P<who>\d+)").unwrap_err().contains("participant"));
     }
 }

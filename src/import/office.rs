@@ -19,16 +19,11 @@ const MAX_RATIO: u64 = 200;
 /// Reads one entry of a zip archive, refusing archives that are not zips, are
 /// truncated, or would unpack to an implausible size.
 pub fn read_zip_entry(bytes: &[u8], name: &str) -> Result<Vec<u8>, ExtractError> {
-    let mut archive = zip::ZipArchive::new(Cursor::new(bytes)).map_err(|e| {
-        ExtractError::Malformed(format!(
-            "not a readable zip archive (truncated or corrupt): {e}"
-        ))
-    })?;
-    let mut entry = archive.by_name(name).map_err(|_| {
-        ExtractError::Malformed(format!(
-            "the archive has no {name}; it is not a valid document"
-        ))
-    })?;
+    let mut archive = zip::ZipArchive::new(Cursor::new(bytes))
+        .map_err(|e| ExtractError::Malformed(format!("not a readable zip archive (truncated or corrupt): {e}")))?;
+    let mut entry = archive
+        .by_name(name)
+        .map_err(|_| ExtractError::Malformed(format!("the archive has no {name}; it is not a valid document")))?;
     let declared = entry.size();
     let compressed = entry.compressed_size().max(1);
     if declared > MAX_ENTRY_BYTES || (declared > 1024 * 1024 && declared / compressed > MAX_RATIO) {
@@ -40,11 +35,7 @@ pub fn read_zip_entry(bytes: &[u8], name: &str) -> Result<Vec<u8>, ExtractError>
     (&mut entry)
         .take(MAX_ENTRY_BYTES + 1)
         .read_to_end(&mut out)
-        .map_err(|e| {
-            ExtractError::Malformed(format!(
-                "{name} cannot be unpacked (truncated or corrupt): {e}"
-            ))
-        })?;
+        .map_err(|e| ExtractError::Malformed(format!("{name} cannot be unpacked (truncated or corrupt): {e}")))?;
     if out.len() as u64 > MAX_ENTRY_BYTES {
         return Err(ExtractError::TooLarge(format!(
             "{name} unpacks to more than {MAX_ENTRY_BYTES} bytes; refused as a possible zip bomb"
@@ -108,16 +99,15 @@ fn entity(name: &str) -> Option<char> {
 }
 
 fn extract(xml: &[u8], d: &Dialect) -> Result<String, ExtractError> {
-    let xml = std::str::from_utf8(xml)
-        .map_err(|_| ExtractError::Malformed("the document XML is not valid UTF-8".into()))?;
+    let xml =
+        std::str::from_utf8(xml).map_err(|_| ExtractError::Malformed("the document XML is not valid UTF-8".into()))?;
     let mut reader = Reader::from_str(xml);
     let mut paragraphs: Vec<String> = Vec::new();
     let mut cur = String::new();
     let mut stack: Vec<String> = Vec::new();
     let mut skip_depth: Option<usize> = None;
-    let bad = |e: &dyn std::fmt::Display, pos: u64| {
-        ExtractError::Malformed(format!("malformed XML at byte {pos}: {e}"))
-    };
+    let bad =
+        |e: &dyn std::fmt::Display, pos: u64| ExtractError::Malformed(format!("malformed XML at byte {pos}: {e}"));
     let in_text = |stack: &[String]| stack.iter().rev().any(|n| d.text.contains(&n.as_str()));
     loop {
         let pos = reader.buffer_position();
@@ -180,9 +170,7 @@ fn extract(xml: &[u8], d: &Dialect) -> Result<String, ExtractError> {
                     match c {
                         Some(c) => cur.push(c),
                         None => {
-                            return Err(ExtractError::Malformed(format!(
-                                "unknown XML entity at byte {pos}"
-                            )));
+                            return Err(ExtractError::Malformed(format!("unknown XML entity at byte {pos}")));
                         }
                     }
                 }
@@ -200,12 +188,8 @@ fn extract(xml: &[u8], d: &Dialect) -> Result<String, ExtractError> {
     if !cur.trim().is_empty() {
         paragraphs.push(cur);
     }
-    let text = paragraphs
-        .iter()
-        .map(|p| p.trim_end())
-        .filter(|p| !p.trim().is_empty())
-        .collect::<Vec<_>>()
-        .join("\n\n");
+    let text =
+        paragraphs.iter().map(|p| p.trim_end()).filter(|p| !p.trim().is_empty()).collect::<Vec<_>>().join("\n\n");
     Ok(text)
 }
 
@@ -231,8 +215,7 @@ pub(crate) mod tests {
         let mut buf = Cursor::new(Vec::new());
         {
             let mut z = zip::ZipWriter::new(&mut buf);
-            let opts = zip::write::SimpleFileOptions::default()
-                .compression_method(zip::CompressionMethod::Deflated);
+            let opts = zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Deflated);
             for (name, data) in entries {
                 z.start_file(*name, opts).unwrap();
                 z.write_all(data).unwrap();
@@ -254,49 +237,28 @@ pub(crate) mod tests {
         let d = docx(
             r#"<w:p><w:r><w:rPr><w:b/></w:rPr><w:t>Dan:</w:t></w:r><w:r><w:t xml:space="preserve"> It&apos;s my back</w:t></w:r><w:del><w:r><w:delText>DELETED</w:delText></w:r></w:del><w:ins><w:r><w:t>, mostly</w:t></w:r></w:ins></w:p><w:p/><w:p><w:r><w:t>A</w:t><w:tab/><w:t>B</w:t><w:br/><w:t>C &#233;</w:t></w:r></w:p><w:tbl><w:tr><w:tc><w:p><w:r><w:t>cell</w:t></w:r></w:p></w:tc></w:tr></w:tbl>"#,
         );
-        assert_eq!(
-            docx_text(&d).unwrap(),
-            "Dan: It's my back, mostly\n\nA\tB\nC é\n\ncell"
-        );
+        assert_eq!(docx_text(&d).unwrap(), "Dan: It's my back, mostly\n\nA\tB\nC é\n\ncell");
     }
 
     #[test]
     fn odt_spans_and_spaces() {
         let xml = r#"<?xml version="1.0"?><office:document-content xmlns:office="o" xmlns:text="t"><office:body><office:text><text:h>Title</text:h><text:p>P01:<text:s/>Hello<text:s text:c="2"/><text:span>there</text:span><office:annotation><text:p>comment</text:p></office:annotation></text:p><text:p>Next<text:line-break/>line<text:tab/>x</text:p></office:text></office:body></office:document-content>"#;
-        let odt = zip_with(&[
-            ("mimetype", b"application/vnd.oasis.opendocument.text"),
-            ("content.xml", xml.as_bytes()),
-        ]);
-        assert_eq!(
-            odt_text(&odt).unwrap(),
-            "Title\n\nP01: Hello  there\n\nNext\nline\tx"
-        );
+        let odt =
+            zip_with(&[("mimetype", b"application/vnd.oasis.opendocument.text"), ("content.xml", xml.as_bytes())]);
+        assert_eq!(odt_text(&odt).unwrap(), "Title\n\nP01: Hello  there\n\nNext\nline\tx");
     }
 
     #[test]
     fn broken_archives() {
         let d = docx("<w:p><w:r><w:t>hello</w:t></w:r></w:p>");
-        assert!(matches!(
-            docx_text(&d[..d.len() / 2]),
-            Err(ExtractError::Malformed(_))
-        ));
-        assert!(matches!(
-            docx_text(b"PK\x03\x04 not really"),
-            Err(ExtractError::Malformed(_))
-        ));
+        assert!(matches!(docx_text(&d[..d.len() / 2]), Err(ExtractError::Malformed(_))));
+        assert!(matches!(docx_text(b"PK\x03\x04 not really"), Err(ExtractError::Malformed(_))));
         let no_doc = zip_with(&[("other.xml", b"<a/>")]);
-        assert!(
-            matches!(docx_text(&no_doc), Err(ExtractError::Malformed(m)) if m.contains("word/document.xml"))
-        );
+        assert!(matches!(docx_text(&no_doc), Err(ExtractError::Malformed(m)) if m.contains("word/document.xml")));
         let bad_xml = zip_with(&[("word/document.xml", b"<w:document><w:body><w:p></w:body>")]);
-        assert!(matches!(
-            docx_text(&bad_xml),
-            Err(ExtractError::Malformed(_))
-        ));
+        assert!(matches!(docx_text(&bad_xml), Err(ExtractError::Malformed(_))));
         let cut_xml = zip_with(&[("word/document.xml", b"<w:document><w:body><w:p>")]);
-        assert!(
-            matches!(docx_text(&cut_xml), Err(ExtractError::Malformed(m)) if m.contains("truncated"))
-        );
+        assert!(matches!(docx_text(&cut_xml), Err(ExtractError::Malformed(m)) if m.contains("truncated")));
         let zeros = vec![0u8; 80 * 1024 * 1024];
         let bomb = zip_with(&[("word/document.xml", &zeros)]);
         assert!(bomb.len() < 1024 * 1024);

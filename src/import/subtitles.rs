@@ -11,13 +11,10 @@ use crate::model::time::parse_clock;
 use regex::Regex;
 use std::sync::LazyLock;
 
-static VOICE: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"<v(?:\.[^ \t>]*)?[ \t]+([^>]+)>").expect("static regex"));
-static TAGS: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"<[^>]*>|\{\\[^}]*\}").expect("static regex"));
+static VOICE: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"<v(?:\.[^ \t>]*)?[ \t]+([^>]+)>").expect("static regex"));
+static TAGS: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"<[^>]*>|\{\\[^}]*\}").expect("static regex"));
 static LABEL: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"^(?:-[ \t]*)?(?P<name>[\p{L}\p{N}][\p{L}\p{N} .'’_-]{0,29}?)[ \t]*:[ \t]+")
-        .expect("static regex")
+    Regex::new(r"^(?:-[ \t]*)?(?P<name>[\p{L}\p{N}][\p{L}\p{N} .'’_-]{0,29}?)[ \t]*:[ \t]+").expect("static regex")
 });
 
 /// One caption cue.
@@ -55,10 +52,7 @@ fn unescape(s: &str) -> String {
 fn cue_from(lines: &[&str], start: u64, end: u64) -> Option<Cue> {
     let raw = lines.join(" ");
     let mut speaker = VOICE.captures(&raw).map(|c| c[1].trim().to_string());
-    let mut text = unescape(&TAGS.replace_all(&raw, ""))
-        .split_whitespace()
-        .collect::<Vec<_>>()
-        .join(" ");
+    let mut text = unescape(&TAGS.replace_all(&raw, "")).split_whitespace().collect::<Vec<_>>().join(" ");
     if speaker.is_none()
         && let Some(c) = LABEL.captures(&text)
     {
@@ -68,12 +62,7 @@ fn cue_from(lines: &[&str], start: u64, end: u64) -> Option<Cue> {
             text = text[c.get(0).map(|m| m.end()).unwrap_or(0)..].to_string();
         }
     }
-    (!text.is_empty()).then_some(Cue {
-        start,
-        end,
-        speaker,
-        text,
-    })
+    (!text.is_empty()).then_some(Cue { start, end, speaker, text })
 }
 
 fn blocks(text: &str) -> Vec<Vec<&str>> {
@@ -96,15 +85,9 @@ fn blocks(text: &str) -> Vec<Vec<&str>> {
 
 /// Reads WebVTT text (already decoded and normalised).
 pub fn parse_vtt(text: &str) -> Result<Captions, ExtractError> {
-    let first = text
-        .lines()
-        .next()
-        .unwrap_or("")
-        .trim_start_matches('\u{FEFF}');
+    let first = text.lines().next().unwrap_or("").trim_start_matches('\u{FEFF}');
     if !first.starts_with("WEBVTT") {
-        return Err(ExtractError::Malformed(
-            "not a WebVTT file: the first line is not WEBVTT".into(),
-        ));
+        return Err(ExtractError::Malformed("not a WebVTT file: the first line is not WEBVTT".into()));
     }
     let mut cues = Vec::new();
     let mut warnings = Vec::new();
@@ -118,10 +101,7 @@ pub fn parse_vtt(text: &str) -> Result<Captions, ExtractError> {
             continue;
         };
         let Some((start, end)) = parse_timing(block[t]) else {
-            warnings.push(format!(
-                "cue timing \"{}\" is not readable; cue skipped",
-                block[t].trim()
-            ));
+            warnings.push(format!("cue timing \"{}\" is not readable; cue skipped", block[t].trim()));
             continue;
         };
         cues.extend(cue_from(&block[t + 1..], start, end));
@@ -135,17 +115,12 @@ pub fn parse_srt(text: &str) -> Result<Captions, ExtractError> {
     let mut warnings = Vec::new();
     for block in blocks(text) {
         let Some(t) = block.iter().position(|l| l.contains("-->")) else {
-            warnings.push(format!(
-                "\"{}\" is not a cue and was skipped",
-                block[0].chars().take(40).collect::<String>()
-            ));
+            warnings
+                .push(format!("\"{}\" is not a cue and was skipped", block[0].chars().take(40).collect::<String>()));
             continue;
         };
         let Some((start, end)) = parse_timing(block[t]) else {
-            warnings.push(format!(
-                "cue timing \"{}\" is not readable; cue skipped",
-                block[t].trim()
-            ));
+            warnings.push(format!("cue timing \"{}\" is not readable; cue skipped", block[t].trim()));
             continue;
         };
         cues.extend(cue_from(&block[t + 1..], start, end));
@@ -155,16 +130,13 @@ pub fn parse_srt(text: &str) -> Result<Captions, ExtractError> {
 
 fn build(cues: Vec<Cue>, warnings: Vec<String>, what: &str) -> Result<Captions, ExtractError> {
     if cues.is_empty() {
-        return Err(ExtractError::Malformed(format!(
-            "no {what} cues with text were found"
-        )));
+        return Err(ExtractError::Malformed(format!("no {what} cues with text were found")));
     }
     // Group cues into turns: same speaker continues; speakerless cues break at pauses.
     let mut groups: Vec<Vec<Cue>> = Vec::new();
     for cue in cues {
         let joins = groups.last().and_then(|g| g.last()).is_some_and(|prev| {
-            prev.speaker == cue.speaker
-                && (cue.speaker.is_some() || cue.start.saturating_sub(prev.end) < 2000)
+            prev.speaker == cue.speaker && (cue.speaker.is_some() || cue.start.saturating_sub(prev.end) < 2000)
         });
         if joins {
             if let Some(g) = groups.last_mut() {
@@ -188,11 +160,7 @@ fn build(cues: Vec<Cue>, warnings: Vec<String>, what: &str) -> Result<Captions, 
             len += label.chars().count();
             text.push_str(&label);
         }
-        let words = g
-            .iter()
-            .map(|c| c.text.as_str())
-            .collect::<Vec<_>>()
-            .join(" ");
+        let words = g.iter().map(|c| c.text.as_str()).collect::<Vec<_>>().join(" ");
         let start = len;
         len += words.chars().count();
         text.push_str(&words);
@@ -204,11 +172,7 @@ fn build(cues: Vec<Cue>, warnings: Vec<String>, what: &str) -> Result<Captions, 
             time_end_ms: g.last().map(|c| c.end),
         });
     }
-    Ok(Captions {
-        text,
-        turns,
-        warnings,
-    })
+    Ok(Captions { text, turns, warnings })
 }
 
 #[cfg(test)]
@@ -227,30 +191,15 @@ mod tests {
         );
         let dan = &c.turns[1];
         assert_eq!(dan.speaker.as_deref(), Some("Dan"));
-        assert_eq!(
-            slice_chars(&c.text, dan.start, dan.end),
-            Some("Up and down, & mostly down. But better.")
-        );
-        assert_eq!(
-            (dan.time_start_ms, dan.time_end_ms),
-            (Some(12_000), Some(25_000))
-        );
+        assert_eq!(slice_chars(&c.text, dan.start, dan.end), Some("Up and down, & mostly down. But better."));
+        assert_eq!((dan.time_start_ms, dan.time_end_ms), (Some(12_000), Some(25_000)));
     }
 
     #[test]
     fn vtt_errors() {
-        assert!(matches!(
-            parse_vtt("1\n00:00:01.000 --> 00:00:02.000\nhi"),
-            Err(ExtractError::Malformed(_))
-        ));
-        assert!(matches!(
-            parse_vtt("WEBVTT\n\n"),
-            Err(ExtractError::Malformed(_))
-        ));
-        let c = parse_vtt(
-            "WEBVTT\n\n00:00:xx --> 00:00:02.000\nlost\n\n00:00:03.000 --> 00:00:04.000\nkept",
-        )
-        .unwrap();
+        assert!(matches!(parse_vtt("1\n00:00:01.000 --> 00:00:02.000\nhi"), Err(ExtractError::Malformed(_))));
+        assert!(matches!(parse_vtt("WEBVTT\n\n"), Err(ExtractError::Malformed(_))));
+        let c = parse_vtt("WEBVTT\n\n00:00:xx --> 00:00:02.000\nlost\n\n00:00:03.000 --> 00:00:04.000\nkept").unwrap();
         assert_eq!(c.text, "kept");
         assert_eq!(c.warnings.len(), 1);
     }
@@ -259,16 +208,10 @@ mod tests {
     fn srt_cues_with_labels() {
         let srt = "1\n00:00:01,000 --> 00:00:04,000\nINTERVIEWER: Shall we begin?\n\n2\n00:00:04,500 --> 00:00:09,000\nP02: Yes.\nGo on then.\n\n3\n00:00:09,100 --> 00:00:12,000\nP02: It hurts.\n";
         let c = parse_srt(srt).unwrap();
-        assert_eq!(
-            c.text,
-            "INTERVIEWER: Shall we begin?\n\nP02: Yes. Go on then. It hurts."
-        );
+        assert_eq!(c.text, "INTERVIEWER: Shall we begin?\n\nP02: Yes. Go on then. It hurts.");
         assert_eq!(c.turns[1].time_start_ms, Some(4500));
         assert_eq!(c.turns[1].time_end_ms, Some(12000));
         let plain = parse_srt("1\n00:00:01,000 --> 00:00:02,000\nOne.\n\n2\n00:00:02,100 --> 00:00:03,000\nTwo.\n\n3\n00:00:09,000 --> 00:00:10,000\nThree.").unwrap();
-        assert_eq!(
-            plain.text, "One. Two.\n\nThree.",
-            "speakerless cues break into paragraphs at pauses"
-        );
+        assert_eq!(plain.text, "One. Two.\n\nThree.", "speakerless cues break into paragraphs at pauses");
     }
 }

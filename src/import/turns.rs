@@ -30,9 +30,8 @@ static LABEL: LazyLock<Regex> = LazyLock::new(|| {
     .expect("static regex")
 });
 
-static TAG: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"^[ \t]*\[(?P<name>[^\]\n:]{1,30})\](?:[ \t]+|$)").expect("static regex")
-});
+static TAG: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"^[ \t]*\[(?P<name>[^\]\n:]{1,30})\](?:[ \t]+|$)").expect("static regex"));
 
 static OTTER: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(&format!(
@@ -84,8 +83,7 @@ fn is_role(name: &str) -> bool {
             | "q"
             | "a"
     ) || (n.starts_with('p') && n.len() > 1 && n[1..].chars().all(|c| c.is_ascii_digit()))
-        || n.strip_prefix("speaker")
-            .is_some_and(|r| r.trim().chars().all(|c| c.is_ascii_digit()))
+        || n.strip_prefix("speaker").is_some_and(|r| r.trim().chars().all(|c| c.is_ascii_digit()))
 }
 
 #[derive(Debug, Clone)]
@@ -128,38 +126,31 @@ fn classify(text: &str) -> Kind {
     if let Some(c) = OTTER.captures(text) {
         let name = c["name"].trim().to_string();
         if word_count(&name) <= 4 {
-            return Kind::Header {
-                name,
-                time: parse_clock(&c["time"]),
-            };
+            return Kind::Header { name, time: parse_clock(&c["time"]) };
         }
     }
     if let Some(c) = LABEL.captures(text) {
         let name = c["name"].trim().to_string();
         if word_count(&name) <= 4 {
-            let time = c
-                .name("t1")
-                .or(c.name("t2"))
-                .and_then(|m| parse_clock(m.as_str()));
+            let time = c.name("t1").or(c.name("t2")).and_then(|m| parse_clock(m.as_str()));
             let end = c.get(0).map(|m| m.end()).unwrap_or(0);
-            return Kind::Label {
-                name,
-                time,
-                body: text[..end].chars().count(),
-            };
+            return Kind::Label { name, time, body: text[..end].chars().count() };
         }
     }
     if let Some(c) = TAG.captures(text) {
         let name = c["name"].trim().to_string();
         let end = c.get(0).map(|m| m.end()).unwrap_or(0);
         if !name.is_empty() && word_count(&name) <= 3 {
-            return Kind::Tag {
-                name,
-                body: text[..end].chars().count(),
-            };
+            return Kind::Tag { name, body: text[..end].chars().count() };
         }
     }
     Kind::Text
+}
+
+fn tag_like(name: &str) -> bool {
+    let upper_or_digit =
+        name.chars().any(|c| c.is_ascii_digit()) || name.chars().next().is_some_and(char::is_uppercase);
+    upper_or_digit && !ANNOTATIONS.contains(&name.to_lowercase().as_str())
 }
 
 fn key(name: &str) -> String {
@@ -171,55 +162,60 @@ pub fn detect_turns(text: &str) -> Vec<Turn> {
     let mut lines = Vec::new();
     let mut pos = 0;
     for l in text.split('\n') {
-        lines.push(Line {
-            text: l,
-            start: pos,
-            kind: classify(l),
-        });
+        lines.push(Line { text: l, start: pos, kind: classify(l) });
         pos += l.chars().count() + 1;
     }
-    // Which labels are speakers: those that recur, or are usual role words.
+    // Which labels are speakers. Written forms of each label keep their count and first
+    // line, to pick the usual one.
     let mut counts: HashMap<String, usize> = HashMap::new();
-    let mut forms: HashMap<String, HashMap<String, usize>> = HashMap::new();
-    for l in &lines {
-        if let Kind::Label { name, .. } | Kind::Tag { name, .. } | Kind::Header { name, .. } =
-            &l.kind
-        {
+    let mut forms: HashMap<String, HashMap<String, (usize, usize)>> = HashMap::new();
+    for (i, l) in lines.iter().enumerate() {
+        if let Kind::Label { name, .. } | Kind::Tag { name, .. } | Kind::Header { name, .. } = &l.kind {
             *counts.entry(key(name)).or_default() += 1;
-            *forms
-                .entry(key(name))
-                .or_default()
-                .entry(name.clone())
-                .or_default() += 1;
+            forms.entry(key(name)).or_default().entry(name.clone()).or_insert((0, i)).0 += 1;
         }
     }
-    let accepted = |k: &Kind| -> bool {
+    // A label that recurs (or is a role word) is a speaker; once a layout has speakers,
+    // a name-like label of the same layout that occurs only once (a relative who speaks
+    // once) is a speaker too.
+    let recurring = |k: &Kind| -> bool {
         match k {
             Kind::Label { name, .. } => counts[&key(name)] >= 2 || is_role(name),
-            Kind::Tag { name, .. } => {
-                let first_upper_or_digit = name.chars().any(|c| c.is_ascii_digit())
-                    || name.chars().next().is_some_and(char::is_uppercase);
-                !ANNOTATIONS.contains(&name.to_lowercase().as_str())
-                    && first_upper_or_digit
-                    && (counts[&key(name)] >= 2 || is_role(name))
-            }
+            Kind::Tag { name, .. } => tag_like(name) && (counts[&key(name)] >= 2 || is_role(name)),
             Kind::Header { name, .. } => counts[&key(name)] >= 2,
             _ => false,
         }
     };
+    let layout = |k: &Kind| match k {
+        Kind::Label { .. } => 1,
+        Kind::Tag { .. } => 2,
+        Kind::Header { .. } => 3,
+        _ => 0,
+    };
+    let mut layouts_with_speakers = [false; 4];
+    for l in &lines {
+        if recurring(&l.kind) {
+            layouts_with_speakers[layout(&l.kind)] = true;
+        }
+    }
+    let accepted = |k: &Kind| -> bool {
+        recurring(k)
+            || (layouts_with_speakers[layout(k)]
+                && match k {
+                    Kind::Label { name, .. } => {
+                        word_count(name) <= 2 && name.chars().next().is_some_and(char::is_uppercase)
+                    }
+                    Kind::Tag { name, .. } => tag_like(name),
+                    Kind::Header { .. } => true,
+                    _ => false,
+                })
+    };
     for l in &mut lines {
-        if matches!(
-            l.kind,
-            Kind::Label { .. } | Kind::Tag { .. } | Kind::Header { .. }
-        ) && !accepted(&l.kind)
-        {
+        if matches!(l.kind, Kind::Label { .. } | Kind::Tag { .. } | Kind::Header { .. }) && !accepted(&l.kind) {
             l.kind = Kind::Text;
         }
     }
-    let speaker_lines = lines
-        .iter()
-        .filter(|l| !matches!(l.kind, Kind::Blank | Kind::Text))
-        .count();
+    let speaker_lines = lines.iter().filter(|l| !matches!(l.kind, Kind::Blank | Kind::Text)).count();
     if speaker_lines < 2 {
         for l in &mut lines {
             if !matches!(l.kind, Kind::Blank) {
@@ -231,10 +227,7 @@ pub fn detect_turns(text: &str) -> Vec<Turn> {
     let canonical: HashMap<String, String> = forms
         .into_iter()
         .map(|(k, f)| {
-            let best = f
-                .into_iter()
-                .max_by(|a, b| a.1.cmp(&b.1).then_with(|| b.0.cmp(&a.0)))
-                .map(|x| x.0);
+            let best = f.into_iter().max_by(|a, b| a.1.0.cmp(&b.1.0).then_with(|| b.1.1.cmp(&a.1.1))).map(|x| x.0);
             (k, best.unwrap_or_default())
         })
         .collect();
@@ -258,30 +251,21 @@ pub fn detect_turns(text: &str) -> Vec<Turn> {
                 let _ = line_len;
             }
             Kind::Label { name, time, body } => {
-                builder.start(
-                    canonical.get(&key(name)).cloned().unwrap_or(name.clone()),
-                    *time,
-                );
+                builder.start(canonical.get(&key(name)).cloned().unwrap_or(name.clone()), *time);
                 let (s, e) = trimmed(l.text, *body);
                 if e > s {
                     builder.text(l.start + s, l.start + e);
                 }
             }
             Kind::Tag { name, body } => {
-                builder.start(
-                    canonical.get(&key(name)).cloned().unwrap_or(name.clone()),
-                    None,
-                );
+                builder.start(canonical.get(&key(name)).cloned().unwrap_or(name.clone()), None);
                 let (s, e) = trimmed(l.text, *body);
                 if e > s {
                     builder.text(l.start + s, l.start + e);
                 }
             }
             Kind::Header { name, time } => {
-                builder.start(
-                    canonical.get(&key(name)).cloned().unwrap_or(name.clone()),
-                    *time,
-                );
+                builder.start(canonical.get(&key(name)).cloned().unwrap_or(name.clone()), *time);
             }
         }
     }
@@ -319,19 +303,11 @@ struct Builder {
 impl Builder {
     fn start(&mut self, speaker: String, time: Option<u64>) {
         self.close();
-        self.open = Some(Open {
-            speaker: Some(speaker),
-            time,
-            range: None,
-        });
+        self.open = Some(Open { speaker: Some(speaker), time, range: None });
     }
 
     fn text(&mut self, start: usize, end: usize) {
-        let open = self.open.get_or_insert(Open {
-            speaker: None,
-            time: None,
-            range: None,
-        });
+        let open = self.open.get_or_insert(Open { speaker: None, time: None, range: None });
         open.range = Some(match open.range {
             Some((s, _)) => (s, end),
             None => (start, end),
@@ -342,13 +318,7 @@ impl Builder {
         if let Some(o) = self.open.take()
             && let Some((start, end)) = o.range
         {
-            self.turns.push(Turn {
-                speaker: o.speaker,
-                start,
-                end,
-                time_start_ms: o.time,
-                time_end_ms: None,
-            });
+            self.turns.push(Turn { speaker: o.speaker, start, end, time_start_ms: o.time, time_end_ms: None });
         }
     }
 }
@@ -361,13 +331,7 @@ mod tests {
     fn show(text: &str) -> Vec<(Option<String>, String, Option<u64>)> {
         detect_turns(text)
             .into_iter()
-            .map(|t| {
-                (
-                    t.speaker.clone(),
-                    slice_chars(text, t.start, t.end).unwrap().to_string(),
-                    t.time_start_ms,
-                )
-            })
+            .map(|t| (t.speaker.clone(), slice_chars(text, t.start, t.end).unwrap().to_string(), t.time_start_ms))
             .collect()
     }
 
@@ -383,11 +347,7 @@ mod tests {
             vec![
                 (None, "Study header".into(), None),
                 (sp("INTERVIEWER"), "How are you?".into(), None),
-                (
-                    sp("P07"),
-                    "Not bad. My knees: sore.\n\nStill sore.".into(),
-                    None
-                ),
+                (sp("P07"), "Not bad. My knees: sore.\n\nStill sore.".into(), None),
                 (sp("INTERVIEWER"), "Go on.".into(), None),
             ]
         );
@@ -398,7 +358,7 @@ mod tests {
         let t = "interviewer: hola\nLucía: sí, claro\nInterviewer: ¿y?\nlucía: bueno";
         let turns = show(t);
         assert_eq!(turns.len(), 4);
-        assert_eq!(turns[0].0, sp("interviewer"));
+        assert_eq!(turns[0].0, sp("interviewer"), "on a tie, the first written form is kept");
         assert_eq!(turns[1], (sp("Lucía"), "sí, claro".into(), None));
         assert_eq!(turns[3].0, sp("Lucía"), "the usual written form is kept");
     }
@@ -434,11 +394,7 @@ mod tests {
             show(t),
             vec![
                 (sp("Interviewer"), "Shall we start?".into(), Some(4000)),
-                (
-                    sp("Priya"),
-                    "Yes. It started\nin my shoulders.".into(),
-                    Some(19000)
-                ),
+                (sp("Priya"), "Yes. It started\nin my shoulders.".into(), Some(19000)),
                 (sp("Interviewer"), "Right.".into(), Some(3_723_000)),
             ]
         );
@@ -459,20 +415,12 @@ mod tests {
             show(t),
             vec![
                 (None, "Field note: the group met at ten.".into(), None),
-                (
-                    None,
-                    "Seven people came, two late.\nIt rained.".into(),
-                    None
-                ),
+                (None, "Seven people came, two late.\nIt rained.".into(), None),
                 (None, "Next week: pacing.".into(), None),
             ]
         );
         let lines = "First paragraph.\nSecond paragraph.\nThird.";
-        assert_eq!(
-            show(lines).len(),
-            3,
-            "one paragraph per line when there are no blank lines"
-        );
+        assert_eq!(show(lines).len(), 3, "one paragraph per line when there are no blank lines");
         assert!(show("").is_empty());
         assert!(show("\n\n  \n").is_empty());
     }
@@ -482,10 +430,7 @@ mod tests {
         let t = "INTERVIEWER:\nWhat helps?\n\nP01:\nThe walking group.";
         assert_eq!(
             show(t),
-            vec![
-                (sp("INTERVIEWER"), "What helps?".into(), None),
-                (sp("P01"), "The walking group.".into(), None)
-            ]
+            vec![(sp("INTERVIEWER"), "What helps?".into(), None), (sp("P01"), "The walking group.".into(), None)]
         );
     }
 }

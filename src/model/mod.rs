@@ -216,15 +216,14 @@ pub struct Memo {
 /// Checks a colour written as `#rrggbb` and returns it in lower case.
 pub fn normalise_color(s: &str) -> Option<String> {
     let h = s.trim().strip_prefix('#')?;
-    (h.len() == 6 && h.chars().all(|c| c.is_ascii_hexdigit()))
-        .then(|| format!("#{}", h.to_ascii_lowercase()))
+    (h.len() == 6 && h.chars().all(|c| c.is_ascii_hexdigit())).then(|| format!("#{}", h.to_ascii_lowercase()))
 }
 
 /// A pleasant, distinct highlight colour for the `n`th code created without one.
 pub fn default_color(n: usize) -> String {
     const PALETTE: [&str; 12] = [
-        "#e6a23c", "#5b8ff9", "#5ad8a6", "#f6bd16", "#e8684a", "#6dc8ec", "#9270ca", "#ff9d4d",
-        "#269a99", "#ff99c3", "#a0b35a", "#c2a26d",
+        "#e6a23c", "#5b8ff9", "#5ad8a6", "#f6bd16", "#e8684a", "#6dc8ec", "#9270ca", "#ff9d4d", "#269a99", "#ff99c3",
+        "#a0b35a", "#c2a26d",
     ];
     PALETTE[n % PALETTE.len()].to_string()
 }
@@ -235,9 +234,7 @@ pub fn check_range(start: usize, end: usize, char_count: usize) -> Result<(), St
         return Err(format!("the range [{start}, {end}) is empty or reversed"));
     }
     if end > char_count {
-        return Err(format!(
-            "the range [{start}, {end}) runs past the end of the document ({char_count} characters)"
-        ));
+        return Err(format!("the range [{start}, {end}) runs past the end of the document ({char_count} characters)"));
     }
     Ok(())
 }
@@ -252,10 +249,7 @@ mod tests {
         assert!(AttributeKind::Number.validate("sixty").is_err());
         assert!(AttributeKind::Number.validate("NaN").is_err());
         assert!(AttributeKind::Date.validate("2025-02-30").is_err());
-        assert_eq!(
-            AttributeKind::Date.validate("2024-02-29"),
-            Ok("2024-02-29".into())
-        );
+        assert_eq!(AttributeKind::Date.validate("2024-02-29"), Ok("2024-02-29".into()));
         assert_eq!(AttributeKind::parse("Numeric"), Some(AttributeKind::Number));
     }
 

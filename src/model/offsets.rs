@@ -85,16 +85,9 @@ pub fn slice_chars(text: &str, start: usize, end: usize) -> Option<&str> {
     if start > end {
         return None;
     }
-    let mut it = text
-        .char_indices()
-        .map(|(b, _)| b)
-        .chain(std::iter::once(text.len()));
+    let mut it = text.char_indices().map(|(b, _)| b).chain(std::iter::once(text.len()));
     let s = it.nth(start)?;
-    let e = if end == start {
-        s
-    } else {
-        it.nth(end - start - 1)?
-    };
+    let e = if end == start { s } else { it.nth(end - start - 1)? };
     Some(&text[s..e])
 }
 

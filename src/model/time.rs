@@ -46,12 +46,7 @@ pub fn format_timestamp(ms: i64) -> String {
     let secs = ms.div_euclid(1000);
     let (days, rem) = (secs.div_euclid(86400), secs.rem_euclid(86400));
     let (y, m, d) = civil_from_days(days);
-    format!(
-        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
-        rem / 3600,
-        (rem % 3600) / 60,
-        rem % 60
-    )
+    format!("{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z", rem / 3600, (rem % 3600) / 60, rem % 60)
 }
 
 /// Parses a clock time such as `4:07`, `12:47`, `1:02:03`, `00:00:04.120` or
@@ -72,11 +67,7 @@ pub fn parse_clock(s: &str) -> Option<u64> {
         }
         nums.push(p.parse::<u64>().ok()?);
     }
-    let (h, m, sec) = if nums.len() == 3 {
-        (nums[0], nums[1], nums[2])
-    } else {
-        (0, nums[0], nums[1])
-    };
+    let (h, m, sec) = if nums.len() == 3 { (nums[0], nums[1], nums[2]) } else { (0, nums[0], nums[1]) };
     if sec >= 60 || (nums.len() == 3 && m >= 60) {
         return None;
     }
@@ -94,11 +85,7 @@ pub fn parse_clock(s: &str) -> Option<u64> {
 pub fn format_clock(ms: u64) -> String {
     let s = ms / 1000;
     let (h, m, sec) = (s / 3600, (s % 3600) / 60, s % 60);
-    if h > 0 {
-        format!("{h}:{m:02}:{sec:02}")
-    } else {
-        format!("{m}:{sec:02}")
-    }
+    if h > 0 { format!("{h}:{m:02}:{sec:02}") } else { format!("{m}:{sec:02}") }
 }
 
 #[cfg(test)]
@@ -111,10 +98,7 @@ mod tests {
         assert_eq!(parse_iso_date("2025-03-14"), Some(20161));
         assert_eq!(parse_iso_date("2025-13-01"), None);
         assert_eq!(parse_iso_date("2023-02-29"), None);
-        assert_eq!(
-            format_timestamp(20161 * 86_400_000 + 3_723_000),
-            "2025-03-14T01:02:03Z"
-        );
+        assert_eq!(format_timestamp(20161 * 86_400_000 + 3_723_000), "2025-03-14T01:02:03Z");
     }
 
     #[test]

@@ -5,12 +5,7 @@
 /// `pre` → `BL`; `3m`, `3 month`, `3-months`, `three months` → `3M`; `12m`, `1y` →
 /// `12M`; anything else is kept, upper-cased.
 pub fn canonical_wave(raw: &str) -> String {
-    let s: String = raw
-        .trim()
-        .to_lowercase()
-        .chars()
-        .map(|c| if c == '_' || c == '-' { ' ' } else { c })
-        .collect();
+    let s: String = raw.trim().to_lowercase().chars().map(|c| if c == '_' || c == '-' { ' ' } else { c }).collect();
     let s = s.split_whitespace().collect::<Vec<_>>().join(" ");
     match s.as_str() {
         "bl" | "baseline" | "base line" | "t0" | "pre" | "wave 0" | "w0" => return "BL".into(),
@@ -45,8 +40,7 @@ fn months_of(s: &str) -> Option<u32> {
         (WORDS.iter().find(|(name, _)| *name == w)?.1, rest.trim())
     };
     match rest {
-        "m" | "mo" | "mth" | "mths" | "month" | "months" | "month follow up"
-        | "months follow up" => Some(n),
+        "m" | "mo" | "mth" | "mths" | "month" | "months" | "month follow up" | "months follow up" => Some(n),
         "y" | "yr" | "year" | "years" => Some(n * 12),
         _ => None,
     }

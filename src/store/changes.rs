@@ -62,25 +62,17 @@ fn check_table(table: &str) -> Result<&str> {
         .iter()
         .find(|t| **t == table)
         .copied()
-        .ok_or_else(|| {
-            Error::Invalid(format!(
-                "the operation log names an unknown table \"{table}\""
-            ))
-        })
+        .ok_or_else(|| Error::Invalid(format!("the operation log names an unknown table \"{table}\"")))
 }
 
 fn to_json(v: Value) -> Result<Json> {
     Ok(match v {
         Value::Null => Json::Null,
         Value::Integer(i) => Json::from(i),
-        Value::Real(f) => serde_json::Number::from_f64(f)
-            .map(Json::Number)
-            .unwrap_or(Json::Null),
+        Value::Real(f) => serde_json::Number::from_f64(f).map(Json::Number).unwrap_or(Json::Null),
         Value::Text(s) => Json::String(s),
         Value::Blob(_) => {
-            return Err(Error::Invalid(
-                "binary values are not recorded in the operation log".into(),
-            ));
+            return Err(Error::Invalid("binary values are not recorded in the operation log".into()));
         }
     })
 }
@@ -95,18 +87,14 @@ fn to_sql(v: &Json) -> Result<Value> {
         },
         Json::String(s) => Value::Text(s.clone()),
         _ => {
-            return Err(Error::Invalid(
-                "the operation log holds a value that is not a column value".into(),
-            ));
+            return Err(Error::Invalid("the operation log holds a value that is not a column value".into()));
         }
     })
 }
 
 fn quote(col: &str) -> Result<String> {
     if col.is_empty() || !col.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') {
-        return Err(Error::Invalid(format!(
-            "the operation log names an invalid column \"{col}\""
-        )));
+        return Err(Error::Invalid(format!("the operation log names an invalid column \"{col}\"")));
     }
     Ok(format!("\"{col}\""))
 }
@@ -141,10 +129,7 @@ fn set_columns(conn: &Connection, table: &str, key: &Json, values: &Row) -> Resu
     if values.is_empty() {
         return Ok(());
     }
-    let sets: Vec<String> = values
-        .keys()
-        .map(|c| Ok(format!("{} = ?", quote(c)?)))
-        .collect::<Result<_>>()?;
+    let sets: Vec<String> = values.keys().map(|c| Ok(format!("{} = ?", quote(c)?))).collect::<Result<_>>()?;
     let sql = format!("UPDATE {table} SET {} WHERE id = ?", sets.join(", "));
     let mut vals: Vec<Value> = values.values().map(to_sql).collect::<Result<_>>()?;
     vals.push(to_sql(key)?);
@@ -154,8 +139,7 @@ fn set_columns(conn: &Connection, table: &str, key: &Json, values: &Row) -> Resu
 
 fn delete_row(conn: &Connection, table: &str, key: &Json) -> Result<()> {
     let table = check_table(table)?;
-    conn.prepare_cached(&format!("DELETE FROM {table} WHERE id = ?1"))?
-        .execute([to_sql(key)?])?;
+    conn.prepare_cached(&format!("DELETE FROM {table} WHERE id = ?1"))?.execute([to_sql(key)?])?;
     Ok(())
 }
 
@@ -167,10 +151,7 @@ pub struct Writer<'c> {
 
 impl<'c> Writer<'c> {
     pub fn new(conn: &'c Connection) -> Self {
-        Writer {
-            conn,
-            changes: Vec::new(),
-        }
+        Writer { conn, changes: Vec::new() }
     }
 
     /// The connection, for reads inside the operation.
@@ -203,28 +184,14 @@ impl<'c> Writer<'c> {
         let table = check_table(table)?;
         let names: Vec<String> = cols.iter().map(|(c, _)| quote(c)).collect::<Result<_>>()?;
         let marks = vec!["?"; cols.len()].join(", ");
-        let sql = format!(
-            "INSERT INTO {table} ({}) VALUES ({marks})",
-            names.join(", ")
-        );
-        self.conn
-            .prepare_cached(&sql)?
-            .execute(params_from_iter(cols.iter().map(|(_, v)| v)))?;
-        self.changes.push(Change::Insert {
-            table: table.to_string(),
-            key,
-            row: None,
-        });
+        let sql = format!("INSERT INTO {table} ({}) VALUES ({marks})", names.join(", "));
+        self.conn.prepare_cached(&sql)?.execute(params_from_iter(cols.iter().map(|(_, v)| v)))?;
+        self.changes.push(Change::Insert { table: table.to_string(), key, row: None });
         Ok(())
     }
 
     /// Sets columns of the row with `id = key`, recording the values they had.
-    pub fn update(
-        &mut self,
-        table: &str,
-        key: impl Into<Json>,
-        cols: &[(&str, Value)],
-    ) -> Result<()> {
+    pub fn update(&mut self, table: &str, key: impl Into<Json>, cols: &[(&str, Value)]) -> Result<()> {
         let key = key.into();
         let current = read_row(self.conn, table, &key)?;
         let mut before = Row::new();
@@ -241,12 +208,7 @@ impl<'c> Writer<'c> {
             return Ok(());
         }
         set_columns(self.conn, table, &key, &after)?;
-        self.changes.push(Change::Update {
-            table: table.to_string(),
-            key,
-            before,
-            after,
-        });
+        self.changes.push(Change::Update { table: table.to_string(), key, before, after });
         Ok(())
     }
 
@@ -255,11 +217,7 @@ impl<'c> Writer<'c> {
         let key = key.into();
         let row = read_row(self.conn, table, &key)?;
         delete_row(self.conn, table, &key)?;
-        self.changes.push(Change::Delete {
-            table: table.to_string(),
-            key,
-            row,
-        });
+        self.changes.push(Change::Delete { table: table.to_string(), key, row });
         Ok(())
     }
 
@@ -283,9 +241,7 @@ pub fn undo(conn: &Connection, changes: &mut [Change]) -> Result<()> {
                 *row = Some(read_row(conn, table, key)?);
                 delete_row(conn, table, key)?;
             }
-            Change::Update {
-                table, key, before, ..
-            } => set_columns(conn, table, key, before)?,
+            Change::Update { table, key, before, .. } => set_columns(conn, table, key, before)?,
             Change::Delete { table, row, .. } => insert_row(conn, table, row)?,
         }
     }
@@ -297,14 +253,12 @@ pub fn redo(conn: &Connection, changes: &mut [Change]) -> Result<()> {
     for change in changes.iter_mut() {
         match change {
             Change::Insert { table, row, .. } => {
-                let image = row.take().ok_or_else(|| {
-                    Error::Invalid(format!("the log has no row to redo an insert into {table}"))
-                })?;
+                let image = row
+                    .take()
+                    .ok_or_else(|| Error::Invalid(format!("the log has no row to redo an insert into {table}")))?;
                 insert_row(conn, table, &image)?;
             }
-            Change::Update {
-                table, key, after, ..
-            } => set_columns(conn, table, key, after)?,
+            Change::Update { table, key, after, .. } => set_columns(conn, table, key, after)?,
             Change::Delete { table, key, .. } => delete_row(conn, table, key)?,
         }
     }

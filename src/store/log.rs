@@ -58,22 +58,11 @@ impl Project {
             return Ok(logged.value);
         }
         let changes = serde_json::to_string(&writer.into_changes())?;
-        tx.execute(
-            "UPDATE operations SET state = 'discarded' WHERE state = 'undone'",
-            [],
-        )?;
+        tx.execute("UPDATE operations SET state = 'discarded' WHERE state = 'undone'", [])?;
         tx.execute(
             "INSERT INTO operations (id, kind, summary, payload, changes, coder, created_at, state)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 'applied')",
-            params![
-                new_id(),
-                kind,
-                logged.summary,
-                logged.payload.to_string(),
-                changes,
-                coder,
-                now_ms()
-            ],
+            params![new_id(), kind, logged.summary, logged.payload.to_string(), changes, coder, now_ms()],
         )?;
         bump_counter(&tx)?;
         tx.commit()?;
@@ -112,30 +101,18 @@ impl Project {
 
     fn step(&mut self, undo: bool) -> Result<LogEntry> {
         let Some(entry) = self.target(undo)? else {
-            return Err(if undo {
-                Error::NothingToUndo
-            } else {
-                Error::NothingToRedo
-            });
+            return Err(if undo { Error::NothingToUndo } else { Error::NothingToRedo });
         };
         let coder = self.coder.clone();
         let tx = self.conn_mut().transaction()?;
-        let raw: String = tx.query_row(
-            "SELECT changes FROM operations WHERE seq = ?1",
-            [entry.seq],
-            |r| r.get(0),
-        )?;
+        let raw: String = tx.query_row("SELECT changes FROM operations WHERE seq = ?1", [entry.seq], |r| r.get(0))?;
         let mut list: Vec<Change> = serde_json::from_str(&raw)?;
         if undo {
             changes::undo(&tx, &mut list)?;
         } else {
             changes::redo(&tx, &mut list)?;
         }
-        let (state, kind, verb) = if undo {
-            ("undone", "undo", "Undo")
-        } else {
-            ("applied", "redo", "Redo")
-        };
+        let (state, kind, verb) = if undo { ("undone", "undo", "Undo") } else { ("applied", "redo", "Redo") };
         tx.execute(
             "UPDATE operations SET state = ?1, changes = ?2 WHERE seq = ?3",
             params![state, serde_json::to_string(&list)?, entry.seq],
@@ -152,17 +129,13 @@ impl Project {
 
     /// One log entry by sequence number.
     pub fn log_entry(&self, seq: i64) -> Result<LogEntry> {
-        let mut stmt = self
-            .conn()
-            .prepare_cached(&format!("{ENTRY_SELECT} WHERE seq = ?1"))?;
+        let mut stmt = self.conn().prepare_cached(&format!("{ENTRY_SELECT} WHERE seq = ?1"))?;
         Ok(stmt.query_row([seq], entry_from_row)?)
     }
 
     /// The whole operation log, oldest first.
     pub fn history(&self) -> Result<Vec<LogEntry>> {
-        let mut stmt = self
-            .conn()
-            .prepare(&format!("{ENTRY_SELECT} ORDER BY seq"))?;
+        let mut stmt = self.conn().prepare(&format!("{ENTRY_SELECT} ORDER BY seq"))?;
         let rows = stmt.query_map([], entry_from_row)?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
@@ -187,9 +160,6 @@ fn entry_from_row(r: &rusqlite::Row) -> rusqlite::Result<LogEntry> {
 }
 
 fn bump_counter(tx: &rusqlite::Transaction) -> Result<()> {
-    tx.execute(
-        "UPDATE meta SET value = CAST(CAST(value AS INTEGER) + 1 AS TEXT) WHERE key = 'change_counter'",
-        [],
-    )?;
+    tx.execute("UPDATE meta SET value = CAST(CAST(value AS INTEGER) + 1 AS TEXT) WHERE key = 'change_counter'", [])?;
     Ok(())
 }

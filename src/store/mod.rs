@@ -31,10 +31,7 @@ pub struct Project {
 
 /// Milliseconds since the Unix epoch, now.
 pub fn now_ms() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_millis() as i64)
-        .unwrap_or(0)
+    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or(0)
 }
 
 /// A new time-ordered identifier.
@@ -63,18 +60,9 @@ impl Project {
         let mut project = Project::configure(conn, path)?;
         project.migrate()?;
         let tx = project.conn.transaction()?;
-        tx.execute(
-            "INSERT INTO meta (key, value) VALUES ('project_id', ?1)",
-            [new_id()],
-        )?;
-        tx.execute(
-            "INSERT INTO meta (key, value) VALUES ('created_at', ?1)",
-            [now_ms().to_string()],
-        )?;
-        tx.execute(
-            "INSERT INTO meta (key, value) VALUES ('change_counter', '0')",
-            [],
-        )?;
+        tx.execute("INSERT INTO meta (key, value) VALUES ('project_id', ?1)", [new_id()])?;
+        tx.execute("INSERT INTO meta (key, value) VALUES ('created_at', ?1)", [now_ms().to_string()])?;
+        tx.execute("INSERT INTO meta (key, value) VALUES ('change_counter', '0')", [])?;
         tx.commit()?;
         Ok(project)
     }
@@ -84,28 +72,17 @@ impl Project {
         if !path.is_file() {
             return Err(Error::Project {
                 path: path.to_path_buf(),
-                message: if path.exists() {
-                    "not a file".into()
-                } else {
-                    "no such project file".into()
-                },
+                message: if path.exists() { "not a file".into() } else { "no such project file".into() },
             });
         }
-        let conn = Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_WRITE)
-            .map_err(|e| project_error(path, e))?;
+        let conn =
+            Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_WRITE).map_err(|e| project_error(path, e))?;
         let mut project = Project::configure(conn, path)?;
         project.migrate()?;
-        let has_meta: Option<String> = project
-            .conn
-            .query_row("SELECT value FROM meta WHERE key = 'project_id'", [], |r| {
-                r.get(0)
-            })
-            .optional()?;
+        let has_meta: Option<String> =
+            project.conn.query_row("SELECT value FROM meta WHERE key = 'project_id'", [], |r| r.get(0)).optional()?;
         if has_meta.is_none() {
-            return Err(Error::Project {
-                path: path.to_path_buf(),
-                message: "not a Codeloom project".into(),
-            });
+            return Err(Error::Project { path: path.to_path_buf(), message: "not a Codeloom project".into() });
         }
         Ok(project)
     }
@@ -121,17 +98,11 @@ impl Project {
             Ok(())
         };
         check(&conn).map_err(|e| project_error(path, e))?;
-        Ok(Project {
-            conn,
-            path: path.to_path_buf(),
-            coder: DEFAULT_CODER.to_string(),
-        })
+        Ok(Project { conn, path: path.to_path_buf(), coder: DEFAULT_CODER.to_string() })
     }
 
     fn migrate(&mut self) -> Result<()> {
-        let version: i64 = self
-            .conn
-            .pragma_query_value(None, "user_version", |r| r.get(0))?;
+        let version: i64 = self.conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
         if version > schema::SCHEMA_VERSION {
             return Err(Error::NewerSchema {
                 path: self.path.clone(),
@@ -140,11 +111,8 @@ impl Project {
             });
         }
         if version == 0 {
-            let tables: i64 = self.conn.query_row(
-                "SELECT count(*) FROM sqlite_master WHERE type = 'table'",
-                [],
-                |r| r.get(0),
-            )?;
+            let tables: i64 =
+                self.conn.query_row("SELECT count(*) FROM sqlite_master WHERE type = 'table'", [], |r| r.get(0))?;
             if tables > 0 {
                 return Err(Error::Project {
                     path: self.path.clone(),
@@ -168,9 +136,7 @@ impl Project {
 
     /// The schema version of the open file.
     pub fn schema_version(&self) -> Result<i64> {
-        Ok(self
-            .conn
-            .pragma_query_value(None, "user_version", |r| r.get(0))?)
+        Ok(self.conn.pragma_query_value(None, "user_version", |r| r.get(0))?)
     }
 
     /// Sets the coder that subsequent operations are recorded under.
@@ -191,22 +157,13 @@ impl Project {
     /// A counter that goes up with every change, undo and redo; derived data (such as
     /// the search index) records it to know when it is stale.
     pub fn change_counter(&self) -> Result<i64> {
-        let v: String = self.conn.query_row(
-            "SELECT value FROM meta WHERE key = 'change_counter'",
-            [],
-            |r| r.get(0),
-        )?;
-        v.parse()
-            .map_err(|_| Error::Invalid("the project's change counter is corrupt".into()))
+        let v: String = self.conn.query_row("SELECT value FROM meta WHERE key = 'change_counter'", [], |r| r.get(0))?;
+        v.parse().map_err(|_| Error::Invalid("the project's change counter is corrupt".into()))
     }
 
     /// The stable identifier of this project (kept by copies handed to coders).
     pub fn project_id(&self) -> Result<String> {
-        Ok(self
-            .conn
-            .query_row("SELECT value FROM meta WHERE key = 'project_id'", [], |r| {
-                r.get(0)
-            })?)
+        Ok(self.conn.query_row("SELECT value FROM meta WHERE key = 'project_id'", [], |r| r.get(0))?)
     }
 
     pub(crate) fn conn(&self) -> &Connection {
@@ -224,13 +181,12 @@ fn project_error(path: &Path, e: rusqlite::Error) -> Error {
             "not a Codeloom project (the file is not a SQLite database)".to_string()
         }
         rusqlite::Error::SqliteFailure(f, _) if f.code == rusqlite::ErrorCode::CannotOpen => {
-            "cannot open the file (check that it exists and that you may read and write it)"
-                .to_string()
+            "cannot open the file (check that it exists and that you may read and write it)".to_string()
         }
         _ => format!("cannot open the project: {e}"),
     };
-    Error::Project {
-        path: path.to_path_buf(),
-        message,
-    }
+    Error::Project { path: path.to_path_buf(), message }
 }
+
+#[cfg(test)]
+mod tests;

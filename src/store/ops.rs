@@ -106,103 +106,58 @@ pub struct AttributeTable {
 }
 
 pub(crate) fn ensure_coder(w: &mut Writer, name: &str) -> Result<String> {
-    let found: Option<String> = w
-        .conn()
-        .query_row("SELECT id FROM coders WHERE name = ?1", [name], |r| {
-            r.get(0)
-        })
-        .optional()?;
+    let found: Option<String> =
+        w.conn().query_row("SELECT id FROM coders WHERE name = ?1", [name], |r| r.get(0)).optional()?;
     if let Some(id) = found {
         return Ok(id);
     }
     let id = new_id();
-    w.insert(
-        "coders",
-        &[
-            ("id", s(&id)),
-            ("name", s(name)),
-            ("created_at", int(now_ms())),
-        ],
-    )?;
+    w.insert("coders", &[("id", s(&id)), ("name", s(name)), ("created_at", int(now_ms()))])?;
     Ok(id)
 }
 
 pub(crate) fn ensure_participant(w: &mut Writer, label: &str) -> Result<String> {
-    let found: Option<String> = w
-        .conn()
-        .query_row(
-            "SELECT id FROM participants WHERE label = ?1",
-            [label],
-            |r| r.get(0),
-        )
-        .optional()?;
+    let found: Option<String> =
+        w.conn().query_row("SELECT id FROM participants WHERE label = ?1", [label], |r| r.get(0)).optional()?;
     if let Some(id) = found {
         return Ok(id);
     }
     let id = new_id();
-    w.insert(
-        "participants",
-        &[
-            ("id", s(&id)),
-            ("label", s(label)),
-            ("created_at", int(now_ms())),
-        ],
-    )?;
+    w.insert("participants", &[("id", s(&id)), ("label", s(label)), ("created_at", int(now_ms()))])?;
     Ok(id)
 }
 
 /// Finds or creates a wave, placing a new one in time order among the existing waves.
 pub(crate) fn ensure_wave(w: &mut Writer, name: &str) -> Result<String> {
     let conn = w.conn();
-    let found: Option<String> = conn
-        .query_row("SELECT id FROM waves WHERE name = ?1", [name], |r| r.get(0))
-        .optional()?;
+    let found: Option<String> =
+        conn.query_row("SELECT id FROM waves WHERE name = ?1", [name], |r| r.get(0)).optional()?;
     if let Some(id) = found {
         return Ok(id);
     }
     let existing: Vec<(String, String, i64)> = {
         let mut stmt = conn.prepare("SELECT id, name, position FROM waves ORDER BY position")?;
-        stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
-            .collect::<rusqlite::Result<_>>()?
+        stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?.collect::<rusqlite::Result<_>>()?
     };
     let key = wave_sort_key(name);
-    let at = existing
-        .iter()
-        .position(|(_, n, _)| wave_sort_key(n) > key)
-        .unwrap_or(existing.len());
+    let at = existing.iter().position(|(_, n, _)| wave_sort_key(n) > key).unwrap_or(existing.len());
     for (i, (id, _, pos)) in existing.iter().enumerate().skip(at).rev() {
         if *pos != i as i64 + 1 {
             w.update("waves", id.as_str(), &[("position", int(i as i64 + 1))])?;
         }
     }
     let id = new_id();
-    w.insert(
-        "waves",
-        &[
-            ("id", s(&id)),
-            ("name", s(name)),
-            ("position", int(at as i64)),
-        ],
-    )?;
+    w.insert("waves", &[("id", s(&id)), ("name", s(name)), ("position", int(at as i64))])?;
     Ok(id)
 }
 
 fn current_version(conn: &Connection) -> Result<Option<String>> {
     Ok(conn
-        .query_row(
-            "SELECT id FROM codebook_versions ORDER BY created_at DESC, rowid DESC LIMIT 1",
-            [],
-            |r| r.get(0),
-        )
+        .query_row("SELECT id FROM codebook_versions ORDER BY created_at DESC, rowid DESC LIMIT 1", [], |r| r.get(0))
         .optional()?)
 }
 
-fn check_sibling_name(
-    conn: &Connection,
-    name: &str,
-    parent: Option<&str>,
-    except: Option<&str>,
-) -> Result<()> {
+fn check_sibling_name(conn: &Connection, name: &str, parent: Option<&str>, except: Option<&str>) -> Result<()> {
     let clash: Option<String> = conn
         .query_row(
             "SELECT id FROM codes WHERE lower(name) = lower(?1) AND parent_id IS ?2 AND id IS NOT ?3",
@@ -213,15 +168,12 @@ fn check_sibling_name(
     if clash.is_some() {
         let place = match parent {
             Some(p) => {
-                let pname: String =
-                    conn.query_row("SELECT name FROM codes WHERE id = ?1", [p], |r| r.get(0))?;
+                let pname: String = conn.query_row("SELECT name FROM codes WHERE id = ?1", [p], |r| r.get(0))?;
                 format!("under \"{pname}\"")
             }
             None => "at the top level".to_string(),
         };
-        return Err(Error::Invalid(format!(
-            "a code named \"{name}\" already exists {place}"
-        )));
+        return Err(Error::Invalid(format!("a code named \"{name}\" already exists {place}")));
     }
     Ok(())
 }
@@ -229,23 +181,15 @@ fn check_sibling_name(
 fn code_name(conn: &Connection, id: &str) -> Result<String> {
     conn.query_row("SELECT name FROM codes WHERE id = ?1", [id], |r| r.get(0))
         .optional()?
-        .ok_or_else(|| Error::NotFound {
-            kind: "code",
-            query: id.to_string(),
-        })
+        .ok_or_else(|| Error::NotFound { kind: "code", query: id.to_string() })
 }
 
 fn document_info(conn: &Connection, id: &str) -> Result<(String, usize)> {
-    conn.query_row(
-        "SELECT name, char_count FROM documents WHERE id = ?1",
-        [id],
-        |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)? as usize)),
-    )
-    .optional()?
-    .ok_or_else(|| Error::NotFound {
-        kind: "document",
-        query: id.to_string(),
+    conn.query_row("SELECT name, char_count FROM documents WHERE id = ?1", [id], |r| {
+        Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)? as usize))
     })
+    .optional()?
+    .ok_or_else(|| Error::NotFound { kind: "document", query: id.to_string() })
 }
 
 pub(crate) fn insert_code(w: &mut Writer, coder: &str, code: &NewCode) -> Result<String> {
@@ -257,28 +201,20 @@ pub(crate) fn insert_code(w: &mut Writer, coder: &str, code: &NewCode) -> Result
         code_name(w.conn(), p)?;
     }
     check_sibling_name(w.conn(), name, code.parent_id.as_deref(), None)?;
-    let id = code
-        .id
-        .clone()
-        .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
+    let id = code.id.clone().unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
     if uuid::Uuid::parse_str(&id).is_err() {
         return Err(Error::Invalid(format!("\"{id}\" is not a UUID")));
     }
-    let taken: Option<String> = w
-        .conn()
-        .query_row("SELECT name FROM codes WHERE id = ?1", [&id], |r| r.get(0))
-        .optional()?;
+    let taken: Option<String> =
+        w.conn().query_row("SELECT name FROM codes WHERE id = ?1", [&id], |r| r.get(0)).optional()?;
     if let Some(other) = taken {
-        return Err(Error::Invalid(format!(
-            "the code ID {id} is already used by \"{other}\""
-        )));
+        return Err(Error::Invalid(format!("the code ID {id} is already used by \"{other}\"")));
     }
-    let count: i64 = w
-        .conn()
-        .query_row("SELECT count(*) FROM codes", [], |r| r.get(0))?;
+    let count: i64 = w.conn().query_row("SELECT count(*) FROM codes", [], |r| r.get(0))?;
     let color = match &code.color {
-        Some(c) => model::normalise_color(c)
-            .ok_or_else(|| Error::Invalid(format!("\"{c}\" is not a colour like #e6a23c")))?,
+        Some(c) => {
+            model::normalise_color(c).ok_or_else(|| Error::Invalid(format!("\"{c}\" is not a colour like #e6a23c")))?
+        }
         None => model::default_color(count as usize),
     };
     let position: i64 = w.conn().query_row(
@@ -306,21 +242,11 @@ pub(crate) fn insert_code(w: &mut Writer, coder: &str, code: &NewCode) -> Result
     Ok(id)
 }
 
-fn insert_coding(
-    w: &mut Writer,
-    default_coder: &str,
-    version: Option<&str>,
-    c: &NewCoding,
-) -> Result<String> {
+fn insert_coding(w: &mut Writer, default_coder: &str, version: Option<&str>, c: &NewCoding) -> Result<String> {
     let (_, len) = document_info(w.conn(), &c.document_id)?;
     model::check_range(c.start, c.end, len).map_err(Error::Invalid)?;
     code_name(w.conn(), &c.code_id)?;
-    let coder = c
-        .coder
-        .as_deref()
-        .map(str::trim)
-        .filter(|n| !n.is_empty())
-        .unwrap_or(default_coder);
+    let coder = c.coder.as_deref().map(str::trim).filter(|n| !n.is_empty()).unwrap_or(default_coder);
     let coder_id = ensure_coder(w, coder)?;
     let id = uuid::Uuid::new_v4().to_string();
     w.insert(
@@ -343,11 +269,8 @@ fn insert_coding(
 
 fn delete_codings_where(w: &mut Writer, column: &str, value: &str) -> Result<usize> {
     let ids: Vec<String> = {
-        let mut stmt = w
-            .conn()
-            .prepare(&format!("SELECT id FROM codings WHERE {column} = ?1"))?;
-        stmt.query_map([value], |r| r.get(0))?
-            .collect::<rusqlite::Result<_>>()?
+        let mut stmt = w.conn().prepare(&format!("SELECT id FROM codings WHERE {column} = ?1"))?;
+        stmt.query_map([value], |r| r.get(0))?.collect::<rusqlite::Result<_>>()?
     };
     for id in &ids {
         w.delete("codings", id.as_str())?;
@@ -357,11 +280,8 @@ fn delete_codings_where(w: &mut Writer, column: &str, value: &str) -> Result<usi
 
 fn delete_memos_about(w: &mut Writer, kind: MemoTarget, id: &str) -> Result<()> {
     let ids: Vec<String> = {
-        let mut stmt = w
-            .conn()
-            .prepare("SELECT id FROM memos WHERE target_kind = ?1 AND target_id = ?2")?;
-        stmt.query_map([kind.as_str(), id], |r| r.get(0))?
-            .collect::<rusqlite::Result<_>>()?
+        let mut stmt = w.conn().prepare("SELECT id FROM memos WHERE target_kind = ?1 AND target_id = ?2")?;
+        stmt.query_map([kind.as_str(), id], |r| r.get(0))?.collect::<rusqlite::Result<_>>()?
     };
     for m in ids {
         w.delete("memos", m.as_str())?;
@@ -379,25 +299,15 @@ impl Project {
                 let hash = content_hash(&doc.text);
                 let existing: Option<(String, String)> = w
                     .conn()
-                    .query_row(
-                        "SELECT id, name FROM documents WHERE content_hash = ?1",
-                        [&hash],
-                        |r| Ok((r.get(0)?, r.get(1)?)),
-                    )
+                    .query_row("SELECT id, name FROM documents WHERE content_hash = ?1", [&hash], |r| {
+                        Ok((r.get(0)?, r.get(1)?))
+                    })
                     .optional()?;
                 if let Some((existing_id, existing_name)) = existing {
-                    outcomes.push(DocumentOutcome::Duplicate {
-                        name: doc.name.clone(),
-                        existing_id,
-                        existing_name,
-                    });
+                    outcomes.push(DocumentOutcome::Duplicate { name: doc.name.clone(), existing_id, existing_name });
                     continue;
                 }
-                let participant_id = doc
-                    .participant
-                    .as_deref()
-                    .map(|p| ensure_participant(w, p))
-                    .transpose()?;
+                let participant_id = doc.participant.as_deref().map(|p| ensure_participant(w, p)).transpose()?;
                 let wave_id = doc.wave.as_deref().map(|v| ensure_wave(w, v)).transpose()?;
                 let id = new_id();
                 let char_count = doc.text.chars().count();
@@ -434,14 +344,8 @@ impl Project {
                             ("speaker", opt(t.speaker.as_deref())),
                             ("start", int(t.start)),
                             ("end", int(t.end)),
-                            (
-                                "time_start_ms",
-                                t.time_start_ms.map(|v| int(v)).unwrap_or(Value::Null),
-                            ),
-                            (
-                                "time_end_ms",
-                                t.time_end_ms.map(|v| int(v)).unwrap_or(Value::Null),
-                            ),
+                            ("time_start_ms", t.time_start_ms.map(|v| int(v)).unwrap_or(Value::Null)),
+                            ("time_end_ms", t.time_end_ms.map(|v| int(v)).unwrap_or(Value::Null)),
                         ],
                     )?;
                 }
@@ -455,24 +359,15 @@ impl Project {
             let imported: Vec<_> = outcomes
                 .iter()
                 .filter_map(|o| match o {
-                    DocumentOutcome::Imported { id, name, .. } => {
-                        Some(json!({"id": id, "name": name}))
-                    }
+                    DocumentOutcome::Imported { id, name, .. } => Some(json!({"id": id, "name": name})),
                     _ => None,
                 })
                 .collect();
             let summary = match imported.len() {
-                1 => format!(
-                    "Import document {}",
-                    imported[0]["name"].as_str().unwrap_or("")
-                ),
+                1 => format!("Import document {}", imported[0]["name"].as_str().unwrap_or("")),
                 n => format!("Import {n} documents"),
             };
-            Ok(Logged {
-                value: outcomes,
-                summary,
-                payload: json!({ "documents": imported }),
-            })
+            Ok(Logged { value: outcomes, summary, payload: json!({ "documents": imported }) })
         })
     }
 
@@ -482,11 +377,8 @@ impl Project {
             let (name, _) = document_info(w.conn(), id)?;
             let codings = delete_codings_where(w, "document_id", id)?;
             let turns: Vec<i64> = {
-                let mut stmt = w
-                    .conn()
-                    .prepare("SELECT id FROM turns WHERE document_id = ?1")?;
-                stmt.query_map([id], |r| r.get(0))?
-                    .collect::<rusqlite::Result<_>>()?
+                let mut stmt = w.conn().prepare("SELECT id FROM turns WHERE document_id = ?1")?;
+                stmt.query_map([id], |r| r.get(0))?.collect::<rusqlite::Result<_>>()?
             };
             for t in turns {
                 w.delete("turns", t)?;
@@ -502,24 +394,12 @@ impl Project {
     }
 
     /// Sets (or clears) the participant and wave of a document.
-    pub fn assign_document(
-        &mut self,
-        id: &str,
-        participant: Option<&str>,
-        wave: Option<&str>,
-    ) -> Result<()> {
+    pub fn assign_document(&mut self, id: &str, participant: Option<&str>, wave: Option<&str>) -> Result<()> {
         self.execute("assign_document", |w, _| {
             let (name, _) = document_info(w.conn(), id)?;
             let p = participant.map(|p| ensure_participant(w, p)).transpose()?;
             let v = wave.map(|v| ensure_wave(w, v)).transpose()?;
-            w.update(
-                "documents",
-                id,
-                &[
-                    ("participant_id", opt(p.as_deref())),
-                    ("wave_id", opt(v.as_deref())),
-                ],
-            )?;
+            w.update("documents", id, &[("participant_id", opt(p.as_deref())), ("wave_id", opt(v.as_deref()))])?;
             Ok(Logged {
                 value: (),
                 summary: format!(
@@ -540,18 +420,11 @@ impl Project {
         let mut have: Vec<&str> = waves.iter().map(|w| w.name.as_str()).collect();
         have.sort();
         if given != have {
-            return Err(Error::Invalid(format!(
-                "the wave order must list each of these once: {}",
-                have.join(", ")
-            )));
+            return Err(Error::Invalid(format!("the wave order must list each of these once: {}", have.join(", "))));
         }
         self.execute("set_wave_order", |w, _| {
             for (i, name) in names.iter().enumerate() {
-                let id = waves
-                    .iter()
-                    .find(|x| &x.name == name)
-                    .map(|x| x.id.clone())
-                    .unwrap_or_default();
+                let id = waves.iter().find(|x| &x.name == name).map(|x| x.id.clone()).unwrap_or_default();
                 w.update("waves", id, &[("position", int(i))])?;
             }
             Ok(Logged {
@@ -565,12 +438,8 @@ impl Project {
     /// Sets a project setting.
     pub fn set_setting(&mut self, name: &str, value: &str) -> Result<()> {
         self.execute("set_setting", |w, _| {
-            let exists: Option<String> = w
-                .conn()
-                .query_row("SELECT value FROM settings WHERE id = ?1", [name], |r| {
-                    r.get(0)
-                })
-                .optional()?;
+            let exists: Option<String> =
+                w.conn().query_row("SELECT value FROM settings WHERE id = ?1", [name], |r| r.get(0)).optional()?;
             match exists {
                 Some(_) => w.update("settings", name, &[("value", s(value))])?,
                 None => w.insert("settings", &[("id", s(name)), ("value", s(value))])?,
@@ -600,10 +469,7 @@ impl Project {
         self.execute("update_code", |w, _| {
             let old = code_name(w.conn(), id)?;
             let parent: Option<String> =
-                w.conn()
-                    .query_row("SELECT parent_id FROM codes WHERE id = ?1", [id], |r| {
-                        r.get(0)
-                    })?;
+                w.conn().query_row("SELECT parent_id FROM codes WHERE id = ?1", [id], |r| r.get(0))?;
             let new_parent = changes.parent_id.clone().unwrap_or(parent);
             if let Some(p) = &new_parent {
                 code_name(w.conn(), p)?;
@@ -614,31 +480,18 @@ impl Project {
                             "\"{old}\" cannot be moved under itself or one of its own codes"
                         )));
                     }
-                    cur = w.conn().query_row(
-                        "SELECT parent_id FROM codes WHERE id = ?1",
-                        [&c],
-                        |r| r.get(0),
-                    )?;
+                    cur = w.conn().query_row("SELECT parent_id FROM codes WHERE id = ?1", [&c], |r| r.get(0))?;
                 }
             }
-            let name = changes
-                .name
-                .as_deref()
-                .map(str::trim)
-                .unwrap_or(&old)
-                .to_string();
+            let name = changes.name.as_deref().map(str::trim).unwrap_or(&old).to_string();
             if name.is_empty() {
                 return Err(Error::Invalid("a code needs a name".into()));
             }
             check_sibling_name(w.conn(), &name, new_parent.as_deref(), Some(id))?;
-            let mut cols = vec![
-                ("name", s(&name)),
-                ("parent_id", opt(new_parent.as_deref())),
-            ];
+            let mut cols = vec![("name", s(&name)), ("parent_id", opt(new_parent.as_deref()))];
             if let Some(c) = &changes.color {
-                let c = model::normalise_color(c).ok_or_else(|| {
-                    Error::Invalid(format!("\"{c}\" is not a colour like #e6a23c"))
-                })?;
+                let c = model::normalise_color(c)
+                    .ok_or_else(|| Error::Invalid(format!("\"{c}\" is not a colour like #e6a23c")))?;
                 cols.push(("color", s(&c)));
             }
             if let Some(d) = &changes.description {
@@ -650,16 +503,9 @@ impl Project {
                 ]);
             }
             w.update("codes", id, &cols)?;
-            let summary = if name != old {
-                format!("Rename code {old} to {name}")
-            } else {
-                format!("Change code {old}")
-            };
-            Ok(Logged {
-                value: (),
-                summary,
-                payload: json!({"id": id, "old_name": old, "changes": changes}),
-            })
+            let summary =
+                if name != old { format!("Rename code {old} to {name}") } else { format!("Change code {old}") };
+            Ok(Logged { value: (), summary, payload: json!({"id": id, "old_name": old, "changes": changes}) })
         })
     }
 
@@ -710,10 +556,8 @@ impl Project {
     pub fn apply_codings(&mut self, codings: Vec<NewCoding>, summary: &str) -> Result<Vec<String>> {
         self.execute("apply_codings", |w, coder| {
             let version = current_version(w.conn())?;
-            let ids = codings
-                .iter()
-                .map(|c| insert_coding(w, coder, version.as_deref(), c))
-                .collect::<Result<Vec<_>>>()?;
+            let ids =
+                codings.iter().map(|c| insert_coding(w, coder, version.as_deref(), c)).collect::<Result<Vec<_>>>()?;
             Ok(Logged {
                 summary: format!("{summary} ({} codings)", ids.len()),
                 payload: json!({"ids": ids}),
@@ -804,18 +648,9 @@ impl Project {
     }
 
     /// Writes a memo about the project, a document, a participant or a code.
-    pub fn add_memo(
-        &mut self,
-        target: MemoTarget,
-        target_id: Option<&str>,
-        title: &str,
-        body: &str,
-    ) -> Result<String> {
+    pub fn add_memo(&mut self, target: MemoTarget, target_id: Option<&str>, title: &str, body: &str) -> Result<String> {
         if target != MemoTarget::Project && target_id.is_none() {
-            return Err(Error::Invalid(format!(
-                "a memo about a {} needs its ID",
-                target.as_str()
-            )));
+            return Err(Error::Invalid(format!("a memo about a {} needs its ID", target.as_str())));
         }
         self.execute("add_memo", |w, coder| {
             let coder_id = ensure_coder(w, coder)?;
@@ -835,7 +670,11 @@ impl Project {
                 ],
             )?;
             Ok(Logged {
-                summary: format!("Write memo on {} \"{}\"", target.as_str(), if title.is_empty() { "untitled" } else { title }),
+                summary: format!(
+                    "Write memo on {} \"{}\"",
+                    target.as_str(),
+                    if title.is_empty() { "untitled" } else { title }
+                ),
                 payload: json!({"id": id, "target": target, "target_id": target_id, "title": title}),
                 value: id,
             })
@@ -845,15 +684,7 @@ impl Project {
     /// Changes a memo's title and text.
     pub fn update_memo(&mut self, id: &str, title: &str, body: &str) -> Result<()> {
         self.execute("update_memo", |w, _| {
-            w.update(
-                "memos",
-                id,
-                &[
-                    ("title", s(title)),
-                    ("body", s(body)),
-                    ("updated_at", int(now_ms())),
-                ],
-            )?;
+            w.update("memos", id, &[("title", s(title)), ("body", s(body)), ("updated_at", int(now_ms()))])?;
             Ok(Logged {
                 value: (),
                 summary: format!("Edit memo \"{title}\""),
@@ -866,11 +697,7 @@ impl Project {
     pub fn delete_memo(&mut self, id: &str) -> Result<()> {
         self.execute("delete_memo", |w, _| {
             w.delete("memos", id)?;
-            Ok(Logged {
-                value: (),
-                summary: "Delete memo".into(),
-                payload: json!({"id": id}),
-            })
+            Ok(Logged { value: (), summary: "Delete memo".into(), payload: json!({"id": id}) })
         })
     }
 
@@ -885,16 +712,10 @@ impl Project {
         self.execute("save_codebook_version", |w, coder| {
             let taken: Option<String> = w
                 .conn()
-                .query_row(
-                    "SELECT id FROM codebook_versions WHERE name = ?1",
-                    [&name],
-                    |r| r.get(0),
-                )
+                .query_row("SELECT id FROM codebook_versions WHERE name = ?1", [&name], |r| r.get(0))
                 .optional()?;
             if taken.is_some() {
-                return Err(Error::Invalid(format!(
-                    "a codebook version named \"{name}\" already exists"
-                )));
+                return Err(Error::Invalid(format!("a codebook version named \"{name}\" already exists")));
             }
             let id = new_id();
             w.insert(
@@ -923,10 +744,8 @@ impl Project {
             let mut out = ImportedCodes::default();
             for c in &codes {
                 if let Some(id) = &c.id {
-                    let exists: Option<String> = w
-                        .conn()
-                        .query_row("SELECT name FROM codes WHERE id = ?1", [id], |r| r.get(0))
-                        .optional()?;
+                    let exists: Option<String> =
+                        w.conn().query_row("SELECT name FROM codes WHERE id = ?1", [id], |r| r.get(0)).optional()?;
                     if exists.is_some() {
                         out.already_present.push(c.name.clone());
                         continue;
@@ -965,18 +784,13 @@ fn write_attributes(w: &mut Writer, table: &AttributeTable, clear_missing: bool)
     for (name, kind) in &table.columns {
         let name = name.trim();
         if name.is_empty() {
-            return Err(Error::Invalid(format!(
-                "{}: an attribute column has no name",
-                table.source
-            )));
+            return Err(Error::Invalid(format!("{}: an attribute column has no name", table.source)));
         }
         let found: Option<(String, String)> = w
             .conn()
-            .query_row(
-                "SELECT id, kind FROM attributes WHERE lower(name) = lower(?1)",
-                [name],
-                |r| Ok((r.get(0)?, r.get(1)?)),
-            )
+            .query_row("SELECT id, kind FROM attributes WHERE lower(name) = lower(?1)", [name], |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })
             .optional()?;
         let id = match found {
             Some((id, k)) => {
@@ -987,19 +801,11 @@ fn write_attributes(w: &mut Writer, table: &AttributeTable, clear_missing: bool)
             }
             None => {
                 let id = new_id();
-                let pos: i64 = w.conn().query_row(
-                    "SELECT coalesce(max(position) + 1, 0) FROM attributes",
-                    [],
-                    |r| r.get(0),
-                )?;
+                let pos: i64 =
+                    w.conn().query_row("SELECT coalesce(max(position) + 1, 0) FROM attributes", [], |r| r.get(0))?;
                 w.insert(
                     "attributes",
-                    &[
-                        ("id", s(&id)),
-                        ("name", s(name)),
-                        ("kind", s(kind.as_str())),
-                        ("position", int(pos)),
-                    ],
+                    &[("id", s(&id)), ("name", s(name)), ("kind", s(kind.as_str())), ("position", int(pos))],
                 )?;
                 id
             }
@@ -1017,14 +823,11 @@ fn write_attributes(w: &mut Writer, table: &AttributeTable, clear_missing: bool)
                     |r| r.get(0),
                 )
                 .optional()?;
-            match (
-                value.as_deref().map(str::trim).filter(|v| !v.is_empty()),
-                existing,
-            ) {
+            match (value.as_deref().map(str::trim).filter(|v| !v.is_empty()), existing) {
                 (Some(v), existing) => {
-                    let v = kind.validate(v).map_err(|e| {
-                        Error::Invalid(format!("{}: {name} of {label}: {e}", table.source))
-                    })?;
+                    let v = kind
+                        .validate(v)
+                        .map_err(|e| Error::Invalid(format!("{}: {name} of {label}: {e}", table.source)))?;
                     match existing {
                         Some(id) => w.update("attribute_values", id, &[("value", s(&v))])?,
                         None => w.insert(

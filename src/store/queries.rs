@@ -4,8 +4,7 @@
 use super::Project;
 use crate::error::{Error, Result};
 use crate::model::{
-    AttributeKind, AttributeValue, Code, CodeDescription, Coding, Document, Memo, MemoTarget,
-    Participant, Turn, Wave,
+    AttributeKind, AttributeValue, Code, CodeDescription, Coding, Document, Memo, MemoTarget, Participant, Turn, Wave,
 };
 use rusqlite::{OptionalExtension, Row, params};
 use serde::Serialize;
@@ -52,8 +51,10 @@ pub struct CodeCounts {
     pub participants: usize,
 }
 
-const DOC_COLS: &str = "d.id, d.name, d.original_name, d.format, d.content_hash, d.char_count, p.label, w.name, d.revision, d.imported_at";
-const DOC_FROM: &str = "FROM documents d LEFT JOIN participants p ON p.id = d.participant_id LEFT JOIN waves w ON w.id = d.wave_id";
+const DOC_COLS: &str =
+    "d.id, d.name, d.original_name, d.format, d.content_hash, d.char_count, p.label, w.name, d.revision, d.imported_at";
+const DOC_FROM: &str =
+    "FROM documents d LEFT JOIN participants p ON p.id = d.participant_id LEFT JOIN waves w ON w.id = d.wave_id";
 
 fn document_from_row(r: &Row) -> rusqlite::Result<Document> {
     Ok(Document {
@@ -70,8 +71,7 @@ fn document_from_row(r: &Row) -> rusqlite::Result<Document> {
     })
 }
 
-const CODE_COLS: &str =
-    "id, name, parent_id, color, definition, inclusion, exclusion, example, position";
+const CODE_COLS: &str = "id, name, parent_id, color, definition, inclusion, exclusion, example, position";
 
 fn code_from_row(r: &Row) -> rusqlite::Result<Code> {
     Ok(Code {
@@ -128,8 +128,7 @@ impl Project {
         }
         let mut coding_counts: HashMap<String, usize> = HashMap::new();
         {
-            let mut stmt =
-                conn.prepare("SELECT document_id, count(*) FROM codings GROUP BY document_id")?;
+            let mut stmt = conn.prepare("SELECT document_id, count(*) FROM codings GROUP BY document_id")?;
             let mut rows = stmt.query([])?;
             while let Some(r) = rows.next()? {
                 coding_counts.insert(r.get(0)?, r.get::<_, i64>(1)? as usize);
@@ -138,9 +137,7 @@ impl Project {
         let mut stmt = conn.prepare(&format!(
             "SELECT {DOC_COLS} {DOC_FROM} ORDER BY p.label IS NULL, p.label, w.position IS NULL, w.position, d.name"
         ))?;
-        let docs = stmt
-            .query_map([], document_from_row)?
-            .collect::<rusqlite::Result<Vec<_>>>()?;
+        let docs = stmt.query_map([], document_from_row)?.collect::<rusqlite::Result<Vec<_>>>()?;
         Ok(docs
             .into_iter()
             .map(|d| DocumentSummary {
@@ -155,29 +152,17 @@ impl Project {
     /// One document by ID.
     pub fn document(&self, id: &str) -> Result<Document> {
         self.conn()
-            .query_row(
-                &format!("SELECT {DOC_COLS} {DOC_FROM} WHERE d.id = ?1"),
-                [id],
-                document_from_row,
-            )
+            .query_row(&format!("SELECT {DOC_COLS} {DOC_FROM} WHERE d.id = ?1"), [id], document_from_row)
             .optional()?
-            .ok_or_else(|| Error::NotFound {
-                kind: "document",
-                query: id.to_string(),
-            })
+            .ok_or_else(|| Error::NotFound { kind: "document", query: id.to_string() })
     }
 
     /// A document's stored text.
     pub fn document_text(&self, id: &str) -> Result<String> {
         self.conn()
-            .query_row("SELECT text FROM documents WHERE id = ?1", [id], |r| {
-                r.get(0)
-            })
+            .query_row("SELECT text FROM documents WHERE id = ?1", [id], |r| r.get(0))
             .optional()?
-            .ok_or_else(|| Error::NotFound {
-                kind: "document",
-                query: id.to_string(),
-            })
+            .ok_or_else(|| Error::NotFound { kind: "document", query: id.to_string() })
     }
 
     /// A document's turns, in order.
@@ -203,9 +188,8 @@ impl Project {
         let mut stmt = self.conn().prepare_cached(
             "SELECT id, name FROM documents WHERE id = ?1 OR lower(name) = lower(?1) OR lower(original_name) = lower(?1)",
         )?;
-        let found: Vec<(String, String)> = stmt
-            .query_map([q], |r| Ok((r.get(0)?, r.get(1)?)))?
-            .collect::<rusqlite::Result<_>>()?;
+        let found: Vec<(String, String)> =
+            stmt.query_map([q], |r| Ok((r.get(0)?, r.get(1)?)))?.collect::<rusqlite::Result<_>>()?;
         if let Some((id, _)) = found.iter().find(|(id, _)| id == q) {
             return Ok(id.clone());
         }
@@ -237,20 +221,14 @@ impl Project {
         let mut out = Vec::new();
         for row in rows {
             let (id, label) = row?;
-            out.push(Participant {
-                attributes: values.remove(&id).unwrap_or_default(),
-                id,
-                label,
-            });
+            out.push(Participant { attributes: values.remove(&id).unwrap_or_default(), id, label });
         }
         Ok(out)
     }
 
     /// The attribute definitions, in column order.
     pub fn attributes(&self) -> Result<Vec<AttributeDef>> {
-        let mut stmt = self
-            .conn()
-            .prepare("SELECT id, name, kind FROM attributes ORDER BY position")?;
+        let mut stmt = self.conn().prepare("SELECT id, name, kind FROM attributes ORDER BY position")?;
         let rows = stmt.query_map([], |r| {
             let kind: String = r.get(2)?;
             Ok(AttributeDef {
@@ -264,51 +242,28 @@ impl Project {
 
     /// The waves in time order.
     pub fn waves(&self) -> Result<Vec<Wave>> {
-        let mut stmt = self
-            .conn()
-            .prepare("SELECT id, name, position FROM waves ORDER BY position")?;
-        let rows = stmt.query_map([], |r| {
-            Ok(Wave {
-                id: r.get(0)?,
-                name: r.get(1)?,
-                position: r.get(2)?,
-            })
-        })?;
+        let mut stmt = self.conn().prepare("SELECT id, name, position FROM waves ORDER BY position")?;
+        let rows = stmt.query_map([], |r| Ok(Wave { id: r.get(0)?, name: r.get(1)?, position: r.get(2)? }))?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
     /// The coders known to the project.
     pub fn coders(&self) -> Result<Vec<Coder>> {
-        let mut stmt = self
-            .conn()
-            .prepare("SELECT id, name FROM coders ORDER BY name")?;
-        let rows = stmt.query_map([], |r| {
-            Ok(Coder {
-                id: r.get(0)?,
-                name: r.get(1)?,
-            })
-        })?;
+        let mut stmt = self.conn().prepare("SELECT id, name FROM coders ORDER BY name")?;
+        let rows = stmt.query_map([], |r| Ok(Coder { id: r.get(0)?, name: r.get(1)? }))?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
     /// The whole code tree, parents before children, siblings in order.
     pub fn codes(&self) -> Result<Vec<Code>> {
-        let mut stmt = self.conn().prepare(&format!(
-            "SELECT {CODE_COLS} FROM codes ORDER BY position, name"
-        ))?;
-        let all = stmt
-            .query_map([], code_from_row)?
-            .collect::<rusqlite::Result<Vec<_>>>()?;
+        let mut stmt = self.conn().prepare(&format!("SELECT {CODE_COLS} FROM codes ORDER BY position, name"))?;
+        let all = stmt.query_map([], code_from_row)?.collect::<rusqlite::Result<Vec<_>>>()?;
         let mut children: HashMap<Option<String>, Vec<Code>> = HashMap::new();
         for c in all {
             children.entry(c.parent_id.clone()).or_default().push(c);
         }
         let mut out = Vec::new();
-        fn walk(
-            parent: Option<String>,
-            children: &mut HashMap<Option<String>, Vec<Code>>,
-            out: &mut Vec<Code>,
-        ) {
+        fn walk(parent: Option<String>, children: &mut HashMap<Option<String>, Vec<Code>>, out: &mut Vec<Code>) {
             for c in children.remove(&parent).unwrap_or_default() {
                 let id = c.id.clone();
                 out.push(c);
@@ -322,16 +277,9 @@ impl Project {
     /// One code by ID.
     pub fn code(&self, id: &str) -> Result<Code> {
         self.conn()
-            .query_row(
-                &format!("SELECT {CODE_COLS} FROM codes WHERE id = ?1"),
-                [id],
-                code_from_row,
-            )
+            .query_row(&format!("SELECT {CODE_COLS} FROM codes WHERE id = ?1"), [id], code_from_row)
             .optional()?
-            .ok_or_else(|| Error::NotFound {
-                kind: "code",
-                query: id.to_string(),
-            })
+            .ok_or_else(|| Error::NotFound { kind: "code", query: id.to_string() })
     }
 
     /// The path of a code from its theme, such as `Managing pain / Pacing`.
@@ -398,9 +346,7 @@ impl Project {
 
     /// Codings matching `filter`, by document and position.
     pub fn codings(&self, filter: &CodingFilter) -> Result<Vec<Coding>> {
-        let mut sql = format!(
-            "SELECT {CODING_COLS} FROM codings c JOIN coders k ON k.id = c.coder_id WHERE 1 = 1"
-        );
+        let mut sql = format!("SELECT {CODING_COLS} FROM codings c JOIN coders k ON k.id = c.coder_id WHERE 1 = 1");
         let mut args: Vec<String> = Vec::new();
         if let Some(d) = &filter.document_id {
             args.push(d.clone());
@@ -449,18 +395,14 @@ impl Project {
         };
         let out = match target {
             None => {
-                let mut stmt = self
-                    .conn()
-                    .prepare(&format!("{base} ORDER BY m.created_at"))?;
-                stmt.query_map([], map)?
-                    .collect::<rusqlite::Result<Vec<_>>>()?
+                let mut stmt = self.conn().prepare(&format!("{base} ORDER BY m.created_at"))?;
+                stmt.query_map([], map)?.collect::<rusqlite::Result<Vec<_>>>()?
             }
             Some((kind, id)) => {
-                let mut stmt = self.conn().prepare(&format!(
-                    "{base} WHERE m.target_kind = ?1 AND m.target_id IS ?2 ORDER BY m.created_at"
-                ))?;
-                stmt.query_map(params![kind.as_str(), id], map)?
-                    .collect::<rusqlite::Result<Vec<_>>>()?
+                let mut stmt = self
+                    .conn()
+                    .prepare(&format!("{base} WHERE m.target_kind = ?1 AND m.target_id IS ?2 ORDER BY m.created_at"))?;
+                stmt.query_map(params![kind.as_str(), id], map)?.collect::<rusqlite::Result<Vec<_>>>()?
             }
         };
         Ok(out)
@@ -468,46 +410,28 @@ impl Project {
 
     /// A project setting changed by operations (such as the file-name pattern).
     pub fn setting(&self, name: &str) -> Result<Option<String>> {
-        Ok(self
-            .conn()
-            .query_row("SELECT value FROM settings WHERE id = ?1", [name], |r| {
-                r.get(0)
-            })
-            .optional()?)
+        Ok(self.conn().query_row("SELECT value FROM settings WHERE id = ?1", [name], |r| r.get(0)).optional()?)
     }
 
     /// The newest saved codebook version, which new codings are recorded under.
     pub fn current_codebook_version(&self) -> Result<Option<(String, String)>> {
         Ok(self
             .conn()
-            .query_row(
-                "SELECT id, name FROM codebook_versions ORDER BY created_at DESC, rowid DESC LIMIT 1",
-                [],
-                |r| Ok((r.get(0)?, r.get(1)?)),
-            )
+            .query_row("SELECT id, name FROM codebook_versions ORDER BY created_at DESC, rowid DESC LIMIT 1", [], |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })
             .optional()?)
     }
 }
 
 fn one_of(kind: &'static str, query: &str, found: Vec<(String, String)>) -> Result<String> {
     match found.len() {
-        0 => Err(Error::NotFound {
-            kind,
-            query: query.to_string(),
-        }),
-        1 => Ok(found
-            .into_iter()
-            .next()
-            .map(|(id, _)| id)
-            .unwrap_or_default()),
+        0 => Err(Error::NotFound { kind, query: query.to_string() }),
+        1 => Ok(found.into_iter().next().map(|(id, _)| id).unwrap_or_default()),
         _ => Err(Error::Ambiguous {
             kind,
             query: query.to_string(),
-            candidates: found
-                .iter()
-                .map(|(id, name)| format!("{name} ({id})"))
-                .collect::<Vec<_>>()
-                .join(", "),
+            candidates: found.iter().map(|(id, name)| format!("{name} ({id})")).collect::<Vec<_>>().join(", "),
         }),
     }
 }

@@ -30,9 +30,7 @@ pub struct App {
 
 impl App {
     pub fn new(cc: &eframe::CreationContext<'_>, project: Option<PathBuf>) -> Self {
-        let last: Option<String> = cc
-            .storage
-            .and_then(|s| eframe::get_value(s, LAST_PROJECT_KEY));
+        let last: Option<String> = cc.storage.and_then(|s| eframe::get_value(s, LAST_PROJECT_KEY));
         let mut app = App {
             project: None,
             documents: Vec::new(),
@@ -65,8 +63,7 @@ impl App {
 
     fn refresh(&mut self) {
         let Some(p) = &self.project else { return };
-        let loaded =
-            (|| -> codeloom::Result<_> { Ok((p.documents()?, p.waves()?, p.participants()?)) })();
+        let loaded = (|| -> codeloom::Result<_> { Ok((p.documents()?, p.waves()?, p.participants()?)) })();
         match loaded {
             Ok((docs, waves, parts)) => {
                 self.documents = docs;
@@ -79,9 +76,7 @@ impl App {
 
     fn select(&mut self, id: &str) {
         let Some(p) = &self.project else { return };
-        let loaded = (|| -> codeloom::Result<_> {
-            Ok((p.document(id)?, p.document_text(id)?, p.turns(id)?))
-        })();
+        let loaded = (|| -> codeloom::Result<_> { Ok((p.document(id)?, p.document_text(id)?, p.turns(id)?)) })();
         match loaded {
             Ok((d, text, turns)) => {
                 let title = format!(
@@ -91,12 +86,7 @@ impl App {
                     d.wave.as_deref().unwrap_or("-"),
                     turns.len()
                 );
-                self.reading = Some(Reading {
-                    id: d.id,
-                    title,
-                    text,
-                    turns,
-                });
+                self.reading = Some(Reading { id: d.id, title, text, turns });
             }
             Err(e) => self.notice = Some(e.to_string()),
         }
@@ -143,45 +133,39 @@ impl App {
         ui.separator();
         let mut clicked = None;
         egui::ScrollArea::vertical().show(ui, |ui| {
-            egui::Grid::new("participant_wave_grid")
-                .striped(true)
-                .spacing([12.0, 6.0])
-                .show(ui, |ui| {
-                    ui.strong("Participant");
+            egui::Grid::new("participant_wave_grid").striped(true).spacing([12.0, 6.0]).show(ui, |ui| {
+                ui.strong("Participant");
+                for w in &self.waves {
+                    ui.strong(w);
+                }
+                ui.end_row();
+                for p in &self.participants {
+                    ui.label(p);
                     for w in &self.waves {
-                        ui.strong(w);
-                    }
-                    ui.end_row();
-                    for p in &self.participants {
-                        ui.label(p);
-                        for w in &self.waves {
-                            let doc = self.documents.iter().find(|d| {
-                                d.document.participant.as_deref() == Some(p.as_str())
-                                    && d.document.wave.as_deref() == Some(w.as_str())
-                            });
-                            match doc {
-                                Some(d) => {
-                                    let selected = self
-                                        .reading
-                                        .as_ref()
-                                        .is_some_and(|r| r.id == d.document.id);
-                                    let label = format!("{} ({})", d.document.name, d.coding_count);
-                                    if ui
-                                        .selectable_label(selected, label)
-                                        .on_hover_text(&d.document.original_name)
-                                        .clicked()
-                                    {
-                                        clicked = Some(d.document.id.clone());
-                                    }
-                                }
-                                None => {
-                                    ui.weak("—");
+                        let doc = self.documents.iter().find(|d| {
+                            d.document.participant.as_deref() == Some(p.as_str())
+                                && d.document.wave.as_deref() == Some(w.as_str())
+                        });
+                        match doc {
+                            Some(d) => {
+                                let selected = self.reading.as_ref().is_some_and(|r| r.id == d.document.id);
+                                let label = format!("{} ({})", d.document.name, d.coding_count);
+                                if ui
+                                    .selectable_label(selected, label)
+                                    .on_hover_text(&d.document.original_name)
+                                    .clicked()
+                                {
+                                    clicked = Some(d.document.id.clone());
                                 }
                             }
+                            None => {
+                                ui.weak("—");
+                            }
                         }
-                        ui.end_row();
                     }
-                });
+                    ui.end_row();
+                }
+            });
             let loose: Vec<&DocumentSummary> = self
                 .documents
                 .iter()
@@ -215,38 +199,29 @@ impl App {
         };
         ui.heading(&r.title);
         ui.separator();
-        egui::ScrollArea::vertical()
-            .auto_shrink([false, false])
-            .show(ui, |ui| {
-                ui.set_max_width(820.0);
-                for t in &r.turns {
-                    let body = slice_chars(&r.text, t.start, t.end).unwrap_or("");
-                    ui.horizontal(|ui| {
-                        if let Some(s) = &t.speaker {
-                            ui.label(
-                                RichText::new(s)
-                                    .strong()
-                                    .color(Color32::from_rgb(40, 90, 150)),
-                            );
-                        }
-                        if let Some(ms) = t.time_start_ms {
-                            ui.weak(format_clock(ms));
-                        }
-                    });
-                    ui.label(RichText::new(body).size(15.0));
-                    ui.add_space(10.0);
-                }
-            });
+        egui::ScrollArea::vertical().auto_shrink([false, false]).show(ui, |ui| {
+            ui.set_max_width(820.0);
+            for t in &r.turns {
+                let body = slice_chars(&r.text, t.start, t.end).unwrap_or("");
+                ui.horizontal(|ui| {
+                    if let Some(s) = &t.speaker {
+                        ui.label(RichText::new(s).strong().color(Color32::from_rgb(40, 90, 150)));
+                    }
+                    if let Some(ms) = t.time_start_ms {
+                        ui.weak(format_clock(ms));
+                    }
+                });
+                ui.label(RichText::new(body).size(15.0));
+                ui.add_space(10.0);
+            }
+        });
     }
 }
 
 impl eframe::App for App {
     fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
         egui::Panel::top("top_bar").show(ui, |ui| self.top_bar(ui));
-        egui::Panel::left("documents")
-            .resizable(true)
-            .default_size(380.0)
-            .show(ui, |ui| self.documents_panel(ui));
+        egui::Panel::left("documents").resizable(true).default_size(380.0).show(ui, |ui| self.documents_panel(ui));
         egui::CentralPanel::default().show(ui, |ui| self.reading_view(ui));
     }
 

@@ -17,10 +17,6 @@ pub fn run(project: Option<PathBuf>) -> anyhow::Result<()> {
             .with_app_id("codeloom"),
         ..Default::default()
     };
-    eframe::run_native(
-        "Codeloom",
-        options,
-        Box::new(move |cc| Ok(Box::new(App::new(cc, project)))),
-    )
-    .map_err(|e| anyhow::anyhow!("cannot open the window: {e}"))
+    eframe::run_native("Codeloom", options, Box::new(move |cc| Ok(Box::new(App::new(cc, project)))))
+        .map_err(|e| anyhow::anyhow!("cannot open the window: {e}"))
 }
