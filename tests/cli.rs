@@ -114,7 +114,8 @@ fn demo_builds_with_attributes_codebook_and_two_coders() {
     assert!(codings.iter().filter(|c| c["illustrative"] == true).count() >= 30);
     assert!(codings.iter().all(|c| c["codebook_version_id"].is_string()));
     // Each coding's text is the quote the fixture gave.
-    let fixture: Value = serde_json::from_str(&std::fs::read_to_string(root().join("fixtures/codings.json")).unwrap()).unwrap();
+    let fixture: Value =
+        serde_json::from_str(&std::fs::read_to_string(root().join("fixtures/codings.json")).unwrap()).unwrap();
     let quotes: std::collections::HashSet<&str> =
         fixture["codings"].as_array().unwrap().iter().map(|c| c["quote"].as_str().unwrap()).collect();
     assert!(codings.iter().all(|c| quotes.contains(c["text"].as_str().unwrap())));
@@ -147,16 +148,36 @@ fn coding_commands_and_undo_redo() {
     let start = text.chars().collect::<String>().find("little").map(|b| text[..b].chars().count()).unwrap();
     let s = start.to_string();
     let end = (start + "little and often".chars().count()).to_string();
-    ok(&["code", "apply", &project, "--doc", "P09_BL", "--start", &s, "--end", &end, "--code", "Managing pain / Pacing", "--coder", "ben", "--star"]);
+    ok(&[
+        "code",
+        "apply",
+        &project,
+        "--doc",
+        "P09_BL",
+        "--start",
+        &s,
+        "--end",
+        &end,
+        "--code",
+        "Managing pain / Pacing",
+        "--coder",
+        "ben",
+        "--star",
+    ]);
     let c = json(&["codings", &project, "--doc", "P09_BL", "--json"]);
     assert_eq!(c[0]["text"], "little and often");
     assert_eq!(c[0]["coder"], "ben");
     assert_eq!(c[0]["code"], "Managing pain / Pacing");
     assert_eq!(c[0]["illustrative"], true);
     assert!(c[0]["id"].is_string());
-    let bad = codeloom(&["code", "apply", &project, "--doc", "P09_BL", "--start", "5", "--end", "99999", "--code", "Pacing", "--coder", "ben"]);
+    let bad = codeloom(&[
+        "code", "apply", &project, "--doc", "P09_BL", "--start", "5", "--end", "99999", "--code", "Pacing", "--coder",
+        "ben",
+    ]);
     assert!(String::from_utf8_lossy(&bad.stderr).contains("past the end"));
-    let bad = codeloom(&["code", "apply", &project, "--doc", "nope", "--start", "0", "--end", "1", "--code", "Pacing", "--coder", "ben"]);
+    let bad = codeloom(&[
+        "code", "apply", &project, "--doc", "nope", "--start", "0", "--end", "1", "--code", "Pacing", "--coder", "ben",
+    ]);
     assert!(String::from_utf8_lossy(&bad.stderr).contains("no document matches \"nope\""));
 
     assert!(ok(&["undo", &project]).contains("undone: Code P09_BL"));
@@ -223,10 +244,18 @@ fn bad_input_is_refused_by_name_with_the_project_unchanged() {
     refuse(&project, &d.join("image.txt"), b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\0\x10", "binary");
     refuse(&project, &d.join("odd.utf16.txt"), b"\xFF\xFEa", "UTF-16");
     refuse(&project, &d.join("notes.xyz"), b"hello", "unsupported file type \".xyz\"");
-    let good = zip_with(&[("word/document.xml", b"<w:document><w:body><w:p><w:r><w:t>Hi</w:t></w:r></w:p></w:body></w:document>")]);
+    let good = zip_with(&[(
+        "word/document.xml",
+        b"<w:document><w:body><w:p><w:r><w:t>Hi</w:t></w:r></w:p></w:body></w:document>",
+    )]);
     refuse(&project, &d.join("truncated.docx"), &good[..good.len() / 2], "truncated or corrupt");
     refuse(&project, &d.join("fake.docx"), b"this is not a zip", "not a readable zip");
-    refuse(&project, &d.join("malformed.docx"), &zip_with(&[("word/document.xml", b"<w:document><w:p></w:document>")]), "malformed XML");
+    refuse(
+        &project,
+        &d.join("malformed.docx"),
+        &zip_with(&[("word/document.xml", b"<w:document><w:p></w:document>")]),
+        "malformed XML",
+    );
     refuse(&project, &d.join("nobody.odt"), &zip_with(&[("mimetype", b"x")]), "content.xml");
     let zeros = vec![b' '; 100 * 1024 * 1024];
     refuse(&project, &d.join("bomb.docx"), &zip_with(&[("word/document.xml", &zeros)]), "zip bomb");
@@ -236,7 +265,9 @@ fn bad_input_is_refused_by_name_with_the_project_unchanged() {
     // An unreadable path.
     let before = state(&project);
     let out = codeloom(&["import", &project, d.join("missing.txt").to_str().unwrap()]);
-    assert!(!out.status.success() && String::from_utf8_lossy(&out.stderr).contains("missing.txt: cannot read the file"));
+    assert!(
+        !out.status.success() && String::from_utf8_lossy(&out.stderr).contains("missing.txt: cannot read the file")
+    );
     assert_eq!(state(&project), before);
     // A file over the size limit.
     let huge = d.join("huge.txt");
@@ -287,7 +318,16 @@ fn a_folder_with_bad_files_imports_the_rest() {
 fn file_name_pattern_can_be_seen_and_set() {
     let dir = tempfile::tempdir().unwrap();
     let project = new_project(dir.path());
-    let out = ok(&["pattern", &project, "--test", "P07_BL.docx", "--test", "Participant 7 baseline.docx", "--test", "p07-6m.txt"]);
+    let out = ok(&[
+        "pattern",
+        &project,
+        "--test",
+        "P07_BL.docx",
+        "--test",
+        "Participant 7 baseline.docx",
+        "--test",
+        "p07-6m.txt",
+    ]);
     assert!(out.contains("P07_BL.docx: participant P07, wave BL"), "{out}");
     assert!(out.contains("Participant 7 baseline.docx: participant P07, wave BL"), "{out}");
     assert!(out.contains("p07-6m.txt: participant P07, wave 6M"), "{out}");

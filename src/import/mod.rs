@@ -12,6 +12,7 @@ pub mod attributes;
 pub mod decode;
 pub mod naming;
 pub mod office;
+pub mod rtf;
 pub mod subtitles;
 pub mod turns;
 
@@ -97,22 +98,6 @@ fn guarded<T>(what: &str, f: impl FnOnce() -> Result<T, String>) -> Result<T, Ex
     }
 }
 
-fn rtf_text(bytes: &[u8]) -> Result<String, ExtractError> {
-    let raw = std::str::from_utf8(bytes)
-        .map_err(|_| ExtractError::Malformed("an RTF file must be 7-bit text; this one is not".into()))?;
-    if !raw.trim_start().starts_with("{\\rtf") {
-        return Err(ExtractError::Malformed("not an RTF file: it does not start with {\\rtf".into()));
-    }
-    let raw = raw.replace("\r\n", "\n");
-    let doc = guarded("RTF file", || rtf_parser::RtfDocument::try_from(raw.as_str()).map_err(|e| e.to_string()))?;
-    let mut text = String::new();
-    for block in &doc.body {
-        text.push_str(&block.text);
-    }
-    let paragraphs: Vec<&str> = text.split('\n').map(str::trim_end).filter(|p| !p.trim().is_empty()).collect();
-    Ok(paragraphs.join("\n\n"))
-}
-
 fn pdf_text(bytes: &[u8]) -> Result<String, ExtractError> {
     if !bytes.starts_with(b"%PDF") {
         return Err(ExtractError::Malformed("not a PDF file: it does not start with %PDF".into()));
@@ -174,7 +159,7 @@ pub fn read_document(path: &Path, pattern: &NamePattern) -> Result<ParsedDocumen
         }
         "docx" => (office::docx_text(&bytes).map_err(fail)?, None),
         "odt" => (office::odt_text(&bytes).map_err(fail)?, None),
-        "rtf" => (rtf_text(&bytes).map_err(fail)?, None),
+        "rtf" => (rtf::rtf_text(&bytes).map_err(fail)?, None),
         "pdf" => (pdf_text(&bytes).map_err(fail)?, None),
         "vtt" | "srt" => {
             let (t, w) = decode(&bytes).map_err(fail)?;
@@ -429,4 +414,49 @@ pub fn import_paths(
         report.files.push(FileReport { path, outcome, warnings });
     }
     Ok(report)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A one-page PDF with a text layer, written by hand.
+    pub fn tiny_pdf(lines: &[&str]) -> Vec<u8> {
+        let mut content = String::from("BT /F1 12 Tf 72 720 Td 14 TL\n");
+        for l in lines {
+            content.push_str(&format!("({l}) Tj T*\n"));
+        }
+        content.push_str("ET");
+        let objects = [
+            "<< /Type /Catalog /Pages 2 0 R >>".to_string(),
+            "<< /Type /Pages /Kids [3 0 R] /Count 1 >>".to_string(),
+            "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R /Resources << /Font << /F1 5 0 R >> >> >>".to_string(),
+            format!("<< /Length {} >>\nstream\n{content}\nendstream", content.len()),
+            "<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>".to_string(),
+        ];
+        let mut pdf = String::from("%PDF-1.4\n");
+        let mut offsets = Vec::new();
+        for (i, o) in objects.iter().enumerate() {
+            offsets.push(pdf.len());
+            pdf.push_str(&format!("{} 0 obj\n{o}\nendobj\n", i + 1));
+        }
+        let xref = pdf.len();
+        pdf.push_str(&format!("xref\n0 {}\n0000000000 65535 f \n", objects.len() + 1));
+        for o in offsets {
+            pdf.push_str(&format!("{o:010} 00000 n \n"));
+        }
+        pdf.push_str(&format!("trailer\n<< /Size {} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n", objects.len() + 1));
+        pdf.into_bytes()
+    }
+
+    #[test]
+    fn pdf_text_layer() {
+        let pdf = tiny_pdf(&["INTERVIEWER: How are you?", "P04: My feet burn at night."]);
+        let text = pdf_text(&pdf).unwrap();
+        assert!(text.contains("INTERVIEWER: How are you?"), "{text:?}");
+        let t = turns::detect_turns(&text);
+        assert_eq!(t.iter().filter_map(|t| t.speaker.as_deref()).collect::<Vec<_>>(), ["INTERVIEWER", "P04"]);
+        assert!(matches!(pdf_text(b"%PDF-1.4\ngarbage"), Err(ExtractError::Malformed(_))));
+        assert!(matches!(pdf_text(&tiny_pdf(&[])), Err(ExtractError::NoText(_))));
+    }
 }

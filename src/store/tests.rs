@@ -167,7 +167,9 @@ fn every_operation_undoes_and_redoes() {
     });
     check(&mut p, "clear attribute", |p| p.set_attribute("P01", "age", AttributeKind::Number, None).unwrap());
     let mut memo = String::new();
-    check(&mut p, "add memo", |p| memo = p.add_memo(MemoTarget::Code, Some(&code), "Boundary", "Use with care").unwrap());
+    check(&mut p, "add memo", |p| {
+        memo = p.add_memo(MemoTarget::Code, Some(&code), "Boundary", "Use with care").unwrap()
+    });
     check(&mut p, "edit memo", |p| p.update_memo(&memo, "Boundary", "Changed").unwrap());
     check(&mut p, "delete memo", |p| p.delete_memo(&memo).unwrap());
     check(&mut p, "save codebook version", |p| {
@@ -230,9 +232,7 @@ fn redo_is_discarded_by_a_new_operation_and_errors_are_clear() {
 fn duplicates_are_recognised_by_content() {
     let dir = tempfile::tempdir().unwrap();
     let mut p = Project::create(&dir.path().join("t.codeloom")).unwrap();
-    let out = p
-        .import_documents(vec![doc("A", "same text", "P01", "BL"), doc("B", "same text", "P02", "BL")])
-        .unwrap();
+    let out = p.import_documents(vec![doc("A", "same text", "P01", "BL"), doc("B", "same text", "P02", "BL")]).unwrap();
     assert!(matches!(out[1], super::ops::DocumentOutcome::Duplicate { .. }));
     let out = p.import_documents(vec![doc("C", "same text", "P03", "BL")]).unwrap();
     assert!(matches!(&out[0], super::ops::DocumentOutcome::Duplicate { existing_name, .. } if existing_name == "A"));
