@@ -57,7 +57,7 @@ pub fn decode_text(bytes: &[u8]) -> Result<(String, DecodeNotes), DecodeError> {
         notes.had_bom = true;
         notes.encoding = if le { "UTF-16LE" } else { "UTF-16BE" };
         let body = &bytes[2..];
-        if body.len() % 2 != 0 {
+        if !body.len().is_multiple_of(2) {
             return Err(DecodeError::BadUtf16);
         }
         let units: Vec<u16> = body

@@ -330,9 +330,8 @@ pub fn read_documents(
                 .expect("spawning an import thread");
         }
         drop(tx);
-        let mut done = 0;
-        for (i, r) in rx {
-            done += 1;
+        for (n, (i, r)) in rx.into_iter().enumerate() {
+            let done = n + 1;
             progress(ImportProgress { done, total: files.len(), current: files[i].clone() });
             results[i] = Some(r);
         }
@@ -345,6 +344,9 @@ pub fn read_documents(
         })
         .collect()
 }
+
+/// What the report keeps of a parsed file: path, warnings, turns, speakers, characters.
+type ReportMeta = (PathBuf, Vec<String>, usize, Vec<String>, usize);
 
 /// Imports files and folders into a project as one operation and reports on each file.
 /// `pattern` overrides the project's file-name pattern for this import.
@@ -387,7 +389,7 @@ pub fn import_paths(
             }),
         }
     }
-    let meta: Vec<(PathBuf, Vec<String>, usize, Vec<String>, usize)> = parsed
+    let meta: Vec<ReportMeta> = parsed
         .iter()
         .map(|d| {
             let mut speakers: Vec<String> = Vec::new();

@@ -150,28 +150,18 @@ fn extract(xml: &[u8], d: &Dialect) -> Result<String, ExtractError> {
                     paragraphs.push(std::mem::take(&mut cur));
                 }
             }
-            Event::Text(t) => {
-                if skip_depth.is_none() && in_text(&stack) {
-                    cur.push_str(&t.xml10_content());
-                }
-            }
-            Event::CData(t) => {
-                if skip_depth.is_none() && in_text(&stack) {
-                    cur.push_str(&t.into_inner());
-                }
-            }
-            Event::GeneralRef(r) => {
-                if skip_depth.is_none() && in_text(&stack) {
-                    let c = if r.is_char_ref() {
-                        r.resolve_char_ref().map_err(|e| bad(&e, pos))?
-                    } else {
-                        entity(&r.into_inner())
-                    };
-                    match c {
-                        Some(c) => cur.push(c),
-                        None => {
-                            return Err(ExtractError::Malformed(format!("unknown XML entity at byte {pos}")));
-                        }
+            Event::Text(t) if skip_depth.is_none() && in_text(&stack) => cur.push_str(&t.xml10_content()),
+            Event::CData(t) if skip_depth.is_none() && in_text(&stack) => cur.push_str(&t.into_inner()),
+            Event::GeneralRef(r) if skip_depth.is_none() && in_text(&stack) => {
+                let c = if r.is_char_ref() {
+                    r.resolve_char_ref().map_err(|e| bad(&e, pos))?
+                } else {
+                    entity(&r.into_inner())
+                };
+                match c {
+                    Some(c) => cur.push(c),
+                    None => {
+                        return Err(ExtractError::Malformed(format!("unknown XML entity at byte {pos}")));
                     }
                 }
             }

@@ -344,8 +344,8 @@ impl Project {
                             ("speaker", opt(t.speaker.as_deref())),
                             ("start", int(t.start)),
                             ("end", int(t.end)),
-                            ("time_start_ms", t.time_start_ms.map(|v| int(v)).unwrap_or(Value::Null)),
-                            ("time_end_ms", t.time_end_ms.map(|v| int(v)).unwrap_or(Value::Null)),
+                            ("time_start_ms", t.time_start_ms.map(int).unwrap_or(Value::Null)),
+                            ("time_end_ms", t.time_end_ms.map(int).unwrap_or(Value::Null)),
                         ],
                     )?;
                 }
