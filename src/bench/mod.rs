@@ -125,16 +125,27 @@ pub fn run(work: &Path, size: BenchSize, seed: u64, progress: &mut dyn FnMut(&st
         project.apply_codings(batch, "Bench codings")?;
     }
     let t = Instant::now();
+    let mut steps = serde_json::Map::new();
+    let mut lap = Instant::now();
+    let mut step = |name: &str, steps: &mut serde_json::Map<String, serde_json::Value>| {
+        steps.insert(name.to_string(), serde_json::json!(lap.elapsed().as_secs_f64()));
+        lap = Instant::now();
+    };
     let project = Project::open(&study)?;
+    step("open_file", &mut steps);
     let docs = project.documents()?;
+    step("documents", &mut steps);
     let codes = project.codes()?;
     let counts = project.code_counts()?;
+    step("codes_with_counts", &mut steps);
     let participants = project.participants()?;
     let waves = project.waves()?;
+    step("participants_and_waves", &mut steps);
     let first = project.codings(&crate::store::queries::CodingFilter {
         document_id: docs.first().map(|d| d.document.id.clone()),
         ..Default::default()
     })?;
+    step("first_document_codings", &mut steps);
     let open_seconds = t.elapsed().as_secs_f64();
     measurements.push(Measurement {
         name: "open_project".into(),
@@ -147,6 +158,7 @@ pub fn run(work: &Path, size: BenchSize, seed: u64, progress: &mut dyn FnMut(&st
         details: serde_json::json!({
             "documents": docs.len(), "codes": codes.len(), "codes_with_codings": counts.len(),
             "participants": participants.len(), "waves": waves.len(), "first_document_codings": first.len(),
+            "step_seconds": steps,
         }),
     });
     drop(project);

@@ -61,14 +61,15 @@ CREATE TABLE documents (
     original_name  TEXT NOT NULL,
     format         TEXT NOT NULL,
     content_hash   TEXT NOT NULL UNIQUE,
-    text           TEXT NOT NULL,
     char_count     INTEGER NOT NULL,
     participant_id TEXT REFERENCES participants(id),
     wave_id        TEXT REFERENCES waves(id),
     revision       INTEGER NOT NULL DEFAULT 1,
     previous_id    TEXT,
     imported_at    INTEGER NOT NULL,
-    imported_by    TEXT
+    imported_by    TEXT,
+    -- Last, so that reading the other columns never walks the text's overflow pages.
+    text           TEXT NOT NULL
 );
 CREATE INDEX documents_participant ON documents(participant_id, wave_id);
 
@@ -121,7 +122,7 @@ CREATE TABLE codings (
     created_at          INTEGER NOT NULL
 );
 CREATE INDEX codings_document ON codings(document_id, start);
-CREATE INDEX codings_code ON codings(code_id);
+CREATE INDEX codings_code ON codings(code_id, document_id);
 
 CREATE TABLE memos (
     id          TEXT PRIMARY KEY,
