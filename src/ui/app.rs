@@ -47,6 +47,28 @@ impl App {
         app
     }
 
+    /// An app showing an already open project.
+    pub fn on_project(project: Project) -> Self {
+        let mut app = App {
+            project: None,
+            documents: Vec::new(),
+            waves: Vec::new(),
+            participants: Vec::new(),
+            reading: None,
+            path_input: String::new(),
+            notice: None,
+        };
+        app.set_project(project);
+        app
+    }
+
+    /// Draws the whole window.
+    pub fn show(&mut self, ui: &mut egui::Ui) {
+        egui::Panel::top("top_bar").show(ui, |ui| self.top_bar(ui));
+        egui::Panel::left("documents").resizable(true).default_size(380.0).show(ui, |ui| self.documents_panel(ui));
+        egui::CentralPanel::default().show(ui, |ui| self.reading_view(ui));
+    }
+
     fn open(&mut self, path: PathBuf) {
         match Project::open(&path) {
             Ok(p) => self.set_project(p),
@@ -220,14 +242,62 @@ impl App {
 
 impl eframe::App for App {
     fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
-        egui::Panel::top("top_bar").show(ui, |ui| self.top_bar(ui));
-        egui::Panel::left("documents").resizable(true).default_size(380.0).show(ui, |ui| self.documents_panel(ui));
-        egui::CentralPanel::default().show(ui, |ui| self.reading_view(ui));
+        self.show(ui);
     }
 
     fn save(&mut self, storage: &mut dyn eframe::Storage) {
         if let Some(p) = &self.project {
             eframe::set_value(storage, LAST_PROJECT_KEY, &p.path().display().to_string());
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use egui_kittest::Harness;
+    use egui_kittest::kittest::Queryable;
+
+    fn demo() -> (tempfile::TempDir, Project) {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("demo.codeloom");
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        codeloom::demo::build_demo(&path, &codeloom::demo::DemoSources::in_repository(root)).unwrap();
+        let project = Project::open(&path).unwrap();
+        (dir, project)
+    }
+
+    #[test]
+    fn lists_participants_by_wave_and_reads_a_document() {
+        let (_dir, project) = demo();
+        let mut harness = Harness::builder()
+            .with_size(egui::vec2(1280.0, 820.0))
+            .build_ui_state(|ui, app: &mut App| app.show(ui), App::on_project(project));
+        harness.run();
+        harness.get_by_label("6 participants · 3 waves · 17 documents");
+        for wave in ["BL", "3M", "6M"] {
+            harness.get_by_label(wave);
+        }
+        harness.get_by_label("Choose a document on the left to read it.");
+        harness.get_by_label_contains("P03_BL (").click();
+        harness.run();
+        harness.get_by_label("P03_BL  ·  participant P03  ·  wave BL  ·  60 turns");
+        assert!(harness.get_all_by_label("Priya").count() > 5);
+        harness.get_by_label("0:26");
+        assert!(harness.query_by_label("Choose a document on the left to read it.").is_none());
+    }
+
+    #[test]
+    fn a_bad_project_path_shows_a_notice() {
+        let (_dir, project) = demo();
+        let mut harness = Harness::builder()
+            .with_size(egui::vec2(1280.0, 820.0))
+            .build_ui_state(|ui, app: &mut App| app.show(ui), App::on_project(project));
+        harness.run();
+        harness.state_mut().path_input = "/nonexistent/study.codeloom".into();
+        harness.get_by_label("Open").click();
+        harness.run();
+        harness.get_by_label_contains("/nonexistent/study.codeloom: no such project file");
+        harness.get_by_label("6 participants · 3 waves · 17 documents");
     }
 }
