@@ -31,15 +31,7 @@ pub struct App {
 impl App {
     pub fn new(cc: &eframe::CreationContext<'_>, project: Option<PathBuf>) -> Self {
         let last: Option<String> = cc.storage.and_then(|s| eframe::get_value(s, LAST_PROJECT_KEY));
-        let mut app = App {
-            project: None,
-            documents: Vec::new(),
-            waves: Vec::new(),
-            participants: Vec::new(),
-            reading: None,
-            path_input: String::new(),
-            notice: None,
-        };
+        let mut app = App::empty();
         let chosen = project.or_else(|| last.map(PathBuf::from).filter(|p| p.is_file()));
         if let Some(p) = chosen {
             app.open(p);
@@ -47,9 +39,8 @@ impl App {
         app
     }
 
-    /// An app showing an already open project.
-    pub fn on_project(project: Project) -> Self {
-        let mut app = App {
+    fn empty() -> Self {
+        App {
             project: None,
             documents: Vec::new(),
             waves: Vec::new(),
@@ -57,7 +48,13 @@ impl App {
             reading: None,
             path_input: String::new(),
             notice: None,
-        };
+        }
+    }
+
+    /// An app showing an already open project.
+    #[cfg(test)]
+    pub fn on_project(project: Project) -> Self {
+        let mut app = App::empty();
         app.set_project(project);
         app
     }
