@@ -16,7 +16,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value as Json};
 
 /// The tables an operation may change, and so the only names a log entry may name.
-const TABLES: &[&str] = &[
+pub(crate) const TABLES: &[&str] = &[
     "settings",
     "coders",
     "waves",

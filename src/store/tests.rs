@@ -8,20 +8,7 @@ use crate::model::{AttributeKind, CodeDescription, MemoTarget, Turn};
 /// Every table an operation can change, dumped in a stable order.
 fn snapshot(p: &Project) -> String {
     let mut out = String::new();
-    for table in [
-        "settings",
-        "coders",
-        "waves",
-        "participants",
-        "attributes",
-        "attribute_values",
-        "documents",
-        "turns",
-        "codebook_versions",
-        "codes",
-        "codings",
-        "memos",
-    ] {
+    for table in super::changes::TABLES {
         let mut stmt = p.conn().prepare(&format!("SELECT * FROM {table} ORDER BY id")).unwrap();
         let n = stmt.column_count();
         let mut rows = stmt.query([]).unwrap();
