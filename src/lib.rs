@@ -2,10 +2,11 @@
 //!
 //! The library holds everything but the user interfaces: the data model ([`model`]),
 //! the project file with its operation log ([`store`]), importers ([`import`]),
-//! codebook files ([`codebook`]), the demo study ([`demo`]) and the benchmarks
+//! codebook files ([`codebook`]), inter-coder agreement statistics ([`agreement`]), the demo study ([`demo`]) and the benchmarks
 //! ([`bench`]). The GUI and the CLI in the binary call these functions and contain no
 //! logic of their own. The library never imports egui.
 
+pub mod agreement;
 pub mod bench;
 pub mod codebook;
 pub mod demo;
