@@ -389,3 +389,26 @@ fn killed_import_leaves_a_project_that_opens() {
     ok(&["import", &project, files.to_str().unwrap()]);
     assert_eq!(json(&["docs", &project, "--json"]).as_array().unwrap().len(), 150);
 }
+
+/// `codeloom agreement --input CASE.json --json` prints the statistics of a reference case.
+#[test]
+fn agreement_of_a_reference_case_file() {
+    let dir = root().join("../shared/design/agreement");
+    if !dir.is_dir() {
+        eprintln!("skipping: {} is absent (the reference cases come with ../shared)", dir.display());
+        return;
+    }
+    let case = dir.join("cases/P6_cohen1960_p45.json");
+    let expected: Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("out/P6_cohen1960_p45.out.json")).unwrap()).unwrap();
+    let got = json(&["agreement", "--input", case.to_str().unwrap(), "--json"]);
+    for stat in ["krippendorff_alpha_nominal", "gwet_ac1", "brennan_prediger"] {
+        let want = expected[stat]["formula"]["value"].as_f64().unwrap();
+        let have = got[stat]["value"].as_f64().unwrap();
+        assert!((want - have).abs() < 1e-9, "{stat}: {have} vs {want}");
+    }
+    let text = ok(&["agreement", "--input", case.to_str().unwrap()]);
+    assert!(text.contains("cohen_kappa.value") && text.contains("0.4915"), "{text}");
+    let bad = codeloom(&["agreement", "--input", root().join("Cargo.toml").to_str().unwrap()]);
+    assert!(!bad.status.success() && String::from_utf8_lossy(&bad.stderr).contains("Cargo.toml: invalid case file"));
+}

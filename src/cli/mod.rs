@@ -138,6 +138,20 @@ pub enum Command {
         #[arg(long)]
         open: bool,
     },
+    /// Inter-coder agreement of a reference case file (forms A and B of the agreement
+    /// specification): every statistic, so any implementation can be checked against ours.
+    Agreement {
+        /// A case file: {"coders", "units"} (values per unit) or {"coders", "continuum_length", "spans"}.
+        #[arg(long)]
+        input: PathBuf,
+        /// Bootstrap resamples for the confidence interval (at least 1000; 0 to skip).
+        #[arg(long, default_value_t = 2000)]
+        resamples: usize,
+        #[arg(long, default_value_t = 7)]
+        seed: u64,
+        #[arg(long)]
+        json: bool,
+    },
     /// Measure speed on synthetic corpora; prints JSON.
     Bench {
         /// A small run that checks the bench works, not the real sizes.
@@ -261,6 +275,37 @@ pub fn find_sources(given: Option<PathBuf>) -> Result<PathBuf> {
         .into_iter()
         .find(|c| c.join("fixtures/demo").is_dir() && c.join("codebooks").is_dir())
         .context("cannot find fixtures/ and codebooks/; run from the repository or pass --sources DIR")
+}
+
+/// One line per headline figure of an agreement report; `undefined` where there is none.
+fn print_agreement_summary(report: &serde_json::Value) {
+    fn headline(key: &str) -> bool {
+        key == "value"
+            || key == "pairwise_mean"
+            || key == "kappa"
+            || key == "percent_agreement"
+            || key.contains("alpha")
+            || key.starts_with("char_")
+            || key == "cu_coverage_pct"
+    }
+    fn walk(path: &str, v: &serde_json::Value, depth: usize) {
+        let Some(map) = v.as_object() else { return };
+        for (k, sub) in map {
+            let here = if path.is_empty() { k.clone() } else { format!("{path}.{k}") };
+            match sub {
+                serde_json::Value::Object(_) if depth < 3 && !k.starts_with("band") && k != "coincidences" => {
+                    walk(&here, sub, depth + 1)
+                }
+                serde_json::Value::Number(n) if headline(k) => {
+                    println!("{here:<56} {:.4}", n.as_f64().unwrap_or(f64::NAN))
+                }
+                serde_json::Value::Null if headline(k) => println!("{here:<56} undefined"),
+                _ => {}
+            }
+        }
+    }
+    walk("", report, 0);
+    println!("(every figure, its parts and the reasons for undefined values: --json)");
 }
 
 /// Runs a subcommand; returns the process exit code.
@@ -608,6 +653,23 @@ pub fn run(command: Command) -> Result<i32> {
             println!("{}", summary.path.display());
             if open_gui {
                 crate::ui::run(Some(summary.path))?;
+            }
+        }
+        Command::Agreement { input, resamples, seed, json } => {
+            if resamples != 0 && resamples < 1000 {
+                bail!("--resamples must be 0 (no bootstrap) or at least 1000");
+            }
+            let text = std::fs::read_to_string(&input)
+                .with_context(|| format!("{}: cannot read the file", input.display()))?;
+            let options = codeloom::agreement::cases::ReportOptions {
+                bootstrap: (resamples > 0).then_some(codeloom::agreement::BootstrapConfig { resamples, seed }),
+            };
+            let report = codeloom::agreement::cases::report_from_json(&text, &options)
+                .map_err(|e| anyhow::anyhow!("{}: {e}", input.display()))?;
+            if json {
+                print_json(&report)?;
+            } else {
+                print_agreement_summary(&report);
             }
         }
         Command::Bench { quick, seed, out } => {
