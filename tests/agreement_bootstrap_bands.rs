@@ -13,16 +13,8 @@ use codeloom::agreement::{
     Undefined,
 };
 
-const DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/design/agreement");
-
-/// The reference cases live in `../shared`; a plain clone without it skips these tests.
-fn shared_present() -> bool {
-    let present = std::path::Path::new(DIR).is_dir();
-    if !present {
-        eprintln!("skipping: {DIR} is absent (the reference cases come with ../shared)");
-    }
-    present
-}
+mod common;
+use common::{DIR, shared_present};
 
 fn units_case(name: &str) -> ReliabilityData {
     let text = fs::read_to_string(format!("{DIR}/cases/{name}.json")).expect("case");

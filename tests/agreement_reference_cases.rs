@@ -12,16 +12,8 @@ use std::path::{Path, PathBuf};
 use codeloom::agreement::cases::{ReportOptions, report_from_json};
 use serde_json::Value;
 
-const DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/design/agreement");
-
-/// The reference cases live in `../shared`; a plain clone without it skips these tests.
-fn shared_present() -> bool {
-    let present = std::path::Path::new(DIR).is_dir();
-    if !present {
-        eprintln!("skipping: {DIR} is absent (the reference cases come with ../shared)");
-    }
-    present
-}
+mod common;
+use common::{DIR, shared_present};
 const TOL: f64 = 1e-9;
 
 fn is_note(key: &str) -> bool {

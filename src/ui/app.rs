@@ -2,9 +2,10 @@
 //! and a reading view of the selected document.
 
 use codeloom::Project;
-use codeloom::model::{Turn, offsets::slice_chars, time::format_clock};
+use codeloom::model::{Turn, offsets::CharIndex, time::format_clock};
 use codeloom::store::queries::DocumentSummary;
 use egui::{Color32, RichText};
+use std::collections::HashMap;
 use std::path::PathBuf;
 
 const LAST_PROJECT_KEY: &str = "last_project";
@@ -13,14 +14,16 @@ const LAST_PROJECT_KEY: &str = "last_project";
 struct Reading {
     id: String,
     title: String,
-    text: String,
-    turns: Vec<Turn>,
+    /// Each turn with its text, cut from the document once rather than every frame.
+    turns: Vec<(Turn, String)>,
 }
 
 /// The workbench application.
 pub struct App {
     project: Option<Project>,
     documents: Vec<DocumentSummary>,
+    /// Index into `documents` by (participant, wave), built when the project is read.
+    grid: HashMap<(String, String), usize>,
     waves: Vec<String>,
     participants: Vec<String>,
     reading: Option<Reading>,
@@ -43,6 +46,7 @@ impl App {
         App {
             project: None,
             documents: Vec::new(),
+            grid: HashMap::new(),
             waves: Vec::new(),
             participants: Vec::new(),
             reading: None,
@@ -85,6 +89,11 @@ impl App {
         let loaded = (|| -> codeloom::Result<_> { Ok((p.documents()?, p.waves()?, p.participants()?)) })();
         match loaded {
             Ok((docs, waves, parts)) => {
+                self.grid = docs
+                    .iter()
+                    .enumerate()
+                    .filter_map(|(i, d)| Some(((d.document.participant.clone()?, d.document.wave.clone()?), i)))
+                    .collect();
                 self.documents = docs;
                 self.waves = waves.into_iter().map(|w| w.name).collect();
                 self.participants = parts.into_iter().map(|p| p.label).collect();
@@ -105,7 +114,18 @@ impl App {
                     d.wave.as_deref().unwrap_or("-"),
                     turns.len()
                 );
-                self.reading = Some(Reading { id: d.id, title, text, turns });
+                let index = CharIndex::new(&text);
+                let turns = turns
+                    .into_iter()
+                    .map(|t| {
+                        let body = match (index.char_to_byte(t.start), index.char_to_byte(t.end)) {
+                            (Some(s), Some(e)) if s <= e => text[s..e].to_string(),
+                            _ => String::new(),
+                        };
+                        (t, body)
+                    })
+                    .collect();
+                self.reading = Some(Reading { id: d.id, title, turns });
             }
             Err(e) => self.notice = Some(e.to_string()),
         }
@@ -161,10 +181,7 @@ impl App {
                 for p in &self.participants {
                     ui.label(p);
                     for w in &self.waves {
-                        let doc = self.documents.iter().find(|d| {
-                            d.document.participant.as_deref() == Some(p.as_str())
-                                && d.document.wave.as_deref() == Some(w.as_str())
-                        });
+                        let doc = self.grid.get(&(p.clone(), w.clone())).map(|&i| &self.documents[i]);
                         match doc {
                             Some(d) => {
                                 let selected = self.reading.as_ref().is_some_and(|r| r.id == d.document.id);
@@ -220,8 +237,7 @@ impl App {
         ui.separator();
         egui::ScrollArea::vertical().auto_shrink([false, false]).show(ui, |ui| {
             ui.set_max_width(820.0);
-            for t in &r.turns {
-                let body = slice_chars(&r.text, t.start, t.end).unwrap_or("");
+            for (t, body) in &r.turns {
                 ui.horizontal(|ui| {
                     if let Some(s) = &t.speaker {
                         ui.label(RichText::new(s).strong().color(Color32::from_rgb(40, 90, 150)));
@@ -230,7 +246,7 @@ impl App {
                         ui.weak(format_clock(ms));
                     }
                 });
-                ui.label(RichText::new(body).size(15.0));
+                ui.label(RichText::new(body.as_str()).size(15.0));
                 ui.add_space(10.0);
             }
         });
@@ -264,12 +280,16 @@ mod tests {
         (dir, project)
     }
 
+    fn harness(project: Project) -> Harness<'static, App> {
+        Harness::builder()
+            .with_size(egui::vec2(1280.0, 820.0))
+            .build_ui_state(|ui, app: &mut App| app.show(ui), App::on_project(project))
+    }
+
     #[test]
     fn lists_participants_by_wave_and_reads_a_document() {
         let (_dir, project) = demo();
-        let mut harness = Harness::builder()
-            .with_size(egui::vec2(1280.0, 820.0))
-            .build_ui_state(|ui, app: &mut App| app.show(ui), App::on_project(project));
+        let mut harness = harness(project);
         harness.run();
         harness.get_by_label("6 participants · 3 waves · 17 documents");
         for wave in ["BL", "3M", "6M"] {
@@ -287,9 +307,7 @@ mod tests {
     #[test]
     fn a_bad_project_path_shows_a_notice() {
         let (_dir, project) = demo();
-        let mut harness = Harness::builder()
-            .with_size(egui::vec2(1280.0, 820.0))
-            .build_ui_state(|ui, app: &mut App| app.show(ui), App::on_project(project));
+        let mut harness = harness(project);
         harness.run();
         harness.state_mut().path_input = "/nonexistent/study.codeloom".into();
         harness.get_by_label("Open").click();
