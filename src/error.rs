@@ -26,6 +26,12 @@ pub enum Error {
     #[error("{0}")]
     Invalid(String),
 
+    #[error("search query \"{query}\", at character {}: {message}", position + 1)]
+    Query { query: String, position: usize, message: String },
+
+    #[error("search index {path}: {message}")]
+    SearchIndex { path: PathBuf, message: String },
+
     #[error("nothing to undo")]
     NothingToUndo,
 
@@ -34,6 +40,12 @@ pub enum Error {
 
     #[error("project database error: {0}")]
     Sqlite(#[from] rusqlite::Error),
+
+    #[error("cannot build the {format} export: {message}")]
+    Export { format: &'static str, message: String },
+
+    #[error("{path}: {message}")]
+    ExportFile { path: PathBuf, message: String },
 
     #[error("operation log entry is unreadable: {0}")]
     Log(#[from] serde_json::Error),

@@ -90,7 +90,9 @@ pub fn quantile(sorted: &[f64], p: f64) -> Option<f64> {
     Some(sorted[lo] + (sorted[hi] - sorted[lo]) * frac)
 }
 
-fn summarise(mut values: Vec<f64>, resamples: usize, clusters: usize) -> BootstrapResult {
+/// Summarises the defined replicate values of a bootstrap of `clusters` clusters with
+/// `resamples` resamples: the percentile CI and the shares below the band cut-offs.
+pub fn summarise(mut values: Vec<f64>, resamples: usize, clusters: usize) -> BootstrapResult {
     let skipped = resamples - values.len();
     values.sort_by(f64::total_cmp);
     let n = values.len() as f64;
@@ -106,6 +108,25 @@ fn summarise(mut values: Vec<f64>, resamples: usize, clusters: usize) -> Bootstr
         p_below_tentative: share(TENTATIVE),
         p_below_reliable: share(RELIABLE),
     }
+}
+
+/// The multiplicity of each of `clusters` clusters in each of `config.resamples` resamples,
+/// drawn exactly as the other bootstraps here draw them, so that several statistics can be
+/// computed on the same resamples.
+pub fn multiplicities(clusters: usize, config: BootstrapConfig) -> Result<Vec<Vec<u32>>, AgreementError> {
+    if config.resamples == 0 {
+        return Err(AgreementError::NoResamples);
+    }
+    let mut rng = SplitMix64::new(config.seed);
+    let mut out = Vec::with_capacity(config.resamples);
+    for _ in 0..config.resamples {
+        let mut counts = vec![0u32; clusters];
+        for _ in 0..clusters {
+            counts[rng.below(clusters as u64) as usize] += 1;
+        }
+        out.push(counts);
+    }
+    Ok(out)
 }
 
 /// Draws `config.resamples` resamples of `clusters` items with replacement and returns the
@@ -145,12 +166,13 @@ pub fn bootstrap_alpha(
         Metric::Nominal | Metric::Ordinal => None,
     };
     let q = data.categories().len();
+    // A weighted row is resampled as one cluster of `weight` identical units.
     let units: Vec<CoincidenceMatrix> = (0..data.n_units())
-        .map(|u| data.unit_counts(u))
-        .filter(|counts| counts.iter().sum::<usize>() >= 1)
-        .map(|counts| {
+        .map(|u| (data.unit_counts(u), data.weight(u)))
+        .filter(|(counts, w)| *w > 0 && counts.iter().sum::<usize>() >= 1)
+        .map(|(counts, w)| {
             let mut matrix = CoincidenceMatrix::new(q);
-            matrix.add_unit(&counts, 1.0);
+            matrix.add_unit(&counts, w as f64);
             matrix
         })
         .collect();

@@ -1,9 +1,9 @@
 //! Inter-coder agreement: the statistics core.
 //!
 //! This module owns every number Codeloom reports about how well independent coders agree, as
-//! specified in `design/agreement/AGREEMENT.md`. It is pure computation: callers build the
-//! reliability data from a project (or from a case file, see [`cases`]) and get plain result
-//! structures back. There is no I/O, no SQLite and no UI here.
+//! specified in `design/agreement/AGREEMENT.md`. The statistics are pure computation on
+//! plain structures; only [`project::ReliabilityInput::load`] reads a project and only the
+//! [`report`] writers write files. There is no UI here.
 //!
 //! * [`units`]: form A reliability data (coders × units, nominal values, missing allowed,
 //!   optional declared categories) and the coincidence matrix.
@@ -16,6 +16,10 @@
 //!   |uα ("α-binary"), cuα with its coverage and (k)uα, and the MAXQDA-style segment matching.
 //! * [`bootstrap`]: the seeded unit (or document) bootstrap for α and the percentile 95 % CI.
 //! * [`bands`]: the interpretation bands (green / yellow / red / grey) and Landis & Koch labels.
+//! * [`project`]: reliability data from a project (coders, documents, codes, unit of analysis,
+//!   assignments as missing data), the pooled per-code / overall / per-document / per-wave
+//!   analysis, and the disagreements behind the adjudication queue.
+//! * [`report`]: the report of a project analysis and its CSV, Markdown and XLSX writers.
 //! * [`cases`]: the reference case files (JSON, forms A and B) to module types, and all
 //!   statistics of a case back to one JSON object.
 //!
@@ -25,6 +29,8 @@
 pub mod bands;
 pub mod bootstrap;
 pub mod cases;
+pub mod project;
+pub mod report;
 pub mod spans;
 pub mod stats;
 pub mod units;

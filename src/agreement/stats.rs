@@ -33,17 +33,18 @@ pub fn percent_agreement(data: &ReliabilityData) -> PercentAgreement {
     for u in 0..data.n_units() {
         let counts = data.unit_counts(u);
         let m_u: usize = counts.iter().sum();
-        if m_u < 2 {
+        let w = data.weight(u) as usize;
+        if m_u < 2 || w == 0 {
             continue;
         }
-        n2 += 1;
+        n2 += w;
         let agree: usize = counts.iter().map(|&n| n * n.saturating_sub(1)).sum();
         let pairs = m_u * (m_u - 1);
-        sum_unit_share += agree as f64 / pairs as f64;
-        agreeing_pairs += agree;
-        all_pairs += pairs;
+        sum_unit_share += w as f64 * agree as f64 / pairs as f64;
+        agreeing_pairs += w * agree;
+        all_pairs += w * pairs;
         if counts.iter().filter(|&&n| n > 0).count() == 1 {
-            all_agree += 1;
+            all_agree += w;
         }
     }
     let why = if data.n_coders() < 2 { Undefined::FewerThanTwoCoders } else { Undefined::NoPairableUnits };
@@ -75,10 +76,11 @@ fn contingency(data: &ReliabilityData, a: usize, b: usize) -> (Vec<Vec<usize>>, 
     let q = data.categories().len();
     let mut table = vec![vec![0usize; q]; q];
     let mut n = 0;
-    for row in data.rows() {
+    for (u, row) in data.rows().iter().enumerate() {
         if let (Some(Some(x)), Some(Some(y))) = (row.get(a), row.get(b)) {
-            table[*x][*y] += 1;
-            n += 1;
+            let w = data.weight(u) as usize;
+            table[*x][*y] += w;
+            n += w;
         }
     }
     (table, n)
@@ -176,11 +178,11 @@ pub struct FleissComplete {
 pub fn fleiss_kappa_complete(data: &ReliabilityData) -> FleissComplete {
     let m = data.n_coders();
     let q = data.categories().len();
-    let complete: Vec<Vec<usize>> = (0..data.n_units())
-        .filter(|&u| data.rows()[u].iter().all(Option::is_some))
-        .map(|u| data.unit_counts(u))
+    let complete: Vec<(Vec<usize>, f64)> = (0..data.n_units())
+        .filter(|&u| data.weight(u) > 0 && data.rows()[u].iter().all(Option::is_some))
+        .map(|u| (data.unit_counts(u), data.weight(u) as f64))
         .collect();
-    let n_units = complete.len();
+    let n_units = complete.iter().map(|(_, w)| *w as usize).sum::<usize>();
     if m < 2 || n_units == 0 {
         return FleissComplete {
             n_units_used: if m < 2 { 0 } else { n_units },
@@ -193,15 +195,17 @@ pub fn fleiss_kappa_complete(data: &ReliabilityData) -> FleissComplete {
     let (nf, mf) = (n_units as f64, m as f64);
     let po = complete
         .iter()
-        .map(|counts| counts.iter().map(|&c| (c * c.saturating_sub(1)) as f64).sum::<f64>() / (mf * (mf - 1.0)))
+        .map(|(counts, w)| {
+            w * counts.iter().map(|&c| (c * c.saturating_sub(1)) as f64).sum::<f64>() / (mf * (mf - 1.0))
+        })
         .sum::<f64>()
         / nf;
-    let p: Vec<f64> = (0..q).map(|j| complete.iter().map(|c| c[j]).sum::<usize>() as f64 / (nf * mf)).collect();
+    let p: Vec<f64> = (0..q).map(|j| complete.iter().map(|(c, w)| w * c[j] as f64).sum::<f64>() / (nf * mf)).collect();
     let pe: f64 = p.iter().map(|x| x * x).sum();
     let value = Estimate::ratio(po - pe, 1.0 - pe, PROPORTION_TOL, Undefined::ChanceAgreementOne);
     let category_kappa = (0..q)
         .map(|j| {
-            let disagreement: f64 = complete.iter().map(|c| (c[j] * (m - c[j])) as f64).sum();
+            let disagreement: f64 = complete.iter().map(|(c, w)| w * (c[j] * (m - c[j])) as f64).sum();
             let den = nf * mf * (mf - 1.0) * p[j] * (1.0 - p[j]);
             Estimate::one_minus_ratio(disagreement, den, PROPORTION_TOL, Undefined::CategoryNotVarying)
         })
@@ -232,12 +236,13 @@ fn classification_probabilities(data: &ReliabilityData) -> Option<Vec<f64>> {
     for u in 0..data.n_units() {
         let counts = data.unit_counts(u);
         let r_u: usize = counts.iter().sum();
-        if r_u == 0 {
+        let w = data.weight(u) as usize;
+        if r_u == 0 || w == 0 {
             continue;
         }
-        n1 += 1;
+        n1 += w;
         for (p, &c) in pi.iter_mut().zip(&counts) {
-            *p += c as f64 / r_u as f64;
+            *p += w as f64 * c as f64 / r_u as f64;
         }
     }
     if n1 == 0 {

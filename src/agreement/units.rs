@@ -14,6 +14,10 @@ pub struct ReliabilityData {
     declared: bool,
     observed: Vec<bool>,
     values: Vec<Vec<Option<usize>>>,
+    /// How many identical units each row stands for (`None`: every row is one unit). Weights
+    /// let a stretch of identical characters, or a pattern of values seen many times, be one
+    /// row; every statistic counts a row `weight` times.
+    weights: Option<Vec<u64>>,
 }
 
 impl ReliabilityData {
@@ -79,7 +83,7 @@ impl ReliabilityData {
                     .collect()
             })
             .collect();
-        Ok(ReliabilityData { coders, categories, declared, observed, values })
+        Ok(ReliabilityData { coders, categories, declared, observed, values, weights: None })
     }
 
     /// Builds reliability data directly from category indices (`values[unit][coder]`).
@@ -110,6 +114,24 @@ impl ReliabilityData {
         let mut data = ReliabilityData::new(coders, units, Some(categories))?;
         data.declared = declared;
         Ok(data)
+    }
+
+    /// The same data with each row standing for `weights[row]` identical units (a row of
+    /// weight 0 counts as absent). Returns `None` unless there is one weight per row.
+    pub fn with_weights(mut self, weights: Vec<u64>) -> Option<Self> {
+        if weights.len() != self.values.len() {
+            return None;
+        }
+        self.weights = Some(weights);
+        Some(self)
+    }
+
+    /// How many units row `unit` stands for (1 without weights).
+    pub fn weight(&self, unit: usize) -> u64 {
+        match &self.weights {
+            Some(w) => w.get(unit).copied().unwrap_or(0),
+            None => 1,
+        }
     }
 
     /// The coder names, in column order.
@@ -169,9 +191,12 @@ impl ReliabilityData {
         counts
     }
 
-    /// Number of pairable units (units with at least two values).
+    /// Number of pairable units (units with at least two values), counting row weights.
     pub fn n_pairable_units(&self) -> usize {
-        self.values.iter().filter(|row| row.iter().flatten().count() >= 2).count()
+        (0..self.values.len())
+            .filter(|&u| self.values[u].iter().flatten().count() >= 2)
+            .map(|u| self.weight(u) as usize)
+            .sum()
     }
 
     /// The same data with the coders' columns reordered: column `j` of the result is column
@@ -191,7 +216,8 @@ impl ReliabilityData {
     /// if an index is out of range.
     pub fn with_units(&self, order: &[usize]) -> Option<Self> {
         let values = order.iter().map(|&u| self.values.get(u).cloned()).collect::<Option<Vec<_>>>()?;
-        Some(ReliabilityData { values, ..self.clone() })
+        let weights = self.weights.as_ref().map(|_| order.iter().map(|&u| self.weight(u)).collect());
+        Some(ReliabilityData { values, weights, ..self.clone() })
     }
 
     /// The numeric value of each category, if every category label is a number.
@@ -212,7 +238,7 @@ impl ReliabilityData {
     pub fn coincidences(&self) -> CoincidenceMatrix {
         let mut matrix = CoincidenceMatrix::new(self.categories.len());
         for u in 0..self.values.len() {
-            matrix.add_unit(&self.unit_counts(u), 1.0);
+            matrix.add_unit(&self.unit_counts(u), self.weight(u) as f64);
         }
         matrix
     }

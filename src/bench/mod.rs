@@ -3,7 +3,9 @@
 //!
 //! Benchmarks measure; tests never assert on time.
 
+pub mod agreement;
 pub mod corpus;
+pub mod search;
 
 use crate::error::Result;
 use crate::import;
@@ -162,6 +164,23 @@ pub fn run(work: &Path, size: BenchSize, seed: u64, progress: &mut dyn FnMut(&st
         }),
     });
     drop(project);
+    measurements.extend(agreement::measure(&study, progress)?);
+
+    progress("a coder's copy and merging it back");
+    let (seconds, details) = crate::codebook::merge::bench_copy_and_merge(&study, work)?;
+    measurements.push(Measurement {
+        name: "merge_copy".into(),
+        what: format!(
+            "plan and merge a coder's copy (100 new codings, a rename) into a project with {} codings",
+            size.codings
+        ),
+        seconds,
+        target_seconds: None,
+        details,
+    });
+
+    progress("reports and exports");
+    measurements.push(crate::export::bench_measurement(&study)?);
 
     progress("undo and redo of one coding");
     let mut project = Project::open(&study)?;
@@ -200,6 +219,9 @@ pub fn run(work: &Path, size: BenchSize, seed: u64, progress: &mut dyn FnMut(&st
         target_seconds: None,
         details: serde_json::json!({}),
     });
+
+    let (transcripts, words) = if size.codings < BenchSize::FULL.codings { search::QUICK } else { search::FULL };
+    measurements.extend(search::measure(work, transcripts, words, seed + 3, progress)?);
 
     Ok(BenchReport {
         cores: std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1),

@@ -2,17 +2,23 @@
 //! subcommand, each calling the library. Human-readable output by default, JSON with
 //! `--json`; every JSON record carries the object's `id`.
 
+mod agreement;
+mod codebook;
+mod export;
+
 use anyhow::{Context, Result, bail};
 use clap::{Args, Parser, Subcommand};
 use codeloom::import::naming::{NamePattern, PATTERN_SETTING};
 use codeloom::import::{self, FileOutcome};
-use codeloom::model::{AttributeKind, CodeDescription, offsets::slice_chars, time};
-use codeloom::store::ops::{NewCode, NewCoding};
+use codeloom::model::{AttributeKind, offsets::slice_chars, time};
 use codeloom::store::queries::CodingFilter;
 use codeloom::{Project, demo};
 use serde_json::json;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+
+mod interop;
+mod search;
 
 /// Codeloom: a workbench for qualitative interview research.
 ///
@@ -36,9 +42,18 @@ pub struct Common {
 
 #[derive(Subcommand, Debug)]
 pub enum Command {
-    /// Create a new, empty project file.
-    New { project: PathBuf },
-    /// Import transcripts (.txt .md .docx .odt .rtf .pdf .vtt .srt) and folders of them.
+    /// Create a new, empty project file (or, with --from, one holding a REFI-QDA project).
+    New {
+        project: PathBuf,
+        /// A REFI-QDA project (.qdpx) from another tool to fill the new project with.
+        #[arg(long)]
+        from: Option<PathBuf>,
+        #[arg(long)]
+        json: bool,
+        #[command(flatten)]
+        common: Common,
+    },
+    /// Import transcripts (.txt .md .docx .odt .rtf .pdf .vtt .srt) and folders of them, or a REFI-QDA project (.qdpx).
     Import {
         project: PathBuf,
         #[arg(required = true)]
@@ -87,10 +102,10 @@ pub enum Command {
         #[command(flatten)]
         common: Common,
     },
-    /// Codes: add one, apply one to text.
+    /// Codes: add, apply, rename, redefine, move, merge, split, delete.
     Code {
         #[command(subcommand)]
-        command: CodeCommand,
+        command: codebook::CodeCommand,
     },
     /// List codings, each with the coded text.
     Codings {
@@ -101,14 +116,21 @@ pub enum Command {
         code: Option<String>,
         #[arg(long)]
         coder: Option<String>,
+        /// Only codings made under this codebook version (name or ID; "none" for before any version).
+        #[arg(long)]
+        version: Option<String>,
         #[arg(long)]
         json: bool,
     },
-    /// The codebook: show the code tree, import a codebook file.
+    /// The codebook: show, versions, diff, history, import, export, reconcile.
     Codebook {
         #[command(subcommand)]
-        command: CodebookCommand,
+        command: codebook::CodebookCommand,
     },
+    /// Hand a coder a copy of the project to code independently.
+    Copy(codebook::CopyArgs),
+    /// Merge coders' copies back into the project, resolving conflicts; prints a report.
+    Merge(codebook::MergeArgs),
     /// Undo the last operation.
     Undo {
         project: PathBuf,
@@ -138,19 +160,20 @@ pub enum Command {
         #[arg(long)]
         open: bool,
     },
-    /// Inter-coder agreement of a reference case file (forms A and B of the agreement
-    /// specification): every statistic, so any implementation can be checked against ours.
-    Agreement {
-        /// A case file: {"coders", "units"} (values per unit) or {"coders", "continuum_length", "spans"}.
-        #[arg(long)]
-        input: PathBuf,
-        /// Bootstrap resamples for the confidence interval (at least 1000; 0 to skip).
-        #[arg(long, default_value_t = 2000)]
-        resamples: usize,
-        #[arg(long, default_value_t = 7)]
-        seed: u64,
-        #[arg(long)]
-        json: bool,
+    /// Inter-coder agreement of a project (per code, overall, per document or wave, with
+    /// bootstrap CIs), or of a reference case file with --input.
+    Agreement(agreement::AgreementArgs),
+    /// Say which documents a coder was given, so that the others count as missing data.
+    Assign(agreement::AssignArgs),
+    /// The disagreement queue: list it, decide places into the consensus layer, adopt agreements.
+    Adjudicate(agreement::AdjudicateArgs),
+    /// Search transcripts, memos and code descriptions; code all hits; export them as CSV.
+    Search(search::SearchArgs),
+    /// Reports for a paper (quotes by theme, count matrices, the codebook appendix) and the
+    /// whole project as REFI-QDA .qdpx for other tools.
+    Export {
+        #[command(subcommand)]
+        command: export::ExportCommand,
     },
     /// Measure speed on synthetic corpora; prints JSON.
     Bench {
@@ -174,65 +197,6 @@ pub enum AttributesCommand {
         /// Set a column's type: NAME=text|number|date|category (repeatable).
         #[arg(long = "type", value_name = "COLUMN=KIND")]
         types: Vec<String>,
-        #[command(flatten)]
-        common: Common,
-    },
-}
-
-#[derive(Subcommand, Debug)]
-pub enum CodeCommand {
-    /// Add a code to the codebook.
-    Add {
-        project: PathBuf,
-        name: String,
-        /// Parent code (name, path or ID).
-        #[arg(long)]
-        parent: Option<String>,
-        /// Definition of the code.
-        #[arg(long)]
-        description: Option<String>,
-        /// Colour as #rrggbb.
-        #[arg(long)]
-        color: Option<String>,
-        #[command(flatten)]
-        common: Common,
-    },
-    /// Apply a code to a range [start, end) of a document (character offsets).
-    Apply {
-        project: PathBuf,
-        #[arg(long)]
-        doc: String,
-        #[arg(long)]
-        start: usize,
-        #[arg(long)]
-        end: usize,
-        #[arg(long)]
-        code: String,
-        /// The coder (default: --as, $CODELOOM_CODER, $USER).
-        #[arg(long)]
-        coder: Option<String>,
-        #[arg(long)]
-        memo: Option<String>,
-        /// Star the coding as an illustrative quote.
-        #[arg(long)]
-        star: bool,
-        #[command(flatten)]
-        common: Common,
-    },
-}
-
-#[derive(Subcommand, Debug)]
-pub enum CodebookCommand {
-    /// Show the code tree with counts.
-    Show {
-        project: PathBuf,
-        #[arg(long)]
-        json: bool,
-    },
-    /// Add the codes of a Codeloom codebook JSON file.
-    Import {
-        project: PathBuf,
-        file: PathBuf,
         #[command(flatten)]
         common: Common,
     },
@@ -277,43 +241,18 @@ pub fn find_sources(given: Option<PathBuf>) -> Result<PathBuf> {
         .context("cannot find fixtures/ and codebooks/; run from the repository or pass --sources DIR")
 }
 
-/// One line per headline figure of an agreement report; `undefined` where there is none.
-fn print_agreement_summary(report: &serde_json::Value) {
-    fn headline(key: &str) -> bool {
-        key == "value"
-            || key == "pairwise_mean"
-            || key == "kappa"
-            || key == "percent_agreement"
-            || key.contains("alpha")
-            || key.starts_with("char_")
-            || key == "cu_coverage_pct"
-    }
-    fn walk(path: &str, v: &serde_json::Value, depth: usize) {
-        let Some(map) = v.as_object() else { return };
-        for (k, sub) in map {
-            let here = if path.is_empty() { k.clone() } else { format!("{path}.{k}") };
-            match sub {
-                serde_json::Value::Object(_) if depth < 3 && !k.starts_with("band") && k != "coincidences" => {
-                    walk(&here, sub, depth + 1)
-                }
-                serde_json::Value::Number(n) if headline(k) => {
-                    println!("{here:<56} {:.4}", n.as_f64().unwrap_or(f64::NAN))
-                }
-                serde_json::Value::Null if headline(k) => println!("{here:<56} undefined"),
-                _ => {}
-            }
-        }
-    }
-    walk("", report, 0);
-    println!("(every figure, its parts and the reasons for undefined values: --json)");
-}
-
 /// Runs a subcommand; returns the process exit code.
 pub fn run(command: Command) -> Result<i32> {
     match command {
-        Command::New { project } => {
+        Command::New { project, from: Some(from), json, common } => {
+            return interop::new_from(&project, &from, json, &common);
+        }
+        Command::New { project, .. } => {
             Project::create(&project)?;
             println!("created {}", project.display());
+        }
+        Command::Import { project, paths, json, common, .. } if paths.iter().any(|p| interop::is_qdpx(p)) => {
+            return interop::import(&project, &paths, json, &common);
         }
         Command::Import { project, paths, pattern, json, common } => {
             let mut p = open(&project, Some(&common))?;
@@ -489,42 +428,23 @@ pub fn run(command: Command) -> Result<i32> {
                 );
             }
         }
-        Command::Code { command: CodeCommand::Add { project, name, parent, description, color, common } } => {
-            let mut p = open(&project, Some(&common))?;
-            let parent_id = parent.map(|x| p.resolve_code(&x)).transpose()?;
-            let id = p.create_code(NewCode {
-                id: None,
-                name: name.clone(),
-                parent_id,
-                color,
-                description: CodeDescription { definition: description.unwrap_or_default(), ..Default::default() },
-            })?;
-            println!("created code {name} ({id})");
-        }
-        Command::Code { command: CodeCommand::Apply { project, doc, start, end, code, coder, memo, star, common } } => {
-            let mut p = open(&project, Some(&common))?;
-            let document_id = p.resolve_document(&doc)?;
-            let code_id = p.resolve_code(&code)?;
-            let coder = coder.unwrap_or_else(|| p.coder().to_string());
-            let id = p.apply_coding(NewCoding {
-                document_id,
-                start,
-                end,
-                code_id,
-                coder: Some(coder),
-                memo,
-                illustrative: star,
-            })?;
-            println!("applied coding {id}");
-        }
-        Command::Codings { project, doc, code, coder, json } => {
+        Command::Code { command } => codebook::run_code(command)?,
+        Command::Copy(args) => codebook::run_copy(args)?,
+        Command::Merge(args) => codebook::run_merge(args)?,
+        Command::Codings { project, doc, code, coder, version, json } => {
             let p = open(&project, None)?;
             let filter = CodingFilter {
                 document_id: doc.map(|d| p.resolve_document(&d)).transpose()?,
                 code_id: code.map(|c| p.resolve_code(&c)).transpose()?,
                 coder,
             };
-            let codings = p.codings(&filter)?;
+            let codings = match version.as_deref() {
+                None => p.codings(&filter)?,
+                Some(v) if v.eq_ignore_ascii_case("none") => {
+                    codeloom::codebook::versions::codings_under(&p, None, &filter)?
+                }
+                Some(v) => codeloom::codebook::versions::codings_under(&p, Some(v), &filter)?,
+            };
             let mut texts: HashMap<String, String> = HashMap::new();
             let mut names: HashMap<String, String> = HashMap::new();
             let mut records = Vec::new();
@@ -569,50 +489,7 @@ pub fn run(command: Command) -> Result<i32> {
                 println!("{} codings", records.len());
             }
         }
-        Command::Codebook { command: CodebookCommand::Show { project, json } } => {
-            let p = open(&project, None)?;
-            let codes = p.codes()?;
-            let counts = p.code_counts()?;
-            if json {
-                let list: Vec<_> = codes
-                    .iter()
-                    .map(|c| {
-                        let n = counts.get(&c.id).copied().unwrap_or_default();
-                        json!({"id": c.id, "name": c.name, "parent_id": c.parent_id, "color": c.color,
-                               "description": c.description, "codings": n.codings, "participants": n.participants})
-                    })
-                    .collect();
-                print_json(&list)?;
-            } else {
-                let depth = |c: &codeloom::model::Code| {
-                    let mut d = 0;
-                    let mut cur = c.parent_id.clone();
-                    while let Some(pid) = cur {
-                        d += 1;
-                        cur = codes.iter().find(|x| x.id == pid).and_then(|x| x.parent_id.clone());
-                    }
-                    d
-                };
-                for c in &codes {
-                    let n = counts.get(&c.id).copied().unwrap_or_default();
-                    println!(
-                        "{}{}  ({} codings, {} participants)",
-                        "  ".repeat(depth(c)),
-                        c.name,
-                        n.codings,
-                        n.participants
-                    );
-                }
-            }
-        }
-        Command::Codebook { command: CodebookCommand::Import { project, file, common } } => {
-            let mut p = open(&project, Some(&common))?;
-            let r = codeloom::codebook::import_codebook(&mut p, &file)?;
-            println!("imported {} codes", r.created.len());
-            if !r.already_present.is_empty() {
-                println!("already in the project (left unchanged): {}", r.already_present.join(", "));
-            }
-        }
+        Command::Codebook { command } => codebook::run_codebook(command)?,
         Command::Undo { project, common } => {
             let mut p = open(&project, Some(&common))?;
             let e = p.undo()?;
@@ -655,27 +532,19 @@ pub fn run(command: Command) -> Result<i32> {
                 crate::ui::run(Some(summary.path))?;
             }
         }
-        Command::Agreement { input, resamples, seed, json } => {
-            if resamples != 0 && resamples < 1000 {
-                bail!("--resamples must be 0 (no bootstrap) or at least 1000");
-            }
-            let text = std::fs::read_to_string(&input)
-                .with_context(|| format!("{}: cannot read the file", input.display()))?;
-            let options = codeloom::agreement::cases::ReportOptions {
-                bootstrap: (resamples > 0).then_some(codeloom::agreement::BootstrapConfig { resamples, seed }),
-            };
-            let report = codeloom::agreement::cases::report_from_json(&text, &options)
-                .map_err(|e| anyhow::anyhow!("{}: {e}", input.display()))?;
-            if json {
-                print_json(&report)?;
-            } else {
-                print_agreement_summary(&report);
-            }
-        }
+        Command::Agreement(args) => agreement::run_agreement(args)?,
+        Command::Assign(args) => agreement::run_assign(args)?,
+        Command::Adjudicate(args) => agreement::run_adjudicate(args)?,
+        Command::Search(args) => return search::run(args),
+        Command::Export { command } => export::run(command)?,
         Command::Bench { quick, seed, out } => {
             let work = tempfile::tempdir().context("cannot make a scratch folder")?;
             let size = if quick { codeloom::bench::BenchSize::QUICK } else { codeloom::bench::BenchSize::FULL };
-            let report = codeloom::bench::run(work.path(), size, seed, &mut |m| eprintln!("measuring {m} ..."))?;
+            let mut report = codeloom::bench::run(work.path(), size, seed, &mut |m| eprintln!("measuring {m} ..."))?;
+            eprintln!("measuring the transcript view ...");
+            let view_size =
+                if quick { crate::ui::bench::ViewBenchSize::QUICK } else { crate::ui::bench::ViewBenchSize::FULL };
+            report.measurements.extend(crate::ui::bench::transcript_view(&view_size, seed));
             let text = serde_json::to_string_pretty(&report)?;
             println!("{text}");
             if let Some(o) = out {

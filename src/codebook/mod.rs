@@ -1,8 +1,18 @@
 //! Codebooks as files: the Codeloom codebook JSON format documented in
 //! `codebooks/README.md`, read into codes to create and written from a project's tree.
 //!
-//! Versions, diffs and merging of codebooks will live here too; reading a file never
-//! touches a project, and storing codes goes through the project's operations.
+//! Reading a file never touches a project, and storing codes goes through the
+//! project's operations. The submodules own named versions ([`versions`]), diffs
+//! between trees ([`diff`]), the audit trail ([`history`]), coders' copies and merging
+//! them ([`merge`]), reconciling separately built codebooks ([`reconcile`]) and
+//! REFI-QDA codebooks ([`qdc`]).
+
+pub mod diff;
+pub mod history;
+pub mod merge;
+pub mod qdc;
+pub mod reconcile;
+pub mod versions;
 
 use crate::error::{Error, Result};
 use crate::model::{Code, CodeDescription, normalise_color};

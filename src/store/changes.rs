@@ -29,6 +29,8 @@ pub(crate) const TABLES: &[&str] = &[
     "codes",
     "codings",
     "memos",
+    "assignments",
+    "adjudications",
 ];
 
 /// A row image: column name to value.
@@ -219,6 +221,11 @@ impl<'c> Writer<'c> {
         delete_row(self.conn, table, &key)?;
         self.changes.push(Change::Delete { table: table.to_string(), key, row });
         Ok(())
+    }
+
+    /// How many writes were recorded so far.
+    pub fn len(&self) -> usize {
+        self.changes.len()
     }
 
     /// Whether anything was written.

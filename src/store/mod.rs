@@ -8,7 +8,10 @@
 //! log entry together; the database runs in WAL mode with foreign keys on; a file from
 //! a newer schema is refused, never modified.
 
+pub mod adjudication;
 pub mod changes;
+pub mod code_ops;
+pub mod interop_ops;
 pub mod log;
 pub mod ops;
 pub mod queries;

@@ -13,15 +13,15 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 use sha2::{Digest, Sha256};
 
-fn s(v: &str) -> Value {
+pub(crate) fn s(v: &str) -> Value {
     Value::Text(v.to_string())
 }
 
-fn opt(v: Option<&str>) -> Value {
+pub(crate) fn opt(v: Option<&str>) -> Value {
     v.map(s).unwrap_or(Value::Null)
 }
 
-fn int(v: impl TryInto<i64>) -> Value {
+pub(crate) fn int(v: impl TryInto<i64>) -> Value {
     Value::Integer(v.try_into().unwrap_or(i64::MAX))
 }
 
@@ -151,13 +151,18 @@ pub(crate) fn ensure_wave(w: &mut Writer, name: &str) -> Result<String> {
     Ok(id)
 }
 
-fn current_version(conn: &Connection) -> Result<Option<String>> {
+pub(crate) fn current_version(conn: &Connection) -> Result<Option<String>> {
     Ok(conn
         .query_row("SELECT id FROM codebook_versions ORDER BY created_at DESC, rowid DESC LIMIT 1", [], |r| r.get(0))
         .optional()?)
 }
 
-fn check_sibling_name(conn: &Connection, name: &str, parent: Option<&str>, except: Option<&str>) -> Result<()> {
+pub(crate) fn check_sibling_name(
+    conn: &Connection,
+    name: &str,
+    parent: Option<&str>,
+    except: Option<&str>,
+) -> Result<()> {
     let clash: Option<String> = conn
         .query_row(
             "SELECT id FROM codes WHERE lower(name) = lower(?1) AND parent_id IS ?2 AND id IS NOT ?3",
@@ -178,13 +183,13 @@ fn check_sibling_name(conn: &Connection, name: &str, parent: Option<&str>, excep
     Ok(())
 }
 
-fn code_name(conn: &Connection, id: &str) -> Result<String> {
+pub(crate) fn code_name(conn: &Connection, id: &str) -> Result<String> {
     conn.query_row("SELECT name FROM codes WHERE id = ?1", [id], |r| r.get(0))
         .optional()?
         .ok_or_else(|| Error::NotFound { kind: "code", query: id.to_string() })
 }
 
-fn document_info(conn: &Connection, id: &str) -> Result<(String, usize)> {
+pub(crate) fn document_info(conn: &Connection, id: &str) -> Result<(String, usize)> {
     conn.query_row("SELECT name, char_count FROM documents WHERE id = ?1", [id], |r| {
         Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)? as usize))
     })
@@ -267,7 +272,7 @@ fn insert_coding(w: &mut Writer, default_coder: &str, version: Option<&str>, c: 
     Ok(id)
 }
 
-fn delete_codings_where(w: &mut Writer, column: &str, value: &str) -> Result<usize> {
+pub(crate) fn delete_codings_where(w: &mut Writer, column: &str, value: &str) -> Result<usize> {
     let ids: Vec<String> = {
         let mut stmt = w.conn().prepare(&format!("SELECT id FROM codings WHERE {column} = ?1"))?;
         stmt.query_map([value], |r| r.get(0))?.collect::<rusqlite::Result<_>>()?
@@ -278,7 +283,7 @@ fn delete_codings_where(w: &mut Writer, column: &str, value: &str) -> Result<usi
     Ok(ids.len())
 }
 
-fn delete_memos_about(w: &mut Writer, kind: MemoTarget, id: &str) -> Result<()> {
+pub(crate) fn delete_memos_about(w: &mut Writer, kind: MemoTarget, id: &str) -> Result<()> {
     let ids: Vec<String> = {
         let mut stmt = w.conn().prepare("SELECT id FROM memos WHERE target_kind = ?1 AND target_id = ?2")?;
         stmt.query_map([kind.as_str(), id], |r| r.get(0))?.collect::<rusqlite::Result<_>>()?
@@ -562,6 +567,24 @@ impl Project {
                 summary: format!("{summary} ({} codings)", ids.len()),
                 payload: json!({"ids": ids}),
                 value: ids,
+            })
+        })
+    }
+
+    /// Creates a code and applies it to a range in one operation (one undo step), as
+    /// when a coder types a new name in the code picker or codes "in vivo". The
+    /// coding's `code_id` is ignored. Returns the code's and the coding's IDs.
+    pub fn apply_new_code(&mut self, code: NewCode, coding: NewCoding) -> Result<(String, String)> {
+        self.execute("apply_new_code", |w, coder| {
+            let code_id = insert_code(w, coder, &code)?;
+            let version = current_version(w.conn())?;
+            let coding = NewCoding { code_id: code_id.clone(), ..coding };
+            let id = insert_coding(w, coder, version.as_deref(), &coding)?;
+            let (doc, _) = document_info(w.conn(), &coding.document_id)?;
+            Ok(Logged {
+                summary: format!("Create code {} and code {doc} [{}, {})", code.name.trim(), coding.start, coding.end),
+                payload: json!({"code_id": code_id, "name": code.name.trim(), "parent_id": code.parent_id, "id": id, "coding": coding}),
+                value: (code_id, id),
             })
         })
     }

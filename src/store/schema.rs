@@ -5,10 +5,10 @@
 //! [`SCHEMA_VERSION`] was written by a newer Codeloom and is refused.
 
 /// The schema version this build writes.
-pub const SCHEMA_VERSION: i64 = 1;
+pub const SCHEMA_VERSION: i64 = 2;
 
 /// Migration `i` (0-based) moves a file from version `i` to `i + 1`.
-pub const MIGRATIONS: &[&str] = &[V1];
+pub const MIGRATIONS: &[&str] = &[V1, V2];
 
 const V1: &str = r#"
 CREATE TABLE meta (
@@ -153,4 +153,39 @@ CREATE TABLE operations (
     target_seq INTEGER
 );
 CREATE INDEX operations_state ON operations(state, seq);
+"#;
+
+/// Version 2: coder assignments (which coder was given which document, so that "not
+/// assigned" is missing data in agreement) and adjudication decisions (the consensus layer).
+/// Document and code IDs here are not foreign keys: deleting a document or code leaves these
+/// rows behind, unused, and undoing the deletion finds them again.
+const V2: &str = r#"
+CREATE TABLE assignments (
+    id          TEXT PRIMARY KEY,
+    coder_id    TEXT NOT NULL REFERENCES coders(id),
+    document_id TEXT NOT NULL,
+    created_at  INTEGER NOT NULL,
+    UNIQUE (coder_id, document_id)
+);
+
+-- One decision on one disagreement: which coders were compared, in which unit, what was
+-- decided, and the consensus codings it wrote (coder "consensus"; JSON list of coding IDs).
+CREATE TABLE adjudications (
+    id             TEXT PRIMARY KEY,
+    document_id    TEXT NOT NULL,
+    code_id        TEXT NOT NULL,
+    unit           TEXT NOT NULL,
+    start          INTEGER NOT NULL,
+    "end"          INTEGER NOT NULL,
+    coders         TEXT NOT NULL,
+    decision       TEXT NOT NULL
+                   CHECK (decision IN ('accept', 'union', 'intersection', 'redraw', 'skip', 'agreed')),
+    accepted_coder TEXT,
+    consensus      TEXT NOT NULL,
+    coding_ids     TEXT NOT NULL,
+    rationale      TEXT NOT NULL DEFAULT '',
+    decided_by     TEXT NOT NULL,
+    created_at     INTEGER NOT NULL
+);
+CREATE INDEX adjudications_item ON adjudications(code_id, document_id, unit, start);
 "#;

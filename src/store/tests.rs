@@ -139,6 +139,23 @@ fn every_operation_undoes_and_redoes() {
             .collect();
         p.apply_codings(batch, "batch").unwrap();
     });
+    check(&mut p, "create a code and apply it at once", |p| {
+        let (new_code, new_coding) = p
+            .apply_new_code(
+                NewCode { name: "Sore knees".into(), parent_id: Some(theme.clone()), ..Default::default() },
+                NewCoding {
+                    document_id: d1.clone(),
+                    start: 30,
+                    end: 40,
+                    code_id: String::new(),
+                    coder: None,
+                    memo: None,
+                    illustrative: false,
+                },
+            )
+            .unwrap();
+        assert_eq!(p.coding(&new_coding).unwrap().code_id, new_code);
+    });
     check(&mut p, "delete coding", |p| p.delete_coding(&coding).unwrap());
     check(&mut p, "set attribute", |p| p.set_attribute("P01", "age", AttributeKind::Number, Some("67")).unwrap());
     check(&mut p, "import attributes", |p| {
@@ -172,10 +189,91 @@ fn every_operation_undoes_and_redoes() {
         names.reverse();
         p.set_wave_order(&names).unwrap();
     });
+    // Reshaping the tree: merge (with a duplicate span and a memo), split, move.
+    let x = p.create_code(NewCode { name: "Worry".into(), ..Default::default() }).unwrap();
+    let y = p.create_code(NewCode { name: "Anxiety".into(), ..Default::default() }).unwrap();
+    let span = |code: &str, start, memo: Option<&str>| NewCoding {
+        document_id: d1.clone(),
+        start,
+        end: start + 4,
+        code_id: code.to_string(),
+        coder: Some("ben".into()),
+        memo: memo.map(str::to_string),
+        illustrative: false,
+    };
+    p.apply_codings(vec![span(&x, 0, Some("mine")), span(&y, 0, Some("theirs")), span(&y, 5, None)], "seed").unwrap();
+    p.add_memo(MemoTarget::Code, Some(&y), "", "about anxiety").unwrap();
+    check(&mut p, "merge codes", |p| {
+        let out = p.merge_codes(std::slice::from_ref(&y), &x).unwrap();
+        assert_eq!((out.codings_moved, out.duplicates_joined, out.memos_kept), (1, 1, 1));
+    });
+    let xs: Vec<String> = p
+        .codings(&super::queries::CodingFilter { code_id: Some(x.clone()), ..Default::default() })
+        .unwrap()
+        .into_iter()
+        .map(|c| c.id)
+        .collect();
+    assert_eq!(xs.len(), 2);
+    check(&mut p, "split code", |p| {
+        let parts = vec![
+            super::code_ops::SplitPart {
+                name: "Worry about falls".into(),
+                codings: vec![xs[0].clone()],
+                ..Default::default()
+            },
+            super::code_ops::SplitPart {
+                name: "Worry about money".into(),
+                codings: vec![xs[1].clone()],
+                ..Default::default()
+            },
+        ];
+        assert_eq!(p.split_code(&x, parts, true).unwrap().len(), 2);
+    });
+    check(&mut p, "move code", |p| p.move_code(&code, Some(&theme), Some(0)).unwrap());
+    check(&mut p, "import a REFI-QDA project", |p| {
+        use crate::interop::*;
+        let plan = ImportPlan {
+            source: "t.qdpx".into(),
+            coders: vec!["chris".into()],
+            codes: vec![
+                PlanCode { name: "Hope".into(), ..Default::default() },
+                PlanCode {
+                    guid: Some("0a1b2c3d-0000-4000-8000-000000000001".into()),
+                    name: "Pacing".into(),
+                    parent: Some(0),
+                    color: Some("#aabbcc".into()),
+                    ..Default::default()
+                },
+            ],
+            attributes: vec![("site".into(), AttributeKind::Text)],
+            participants: vec![PlanParticipant { label: "P20".into(), values: vec![(0, "Leeds".into())] }],
+            documents: vec![PlanDocument {
+                name: "P20_BL".into(),
+                original_name: "P20_BL.txt".into(),
+                text: "P20: I pace myself now.".into(),
+                turns: crate::import::turns::detect_turns("P20: I pace myself now."),
+                participant: Some("P20".into()),
+                wave: Some("BL".into()),
+            }],
+            codings: vec![PlanCoding {
+                document: 0,
+                start: 7,
+                end: 11,
+                code: 1,
+                coder: Some("chris".into()),
+                memo: Some("pacing".into()),
+            }],
+            memos: vec![PlanMemo { target: PlanTarget::Code(1), title: "t".into(), body: "b".into(), coder: None }],
+        };
+        let stored = p.store_qdpx(&plan).unwrap();
+        assert_eq!(
+            (stored.counts.documents, stored.counts.codes, stored.counts.codings, stored.counts.memos),
+            (1, 2, 1, 1)
+        );
+    });
     p.add_memo(MemoTarget::Code, Some(&code), "", "x").unwrap();
-    p.update_code(&code, CodeChanges { parent_id: Some(Some(theme.clone())), ..Default::default() }).unwrap();
     check(&mut p, "delete code with child codes, codings and memos", |p| {
-        assert_eq!(p.delete_code(&theme).unwrap(), 5, "the child code's codings go too");
+        assert_eq!(p.delete_code(&theme).unwrap(), 6, "the child codes' codings go too");
     });
     check(&mut p, "delete document", |p| p.delete_document(&d1).unwrap());
 
@@ -225,4 +323,62 @@ fn duplicates_are_recognised_by_content() {
     assert!(matches!(&out[0], super::ops::DocumentOutcome::Duplicate { existing_name, .. } if existing_name == "A"));
     assert_eq!(p.documents().unwrap().len(), 1);
     assert_eq!(p.history().unwrap().len(), 1, "a batch of only duplicates logs nothing");
+}
+
+#[test]
+fn assignments_and_adjudication_undo_and_redo() {
+    use crate::agreement::project::{DocumentFilter, Selection, UnitKind};
+    use crate::store::adjudication::{CONSENSUS_CODER, Decision, ItemRef};
+    let dir = tempfile::tempdir().unwrap();
+    let mut p = Project::create(&dir.path().join("t.codeloom")).unwrap();
+    p.import_documents(vec![doc(
+        "P01_BL",
+        "INTERVIEWER: How is it?\n\nP01: Sore knees, most days, and worse in winter.",
+        "P01",
+        "BL",
+    )])
+    .unwrap();
+    let d = p.documents().unwrap()[0].document.id.clone();
+    let code = p.create_code(NewCode { name: "Pain".into(), ..Default::default() }).unwrap();
+    let coding = |coder: &str, start, end| NewCoding {
+        document_id: d.clone(),
+        start,
+        end,
+        code_id: code.clone(),
+        coder: Some(coder.into()),
+        memo: None,
+        illustrative: false,
+    };
+    p.apply_codings(
+        vec![coding("amara", 30, 40), coding("ben", 35, 45), coding("amara", 50, 55), coding("ben", 50, 55)],
+        "t",
+    )
+    .unwrap();
+    check(&mut p, "assign coder", |p| assert_eq!(p.assign_coder("amara", std::slice::from_ref(&d)).unwrap(), 1));
+    check(&mut p, "unassign coder", |p| assert_eq!(p.unassign_coder("amara", None).unwrap(), 1));
+    let selection = Selection {
+        coders: vec!["amara".into(), "ben".into()],
+        documents: DocumentFilter::default(),
+        codes: None,
+        unit: UnitKind::Char,
+    };
+    let queue = p.adjudication_queue(&selection).unwrap();
+    assert_eq!(queue.total(), 1, "one place differs: [30, 45)");
+    let place = ItemRef::from(&queue.items[0].disagreement);
+    assert_eq!((place.start, place.end), (30, 45));
+    check(&mut p, "decide accept", |p| {
+        p.decide(&selection, &place, Decision::Accept { coder: "ben".into() }, "ben has the whole clause").unwrap();
+    });
+    check(&mut p, "decide again (replace)", |p| {
+        p.decide(&selection, &place, Decision::Intersection, "").unwrap();
+    });
+    let consensus = p
+        .codings(&crate::store::queries::CodingFilter { coder: Some(CONSENSUS_CODER.into()), ..Default::default() })
+        .unwrap();
+    assert_eq!(consensus.iter().map(|c| (c.start, c.end)).collect::<Vec<_>>(), [(35, 40)]);
+    check(&mut p, "adopt agreements", |p| assert_eq!(p.adopt_agreements(&selection).unwrap(), 1));
+    let queue = p.adjudication_queue(&selection).unwrap();
+    assert_eq!(queue.decided, 1, "the consensus layer is not one of the compared layers");
+    let id = queue.items[0].decision.as_ref().unwrap().id.clone();
+    check(&mut p, "clear decision", |p| p.clear_decision(&id).unwrap());
 }

@@ -1,0 +1,158 @@
+//! Named codebook versions ("v1 preliminary", "v2 after reconciliation"): listing them
+//! with their notes and how many codings were made under each, reading the code tree a
+//! version saved, and the codings made under a version. Saving a version is
+//! [`Project::save_codebook_version`].
+
+use crate::error::{Error, Result};
+use crate::model::{Code, Coding};
+use crate::store::Project;
+use crate::store::queries::CodingFilter;
+use rusqlite::OptionalExtension;
+use serde::Serialize;
+
+/// The name that stands for the code tree as it is now, wherever a version is asked for.
+pub const CURRENT: &str = "current";
+
+/// A saved codebook version.
+#[derive(Debug, Clone, Serialize)]
+pub struct CodebookVersion {
+    pub id: String,
+    pub name: String,
+    pub note: String,
+    pub created_at_ms: i64,
+    pub created_by: Option<String>,
+    /// Codes in the saved tree.
+    pub codes: usize,
+    /// Codings (still in the project) that were made under this version.
+    pub codings: usize,
+}
+
+/// Every saved version, oldest first.
+pub fn versions(project: &Project) -> Result<Vec<CodebookVersion>> {
+    let conn = project.conn();
+    let mut counts = std::collections::HashMap::new();
+    {
+        let mut stmt = conn.prepare(
+            "SELECT codebook_version_id, count(*) FROM codings WHERE codebook_version_id IS NOT NULL GROUP BY 1",
+        )?;
+        let mut rows = stmt.query([])?;
+        while let Some(r) = rows.next()? {
+            counts.insert(r.get::<_, String>(0)?, r.get::<_, i64>(1)? as usize);
+        }
+    }
+    let mut stmt = conn.prepare(
+        "SELECT id, name, note, created_at, created_by, snapshot FROM codebook_versions ORDER BY created_at, rowid",
+    )?;
+    let rows = stmt.query_map([], |r| {
+        Ok((
+            r.get::<_, String>(0)?,
+            r.get::<_, String>(1)?,
+            r.get::<_, String>(2)?,
+            r.get::<_, i64>(3)?,
+            r.get::<_, Option<String>>(4)?,
+            r.get::<_, String>(5)?,
+        ))
+    })?;
+    let mut out = Vec::new();
+    for row in rows {
+        let (id, name, note, created_at_ms, created_by, snapshot) = row?;
+        let codes: Vec<Code> = serde_json::from_str(&snapshot)?;
+        out.push(CodebookVersion {
+            codings: counts.get(&id).copied().unwrap_or(0),
+            codes: codes.len(),
+            id,
+            name,
+            note,
+            created_at_ms,
+            created_by,
+        });
+    }
+    Ok(out)
+}
+
+/// Finds a version by ID or name (case-insensitively); returns its ID and name.
+pub fn resolve_version(project: &Project, query: &str) -> Result<(String, String)> {
+    let q = query.trim();
+    project
+        .conn()
+        .query_row(
+            "SELECT id, name FROM codebook_versions WHERE id = ?1 OR lower(name) = lower(?1) ORDER BY id = ?1 DESC LIMIT 1",
+            [q],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .optional()?
+        .ok_or_else(|| Error::NotFound { kind: "codebook version", query: q.to_string() })
+}
+
+/// The code tree a version saved; [`CURRENT`] gives the tree as it is now.
+pub fn version_codes(project: &Project, query: &str) -> Result<Vec<Code>> {
+    if query.trim().eq_ignore_ascii_case(CURRENT) {
+        return project.codes();
+    }
+    let (id, _) = resolve_version(project, query)?;
+    let snapshot: String =
+        project.conn().query_row("SELECT snapshot FROM codebook_versions WHERE id = ?1", [&id], |r| r.get(0))?;
+    Ok(serde_json::from_str(&snapshot)?)
+}
+
+/// The codings made under a version (by ID or name), or with `None`, those made before
+/// any version was saved.
+pub fn codings_under(project: &Project, version: Option<&str>, filter: &CodingFilter) -> Result<Vec<Coding>> {
+    let id = version.map(|v| resolve_version(project, v)).transpose()?.map(|(id, _)| id);
+    Ok(project.codings(filter)?.into_iter().filter(|c| c.codebook_version_id == id).collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::ops::{NewCode, NewCoding};
+
+    #[test]
+    fn versions_record_trees_notes_and_codings() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut p = Project::create(&dir.path().join("t.codeloom")).unwrap();
+        let docs = p
+            .import_documents(vec![crate::import::ParsedDocument {
+                source: "a".into(),
+                name: "A".into(),
+                original_name: "a.txt".into(),
+                format: "txt".into(),
+                text: "some text here".into(),
+                turns: vec![],
+                participant: None,
+                wave: None,
+                warnings: vec![],
+            }])
+            .unwrap();
+        let doc = match &docs[0] {
+            crate::store::ops::DocumentOutcome::Imported { id, .. } => id.clone(),
+            _ => unreachable!(),
+        };
+        let a = p.create_code(NewCode { name: "A".into(), ..Default::default() }).unwrap();
+        let coding = |code: &str| NewCoding {
+            document_id: doc.clone(),
+            start: 0,
+            end: 4,
+            code_id: code.to_string(),
+            coder: None,
+            memo: None,
+            illustrative: false,
+        };
+        p.apply_coding(coding(&a)).unwrap();
+        p.save_codebook_version("v1 preliminary", "first pass").unwrap();
+        p.apply_coding(coding(&a)).unwrap();
+        p.create_code(NewCode { name: "B".into(), ..Default::default() }).unwrap();
+        p.save_codebook_version("v2", "").unwrap();
+        let v = versions(&p).unwrap();
+        assert_eq!(
+            v.iter().map(|v| (v.name.as_str(), v.codes, v.codings)).collect::<Vec<_>>(),
+            [("v1 preliminary", 1, 1), ("v2", 2, 0)]
+        );
+        assert_eq!(v[0].note, "first pass");
+        assert_eq!(version_codes(&p, "V1 PRELIMINARY").unwrap().len(), 1);
+        assert_eq!(version_codes(&p, "current").unwrap().len(), 2);
+        assert_eq!(codings_under(&p, Some("v1 preliminary"), &CodingFilter::default()).unwrap().len(), 1);
+        assert_eq!(codings_under(&p, None, &CodingFilter::default()).unwrap().len(), 1);
+        assert!(version_codes(&p, "v9").unwrap_err().to_string().contains("no codebook version"));
+    }
+}

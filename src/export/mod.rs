@@ -1,0 +1,196 @@
+//! Analysis and export: what the PI hands to the paper.
+//!
+//! This module owns three reports built from a project's data, each a pure function of
+//! what [`Project`](crate::Project) queries return:
+//!
+//! - [`quotes`]: the quote report: themes (parent codes) and their subthemes, each with
+//!   illustrative quotes (the starred ones, or proposals by length and participant
+//!   spread) followed by the speaker's attributes rendered from a template such as
+//!   `[{age}-year-old {gender}]`, optionally split by wave.
+//! - [`matrix`]: the counts papers report: codings and distinct participants per code
+//!   per wave, code × participant, code × attribute and code co-occurrence.
+//! - [`appendix`]: the codebook as an appendix: definitions, inclusion and exclusion,
+//!   examples and counts.
+//!
+//! Reports are first turned into one of two neutral shapes: a [`layout::Layout`]
+//! (headings, paragraphs and tables; written by [`docx`], [`html`] and [`markdown`]) or
+//! a list of [`layout::Sheet`]s (rows of typed cells; written by [`csv`] and [`xlsx`]).
+//! Writers return bytes; only [`write_file`] touches the file system. Nothing here
+//! changes a project, and nothing here knows about egui.
+
+pub mod appendix;
+pub mod csv;
+pub mod data;
+pub mod docx;
+pub mod html;
+pub mod layout;
+pub mod markdown;
+pub mod matrix;
+pub mod quotes;
+pub mod template;
+pub mod xlsx;
+
+use crate::error::{Error, Result};
+use std::path::Path;
+
+/// The file formats a report can be written in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Format {
+    Docx,
+    Xlsx,
+    Csv,
+    Markdown,
+    Html,
+}
+
+impl Format {
+    /// The usual file extension, without the dot.
+    pub fn extension(self) -> &'static str {
+        match self {
+            Format::Docx => "docx",
+            Format::Xlsx => "xlsx",
+            Format::Csv => "csv",
+            Format::Markdown => "md",
+            Format::Html => "html",
+        }
+    }
+
+    /// Reads a format name (`docx`, `xlsx`, `csv`, `md`/`markdown`, `html`/`htm`).
+    pub fn parse(s: &str) -> Option<Format> {
+        match s.trim().trim_start_matches('.').to_ascii_lowercase().as_str() {
+            "docx" | "word" => Some(Format::Docx),
+            "xlsx" | "excel" => Some(Format::Xlsx),
+            "csv" => Some(Format::Csv),
+            "md" | "markdown" => Some(Format::Markdown),
+            "html" | "htm" => Some(Format::Html),
+            _ => None,
+        }
+    }
+
+    /// The format a file name's extension names, if any.
+    pub fn from_path(path: &Path) -> Option<Format> {
+        path.extension().and_then(|e| e.to_str()).and_then(Format::parse)
+    }
+}
+
+impl std::fmt::Display for Format {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.extension())
+    }
+}
+
+/// Writes an export's bytes to `path`, through a temporary file in the same folder so
+/// that a failed write never leaves half a file behind.
+pub fn write_file(path: &Path, bytes: &[u8]) -> Result<()> {
+    let fail = |message: String| Error::ExportFile { path: path.to_path_buf(), message };
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+        _ => std::path::PathBuf::from("."),
+    };
+    if !dir.is_dir() {
+        return Err(fail(format!("the folder {} does not exist", dir.display())));
+    }
+    if path.is_dir() {
+        return Err(fail("is a folder; give a file name".into()));
+    }
+    let mut tmp = tempfile::NamedTempFile::new_in(&dir).map_err(|e| fail(format!("cannot write there: {e}")))?;
+    std::io::Write::write_all(&mut tmp, bytes).map_err(|e| fail(format!("cannot write: {e}")))?;
+    tmp.persist(path).map_err(|e| fail(format!("cannot write: {}", e.error)))?;
+    Ok(())
+}
+
+/// The bench scenario: build every report of this module on the project at `path` and
+/// write the quote report as DOCX and XLSX, timing each step.
+pub fn bench_measurement(path: &Path) -> Result<crate::bench::Measurement> {
+    use std::time::Instant;
+    let total = Instant::now();
+    let mut lap = Instant::now();
+    let mut steps = serde_json::Map::new();
+    let mut step = |name: &str| {
+        steps.insert(name.to_string(), serde_json::json!(lap.elapsed().as_secs_f64()));
+        lap = Instant::now();
+    };
+    let project = crate::Project::open(path)?;
+    let data = data::StudyData::load(&project, None)?;
+    step("load");
+    let options = quotes::QuoteOptions {
+        selection: quotes::Selection::Propose { per_cell: 3 },
+        waves: quotes::WaveSplit::EachWave,
+        max_words: Some(40),
+        template: "[{participant}, {wave}]".into(),
+        ..quotes::QuoteOptions::default()
+    };
+    let report = quotes::build(&data, &options, &mut |id| project.document_text(id))?;
+    step("quote_report");
+    let docx = quotes::render(&report, Format::Docx)?;
+    let xlsx = quotes::render(&report, Format::Xlsx)?;
+    step("write_docx_and_xlsx");
+    let code_wave = matrix::code_wave(&data, true);
+    let cooccurrence = matrix::cooccurrence(&data, false);
+    step("code_wave_and_cooccurrence");
+    let appendix =
+        appendix::build(&data, None, &appendix::AppendixOptions::default(), &mut |id| project.document_text(id))?;
+    step("codebook_appendix");
+    Ok(crate::bench::Measurement {
+        name: "export_reports".into(),
+        what: format!(
+            "build the quote report (3 proposed quotes per cell, by wave), write it as DOCX and XLSX, count codes per \
+             wave and co-occurrence, and build the codebook appendix, over {} codings",
+            data.codings.len()
+        ),
+        seconds: total.elapsed().as_secs_f64(),
+        target_seconds: None,
+        details: serde_json::json!({
+            "codings": data.codings.len(), "quotes": report.quote_count(), "docx_bytes": docx.len(),
+            "xlsx_bytes": xlsx.len(), "codes": code_wave.rows.len(),
+            "cooccurring_pairs": cooccurrence.rows.iter().enumerate()
+                .map(|(i, r)| r.values.iter().enumerate().filter(|(j, _)| *j != i).map(|(_, v)| v).sum::<usize>())
+                .sum::<usize>() / 2,
+            "appendix_codes": appendix.entries.len(), "step_seconds": steps,
+        }),
+    })
+}
+
+/// Removes characters that XML 1.0 cannot hold (control characters other than tab,
+/// line feed and carriage return), so that any transcript text can go into DOCX, XLSX
+/// and HTML.
+pub(crate) fn xml_safe(text: &str) -> std::borrow::Cow<'_, str> {
+    let bad = |c: char| (c < ' ' && c != '\t' && c != '\n' && c != '\r') || c == '\u{FFFE}' || c == '\u{FFFF}';
+    if text.chars().any(bad) {
+        std::borrow::Cow::Owned(text.chars().filter(|c| !bad(*c)).collect())
+    } else {
+        std::borrow::Cow::Borrowed(text)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn formats_parse_and_round_trip() {
+        for f in [Format::Docx, Format::Xlsx, Format::Csv, Format::Markdown, Format::Html] {
+            assert_eq!(Format::parse(f.extension()), Some(f));
+        }
+        assert_eq!(Format::parse("Markdown"), Some(Format::Markdown));
+        assert_eq!(Format::from_path(Path::new("out/Report.DOCX")), Some(Format::Docx));
+        assert_eq!(Format::parse("pdf"), None);
+    }
+
+    #[test]
+    fn xml_safe_drops_control_characters_only() {
+        assert_eq!(xml_safe("a\u{0}b\u{7}c\td\ne"), "abc\td\ne");
+        assert!(matches!(xml_safe("plain – ü"), std::borrow::Cow::Borrowed(_)));
+    }
+
+    #[test]
+    fn write_file_names_a_missing_folder() {
+        let dir = tempfile::tempdir().unwrap();
+        let bad = dir.path().join("nope/report.md");
+        let e = write_file(&bad, b"x").unwrap_err().to_string();
+        assert!(e.contains("report.md") && e.contains("does not exist"), "{e}");
+        let good = dir.path().join("report.md");
+        write_file(&good, b"hello").unwrap();
+        assert_eq!(std::fs::read(&good).unwrap(), b"hello");
+    }
+}

@@ -1,0 +1,1012 @@
+//! Reading a REFI-QDA project (`.qdpx`) into an [`ImportPlan`] and a [`QdpxReport`].
+//!
+//! Tolerant of what tools really write (see `../shared/design/REFI-QDA.md`): any single
+//! `*.qde` at the archive root, `sources/` in any letter case, file names matched
+//! case-insensitively, bare file names without `internal://`, BOMs, any namespace or
+//! none, braced and upper-case GUIDs, dangling user references. Every archive entry is
+//! read through [`crate::import::office::read_zip_entry`] with its zip-bomb caps, and
+//! XML with a document type declaration is refused.
+//!
+//! Positions: a selection's `startPosition`/`endPosition` are read half-open. Tools
+//! disagree on the unit (code points or UTF-16 units, a CRLF line break as one or two),
+//! so for each source whose text makes the readings differ every reading is scored (a
+//! selection inside the text, ends on word boundaries, the quoted text in its `name`
+//! matching) and the best one is kept, ties going to what the producing tool is known
+//! to write. The choice is reported per source, and so is every selection that could
+//! not be placed.
+
+use super::codes::{RefiCode, read_codes};
+use super::*;
+use crate::import::decode::{DecodeError, decode_text};
+use crate::import::office::{docx_text, odt_text, read_zip_entry};
+use crate::import::turns::detect_turns;
+use crate::model::AttributeKind;
+use crate::store::Project;
+use std::collections::{HashMap, HashSet};
+use std::io::Cursor;
+use std::path::Path;
+
+/// The largest `.qdpx` file read.
+pub const MAX_QDPX_BYTES: u64 = 1024 * 1024 * 1024;
+/// The most bytes unpacked from one archive in total.
+const MAX_TOTAL_UNPACKED: u64 = 1024 * 1024 * 1024;
+
+/// Reads `path` and stores everything that has a home in one operation (one undo
+/// removes the whole import; a failure leaves the project unchanged).
+pub fn import_qdpx(project: &mut Project, path: &Path) -> Result<QdpxReport> {
+    let (plan, mut report) = read_qdpx(path)?;
+    let stored = project.store_qdpx(&plan)?;
+    report.imported = stored.counts;
+    for (name, existing) in &stored.duplicates {
+        report.warnings.push(format!(
+            "source \"{name}\" has the same text as the document \"{existing}\" already in the project; its codings and memos were attached to that document"
+        ));
+    }
+    for (old, new) in &stored.renamed_codes {
+        report.warnings.push(format!("code \"{old}\" renamed \"{new}\": a sibling code already had that name"));
+    }
+    if stored.new_code_ids > 0 {
+        report.warnings.push(format!(
+            "{} codes were given new IDs (their GUID was missing, not a UUID, or already used)",
+            stored.new_code_ids
+        ));
+    }
+    report.warnings.extend(stored.skipped_values.iter().cloned());
+    Ok(report)
+}
+
+struct Archive<'a> {
+    bytes: &'a [u8],
+    names: Vec<String>,
+    unpacked: u64,
+    file: String,
+}
+
+impl<'a> Archive<'a> {
+    /// A bare `.qde` file: the project XML alone, with no source files.
+    fn bare(bytes: &'a [u8], file: &str) -> Self {
+        Archive { bytes, names: vec![], unpacked: 0, file: file.to_string() }
+    }
+
+    fn open(bytes: &'a [u8], file: &str) -> Result<Self> {
+        let archive = zip::ZipArchive::new(Cursor::new(bytes)).map_err(|e| {
+            Error::Invalid(format!("{file}: not a readable .qdpx (zip) archive (truncated or corrupt): {e}"))
+        })?;
+        let names =
+            archive.file_names().filter_map(|n| n.ok()).filter(|n| !n.ends_with('/')).map(|n| n.into_owned()).collect();
+        Ok(Archive { bytes, names, unpacked: 0, file: file.to_string() })
+    }
+
+    fn read(&mut self, name: &str) -> Result<Vec<u8>> {
+        let data = read_zip_entry(self.bytes, name).map_err(|e| Error::Invalid(format!("{}: {e}", self.file)))?;
+        self.unpacked += data.len() as u64;
+        if self.unpacked > MAX_TOTAL_UNPACKED {
+            return Err(Error::Invalid(format!(
+                "{}: unpacks to more than {MAX_TOTAL_UNPACKED} bytes; refused as a possible zip bomb",
+                self.file
+            )));
+        }
+        Ok(data)
+    }
+
+    /// The project XML: `project.qde`, or the only `*.qde` at the root, in any case.
+    fn qde(&self) -> Result<String> {
+        let at_root: Vec<&String> =
+            self.names.iter().filter(|n| !n.contains('/') && n.to_lowercase().ends_with(".qde")).collect();
+        match at_root.as_slice() {
+            [one] => Ok(one.to_string()),
+            [] => Err(Error::Invalid(format!(
+                "{}: no project.qde in the archive; it is not a REFI-QDA project",
+                self.file
+            ))),
+            many => many
+                .iter()
+                .find(|n| n.eq_ignore_ascii_case("project.qde"))
+                .map(|n| n.to_string())
+                .ok_or_else(|| Error::Invalid(format!("{}: several .qde files and none is project.qde", self.file))),
+        }
+    }
+
+    /// An internal file by name, in `sources/` (any case) or at the root.
+    fn find(&self, file: &str) -> Option<String> {
+        let want = file.trim().trim_start_matches('/').replace('\\', "/").to_lowercase();
+        self.names
+            .iter()
+            .find(|n| {
+                let l = n.to_lowercase();
+                l.strip_prefix("sources/") == Some(want.as_str())
+            })
+            .or_else(|| self.names.iter().find(|n| n.to_lowercase() == want))
+            .cloned()
+    }
+}
+
+/// Where a path attribute points.
+enum Location {
+    Internal(String),
+    External(String),
+}
+
+fn location(raw: &str) -> Option<Location> {
+    let t = raw.trim();
+    if t.is_empty() {
+        return None;
+    }
+    let lower = t.to_lowercase();
+    if lower.starts_with("internal:") {
+        return Some(Location::Internal(t["internal:".len()..].trim_start_matches('/').to_string()));
+    }
+    if lower.starts_with("relative:") || lower.starts_with("absolute:") || lower.contains("://") {
+        return Some(Location::External(t.to_string()));
+    }
+    Some(Location::Internal(t.to_string()))
+}
+
+/// Text read from a file, as written (`raw`, BOM removed) and as stored (`text`).
+struct FileText {
+    raw: String,
+    text: String,
+    notes: Vec<String>,
+}
+
+fn decode_file(bytes: &[u8]) -> std::result::Result<FileText, String> {
+    match decode_text(bytes) {
+        Ok((text, notes)) => {
+            let enc = encoding_rs::Encoding::for_label(notes.encoding.as_bytes()).unwrap_or(encoding_rs::UTF_8);
+            let (raw, _) = enc.decode_with_bom_removal(bytes);
+            let raw = raw.strip_prefix('\u{FEFF}').unwrap_or(&raw).to_string();
+            Ok(FileText { raw, text, notes: notes.warnings() })
+        }
+        Err(DecodeError::Empty) => Ok(FileText { raw: String::new(), text: String::new(), notes: vec![] }),
+        Err(DecodeError::Binary) => Err("the text file is binary, not text".into()),
+        Err(DecodeError::BadUtf16) => Err("the UTF-16 text file is cut short or corrupt".into()),
+    }
+}
+
+/// Reads the text a path attribute points to; `.docx`/`.odt` are read as their text.
+fn read_path(archive: &mut Archive, raw: &str) -> std::result::Result<FileText, String> {
+    match location(raw) {
+        None => Err("no file is named".into()),
+        Some(Location::External(p)) => Err(format!("the text is outside the archive ({p}) and is not read")),
+        Some(Location::Internal(name)) => {
+            let entry = archive.find(&name).ok_or_else(|| format!("{name} is not in the archive"))?;
+            let bytes = archive.read(&entry).map_err(|e| e.to_string())?;
+            let lower = entry.to_lowercase();
+            if lower.ends_with(".docx") || lower.ends_with(".odt") {
+                let text = if lower.ends_with(".docx") { docx_text(&bytes) } else { odt_text(&bytes) }
+                    .map_err(|e| format!("{name}: {e}"))?;
+                return Ok(FileText { raw: text.clone(), text, notes: vec![] });
+            }
+            decode_file(&bytes).map_err(|e| format!("{name}: {e}"))
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Positions.
+
+/// For each offset in `unit` over `raw`, the char offset in the stored text, or `None`
+/// inside a character (the second half of a surrogate pair).
+fn unit_map(raw: &str, unit: PositionUnit) -> Vec<Option<usize>> {
+    let utf16 = matches!(unit, PositionUnit::Utf16 | PositionUnit::Utf16CrlfAsOne);
+    let crlf_one = matches!(unit, PositionUnit::CodePointsCrlfAsOne | PositionUnit::Utf16CrlfAsOne);
+    let mut map = Vec::with_capacity(raw.len() + 1);
+    let mut n = 0usize;
+    let mut chars = raw.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c == '\r' && chars.peek() == Some(&'\n') {
+            if !crlf_one {
+                map.push(Some(n));
+            }
+            continue;
+        }
+        map.push(Some(n));
+        if utf16 && c.len_utf16() == 2 {
+            map.push(None);
+        }
+        n += 1;
+    }
+    map.push(Some(n));
+    map
+}
+
+fn is_word(c: char) -> bool {
+    c.is_alphanumeric()
+}
+
+fn boundary(chars: &[char], pos: usize) -> bool {
+    pos == 0 || pos >= chars.len() || !(is_word(chars[pos - 1]) && is_word(chars[pos]))
+}
+
+fn squash(s: &str) -> String {
+    s.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// Whether the quoted text a tool put in a selection's `name` fits the slice; `None`
+/// when the name says nothing about the text.
+fn name_fits(name: &str, slice: &[char]) -> Option<bool> {
+    let n = name.trim();
+    if n.is_empty() || n.starts_with("line:") {
+        return None;
+    }
+    let n = n.trim_end_matches('…').trim_end_matches("...");
+    let want: Vec<char> = squash(n).chars().take(30).collect();
+    if want.len() < 3 {
+        return None;
+    }
+    let got: Vec<char> = squash(&slice.iter().collect::<String>()).chars().take(want.len()).collect();
+    Some(got == want)
+}
+
+struct RawSelection<'a> {
+    node: &'a Node,
+    start: i64,
+    end: i64,
+}
+
+fn place(map: &[Option<usize>], start: i64, end: i64) -> Option<(usize, usize)> {
+    let s = map.get(usize::try_from(start).ok()?).copied().flatten()?;
+    let e = map.get(usize::try_from(end).ok()?).copied().flatten()?;
+    (s < e).then_some((s, e))
+}
+
+/// Picks the reading of positions that fits a source's selections best.
+fn choose_unit(raw: &str, chars: &[char], sels: &[RawSelection], origin: &str) -> (PositionUnit, bool, usize, usize) {
+    use PositionUnit::*;
+    let o = origin.to_lowercase();
+    let order = if o.starts_with("nvivo") {
+        [Utf16, CodePoints, Utf16CrlfAsOne, CodePointsCrlfAsOne]
+    } else if o.contains("atlas.ti") {
+        [CodePointsCrlfAsOne, CodePoints, Utf16CrlfAsOne, Utf16]
+    } else {
+        [CodePoints, CodePointsCrlfAsOne, Utf16, Utf16CrlfAsOne]
+    };
+    let ambiguous = raw.contains("\r\n") || raw.chars().any(|c| c.len_utf16() == 2);
+    let candidates: &[PositionUnit] = if ambiguous { &order } else { &[CodePoints] };
+    let mut best: Option<(PositionUnit, usize, usize, usize)> = None;
+    for &unit in candidates {
+        let map = unit_map(raw, unit);
+        let (mut placed, mut clean, mut score) = (0, 0, 0);
+        for s in sels {
+            let Some((a, b)) = place(&map, s.start, s.end) else { continue };
+            placed += 1;
+            score += 1;
+            let ends = usize::from(boundary(chars, a)) + usize::from(boundary(chars, b));
+            score += ends;
+            let fits = name_fits(s.node.attr("name").unwrap_or(""), &chars[a..b]);
+            if fits == Some(true) {
+                score += 3;
+            }
+            if fits == Some(true) || (fits.is_none() && ends == 2) {
+                clean += 1;
+            }
+        }
+        if best.is_none_or(|(_, _, _, s)| score > s) {
+            best = Some((unit, placed, clean, score));
+        }
+    }
+    let (unit, placed, clean, _) = best.unwrap_or((CodePoints, 0, 0, 0));
+    (unit, ambiguous, placed, clean)
+}
+
+// ---------------------------------------------------------------------------------------
+// The project.
+
+fn strip_known_extension(name: &str) -> String {
+    let t = name.trim();
+    if let Some((stem, ext)) = t.rsplit_once('.')
+        && !stem.is_empty()
+        && ["txt", "docx", "doc", "rtf", "odt", "pdf", "md"].contains(&ext.to_lowercase().as_str())
+    {
+        return stem.to_string();
+    }
+    t.to_string()
+}
+
+fn variable_kind(node: &Node) -> AttributeKind {
+    match node.attr("typeOfVariable").map(str::trim).unwrap_or("Text") {
+        "Integer" | "Float" => AttributeKind::Number,
+        "Date" => AttributeKind::Date,
+        "Boolean" => AttributeKind::Category,
+        _ if node.description().eq_ignore_ascii_case("category") => AttributeKind::Category,
+        _ => AttributeKind::Text,
+    }
+}
+
+/// A note, as a memo waiting for its target.
+struct NoteText {
+    title: String,
+    body: String,
+    coder: Option<String>,
+}
+
+struct Reader<'a> {
+    plan: ImportPlan,
+    report: QdpxReport,
+    users: HashMap<String, String>,
+    notes: HashMap<String, NoteText>,
+    used_notes: HashSet<String>,
+    code_index: HashMap<String, usize>,
+    source_index: HashMap<String, usize>,
+    /// Selection GUID → the document and the plan codings made from it.
+    selection_index: HashMap<String, (usize, Vec<usize>)>,
+    archive: Archive<'a>,
+}
+
+impl Reader<'_> {
+    fn coder(&mut self, guid: Option<&str>, dangling: &mut usize) -> Option<String> {
+        let g = guid.map(str::trim).filter(|g| !g.is_empty())?;
+        let found = self.users.get(&guid_key(g)).cloned();
+        if found.is_none() {
+            *dangling += 1;
+        }
+        found
+    }
+
+    fn take_note(&mut self, target: &str) -> Option<&NoteText> {
+        let key = guid_key(target);
+        if self.notes.contains_key(&key) {
+            self.used_notes.insert(key.clone());
+        }
+        self.notes.get(&key)
+    }
+
+    fn memo(&mut self, target: PlanTarget, note_guid: &str) {
+        if let Some(n) = self.take_note(note_guid) {
+            let memo = PlanMemo { target, title: n.title.clone(), body: n.body.clone(), coder: n.coder.clone() };
+            self.plan.memos.push(memo);
+        }
+    }
+
+    fn note_as_coding_memo(&mut self, codings: &[usize], note_guid: &str) {
+        let Some(n) = self.take_note(note_guid) else { return };
+        let text =
+            if n.title.is_empty() || n.title == n.body { n.body.clone() } else { format!("{}\n\n{}", n.title, n.body) };
+        for &i in codings {
+            add_memo(&mut self.plan.codings[i].memo, &text);
+        }
+    }
+}
+
+fn add_memo(memo: &mut Option<String>, text: &str) {
+    let text = text.trim();
+    if text.is_empty() {
+        return;
+    }
+    match memo {
+        Some(m) => {
+            m.push_str("\n\n");
+            m.push_str(text);
+        }
+        None => *memo = Some(text.to_string()),
+    }
+}
+
+/// Reads a `.qdpx` file into what would be stored, without touching any project.
+pub fn read_qdpx(path: &Path) -> Result<(ImportPlan, QdpxReport)> {
+    let file = path.display().to_string();
+    let meta = std::fs::metadata(path).map_err(|e| Error::Invalid(format!("{file}: cannot read the file: {e}")))?;
+    if meta.len() > MAX_QDPX_BYTES {
+        return Err(Error::Invalid(format!("{file}: larger than {MAX_QDPX_BYTES} bytes; refused")));
+    }
+    let bytes = std::fs::read(path).map_err(|e| Error::Invalid(format!("{file}: cannot read the file: {e}")))?;
+    read_qdpx_bytes(&bytes, &file)
+}
+
+/// [`read_qdpx`] on bytes already in memory; `file` names them in messages.
+pub fn read_qdpx_bytes(bytes: &[u8], file: &str) -> Result<(ImportPlan, QdpxReport)> {
+    let is_zip = bytes.starts_with(b"PK\x03\x04") || bytes.starts_with(b"PK\x05\x06");
+    let looks_xml = {
+        let t = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+        t.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'<')
+    };
+    let (archive, root) = if !is_zip && looks_xml {
+        (Archive::bare(bytes, file), parse_xml(bytes, file)?)
+    } else {
+        let mut archive = Archive::open(bytes, file)?;
+        let qde = archive.qde()?;
+        let xml = archive.read(&qde)?;
+        let root = parse_xml(&xml, &format!("{file}: {qde}"))?;
+        (archive, root)
+    };
+    match root.name.as_str() {
+        "Project" => {}
+        "CodeBook" => {
+            return Err(Error::Invalid(format!("{file}: holds a codebook, not a project; import it as a codebook")));
+        }
+        other => {
+            return Err(Error::Invalid(format!("{file}: the root element is <{other}>, not a REFI-QDA <Project>")));
+        }
+    }
+    let report = QdpxReport {
+        file: file.to_string(),
+        origin: root.attr("origin").unwrap_or("").trim().to_string(),
+        project_name: root.attr("name").unwrap_or("").trim().to_string(),
+        ..Default::default()
+    };
+    let bare = archive.names.is_empty() && !is_zip;
+    let mut r = Reader {
+        plan: ImportPlan { source: file.to_string(), ..Default::default() },
+        report,
+        users: HashMap::new(),
+        notes: HashMap::new(),
+        used_notes: HashSet::new(),
+        code_index: HashMap::new(),
+        source_index: HashMap::new(),
+        selection_index: HashMap::new(),
+        archive,
+    };
+    let mut dangling_users = 0usize;
+    if bare {
+        r.report.warnings.push("a bare .qde file: the source files of a .qdpx are not there".into());
+    }
+
+    // Users → coders.
+    for u in root.items("Users", "User") {
+        let Some(guid) = u.attr_nonempty("guid") else { continue };
+        let name = u
+            .attr_nonempty("name")
+            .or_else(|| u.attr_nonempty("id"))
+            .map(str::to_string)
+            .unwrap_or_else(|| format!("user {}", &guid.trim_matches(['{', '}'])[..8.min(guid.len())]));
+        if !r.plan.coders.contains(&name) {
+            r.plan.coders.push(name.clone());
+        }
+        r.users.insert(guid_key(guid), name);
+    }
+
+    // Notes, kept until something refers to them.
+    let mut note_selections = 0;
+    for n in root.items("Notes", "Note") {
+        let Some(guid) = n.attr_nonempty("guid") else { continue };
+        let body = match n.child("PlainTextContent") {
+            Some(c) => c.text.replace("\r\n", "\n"),
+            None => match n.attr_nonempty("plainTextPath").or_else(|| n.attr_nonempty("richTextPath")) {
+                Some(p) => match read_path(&mut r.archive, p) {
+                    Ok(t) => t.text,
+                    Err(e) => {
+                        r.report.warnings.push(format!("note \"{}\": {e}", n.attr("name").unwrap_or("")));
+                        String::new()
+                    }
+                },
+                None => String::new(),
+            },
+        };
+        let body = if body.trim().is_empty() { n.description() } else { body.trim().to_string() };
+        note_selections += n.count_deep("PlainTextSelection");
+        let coder = r.coder(n.attr("creatingUser"), &mut dangling_users);
+        r.notes
+            .insert(guid_key(guid), NoteText { title: n.attr("name").unwrap_or("").trim().to_string(), body, coder });
+    }
+
+    // Codes.
+    let mut code_warnings = Vec::new();
+    let codes: Vec<RefiCode> = root
+        .child("CodeBook")
+        .and_then(|cb| cb.child("Codes"))
+        .map(|c| read_codes(c, &mut code_warnings))
+        .unwrap_or_default();
+    r.report.warnings.extend(code_warnings);
+    let mut folders = 0;
+    let mut code_notes: Vec<(usize, String)> = Vec::new();
+    fn flatten(
+        codes: &[RefiCode],
+        parent: Option<usize>,
+        r: &mut Reader,
+        folders: &mut usize,
+        notes: &mut Vec<(usize, String)>,
+    ) {
+        for c in codes {
+            let i = r.plan.codes.len();
+            if !c.codable {
+                *folders += 1;
+            }
+            r.plan.codes.push(PlanCode {
+                guid: normalise_guid(&c.guid),
+                name: if c.name.is_empty() { "(unnamed code)".into() } else { c.name.clone() },
+                parent,
+                color: c.color.clone(),
+                description: split_description(&c.description),
+            });
+            if !c.guid.is_empty() {
+                r.code_index.entry(guid_key(&c.guid)).or_insert(i);
+            }
+            notes.extend(c.note_refs.iter().map(|n| (i, n.clone())));
+            flatten(&c.children, Some(i), r, folders, notes);
+        }
+    }
+    flatten(&codes, None, &mut r, &mut folders, &mut code_notes);
+    if folders > 0 {
+        r.report.warnings.push(format!(
+            "{folders} codes are marked not codable (folders) in the file; they were imported as ordinary codes"
+        ));
+    }
+    for (i, n) in code_notes {
+        r.memo(PlanTarget::Code(i), &n);
+    }
+
+    // Variables → attributes.
+    let mut variables: HashMap<String, usize> = HashMap::new();
+    for v in root.items("Variables", "Variable") {
+        let (Some(guid), Some(name)) = (v.attr_nonempty("guid"), v.attr_nonempty("name")) else { continue };
+        let i = match r.plan.attributes.iter().position(|(n, _)| n.eq_ignore_ascii_case(name)) {
+            Some(i) => i,
+            None => {
+                r.plan.attributes.push((name.to_string(), variable_kind(v)));
+                r.plan.attributes.len() - 1
+            }
+        };
+        variables.insert(guid_key(guid), i);
+    }
+
+    // Sources.
+    let mut other_sources: HashMap<&str, (usize, usize)> = HashMap::new();
+    let mut empty_sources = Vec::new();
+    let mut missing_sources = Vec::new();
+    let mut source_values = 0;
+    let mut bare_selections = 0;
+    let mut unknown_code_refs = 0;
+    let mut selection_memos_on_documents = 0;
+    if let Some(sources) = root.child("Sources") {
+        for (n, src) in sources.children.iter().enumerate() {
+            if src.name != "TextSource" {
+                let e = other_sources.entry(match src.name.as_str() {
+                    "PDFSource" => "PDF sources",
+                    "PictureSource" => "picture sources",
+                    "AudioSource" => "audio sources",
+                    "VideoSource" => "video sources",
+                    _ => "other sources",
+                });
+                let entry = e.or_default();
+                entry.0 += 1;
+                entry.1 += src.count_deep("Coding");
+                continue;
+            }
+            source_values += src.all("VariableValue").count();
+            let label = src
+                .attr_nonempty("name")
+                .map(str::to_string)
+                .or_else(|| src.attr_nonempty("plainTextPath").map(|p| p.rsplit('/').next().unwrap_or(p).to_string()))
+                .unwrap_or_else(|| format!("Source {}", n + 1));
+            let text = match src.child("PlainTextContent") {
+                Some(c) => Ok(FileText {
+                    raw: c.text.clone(),
+                    text: decode_text(c.text.as_bytes()).map(|t| t.0).unwrap_or_default(),
+                    notes: vec![],
+                }),
+                None => match src.attr_nonempty("plainTextPath") {
+                    Some(p) => read_path(&mut r.archive, p),
+                    None => Err("the source names no plain-text file".into()),
+                },
+            };
+            let mut text = match text {
+                Ok(t) => Some(t),
+                Err(e) => {
+                    missing_sources.push(format!("{label}: {e}"));
+                    None
+                }
+            };
+            let mut positions_trustworthy = true;
+            if text.as_ref().is_none_or(|t| t.text.trim().is_empty())
+                && let Some(rich) = src.attr_nonempty("richTextPath")
+                && let Ok(t) = read_path(&mut r.archive, rich)
+                && !t.text.trim().is_empty()
+            {
+                r.report.warnings.push(format!(
+                    "{label}: the plain-text file is empty or missing; the text was read from the rich-text file"
+                ));
+                text = Some(t);
+                positions_trustworthy = false;
+            }
+            let sels: Vec<RawSelection> = src
+                .all("PlainTextSelection")
+                .map(|s| RawSelection {
+                    node: s,
+                    start: s.attr("startPosition").and_then(|v| v.trim().parse().ok()).unwrap_or(-1),
+                    end: s.attr("endPosition").and_then(|v| v.trim().parse().ok()).unwrap_or(-1),
+                })
+                .collect();
+            let unplace = |r: &mut Reader, sels: &[RawSelection], reason: &str| {
+                for s in sels {
+                    r.report.unplaced.push(Unplaced {
+                        source: label.clone(),
+                        selection: s.node.attr("guid").unwrap_or("").to_string(),
+                        name: s.node.attr("name").unwrap_or("").to_string(),
+                        start: s.start,
+                        end: s.end,
+                        codings: s.node.all("Coding").count(),
+                        reason: reason.to_string(),
+                    });
+                }
+            };
+            let Some(text) = text.filter(|t| !t.text.trim().is_empty()) else {
+                if !missing_sources.last().is_some_and(|m| m.starts_with(&format!("{label}:"))) {
+                    empty_sources.push(label.clone());
+                }
+                unplace(&mut r, &sels, "the source's text is missing or empty");
+                continue;
+            };
+            for w in &text.notes {
+                r.report.warnings.push(format!("{label}: {w}"));
+            }
+            let doc = r.plan.documents.len();
+            if let Some(g) = src.attr_nonempty("guid") {
+                r.source_index.insert(guid_key(g), doc);
+            }
+            r.plan.documents.push(PlanDocument {
+                name: strip_known_extension(&label),
+                original_name: label.clone(),
+                turns: detect_turns(&text.text),
+                text: text.text.clone(),
+                participant: None,
+                wave: None,
+            });
+            let description = src.description();
+            if !description.is_empty() {
+                r.plan.memos.push(PlanMemo {
+                    target: PlanTarget::Document(doc),
+                    title: "Description".into(),
+                    body: description,
+                    coder: None,
+                });
+            }
+            for nr in src.all("NoteRef").filter_map(|n| n.attr("targetGUID")) {
+                r.memo(PlanTarget::Document(doc), nr);
+            }
+            if sels.is_empty() {
+                continue;
+            }
+            if !positions_trustworthy {
+                unplace(&mut r, &sels, "the positions refer to a plain-text file that is empty or missing");
+                continue;
+            }
+            let chars: Vec<char> = text.text.chars().collect();
+            let (unit, ambiguous, placed, clean) = choose_unit(&text.raw, &chars, &sels, &r.report.origin);
+            r.report.readings.push(SourceReading {
+                source: label.clone(),
+                unit,
+                ambiguous,
+                selections: sels.len(),
+                placed,
+                clean,
+            });
+            let map = unit_map(&text.raw, unit);
+            for s in &sels {
+                let Some((a, b)) = place(&map, s.start, s.end) else {
+                    let reason = if s.start < 0 || s.end < 0 {
+                        "missing or unreadable positions".to_string()
+                    } else if s.end <= s.start {
+                        "empty or reversed range".to_string()
+                    } else {
+                        format!("beyond the end of the text ({} characters)", chars.len())
+                    };
+                    unplace(&mut r, std::slice::from_ref(s), &reason);
+                    continue;
+                };
+                let mut made = Vec::new();
+                let sel_coder = s.node.attr("creatingUser");
+                for c in s.node.all("Coding") {
+                    let Some(code) = c
+                        .child("CodeRef")
+                        .and_then(|cr| cr.attr("targetGUID"))
+                        .and_then(|g| r.code_index.get(&guid_key(g)).copied())
+                    else {
+                        unknown_code_refs += 1;
+                        continue;
+                    };
+                    let coder = r.coder(c.attr("creatingUser").or(sel_coder), &mut dangling_users);
+                    r.plan.codings.push(PlanCoding { document: doc, start: a, end: b, code, coder, memo: None });
+                    let i = r.plan.codings.len() - 1;
+                    made.push(i);
+                    for nr in c.all("NoteRef").filter_map(|n| n.attr("targetGUID")) {
+                        r.note_as_coding_memo(&[i], nr);
+                    }
+                }
+                let refs: Vec<&str> = s.node.all("NoteRef").filter_map(|n| n.attr("targetGUID")).collect();
+                let desc = s.node.description();
+                if made.is_empty() {
+                    if refs.is_empty() && desc.is_empty() {
+                        bare_selections += 1;
+                    } else {
+                        let quote = shorten(&chars[a..b].iter().collect::<String>(), 60);
+                        let title = format!("On [{a}, {b}) \"{quote}\"");
+                        if !desc.is_empty() {
+                            r.plan.memos.push(PlanMemo {
+                                target: PlanTarget::Document(doc),
+                                title: title.clone(),
+                                body: desc,
+                                coder: None,
+                            });
+                        }
+                        for nr in refs {
+                            if let Some(n) = r.take_note(nr) {
+                                let body = if n.title.is_empty() {
+                                    n.body.clone()
+                                } else {
+                                    format!("{}\n\n{}", n.title, n.body)
+                                };
+                                let coder = n.coder.clone();
+                                r.plan.memos.push(PlanMemo {
+                                    target: PlanTarget::Document(doc),
+                                    title: title.clone(),
+                                    body,
+                                    coder,
+                                });
+                            }
+                        }
+                        selection_memos_on_documents += 1;
+                    }
+                } else {
+                    for i in &made {
+                        add_memo(&mut r.plan.codings[*i].memo, &desc);
+                    }
+                    for nr in refs {
+                        r.note_as_coding_memo(&made, nr);
+                    }
+                }
+                if let Some(g) = s.node.attr_nonempty("guid") {
+                    r.selection_index.insert(guid_key(g), (doc, made));
+                }
+            }
+        }
+    }
+    for m in &missing_sources {
+        r.report.warnings.push(format!("text source not imported: {m}"));
+    }
+    r.report.not_imported(
+        "text sources whose text file is missing or unreadable",
+        missing_sources.len(),
+        "the archive does not hold their text (see the warnings)",
+    );
+    r.report.not_imported("text sources with no text", empty_sources.len(), "an empty document has nothing to code");
+    for (what, (n, codings)) in {
+        let mut v: Vec<_> = other_sources.into_iter().collect();
+        v.sort();
+        v
+    } {
+        r.report.not_imported(what, n, &format!("Codeloom holds text documents only ({codings} codings on them)"));
+    }
+    r.report.not_imported(
+        "variable values on sources (document variables)",
+        source_values,
+        "Codeloom keeps attributes on participants, not documents",
+    );
+    r.report.not_imported(
+        "text selections without codings or notes",
+        bare_selections,
+        "Codeloom has no uncoded selections",
+    );
+    r.report.not_imported(
+        "codings of codes that are not in the codebook",
+        unknown_code_refs,
+        "their CodeRef names no code of the file",
+    );
+    if selection_memos_on_documents > 0 {
+        r.report.warnings.push(format!(
+            "{selection_memos_on_documents} selections carried only a memo; each became a memo on its document naming the range"
+        ));
+    }
+
+    // Links: a note linked to something is a memo on it (NVivo's annotations).
+    let mut other_links = 0;
+    for l in root.items("Links", "Link") {
+        let (Some(origin), Some(target)) = (l.attr_nonempty("originGUID"), l.attr_nonempty("targetGUID")) else {
+            other_links += 1;
+            continue;
+        };
+        let (o, t) = (guid_key(origin), guid_key(target));
+        let (note, other) = if r.notes.contains_key(&o) {
+            (origin, t)
+        } else if r.notes.contains_key(&t) {
+            (target, o)
+        } else {
+            other_links += 1;
+            continue;
+        };
+        if let Some((_, codings)) = r.selection_index.get(&other).cloned()
+            && !codings.is_empty()
+        {
+            r.note_as_coding_memo(&codings, note);
+        } else if let Some((doc, _)) = r.selection_index.get(&other).cloned() {
+            r.memo(PlanTarget::Document(doc), note);
+        } else if let Some(&doc) = r.source_index.get(&other) {
+            r.memo(PlanTarget::Document(doc), note);
+        } else if let Some(&code) = r.code_index.get(&other) {
+            r.memo(PlanTarget::Code(code), note);
+        } else if let Some(case) =
+            root.items("Cases", "Case").find(|c| c.attr("guid").map(guid_key) == Some(other.clone()))
+        {
+            match case.attr_nonempty("name") {
+                Some(label) => r.memo(PlanTarget::Participant(label.to_string()), note),
+                None => other_links += 1,
+            }
+        } else {
+            other_links += 1;
+        }
+    }
+    r.report.not_imported("links", other_links, "Codeloom has no links between objects");
+
+    // Cases → participants with attribute values.
+    let mut nameless = 0;
+    let mut case_refs = 0;
+    let mut bad_values = 0;
+    let mut labels: HashMap<String, usize> = HashMap::new();
+    for c in root.items("Cases", "Case") {
+        case_refs += c.all("CodeRef").count() + c.all("SelectionRef").count();
+        let Some(label) = c.attr_nonempty("name").map(str::to_string) else {
+            nameless += 1;
+            continue;
+        };
+        let pi = *labels.entry(label.to_lowercase()).or_insert_with(|| {
+            r.plan.participants.push(PlanParticipant { label: label.clone(), values: vec![] });
+            r.plan.participants.len() - 1
+        });
+        let label = r.plan.participants[pi].label.clone();
+        for vv in c.all("VariableValue") {
+            let Some(var) =
+                vv.child("VariableRef").and_then(|v| v.attr("targetGUID")).and_then(|g| variables.get(&guid_key(g)))
+            else {
+                bad_values += 1;
+                continue;
+            };
+            let Some(value) = vv.children.iter().find(|e| e.name != "VariableRef").map(|e| e.text.trim().to_string())
+            else {
+                continue;
+            };
+            if value.is_empty() {
+                continue;
+            }
+            let value = match r.plan.attributes[*var].1 {
+                AttributeKind::Date => value.chars().take(10).collect(),
+                _ => value,
+            };
+            r.plan.participants[pi].values.push((*var, value));
+        }
+        for sr in c.all("SourceRef").filter_map(|s| s.attr("targetGUID")) {
+            if let Some(&doc) = r.source_index.get(&guid_key(sr)) {
+                let d = &mut r.plan.documents[doc];
+                match &d.participant {
+                    Some(p) if p != &label => r.report.warnings.push(format!(
+                        "source \"{}\" belongs to the cases \"{p}\" and \"{label}\"; it was given to \"{p}\"",
+                        d.original_name
+                    )),
+                    _ => d.participant = Some(label.clone()),
+                }
+            }
+        }
+        let description = c.description();
+        if !description.is_empty() {
+            r.plan.memos.push(PlanMemo {
+                target: PlanTarget::Participant(label.clone()),
+                title: "Description".into(),
+                body: description,
+                coder: None,
+            });
+        }
+    }
+    r.report.not_imported(
+        "cases without a name",
+        nameless,
+        "a participant needs a label (MAXQDA writes document variables this way)",
+    );
+    r.report.not_imported(
+        "code and selection references in cases",
+        case_refs,
+        "participants hold documents, not codes or selections",
+    );
+    r.report.not_imported(
+        "case variable values naming no variable",
+        bad_values,
+        "their VariableRef names no variable of the file",
+    );
+
+    // Sets: `Wave: …` sets are waves; other sets have no home.
+    let mut other_sets = 0;
+    for s in root.items("Sets", "Set") {
+        let name = s.attr("name").unwrap_or("").trim();
+        let wave = name
+            .get(..WAVE_SET_PREFIX.trim_end().len())
+            .filter(|p| p.eq_ignore_ascii_case(WAVE_SET_PREFIX.trim_end()))
+            .map(|_| name[WAVE_SET_PREFIX.trim_end().len()..].trim())
+            .filter(|w| !w.is_empty());
+        let Some(wave) = wave else {
+            other_sets += 1;
+            continue;
+        };
+        for m in s.all("MemberSource").filter_map(|m| m.attr("targetGUID")) {
+            if let Some(&doc) = r.source_index.get(&guid_key(m)) {
+                let d = &mut r.plan.documents[doc];
+                match &d.wave {
+                    Some(w) if w != wave => r.report.warnings.push(format!(
+                        "source \"{}\" is in the waves \"{w}\" and \"{wave}\"; it was kept in \"{w}\"",
+                        d.original_name
+                    )),
+                    _ => d.wave = Some(wave.to_string()),
+                }
+            }
+        }
+    }
+    r.report.not_imported(
+        "sets",
+        other_sets,
+        "Codeloom groups documents only by participant and wave (sets named \"Wave: …\" become waves)",
+    );
+    r.report.not_imported("graphs", root.items("Graphs", "Graph").count(), "Codeloom has no network views");
+
+    // The project's own notes and description; unreferenced notes become project memos.
+    let description = root.description();
+    if !description.is_empty() {
+        r.plan.memos.push(PlanMemo {
+            target: PlanTarget::Project,
+            title: "Project description".into(),
+            body: description,
+            coder: None,
+        });
+    }
+    for nr in root.all("NoteRef").filter_map(|n| n.attr("targetGUID")) {
+        r.memo(PlanTarget::Project, nr);
+    }
+    let mut left: Vec<String> = r.notes.keys().filter(|k| !r.used_notes.contains(*k)).cloned().collect();
+    left.sort();
+    for k in left {
+        r.memo(PlanTarget::Project, &k);
+    }
+    if note_selections > 0 {
+        r.report.warnings.push(format!(
+            "{note_selections} selections inside notes (QualCoder annotations) were not placed; the notes became memos"
+        ));
+    }
+    if dangling_users > 0 {
+        r.report.warnings.push(format!(
+            "{dangling_users} references to users not listed in the file; those codings and memos are recorded under the importing coder"
+        ));
+    }
+    Ok((r.plan, r.report))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unit_maps() {
+        let raw = "a\r\nb😀c";
+        assert_eq!(
+            unit_map(raw, PositionUnit::CodePoints),
+            [Some(0), Some(1), Some(1), Some(2), Some(3), Some(4), Some(5)]
+        );
+        assert_eq!(
+            unit_map(raw, PositionUnit::CodePointsCrlfAsOne),
+            [Some(0), Some(1), Some(2), Some(3), Some(4), Some(5)]
+        );
+        assert_eq!(
+            unit_map(raw, PositionUnit::Utf16),
+            [Some(0), Some(1), Some(1), Some(2), Some(3), None, Some(4), Some(5)]
+        );
+    }
+
+    #[test]
+    fn the_reading_that_fits_wins() {
+        // "x\r\nhello world": "world" is at 9..14 counting CRLF as two, 8..13 as one.
+        let raw = "x\r\nhello 😀 world";
+        let text = "x\nhello 😀 world";
+        let chars: Vec<char> = text.chars().collect();
+        let node = Node { attrs: vec![("name".into(), "world".into())], ..Default::default() };
+        // UTF-16 with CRLF as two: x CR LF h e l l o sp 😀(2) sp w → "world" at 12..17.
+        let sels = [RawSelection { node: &node, start: 12, end: 17 }];
+        let (unit, ambiguous, placed, clean) = choose_unit(raw, &chars, &sels, "QualCoder");
+        assert_eq!((unit, ambiguous, placed, clean), (PositionUnit::Utf16, true, 1, 1));
+        let sels = [RawSelection { node: &node, start: 10, end: 15 }];
+        assert_eq!(choose_unit(raw, &chars, &sels, "").0, PositionUnit::CodePointsCrlfAsOne);
+    }
+
+    #[test]
+    fn paths() {
+        assert!(matches!(location("internal://AB.txt"), Some(Location::Internal(n)) if n == "AB.txt"));
+        assert!(matches!(location("Internal:///AB.txt"), Some(Location::Internal(n)) if n == "AB.txt"));
+        assert!(matches!(location("board.txt"), Some(Location::Internal(n)) if n == "board.txt"));
+        assert!(matches!(location("relative:///x.mov"), Some(Location::External(_))));
+        assert_eq!(strip_known_extension("Mabel.txt"), "Mabel");
+        assert_eq!(strip_known_extension("ICLS 2024 3-10"), "ICLS 2024 3-10");
+    }
+}

@@ -1,0 +1,378 @@
+//! Search on the demo study and on small projects with non-ASCII text: the query
+//! language, every filter, highlight offsets, code all hits with undo, rebuilds after
+//! deletion and corruption, and searching while documents are imported.
+
+use super::*;
+use crate::demo::{DemoSources, build_demo};
+use crate::import::{ParsedDocument, turns::detect_turns};
+use crate::model::offsets::slice_chars;
+use crate::store::Project;
+use std::path::{Path, PathBuf};
+
+fn demo() -> (tempfile::TempDir, PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("demo.codeloom");
+    build_demo(&path, &DemoSources::in_repository(Path::new(env!("CARGO_MANIFEST_DIR")))).unwrap();
+    (dir, path)
+}
+
+fn parsed(name: &str, text: &str, participant: Option<&str>, wave: Option<&str>) -> ParsedDocument {
+    ParsedDocument {
+        source: PathBuf::from(format!("{name}.txt")),
+        name: name.into(),
+        original_name: format!("{name}.txt"),
+        format: "txt".into(),
+        text: text.into(),
+        turns: detect_turns(text),
+        participant: participant.map(str::to_string),
+        wave: wave.map(str::to_string),
+        warnings: vec![],
+    }
+}
+
+fn all(q: &str) -> SearchOptions {
+    let _ = q;
+    SearchOptions { limit: None, sort: Sort::Document, ..Default::default() }
+}
+
+fn search(index: &SearchIndex, q: &str) -> SearchResults {
+    index.search(q, &all(q)).unwrap_or_else(|e| panic!("{q}: {e}"))
+}
+
+/// Every hit's range, read back from the project, is the text the hit claims.
+fn check_offsets(project: &Project, results: &SearchResults) {
+    for h in results.hits.iter().filter(|h| h.kind == HitKind::Turn && !h.whole_passage) {
+        let text = project.document_text(&h.id).unwrap();
+        let got = slice_chars(&text, h.start, h.end).unwrap();
+        assert_eq!(got.split_whitespace().collect::<Vec<_>>().join(" "), h.matched, "{h:?}");
+        assert!(h.turn_start <= h.sentence_start && h.sentence_start <= h.start);
+        assert!(h.end <= h.sentence_end && h.sentence_end <= h.turn_end);
+    }
+}
+
+fn matched(results: &SearchResults) -> Vec<String> {
+    results.hits.iter().map(|h| h.matched.to_lowercase()).collect()
+}
+
+#[test]
+fn query_language_on_the_demo() {
+    let (_dir, path) = demo();
+    let project = Project::open(&path).unwrap();
+    let (index, report) = SearchIndex::open(&project, &mut |_| {}).unwrap();
+    assert_eq!(report.documents, 17);
+    assert!(report.rebuilt_because.is_some());
+
+    let lift = search(&index, "lift");
+    assert!(lift.counts.passages > 0);
+    assert!(matched(&lift).iter().all(|m| m.starts_with("lift")), "{:?}", matched(&lift));
+    check_offsets(&project, &lift);
+
+    // Stemming on by default; exact form on request.
+    let stemmed = search(&index, "knees");
+    assert!(matched(&stemmed).contains(&"knee".to_string()));
+    let exact = index.search("knees", &SearchOptions { exact: true, ..all("") }).unwrap();
+    assert!(matched(&exact).iter().all(|m| m == "knees"));
+    assert!(exact.hits.len() < stemmed.hits.len());
+
+    // Phrase, boolean, prefix, fuzzy.
+    let phrase = search(&index, "\"council flat\"");
+    assert!(!phrase.hits.is_empty());
+    assert!(matched(&phrase).iter().all(|m| m == "council flat"));
+    check_offsets(&project, &phrase);
+    let both = search(&index, "lift AND stairs");
+    let either = search(&index, "lift OR stairs");
+    let without = search(&index, "lift -stairs");
+    assert!(both.counts.passages < either.counts.passages);
+    assert_eq!(both.counts.passages + without.counts.passages, search(&index, "lift").counts.passages);
+    assert_eq!(search(&index, "(lift OR stairs) AND NOT stairs").counts.passages, without.counts.passages);
+    assert_eq!(search(&index, "+lift +stairs").counts.passages, both.counts.passages);
+    let prefix = search(&index, "osteo*");
+    assert!(matched(&prefix).iter().all(|m| m.starts_with("osteo")));
+    assert!(!prefix.hits.is_empty());
+    check_offsets(&project, &prefix);
+    let fuzzy = search(&index, "osteoarthritus~1");
+    assert!(matched(&fuzzy).contains(&"osteoarthritis".to_string()));
+    check_offsets(&project, &fuzzy);
+    assert!(search(&index, "osteoarthritus").hits.is_empty());
+
+    // Memos and code descriptions are searched too.
+    let codes = search(&index, "gravel");
+    assert!(codes.hits.iter().any(|h| h.kind == HitKind::Code && h.title.as_deref() == Some("Pain experience")));
+
+    // Odd queries never panic.
+    for q in [
+        "\"",
+        "(",
+        ")",
+        "*",
+        "~",
+        ":",
+        "a:",
+        ":b",
+        "-",
+        "+",
+        "NOT",
+        "AND OR",
+        "\"\"",
+        "a~9",
+        "age:>x",
+        "gender:>1",
+        "😀*",
+        "中~1",
+        "((((lift))))",
+        "lift OR (stairs AND (knee OR osteo*))",
+        "NOT NOT lift",
+        "-lift -stairs",
+        "speaker:",
+        "\"lift",
+        "caf\u{e9}~2",
+        "age:>=",
+        "code:",
+        "x*y",
+        "a\u{0}b",
+    ] {
+        let _ = index.search(q, &all(q));
+    }
+    assert!(search(&index, "-lift -stairs").counts.passages > 0);
+
+    // Malformed queries give errors with positions, never panics.
+    for (q, at) in [("(lift", 0), ("lift \"stairs", 5), ("pa*in", 2), ("nosuchfilter:x", 0), ("code:Nonexistent", 5)] {
+        match index.search(q, &all(q)) {
+            Err(crate::Error::Query { position, .. }) => assert_eq!(position, at, "{q}"),
+            other => panic!("{q}: {other:?}"),
+        }
+    }
+}
+
+#[test]
+fn every_filter() {
+    let (_dir, path) = demo();
+    let project = Project::open(&path).unwrap();
+    let (index, _) = SearchIndex::open(&project, &mut |_| {}).unwrap();
+    let pain = search(&index, "pain").counts.passages;
+
+    let by_speaker = search(&index, "pain speaker:interviewer");
+    assert!(by_speaker.counts.passages > 0 && by_speaker.counts.passages < pain);
+    assert!(by_speaker.hits.iter().all(|h| h.speaker.as_deref().unwrap_or("").eq_ignore_ascii_case("interviewer")));
+
+    let p01 = search(&index, "pain participant:P01");
+    assert!(p01.hits.iter().all(|h| h.participant.as_deref() == Some("P01")));
+    assert_eq!(p01.counts.participants.len(), 1);
+
+    let bl = search(&index, "pain wave:bl");
+    assert!(!bl.hits.is_empty() && bl.hits.iter().all(|h| h.wave.as_deref() == Some("BL")));
+    assert_eq!(bl.counts.waves.iter().map(|w| w.key.as_str()).collect::<Vec<_>>(), ["BL"]);
+
+    let female = search(&index, "pain gender:female");
+    let ages: Vec<(String, Vec<(String, crate::model::AttributeValue)>)> =
+        project.participants().unwrap().into_iter().map(|p| (p.label, p.attributes)).collect();
+    let attr = |p: &str, name: &str| {
+        ages.iter()
+            .find(|(l, _)| l == p)
+            .and_then(|(_, a)| a.iter().find(|(n, _)| n == name))
+            .map(|(_, v)| v.value.clone())
+    };
+    assert!(!female.hits.is_empty());
+    assert!(female.hits.iter().all(|h| attr(h.participant.as_deref().unwrap(), "gender").as_deref() == Some("female")));
+    let older = search(&index, "pain age:>60");
+    assert!(!older.hits.is_empty());
+    assert!(
+        older
+            .hits
+            .iter()
+            .all(|h| attr(h.participant.as_deref().unwrap(), "age").unwrap().parse::<f64>().unwrap() > 60.0)
+    );
+    let younger = search(&index, "pain age:<=60");
+    let no_age = search(&index, "pain")
+        .hits
+        .iter()
+        .filter(|h| h.participant.as_deref().and_then(|p| attr(p, "age")).is_none())
+        .count();
+    assert_eq!(older.hits.len() + younger.hits.len() + no_age, search(&index, "pain").hits.len());
+
+    // code: takes names and paths and includes subcodes; coder: only that coder's codings.
+    let code = search(&index, "code:\"Living with pain\"");
+    let sub = search(&index, "code:\"Sleep disruption\"");
+    assert!(sub.counts.passages > 0 && sub.counts.passages <= code.counts.passages);
+    assert_eq!(search(&index, "code:\"living with pain / sleep disruption\"").counts.passages, sub.counts.passages);
+    for h in &sub.hits {
+        let codings = project
+            .codings(&crate::store::queries::CodingFilter { document_id: Some(h.id.clone()), ..Default::default() })
+            .unwrap();
+        let sleep = project.resolve_code("Sleep disruption").unwrap();
+        assert!(codings.iter().any(|c| c.code_id == sleep && c.start < h.turn_end && c.end > h.turn_start));
+    }
+    let amara = search(&index, "coder:amara").counts.passages;
+    let ben = search(&index, "coder:ben").counts.passages;
+    let either = search(&index, "coder:amara OR coder:ben").counts.passages;
+    assert!(amara > 0 && ben > 0 && either >= amara.max(ben) && either <= amara + ben);
+    assert!(search(&index, "document:p01_bl pain").hits.iter().all(|h| h.document.as_deref() == Some("P01_BL")));
+}
+
+#[test]
+fn offsets_on_non_ascii_text() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("t.codeloom");
+    let mut project = Project::create(&path).unwrap();
+    let text =
+        "Interviewer: Comment ça va? 😀 Le café était froid.\n\nP01: Café, café! 我喜欢喝茶。Naïve señor 😀😀 cafe.\n";
+    project.import_documents(vec![parsed("P01_BL", text, Some("P01"), Some("BL"))]).unwrap();
+    let (index, _) = SearchIndex::open(&project, &mut |_| {}).unwrap();
+    for (q, expect) in [
+        ("café", vec!["café", "Café", "café"]),
+        ("cafe", vec!["cafe"]),
+        ("caf*", vec!["café", "Café", "café", "cafe"]),
+        ("cafe~1", vec!["café", "Café", "café", "cafe"]),
+        ("\"喜欢\"", vec!["喜欢"]),
+        ("茶", vec!["茶"]),
+        ("\"naïve señor\"", vec!["Naïve señor"]),
+    ] {
+        let r = search(&index, q);
+        let got: Vec<String> = r.hits.iter().map(|h| slice_chars(text, h.start, h.end).unwrap().to_string()).collect();
+        assert_eq!(got, expect, "{q}");
+        check_offsets(&project, &r);
+    }
+    let r = search(&index, "speaker:p01 froid");
+    assert!(r.hits.is_empty());
+}
+
+#[test]
+fn code_all_hits_at_each_extent_then_undo() {
+    let (_dir, path) = demo();
+    let mut project = Project::open(&path).unwrap();
+    project.set_coder("searcher").unwrap();
+    let code = project.resolve_code("Sleep disruption").unwrap();
+    let (mut index, _) = SearchIndex::open(&project, &mut |_| {}).unwrap();
+    let results = search(&index, "insomnia OR \"awake at\"");
+    let turns_hit = results.hits.iter().filter(|h| h.kind == HitKind::Turn).count();
+    assert!(turns_hit > 0);
+    for extent in [Extent::Hit, Extent::Sentence, Extent::Turn] {
+        let before = project.codings(&Default::default()).unwrap().len();
+        let log_before = project.history().unwrap().len();
+        let codings = codings_for_hits(&project, &results.hits, &code, extent, None).unwrap();
+        assert!(!codings.is_empty());
+        for c in &codings {
+            let h = results.hits.iter().find(|h| h.id == c.document_id && h.start >= c.start && h.end <= c.end);
+            let h = h.unwrap_or_else(|| panic!("{c:?} covers no hit"));
+            match extent {
+                Extent::Hit => assert_eq!((c.start, c.end), (h.start, h.end)),
+                Extent::Sentence => assert_eq!((c.start, c.end), (h.sentence_start, h.sentence_end)),
+                Extent::Turn => assert_eq!((c.start, c.end), (h.turn_start, h.turn_end)),
+            }
+        }
+        let n = codings.len();
+        project.apply_codings(codings, &format!("Code all hits ({})", extent.as_str())).unwrap();
+        assert_eq!(project.codings(&Default::default()).unwrap().len(), before + n);
+        assert_eq!(project.history().unwrap().len(), log_before + 1, "one operation");
+        // Coding the same hits again adds nothing.
+        assert!(codings_for_hits(&project, &results.hits, &code, extent, None).unwrap().is_empty());
+        // The index sees the new codings.
+        index.update(&project, &mut |_| {}).unwrap();
+        assert!(search(&index, "coder:searcher").counts.passages > 0);
+        project.undo().unwrap();
+        assert_eq!(project.codings(&Default::default()).unwrap().len(), before);
+        index.update(&project, &mut |_| {}).unwrap();
+        assert_eq!(search(&index, "coder:searcher").counts.passages, 0);
+    }
+    // Sentence extents hold whole sentences.
+    let sentence = codings_for_hits(&project, &results.hits, &code, Extent::Sentence, None).unwrap();
+    let c = &sentence[0];
+    let text = project.document_text(&c.document_id).unwrap();
+    let s = slice_chars(&text, c.start, c.end).unwrap();
+    assert!(s.ends_with(['.', '?', '!', '"', '\'']) || c.end == results.hits[0].turn_end, "{s}");
+    let mut csv = Vec::new();
+    write_csv(&results.hits, &mut csv).unwrap();
+    let csv = String::from_utf8(csv).unwrap();
+    assert_eq!(csv.lines().count(), results.hits.len() + 1);
+}
+
+#[test]
+fn rebuilds_after_deletion_and_corruption_and_follows_changes() {
+    let (_dir, path) = demo();
+    let mut project = Project::open(&path).unwrap();
+    let first = {
+        let (index, report) = SearchIndex::open(&project, &mut |_| {}).unwrap();
+        assert!(report.rebuilt_because.is_some());
+        search(&index, "stairs").counts.passages
+    };
+    // Reopening an up-to-date index does nothing.
+    let (_, report) = SearchIndex::open(&project, &mut |_| {}).unwrap();
+    assert_eq!((report.rebuilt_because.clone(), report.indexed), (None, 0));
+
+    // Deleted: rebuilt.
+    let dir = index_dir(&path);
+    std::fs::remove_dir_all(&dir).unwrap();
+    let (index, report) = SearchIndex::open(&project, &mut |_| {}).unwrap();
+    assert!(report.rebuilt_because.is_some());
+    assert_eq!(search(&index, "stairs").counts.passages, first);
+    drop(index);
+
+    // Corrupt segment files: rebuilt.
+    for entry in std::fs::read_dir(&dir).unwrap() {
+        let p = entry.unwrap().path();
+        if p.extension().is_some_and(|e| e == "idx" || e == "store" || e == "term") {
+            std::fs::write(&p, b"garbage").unwrap();
+        }
+    }
+    let (index, report) = SearchIndex::open(&project, &mut |_| {}).unwrap();
+    assert!(report.rebuilt_because.as_deref().unwrap_or("").contains("damaged"), "{report:?}");
+    assert_eq!(search(&index, "stairs").counts.passages, first);
+    drop(index);
+
+    // Corrupt stamp and meta.json: rebuilt.
+    std::fs::write(dir.join("meta.json"), b"{not json").unwrap();
+    let (index, report) = SearchIndex::open(&project, &mut |_| {}).unwrap();
+    assert!(report.rebuilt_because.is_some());
+    assert_eq!(search(&index, "stairs").counts.passages, first);
+    drop(index);
+
+    // A change in the project: only the changed document is indexed again.
+    let doc = project.resolve_document("P01_BL").unwrap();
+    project.assign_document(&doc, Some("P02"), Some("BL")).unwrap();
+    let (index, report) = SearchIndex::open(&project, &mut |_| {}).unwrap();
+    assert_eq!((report.rebuilt_because, report.indexed), (None, 1));
+    assert!(search(&index, "stairs participant:P02").hits.iter().any(|h| h.document.as_deref() == Some("P01_BL")));
+    drop(index);
+    project.delete_document(&doc).unwrap();
+    let (index, report) = SearchIndex::open(&project, &mut |_| {}).unwrap();
+    assert_eq!(report.removed, 1);
+    assert!(search(&index, "stairs").hits.iter().all(|h| h.document.as_deref() != Some("P01_BL")));
+}
+
+#[test]
+fn service_searches_while_importing() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("s.codeloom");
+    let mut project = Project::create(&path).unwrap();
+    project
+        .import_documents(vec![parsed("P01_BL", "P01: my knee hurts on the stairs\n", Some("P01"), Some("BL"))])
+        .unwrap();
+    let mut service = Service::start(&path);
+    let wait = std::time::Duration::from_secs(60);
+    let t = service.query("knee", SearchOptions::default());
+    let first = service.wait_for(t, wait).unwrap().unwrap();
+    assert_eq!(first.counts.passages, 1);
+    // Import in this thread while the service answers queries in its own.
+    let importer = std::thread::spawn(move || {
+        for i in 0..20 {
+            let text = format!("P{:02}: the knee again, number {i}, on the stairs\n", i + 2);
+            project.import_documents(vec![parsed(&format!("P{:02}_BL", i + 2), &text, None, None)]).unwrap();
+        }
+        project
+    });
+    let mut last = 0;
+    for _ in 0..10 {
+        let t = service.query("knee", SearchOptions { limit: None, ..Default::default() });
+        let r = service.wait_for(t, wait).unwrap().unwrap();
+        assert!(r.counts.passages >= last, "hits never go backwards");
+        last = r.counts.passages;
+    }
+    let _project = importer.join().unwrap();
+    service.refresh();
+    let t = service.query("knee", SearchOptions { limit: None, ..Default::default() });
+    let r = service.wait_for(t, wait).unwrap().unwrap();
+    assert_eq!(r.counts.passages, 21);
+    assert!(matches!(service.status(), Status::Ready { documents: 21, .. }));
+    let t = service.query("(knee", SearchOptions::default());
+    assert!(service.wait_for(t, wait).unwrap().unwrap_err().contains("character 1"));
+}

@@ -1,0 +1,563 @@
+//! Coder assignments and adjudication.
+//!
+//! Assignments say which coder was given which document, so that agreement treats a document a
+//! coder was not given as missing data rather than as "nothing coded". A coder without any
+//! assignment counts as assigned every document.
+//!
+//! Adjudication works through the places where the coders' layers of a code differ (the
+//! disagreement queue, computed by [`crate::agreement::project::disagreements`]) and records one
+//! decision for each: accept one coder's coding, take the union or the intersection, redraw, or
+//! skip, with an optional rationale. A decision writes the consensus codings under the reserved
+//! coder [`CONSENSUS_CODER`] and a row in `adjudications`; the coders' own codings are never
+//! touched. Every decision is one operation, so undo takes it back; deciding a place again
+//! replaces the earlier decision and its consensus codings in the same operation.
+
+use std::collections::{HashMap, HashSet};
+
+use rusqlite::types::Value;
+use rusqlite::{Connection, OptionalExtension};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+
+use super::changes::Writer;
+use super::log::Logged;
+use super::ops::ensure_coder;
+use super::{Project, new_id, now_ms};
+use crate::agreement::project::{
+    Disagreement, DocumentFilter, ReliabilityInput, Selection, disagreements, intersection_of, merge_spans, union_of,
+};
+use crate::error::{Error, Result};
+
+/// The coder the consensus layer is recorded under.
+pub const CONSENSUS_CODER: &str = "consensus";
+
+/// A coder's assignment to a document.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Assignment {
+    /// The coder's name.
+    pub coder: String,
+    /// The document's ID.
+    pub document_id: String,
+}
+
+/// What to do with one disagreement.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "decision", rename_all = "snake_case")]
+pub enum Decision {
+    /// Take this coder's coding as the consensus.
+    Accept {
+        /// The coder whose coding is accepted.
+        coder: String,
+    },
+    /// Everything any coder coded here.
+    Union,
+    /// Only what every coder coded here.
+    Intersection,
+    /// New boundaries, drawn by the adjudicator (char ranges in the document).
+    Redraw {
+        /// The consensus spans.
+        spans: Vec<(u64, u64)>,
+    },
+    /// Leave this place without a consensus coding (it still counts as decided).
+    Skip,
+}
+
+impl Decision {
+    fn name(&self) -> &'static str {
+        match self {
+            Decision::Accept { .. } => "accept",
+            Decision::Union => "union",
+            Decision::Intersection => "intersection",
+            Decision::Redraw { .. } => "redraw",
+            Decision::Skip => "skip",
+        }
+    }
+}
+
+/// A recorded decision.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct DecisionRecord {
+    /// The decision's ID.
+    pub id: String,
+    /// `accept`, `union`, `intersection`, `redraw`, `skip` or `agreed` (the coders agreed and
+    /// their coding was adopted).
+    pub decision: String,
+    /// For `accept`: whose coding.
+    pub accepted_coder: Option<String>,
+    /// The consensus spans written.
+    pub consensus: Vec<(u64, u64)>,
+    /// The consensus codings written.
+    pub coding_ids: Vec<String>,
+    /// Why, in the adjudicator's words.
+    pub rationale: String,
+    /// Who decided.
+    pub decided_by: String,
+    /// When, in milliseconds since the Unix epoch.
+    pub created_at_ms: i64,
+}
+
+/// One place of the queue with its decision, if any.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct QueueItem {
+    /// Where the coders differ, and how.
+    #[serde(flatten)]
+    pub disagreement: Disagreement,
+    /// The decision taken, if any.
+    pub decision: Option<DecisionRecord>,
+}
+
+/// The disagreement queue of a selection.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Queue {
+    /// The coders compared.
+    pub coders: Vec<String>,
+    /// The unit of analysis.
+    pub unit: crate::agreement::project::UnitKind,
+    /// Every disagreement, sorted by code, document and position.
+    pub items: Vec<QueueItem>,
+    /// How many have a decision.
+    pub decided: usize,
+}
+
+impl Queue {
+    /// The index of the first item without a decision: where to resume.
+    pub fn next_undecided(&self) -> Option<usize> {
+        self.items.iter().position(|i| i.decision.is_none())
+    }
+
+    /// Number of items.
+    pub fn total(&self) -> usize {
+        self.items.len()
+    }
+}
+
+/// Which place of a selection's queue a decision is about.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct ItemRef {
+    /// The document's ID.
+    pub document_id: String,
+    /// The code's ID.
+    pub code_id: String,
+    /// Start of the place (chars).
+    pub start: u64,
+    /// End of the place (chars, exclusive).
+    pub end: u64,
+}
+
+impl From<&Disagreement> for ItemRef {
+    fn from(d: &Disagreement) -> Self {
+        ItemRef { document_id: d.document_id.clone(), code_id: d.code_id.clone(), start: d.start, end: d.end }
+    }
+}
+
+fn s(v: &str) -> Value {
+    Value::Text(v.to_string())
+}
+
+fn int(v: impl TryInto<i64>) -> Value {
+    Value::Integer(v.try_into().unwrap_or(i64::MAX))
+}
+
+fn coder_id(conn: &Connection, name: &str) -> Result<Option<String>> {
+    Ok(conn.query_row("SELECT id FROM coders WHERE name = ?1", [name], |r| r.get(0)).optional()?)
+}
+
+fn check_documents(conn: &Connection, ids: &[String]) -> Result<()> {
+    for id in ids {
+        let found: Option<String> =
+            conn.query_row("SELECT id FROM documents WHERE id = ?1", [id], |r| r.get(0)).optional()?;
+        if found.is_none() {
+            return Err(Error::NotFound { kind: "document", query: id.clone() });
+        }
+    }
+    Ok(())
+}
+
+const DECISION_COLS: &str = "id, document_id, code_id, start, \"end\", decision, accepted_coder, consensus, coding_ids, rationale, decided_by, created_at";
+
+type DecisionRow = (ItemRef, DecisionRecord);
+
+fn decision_from_row(r: &rusqlite::Row) -> rusqlite::Result<DecisionRow> {
+    let consensus: String = r.get(7)?;
+    let coding_ids: String = r.get(8)?;
+    Ok((
+        ItemRef {
+            document_id: r.get(1)?,
+            code_id: r.get(2)?,
+            start: r.get::<_, i64>(3)?.max(0) as u64,
+            end: r.get::<_, i64>(4)?.max(0) as u64,
+        },
+        DecisionRecord {
+            id: r.get(0)?,
+            decision: r.get(5)?,
+            accepted_coder: r.get(6)?,
+            consensus: serde_json::from_str(&consensus).unwrap_or_default(),
+            coding_ids: serde_json::from_str(&coding_ids).unwrap_or_default(),
+            rationale: r.get(9)?,
+            decided_by: r.get(10)?,
+            created_at_ms: r.get(11)?,
+        },
+    ))
+}
+
+/// Removes the decisions on `item` (in `unit`) with the consensus codings they wrote.
+fn remove_decisions(w: &mut Writer, item: &ItemRef, unit: &str) -> Result<usize> {
+    let rows: Vec<DecisionRow> = {
+        let mut stmt = w.conn().prepare(&format!(
+            "SELECT {DECISION_COLS} FROM adjudications WHERE document_id = ?1 AND code_id = ?2 AND unit = ?3 AND start = ?4 AND \"end\" = ?5"
+        ))?;
+        stmt.query_map(
+            rusqlite::params![item.document_id, item.code_id, unit, item.start as i64, item.end as i64],
+            decision_from_row,
+        )?
+        .collect::<rusqlite::Result<_>>()?
+    };
+    for (_, record) in &rows {
+        remove_record(w, record)?;
+    }
+    Ok(rows.len())
+}
+
+fn remove_record(w: &mut Writer, record: &DecisionRecord) -> Result<()> {
+    for coding in &record.coding_ids {
+        let exists: Option<String> =
+            w.conn().query_row("SELECT id FROM codings WHERE id = ?1", [coding], |r| r.get(0)).optional()?;
+        if exists.is_some() {
+            w.delete("codings", coding.as_str())?;
+        }
+    }
+    w.delete("adjudications", record.id.as_str())
+}
+
+/// Writes consensus codings and one decision row; returns the decision's ID.
+#[allow(clippy::too_many_arguments)]
+fn write_decision(
+    w: &mut Writer,
+    decided_by: &str,
+    item: &ItemRef,
+    unit: &str,
+    coders: &[String],
+    decision: &str,
+    accepted: Option<&str>,
+    consensus: &[(u64, u64)],
+    rationale: &str,
+) -> Result<String> {
+    let mut coding_ids = Vec::new();
+    if !consensus.is_empty() {
+        let consensus_id = ensure_coder(w, CONSENSUS_CODER)?;
+        let version: Option<String> = w
+            .conn()
+            .query_row("SELECT id FROM codebook_versions ORDER BY created_at DESC, rowid DESC LIMIT 1", [], |r| {
+                r.get(0)
+            })
+            .optional()?;
+        for &(start, end) in consensus {
+            let id = uuid::Uuid::new_v4().to_string();
+            w.insert(
+                "codings",
+                &[
+                    ("id", s(&id)),
+                    ("document_id", s(&item.document_id)),
+                    ("start", int(start)),
+                    ("end", int(end)),
+                    ("code_id", s(&item.code_id)),
+                    ("coder_id", s(&consensus_id)),
+                    ("codebook_version_id", version.as_deref().map(s).unwrap_or(Value::Null)),
+                    ("memo", Value::Null),
+                    ("illustrative", int(0)),
+                    ("created_at", int(now_ms())),
+                ],
+            )?;
+            coding_ids.push(id);
+        }
+    }
+    let id = new_id();
+    w.insert(
+        "adjudications",
+        &[
+            ("id", s(&id)),
+            ("document_id", s(&item.document_id)),
+            ("code_id", s(&item.code_id)),
+            ("unit", s(unit)),
+            ("start", int(item.start)),
+            ("end", int(item.end)),
+            ("coders", s(&serde_json::to_string(coders)?)),
+            ("decision", s(decision)),
+            ("accepted_coder", accepted.map(s).unwrap_or(Value::Null)),
+            ("consensus", s(&serde_json::to_string(consensus)?)),
+            ("coding_ids", s(&serde_json::to_string(&coding_ids)?)),
+            ("rationale", s(rationale.trim())),
+            ("decided_by", s(decided_by)),
+            ("created_at", int(now_ms())),
+        ],
+    )?;
+    Ok(id)
+}
+
+fn check_adjudication_coders(selection: &Selection) -> Result<()> {
+    if selection.coders.iter().any(|c| c == CONSENSUS_CODER) {
+        return Err(Error::Invalid(format!(
+            "the \"{CONSENSUS_CODER}\" layer is the result of adjudication; compare the coders' own layers"
+        )));
+    }
+    Ok(())
+}
+
+impl Project {
+    /// Assigns documents to a coder (those already assigned are left as they are); returns how
+    /// many assignments were added. Creates the coder if needed.
+    pub fn assign_coder(&mut self, coder: &str, document_ids: &[String]) -> Result<usize> {
+        let coder = coder.trim().to_string();
+        if coder.is_empty() {
+            return Err(Error::Invalid("a coder needs a name".into()));
+        }
+        self.execute("assign_coder", |w, _| {
+            check_documents(w.conn(), document_ids)?;
+            let cid = ensure_coder(w, &coder)?;
+            let mut added = 0;
+            for doc in document_ids {
+                let exists: Option<String> = w
+                    .conn()
+                    .query_row(
+                        "SELECT id FROM assignments WHERE coder_id = ?1 AND document_id = ?2",
+                        [&cid, doc],
+                        |r| r.get(0),
+                    )
+                    .optional()?;
+                if exists.is_none() {
+                    w.insert(
+                        "assignments",
+                        &[
+                            ("id", s(&new_id())),
+                            ("coder_id", s(&cid)),
+                            ("document_id", s(doc)),
+                            ("created_at", int(now_ms())),
+                        ],
+                    )?;
+                    added += 1;
+                }
+            }
+            Ok(Logged {
+                value: added,
+                summary: format!("Assign {added} documents to {coder}"),
+                payload: json!({"coder": coder, "documents": document_ids}),
+            })
+        })
+    }
+
+    /// Removes documents from a coder's assignments (all of them when `document_ids` is
+    /// `None`, after which the coder counts as assigned every document again); returns how
+    /// many were removed.
+    pub fn unassign_coder(&mut self, coder: &str, document_ids: Option<&[String]>) -> Result<usize> {
+        self.execute("unassign_coder", |w, _| {
+            let Some(cid) = coder_id(w.conn(), coder)? else {
+                return Err(Error::NotFound { kind: "coder", query: coder.to_string() });
+            };
+            let rows: Vec<(String, String)> = {
+                let mut stmt = w.conn().prepare("SELECT id, document_id FROM assignments WHERE coder_id = ?1")?;
+                stmt.query_map([&cid], |r| Ok((r.get(0)?, r.get(1)?)))?.collect::<rusqlite::Result<_>>()?
+            };
+            let mut removed = 0;
+            for (id, doc) in rows {
+                if document_ids.is_none_or(|list| list.contains(&doc)) {
+                    w.delete("assignments", id.as_str())?;
+                    removed += 1;
+                }
+            }
+            Ok(Logged {
+                value: removed,
+                summary: format!("Unassign {removed} documents from {coder}"),
+                payload: json!({"coder": coder, "documents": document_ids}),
+            })
+        })
+    }
+
+    /// Every assignment, by coder and document.
+    pub fn assignments(&self) -> Result<Vec<Assignment>> {
+        let mut stmt = self.conn().prepare(
+            "SELECT k.name, a.document_id FROM assignments a JOIN coders k ON k.id = a.coder_id ORDER BY k.name, a.document_id",
+        )?;
+        let rows = stmt.query_map([], |r| Ok(Assignment { coder: r.get(0)?, document_id: r.get(1)? }))?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// The documents a coder was assigned, or `None` when the coder has no assignments (and so
+    /// counts as assigned every document).
+    pub fn assigned_documents(&self, coder: &str) -> Result<Option<HashSet<String>>> {
+        let mut stmt = self.conn().prepare_cached(
+            "SELECT a.document_id FROM assignments a JOIN coders k ON k.id = a.coder_id WHERE k.name = ?1",
+        )?;
+        let docs: HashSet<String> = stmt.query_map([coder], |r| r.get(0))?.collect::<rusqlite::Result<_>>()?;
+        Ok((!docs.is_empty()).then_some(docs))
+    }
+
+    /// The decisions recorded for a unit kind, by the place they decide.
+    fn decisions(&self, unit: &str) -> Result<HashMap<ItemRef, DecisionRecord>> {
+        let mut stmt = self
+            .conn()
+            .prepare(&format!("SELECT {DECISION_COLS} FROM adjudications WHERE unit = ?1 ORDER BY created_at"))?;
+        let rows = stmt.query_map([unit], decision_from_row)?;
+        let mut out = HashMap::new();
+        for row in rows {
+            let (key, record) = row?;
+            out.insert(key, record);
+        }
+        Ok(out)
+    }
+
+    /// The disagreement queue of a selection, with each place's decision and the progress.
+    pub fn adjudication_queue(&self, selection: &Selection) -> Result<Queue> {
+        check_adjudication_coders(selection)?;
+        let input = ReliabilityInput::load(self, selection)?;
+        let mut decisions = self.decisions(selection.unit.name())?;
+        let items: Vec<QueueItem> = disagreements(&input, false)
+            .into_iter()
+            .map(|d| {
+                let decision = decisions.remove(&ItemRef::from(&d));
+                QueueItem { disagreement: d, decision }
+            })
+            .collect();
+        let decided = items.iter().filter(|i| i.decision.is_some()).count();
+        Ok(Queue { coders: input.coders, unit: input.unit, items, decided })
+    }
+
+    /// Records a decision on one place of a selection's queue, writing the consensus codings;
+    /// returns the decision's ID. The place is looked up again in the current codings, so a
+    /// decision on a stale place is refused. A place decided before is decided anew.
+    pub fn decide(
+        &mut self,
+        selection: &Selection,
+        item: &ItemRef,
+        decision: Decision,
+        rationale: &str,
+    ) -> Result<String> {
+        check_adjudication_coders(selection)?;
+        let narrowed = Selection {
+            documents: DocumentFilter { documents: vec![item.document_id.clone()], ..Default::default() },
+            codes: Some(vec![item.code_id.clone()]),
+            ..selection.clone()
+        };
+        let input = ReliabilityInput::load(self, &narrowed)?;
+        let Some(place) = disagreements(&input, true).into_iter().find(|d| d.start == item.start && d.end == item.end)
+        else {
+            return Err(Error::NotFound {
+                kind: "disagreement",
+                query: format!("{} [{}, {})", item.document_id, item.start, item.end),
+            });
+        };
+        let length = input.documents.first().map_or(0, |d| d.length);
+        let layers: Vec<&[(u64, u64)]> = place.spans.iter().flatten().map(Vec::as_slice).collect();
+        let consensus = match &decision {
+            Decision::Accept { coder } => {
+                let i = input
+                    .coders
+                    .iter()
+                    .position(|c| c == coder)
+                    .ok_or_else(|| Error::Invalid(format!("{coder} is not one of the coders compared")))?;
+                place.spans[i]
+                    .clone()
+                    .ok_or_else(|| Error::Invalid(format!("{coder} was not assigned {}", place.document)))?
+            }
+            Decision::Union => union_of(&layers),
+            Decision::Intersection => intersection_of(&layers),
+            Decision::Redraw { spans } => {
+                for &(s, e) in spans {
+                    if e <= s || e > length {
+                        return Err(Error::Invalid(format!(
+                            "[{s}, {e}) is not a range in {} ({length} characters)",
+                            place.document
+                        )));
+                    }
+                }
+                let mut spans = spans.clone();
+                merge_spans(&mut spans);
+                spans
+            }
+            Decision::Skip => Vec::new(),
+        };
+        let unit = selection.unit.name();
+        let key = ItemRef::from(&place);
+        let coders = input.coders.clone();
+        self.execute("adjudicate", |w, decided_by| {
+            let replaced = remove_decisions(w, &key, unit)?;
+            let accepted = match &decision {
+                Decision::Accept { coder } => Some(coder.as_str()),
+                _ => None,
+            };
+            let id = write_decision(
+                w,
+                decided_by,
+                &key,
+                unit,
+                &coders,
+                decision.name(),
+                accepted,
+                &consensus,
+                rationale,
+            )?;
+            let what = match &decision {
+                Decision::Accept { coder } => format!("accept {coder}"),
+                other => other.name().to_string(),
+            };
+            Ok(Logged {
+                summary: format!(
+                    "Adjudicate {} in {} [{}, {}): {what}{}",
+                    place.code,
+                    place.document,
+                    key.start,
+                    key.end,
+                    if replaced > 0 { " (replacing the earlier decision)" } else { "" }
+                ),
+                payload: json!({"id": id, "item": key, "unit": unit, "coders": coders, "decision": decision, "rationale": rationale, "consensus": consensus}),
+                value: id,
+            })
+        })
+    }
+
+    /// Adopts every place where the coders agree (and that has no decision yet) into the
+    /// consensus layer, in one operation; returns how many places were adopted.
+    pub fn adopt_agreements(&mut self, selection: &Selection) -> Result<usize> {
+        check_adjudication_coders(selection)?;
+        let input = ReliabilityInput::load(self, selection)?;
+        let decided = self.decisions(selection.unit.name())?;
+        let agreed: Vec<Disagreement> = disagreements(&input, true)
+            .into_iter()
+            .filter(|d| d.agreed && !decided.contains_key(&ItemRef::from(d)))
+            .collect();
+        let unit = selection.unit.name();
+        let coders = input.coders.clone();
+        self.execute("adopt_agreements", |w, decided_by| {
+            for place in &agreed {
+                let layers: Vec<&[(u64, u64)]> = place.spans.iter().flatten().map(Vec::as_slice).collect();
+                let consensus = union_of(&layers);
+                write_decision(w, decided_by, &ItemRef::from(place), unit, &coders, "agreed", None, &consensus, "")?;
+            }
+            Ok(Logged {
+                value: agreed.len(),
+                summary: format!(
+                    "Adopt {} agreed codings of {} into the consensus layer",
+                    agreed.len(),
+                    coders.join(", ")
+                ),
+                payload: json!({"coders": coders, "unit": unit, "places": agreed.len()}),
+            })
+        })
+    }
+
+    /// Removes a decision and the consensus codings it wrote.
+    pub fn clear_decision(&mut self, id: &str) -> Result<()> {
+        self.execute("clear_adjudication", |w, _| {
+            let record = w
+                .conn()
+                .query_row(&format!("SELECT {DECISION_COLS} FROM adjudications WHERE id = ?1"), [id], decision_from_row)
+                .optional()?
+                .ok_or_else(|| Error::NotFound { kind: "decision", query: id.to_string() })?;
+            remove_record(w, &record.1)?;
+            Ok(Logged {
+                value: (),
+                summary: format!("Clear adjudication decision ({})", record.1.decision),
+                payload: json!({"id": id}),
+            })
+        })
+    }
+}

@@ -1,0 +1,344 @@
+//! The operation that stores a REFI-QDA project import ([`crate::interop`]): coders,
+//! codes, attributes, participants, documents with their turns, waves, codings and memos,
+//! all in one operation so one undo removes the whole import and a failure changes nothing.
+
+use super::changes::Writer;
+use super::log::Logged;
+use super::ops::{NewCode, content_hash, ensure_coder, ensure_participant, ensure_wave, insert_code};
+use super::{Project, new_id, now_ms};
+use crate::error::{Error, Result};
+use crate::interop::{ImportCounts, ImportPlan, PlanTarget};
+use crate::model::{self, AttributeKind};
+use rusqlite::OptionalExtension;
+use rusqlite::types::Value;
+use serde_json::json;
+use std::collections::{HashMap, HashSet};
+
+fn s(v: &str) -> Value {
+    Value::Text(v.to_string())
+}
+
+fn opt(v: Option<&str>) -> Value {
+    v.map(s).unwrap_or(Value::Null)
+}
+
+fn int(v: impl TryInto<i64>) -> Value {
+    Value::Integer(v.try_into().unwrap_or(i64::MAX))
+}
+
+/// What [`Project::store_qdpx`] did beyond the plan.
+#[derive(Debug, Clone, Default)]
+pub struct StoredQdpx {
+    pub counts: ImportCounts,
+    /// Sources whose text was already in the project: (source name, existing document name).
+    pub duplicates: Vec<(String, String)>,
+    /// Codes renamed because a sibling had the name: (name in the file, name stored).
+    pub renamed_codes: Vec<(String, String)>,
+    /// Codes whose GUID could not be kept as their ID.
+    pub new_code_ids: usize,
+    /// Attribute values that did not fit their attribute's type.
+    pub skipped_values: Vec<String>,
+}
+
+fn count(w: &Writer, table: &str) -> Result<usize> {
+    Ok(w.conn().query_row(&format!("SELECT count(*) FROM {table}"), [], |r| r.get::<_, i64>(0))? as usize)
+}
+
+fn free_name(w: &Writer, name: &str, parent: Option<&str>) -> Result<String> {
+    let mut candidate = name.trim().to_string();
+    let mut n = 2;
+    loop {
+        let clash: Option<String> = w
+            .conn()
+            .query_row(
+                "SELECT id FROM codes WHERE lower(name) = lower(?1) AND parent_id IS ?2",
+                rusqlite::params![candidate, parent],
+                |r| r.get(0),
+            )
+            .optional()?;
+        if clash.is_none() {
+            return Ok(candidate);
+        }
+        candidate = format!("{} ({n})", name.trim());
+        n += 1;
+    }
+}
+
+impl Project {
+    /// Stores a REFI-QDA import plan (from [`crate::interop::read_qdpx`]) as one operation.
+    pub fn store_qdpx(&mut self, plan: &ImportPlan) -> Result<StoredQdpx> {
+        self.execute("import_qdpx", |w, coder| {
+            let mut out = StoredQdpx::default();
+            let before = [count(w, "coders")?, count(w, "participants")?, count(w, "attributes")?, count(w, "waves")?];
+
+            for name in &plan.coders {
+                ensure_coder(w, name)?;
+            }
+
+            let mut code_ids: Vec<String> = Vec::with_capacity(plan.codes.len());
+            let mut used: HashSet<String> = HashSet::new();
+            for c in &plan.codes {
+                let parent = match c.parent {
+                    Some(p) => Some(code_ids.get(p).cloned().ok_or_else(|| {
+                        Error::Invalid(format!(
+                            "code \"{}\" comes before its parent; this is a bug in the importer",
+                            c.name
+                        ))
+                    })?),
+                    None => None,
+                };
+                let id = match &c.guid {
+                    Some(g) if !used.contains(g) => {
+                        let taken: Option<String> =
+                            w.conn().query_row("SELECT id FROM codes WHERE id = ?1", [g], |r| r.get(0)).optional()?;
+                        if taken.is_some() { None } else { Some(g.clone()) }
+                    }
+                    _ => None,
+                };
+                if id.is_none() {
+                    out.new_code_ids += 1;
+                }
+                let name = free_name(w, &c.name, parent.as_deref())?;
+                if name != c.name.trim() {
+                    out.renamed_codes.push((c.name.clone(), name.clone()));
+                }
+                let new = NewCode {
+                    id,
+                    name,
+                    parent_id: parent,
+                    color: c.color.clone().filter(|c| model::normalise_color(c).is_some()),
+                    description: c.description.clone(),
+                };
+                let id = insert_code(w, coder, &new)?;
+                used.insert(id.clone());
+                code_ids.push(id);
+            }
+
+            // Attributes and participants.
+            let mut attr_ids: Vec<(String, AttributeKind)> = Vec::new();
+            for (name, kind) in &plan.attributes {
+                let found: Option<(String, String)> = w
+                    .conn()
+                    .query_row("SELECT id, kind FROM attributes WHERE lower(name) = lower(?1)", [name], |r| {
+                        Ok((r.get(0)?, r.get(1)?))
+                    })
+                    .optional()?;
+                let entry = match found {
+                    Some((id, k)) => (id, AttributeKind::parse(&k).unwrap_or(*kind)),
+                    None => {
+                        let id = new_id();
+                        let pos: i64 =
+                            w.conn()
+                                .query_row("SELECT coalesce(max(position) + 1, 0) FROM attributes", [], |r| r.get(0))?;
+                        w.insert(
+                            "attributes",
+                            &[("id", s(&id)), ("name", s(name)), ("kind", s(kind.as_str())), ("position", int(pos))],
+                        )?;
+                        (id, *kind)
+                    }
+                };
+                attr_ids.push(entry);
+            }
+            let mut participant_ids: HashMap<String, String> = HashMap::new();
+            for p in &plan.participants {
+                let pid = ensure_participant(w, &p.label)?;
+                participant_ids.insert(p.label.clone(), pid.clone());
+                for (a, raw) in &p.values {
+                    let Some((attr_id, kind)) = attr_ids.get(*a) else { continue };
+                    let value = match kind.validate(raw) {
+                        Ok(v) => v,
+                        Err(e) => {
+                            out.skipped_values
+                                .push(format!("value of {} for {} not imported: {e}", plan.attributes[*a].0, p.label));
+                            continue;
+                        }
+                    };
+                    let existing: Option<String> = w
+                        .conn()
+                        .query_row(
+                            "SELECT id FROM attribute_values WHERE participant_id = ?1 AND attribute_id = ?2",
+                            [&pid, attr_id],
+                            |r| r.get(0),
+                        )
+                        .optional()?;
+                    match existing {
+                        Some(id) => w.update("attribute_values", id, &[("value", s(&value))])?,
+                        None => {
+                            w.insert(
+                                "attribute_values",
+                                &[
+                                    ("id", s(&new_id())),
+                                    ("participant_id", s(&pid)),
+                                    ("attribute_id", s(attr_id)),
+                                    ("value", s(&value)),
+                                ],
+                            )?;
+                        }
+                    }
+                    out.counts.attribute_values += 1;
+                }
+            }
+
+            // Documents.
+            let mut doc_ids: Vec<(String, usize)> = Vec::with_capacity(plan.documents.len());
+            let mut imported_docs = Vec::new();
+            for d in &plan.documents {
+                let hash = content_hash(&d.text);
+                let char_count = d.text.chars().count();
+                let existing: Option<(String, String)> = w
+                    .conn()
+                    .query_row("SELECT id, name FROM documents WHERE content_hash = ?1", [&hash], |r| {
+                        Ok((r.get(0)?, r.get(1)?))
+                    })
+                    .optional()?;
+                if let Some((id, name)) = existing {
+                    out.duplicates.push((d.original_name.clone(), name));
+                    doc_ids.push((id, char_count));
+                    continue;
+                }
+                let participant_id = d.participant.as_deref().map(|p| ensure_participant(w, p)).transpose()?;
+                let wave_id = d.wave.as_deref().map(|v| ensure_wave(w, v)).transpose()?;
+                let id = new_id();
+                w.insert(
+                    "documents",
+                    &[
+                        ("id", s(&id)),
+                        ("name", s(&d.name)),
+                        ("original_name", s(&d.original_name)),
+                        ("format", s("qdpx")),
+                        ("content_hash", s(&hash)),
+                        ("text", s(&d.text)),
+                        ("char_count", int(char_count)),
+                        ("participant_id", opt(participant_id.as_deref())),
+                        ("wave_id", opt(wave_id.as_deref())),
+                        ("revision", int(1)),
+                        ("imported_at", int(now_ms())),
+                        ("imported_by", s(coder)),
+                    ],
+                )?;
+                for (i, t) in d.turns.iter().enumerate() {
+                    if t.start > t.end || t.end > char_count {
+                        return Err(Error::Invalid(format!(
+                            "{}: turn {} lies outside the text; this is a bug in the importer",
+                            d.original_name,
+                            i + 1
+                        )));
+                    }
+                    w.insert_auto(
+                        "turns",
+                        &[
+                            ("document_id", s(&id)),
+                            ("ordinal", int(i)),
+                            ("speaker", opt(t.speaker.as_deref())),
+                            ("start", int(t.start)),
+                            ("end", int(t.end)),
+                            ("time_start_ms", t.time_start_ms.map(int).unwrap_or(Value::Null)),
+                            ("time_end_ms", t.time_end_ms.map(int).unwrap_or(Value::Null)),
+                        ],
+                    )?;
+                }
+                imported_docs.push(json!({"id": id, "name": d.name}));
+                doc_ids.push((id, char_count));
+            }
+            out.counts.documents = imported_docs.len();
+
+            // Codings.
+            let version: Option<String> = w
+                .conn()
+                .query_row("SELECT id FROM codebook_versions ORDER BY created_at DESC, rowid DESC LIMIT 1", [], |r| {
+                    r.get(0)
+                })
+                .optional()?;
+            let mut coder_ids: HashMap<String, String> = HashMap::new();
+            for c in &plan.codings {
+                let (Some((doc, len)), Some(code)) = (doc_ids.get(c.document), code_ids.get(c.code)) else {
+                    return Err(Error::Invalid(
+                        "a coding names no document or code; this is a bug in the importer".into(),
+                    ));
+                };
+                model::check_range(c.start, c.end, *len).map_err(Error::Invalid)?;
+                let name = c.coder.as_deref().unwrap_or(coder).to_string();
+                let coder_id = match coder_ids.get(&name) {
+                    Some(id) => id.clone(),
+                    None => {
+                        let id = ensure_coder(w, &name)?;
+                        coder_ids.insert(name, id.clone());
+                        id
+                    }
+                };
+                w.insert(
+                    "codings",
+                    &[
+                        ("id", s(&new_id())),
+                        ("document_id", s(doc)),
+                        ("start", int(c.start)),
+                        ("end", int(c.end)),
+                        ("code_id", s(code)),
+                        ("coder_id", s(&coder_id)),
+                        ("codebook_version_id", opt(version.as_deref())),
+                        ("memo", opt(c.memo.as_deref())),
+                        ("illustrative", int(0)),
+                        ("created_at", int(now_ms())),
+                    ],
+                )?;
+            }
+            out.counts.codings = plan.codings.len();
+
+            // Memos.
+            for m in &plan.memos {
+                let (kind, target) = match &m.target {
+                    PlanTarget::Project => (model::MemoTarget::Project, None),
+                    PlanTarget::Document(i) => (model::MemoTarget::Document, doc_ids.get(*i).map(|d| d.0.clone())),
+                    PlanTarget::Code(i) => (model::MemoTarget::Code, code_ids.get(*i).cloned()),
+                    PlanTarget::Participant(label) => (
+                        model::MemoTarget::Participant,
+                        Some(match participant_ids.get(label) {
+                            Some(id) => id.clone(),
+                            None => ensure_participant(w, label)?,
+                        }),
+                    ),
+                };
+                if kind != model::MemoTarget::Project && target.is_none() {
+                    continue;
+                }
+                let coder_id = ensure_coder(w, m.coder.as_deref().unwrap_or(coder))?;
+                let now = now_ms();
+                w.insert(
+                    "memos",
+                    &[
+                        ("id", s(&new_id())),
+                        ("target_kind", s(kind.as_str())),
+                        ("target_id", opt(target.as_deref())),
+                        ("title", s(&m.title)),
+                        ("body", s(&m.body)),
+                        ("coder_id", s(&coder_id)),
+                        ("created_at", int(now)),
+                        ("updated_at", int(now)),
+                    ],
+                )?;
+                out.counts.memos += 1;
+            }
+
+            out.counts.codes = code_ids.len();
+            let after = [count(w, "coders")?, count(w, "participants")?, count(w, "attributes")?, count(w, "waves")?];
+            out.counts.coders = after[0] - before[0];
+            out.counts.participants = after[1] - before[1];
+            out.counts.attributes = after[2] - before[2];
+            out.counts.waves = after[3] - before[3];
+            Ok(Logged {
+                summary: format!(
+                    "Import REFI-QDA project {} ({} documents, {} codes, {} codings)",
+                    plan.source, out.counts.documents, out.counts.codes, out.counts.codings
+                ),
+                payload: json!({
+                    "source": plan.source,
+                    "documents": imported_docs,
+                    "codes": code_ids,
+                    "codings": out.counts.codings,
+                    "memos": out.counts.memos,
+                }),
+                value: out,
+            })
+        })
+    }
+}

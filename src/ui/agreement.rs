@@ -1,0 +1,491 @@
+//! The agreement panel: choose coders and the unit, see the statistics per code with their
+//! intervals and bands ("undefined" in grey), export the report, and work through the
+//! disagreement queue with the coders' layers side by side. Everything goes through the library;
+//! the panel returns what the application must do (open a document at a place).
+
+use codeloom::Project;
+use codeloom::agreement::project::{AnalysisOptions, DocumentFilter, ReliabilityInput, Selection, UnitKind, analyse};
+use codeloom::agreement::report::{AgreementReport, ResultRow, Statistic};
+use codeloom::agreement::{Band, BootstrapConfig};
+use codeloom::model::offsets::slice_chars;
+use codeloom::store::adjudication::{Decision, ItemRef, Queue};
+use egui::{Color32, RichText};
+
+/// `(id, name)` of the documents or codes to choose from.
+type Choices = Vec<(String, String)>;
+
+/// What the application must do after the panel was drawn.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Action {
+    /// Open document `document_id` and select chars `start..end`.
+    JumpTo { document_id: String, start: usize, end: usize },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Tab {
+    Statistics,
+    Layers,
+    Queue,
+}
+
+/// The panel's state.
+pub struct AgreementPanel {
+    /// The coders to compare, comma-separated.
+    pub coders: String,
+    unit: UnitKind,
+    bootstrap: bool,
+    tab: Tab,
+    report: Option<AgreementReport>,
+    queue: Option<Queue>,
+    current: usize,
+    rationale: String,
+    notice: Option<String>,
+    /// The document and code of the side-by-side view, and the choices for them.
+    layer_doc: Option<String>,
+    layer_code: Option<String>,
+    choices: Option<(Choices, Choices)>,
+}
+
+impl Default for AgreementPanel {
+    fn default() -> Self {
+        AgreementPanel {
+            coders: String::new(),
+            unit: UnitKind::Char,
+            bootstrap: true,
+            tab: Tab::Statistics,
+            report: None,
+            queue: None,
+            current: 0,
+            rationale: String::new(),
+            notice: None,
+            layer_doc: None,
+            layer_code: None,
+            choices: None,
+        }
+    }
+}
+
+fn band_colour(band: Option<Band>) -> Color32 {
+    match band {
+        Some(Band::Reliable) => Color32::from_rgb(0x2e, 0x7d, 0x32),
+        Some(Band::Tentative) => Color32::from_rgb(0xb2, 0x8a, 0x00),
+        Some(Band::Unreliable) => Color32::from_rgb(0xc6, 0x28, 0x28),
+        Some(Band::Undefined) => Color32::GRAY,
+        None => Color32::PLACEHOLDER,
+    }
+}
+
+fn stat_text(st: &Statistic) -> RichText {
+    let mut text = st.value_text();
+    if st.ci95.is_some() {
+        text = format!("{text} {}", st.ci_text());
+    }
+    RichText::new(text).color(band_colour(if st.value.is_defined() { st.band } else { Some(Band::Undefined) }))
+}
+
+/// The text `[from, to)` with one coder's spans marked: green where another coder coded too
+/// (agreement), orange where only this coder did.
+fn layer_job(text: &str, from: u64, to: u64, mine: &[(u64, u64)], others: &[&(u64, u64)]) -> egui::text::LayoutJob {
+    let mut job = egui::text::LayoutJob::default();
+    let mut bounds = vec![from, to];
+    for &(s, e) in mine.iter().chain(others.iter().copied()) {
+        bounds.extend([s, e]);
+    }
+    bounds.sort_unstable();
+    bounds.dedup();
+    for w in bounds.windows(2) {
+        let (a, b) = (w[0].max(from), w[1].min(to));
+        if a >= b {
+            continue;
+        }
+        let piece = slice_chars(text, a as usize, b as usize).unwrap_or("");
+        let coded = mine.iter().any(|&(s, e)| s <= a && b <= e);
+        let by_other = others.iter().any(|&&(s, e)| s <= a && b <= e);
+        let background = match (coded, by_other) {
+            (true, true) => Color32::from_rgba_unmultiplied(46, 125, 50, 90),
+            (true, false) => Color32::from_rgba_unmultiplied(230, 120, 0, 110),
+            _ => Color32::TRANSPARENT,
+        };
+        job.append(piece, 0.0, egui::TextFormat { background, ..Default::default() });
+    }
+    job
+}
+
+impl AgreementPanel {
+    fn selection(&self) -> Selection {
+        Selection {
+            coders: self.coders.split(',').map(|c| c.trim().to_string()).filter(|c| !c.is_empty()).collect(),
+            documents: DocumentFilter::default(),
+            codes: None,
+            unit: self.unit,
+        }
+    }
+
+    fn compute(&mut self, project: &Project) {
+        let bootstrap = self.bootstrap.then_some(BootstrapConfig { resamples: 1000, seed: 7 });
+        let result = ReliabilityInput::load(project, &self.selection()).map_err(|e| e.to_string()).and_then(|input| {
+            analyse(&input, &AnalysisOptions { bootstrap, group_by: None }).map_err(|e| e.to_string())
+        });
+        match result {
+            Ok(r) => {
+                self.report = Some(r);
+                self.notice = None;
+            }
+            Err(e) => self.notice = Some(e),
+        }
+    }
+
+    fn load_queue(&mut self, project: &Project) {
+        match project.adjudication_queue(&self.selection()) {
+            Ok(q) => {
+                self.current = q.next_undecided().unwrap_or(0);
+                self.queue = Some(q);
+                self.notice = None;
+            }
+            Err(e) => self.notice = Some(e.to_string()),
+        }
+    }
+
+    /// Draws the panel; returns what the application must do.
+    pub fn ui(&mut self, ui: &mut egui::Ui, project: &mut Project) -> Option<Action> {
+        let mut action = None;
+        ui.horizontal(|ui| {
+            ui.label("Coders");
+            ui.add(egui::TextEdit::singleline(&mut self.coders).hint_text("amara,ben").desired_width(160.0));
+            egui::ComboBox::from_label("Unit").selected_text(self.unit.name()).show_ui(ui, |ui| {
+                for u in [UnitKind::Char, UnitKind::Turn, UnitKind::Sentence, UnitKind::Document] {
+                    ui.selectable_value(&mut self.unit, u, u.name());
+                }
+            });
+            ui.checkbox(&mut self.bootstrap, "95 % CI (1,000 resamples)");
+            if ui.button("Compute").clicked() {
+                self.compute(project);
+            }
+        });
+        ui.horizontal(|ui| {
+            ui.selectable_value(&mut self.tab, Tab::Statistics, "Statistics");
+            ui.selectable_value(&mut self.tab, Tab::Layers, "Layers side by side");
+            ui.selectable_value(&mut self.tab, Tab::Queue, "Disagreements");
+        });
+        if let Some(n) = &self.notice {
+            ui.colored_label(Color32::from_rgb(0xc6, 0x28, 0x28), n);
+        }
+        ui.separator();
+        match self.tab {
+            Tab::Statistics => self.statistics(ui, project),
+            Tab::Layers => self.layers(ui, project),
+            Tab::Queue => action = self.queue_ui(ui, project),
+        }
+        action
+    }
+
+    fn statistics(&mut self, ui: &mut egui::Ui, project: &Project) {
+        let Some(report) = &self.report else {
+            ui.label("Choose two or more coders and press Compute.");
+            return;
+        };
+        let mut export = None;
+        ui.horizontal(|ui| {
+            for ext in ["csv", "md", "xlsx"] {
+                if ui.button(format!("Export {ext}")).clicked() {
+                    export = Some(ext);
+                }
+            }
+        });
+        if let Some(ext) = export {
+            let path = project.path().with_extension(format!("agreement.{ext}"));
+            let name = project.path().file_name().map(|n| n.to_string_lossy().into_owned());
+            self.notice = Some(match report.write(&path, name.as_deref()) {
+                Ok(()) => format!("wrote {}", path.display()),
+                Err(e) => e.to_string(),
+            });
+        }
+        let columns: Vec<_> = report.overall.statistics.iter().map(|s| s.kind).collect();
+        let row_ui = |ui: &mut egui::Ui, row: &ResultRow| {
+            ui.label(&row.label);
+            ui.label(row.units.to_string());
+            ui.label(row.prevalence.map(|p| format!("{:.1} %", 100.0 * p)).unwrap_or_else(|| "undefined".into()));
+            for k in &columns {
+                match row.get(*k) {
+                    Some(st) => {
+                        let label = ui.label(stat_text(st));
+                        if let Some(why) = st.value.undefined_reason() {
+                            label.on_hover_text(why.note());
+                        }
+                    }
+                    None => {
+                        ui.label("");
+                    }
+                }
+            }
+            ui.end_row();
+        };
+        egui::ScrollArea::both().show(ui, |ui| {
+            egui::Grid::new("agreement_table").striped(true).show(ui, |ui| {
+                ui.strong("Code");
+                ui.strong("Units");
+                ui.strong("Prevalence");
+                for k in &columns {
+                    ui.strong(k.heading());
+                }
+                ui.end_row();
+                for row in &report.codes {
+                    row_ui(ui, row);
+                }
+                row_ui(ui, &report.overall);
+            });
+            if let Some(u) = &report.unitizing {
+                ui.separator();
+                ui.horizontal(|ui| {
+                    ui.label("uα (all codes)");
+                    ui.label(stat_text(&u.u_alpha));
+                    ui.label("|uα (any code)");
+                    ui.label(stat_text(&u.binary_u_alpha));
+                    ui.label("cuα");
+                    ui.label(stat_text(&u.cu_alpha));
+                    ui.label(u.cu_coverage.map(|c| format!("coverage {:.1} %", 100.0 * c)).unwrap_or_default());
+                });
+            }
+            ui.label("Bands: green ≥ 0.800 reliable, yellow ≥ 0.667 tentative, red unreliable, grey undefined.");
+        });
+    }
+
+    /// One document and code: the turns in rows, one column per coder, each coder's codings
+    /// marked (green where the other coders coded too, orange where this coder alone did).
+    fn layers(&mut self, ui: &mut egui::Ui, project: &Project) {
+        if self.choices.is_none() {
+            let docs = project
+                .documents()
+                .map(|d| d.into_iter().map(|d| (d.document.id, d.document.name)).collect())
+                .unwrap_or_default();
+            let codes = project
+                .codes()
+                .map(|c| c.into_iter().map(|c| (c.id.clone(), project.code_path(&c.id).unwrap_or(c.name))).collect())
+                .unwrap_or_default();
+            self.choices = Some((docs, codes));
+        }
+        let Some((docs, codes)) = &self.choices else { return };
+        let name = |list: &[(String, String)], id: &Option<String>| {
+            id.as_ref()
+                .and_then(|i| list.iter().find(|(x, _)| x == i))
+                .map(|(_, n)| n.clone())
+                .unwrap_or("choose".into())
+        };
+        ui.horizontal(|ui| {
+            egui::ComboBox::from_label("Document").selected_text(name(docs, &self.layer_doc)).show_ui(ui, |ui| {
+                for (id, n) in docs {
+                    ui.selectable_value(&mut self.layer_doc, Some(id.clone()), n);
+                }
+            });
+            egui::ComboBox::from_label("Code").selected_text(name(codes, &self.layer_code)).show_ui(ui, |ui| {
+                for (id, n) in codes {
+                    ui.selectable_value(&mut self.layer_code, Some(id.clone()), n);
+                }
+            });
+        });
+        let (Some(doc), Some(code)) = (self.layer_doc.clone(), self.layer_code.clone()) else {
+            ui.label("Choose a document and a code.");
+            return;
+        };
+        let mut selection = self.selection();
+        selection.documents.documents = vec![doc.clone()];
+        selection.codes = Some(vec![code]);
+        let input = match ReliabilityInput::load(project, &selection) {
+            Ok(i) => i,
+            Err(e) => {
+                ui.colored_label(Color32::from_rgb(0xc6, 0x28, 0x28), e.to_string());
+                return;
+            }
+        };
+        let Some(d) = input.documents.first() else { return };
+        let text = project.document_text(&doc).unwrap_or_default();
+        let turns: Vec<(u64, u64)> = match project.turns(&doc) {
+            Ok(t) if !t.is_empty() => t.into_iter().map(|t| (t.start as u64, t.end as u64)).collect(),
+            _ => vec![(0, d.length)],
+        };
+        egui::ScrollArea::vertical().show(ui, |ui| {
+            egui::Grid::new("layers").striped(true).show(ui, |ui| {
+                for (i, c) in input.coders.iter().enumerate() {
+                    ui.strong(if d.assigned[i] { c.clone() } else { format!("{c} (not assigned)") });
+                }
+                ui.end_row();
+                for &(from, to) in &turns {
+                    for i in 0..input.coders.len() {
+                        let mine = &d.spans[0][i];
+                        let others: Vec<&(u64, u64)> = (0..input.coders.len())
+                            .filter(|&j| j != i && d.assigned[j])
+                            .flat_map(|j| d.spans[0][j].iter())
+                            .collect();
+                        ui.add(egui::Label::new(layer_job(&text, from, to, mine, &others)).wrap());
+                    }
+                    ui.end_row();
+                }
+            });
+        });
+    }
+
+    fn queue_ui(&mut self, ui: &mut egui::Ui, project: &mut Project) -> Option<Action> {
+        let mut action = None;
+        ui.horizontal(|ui| {
+            if ui.button("Load queue").clicked() {
+                self.load_queue(project);
+            }
+            if ui.button("Undo").clicked() {
+                if let Err(e) = project.undo() {
+                    self.notice = Some(e.to_string());
+                }
+                self.load_queue(project);
+            }
+        });
+        let Some(queue) = &self.queue else {
+            ui.label("Choose the coders and press Load queue.");
+            return None;
+        };
+        ui.label(format!("{} of {} decided", queue.decided, queue.total()));
+        let Some(item) = queue.items.get(self.current) else {
+            ui.label("No disagreements.");
+            return None;
+        };
+        let d = item.disagreement.clone();
+        let coders = queue.coders.clone();
+        ui.horizontal(|ui| {
+            if ui.button("Previous").clicked() {
+                self.current = self.current.saturating_sub(1);
+            }
+            ui.label(format!("{} / {}", self.current + 1, queue.total()));
+            if ui.button("Next").clicked() && self.current + 1 < queue.total() {
+                self.current += 1;
+            }
+            if ui.button("Open in document").clicked() {
+                action = Some(Action::JumpTo {
+                    document_id: d.document_id.clone(),
+                    start: d.start as usize,
+                    end: d.end as usize,
+                });
+            }
+        });
+        ui.strong(format!("{}  ·  {}  ·  [{}, {})", d.code, d.document, d.start, d.end));
+        if let Some(r) = &item.decision {
+            ui.label(format!(
+                "Decided: {}{}",
+                r.accepted_coder.as_ref().map(|c| format!("accept {c}")).unwrap_or(r.decision.clone()),
+                if r.rationale.is_empty() { String::new() } else { format!(" ({})", r.rationale) }
+            ));
+        }
+        // The coders' layers side by side: agreement green, one coder only orange.
+        let text = project.document_text(&d.document_id).unwrap_or_default();
+        let from = d.start.saturating_sub(60);
+        let to = d.end + 60;
+        ui.columns(coders.len().max(1), |cols| {
+            for (i, col) in cols.iter_mut().enumerate() {
+                col.strong(&coders[i]);
+                let Some(Some(mine)) = d.spans.get(i) else {
+                    col.label(RichText::new("not assigned").color(Color32::GRAY));
+                    continue;
+                };
+                let others: Vec<&(u64, u64)> =
+                    d.spans.iter().enumerate().filter(|(j, _)| *j != i).flat_map(|(_, s)| s.iter().flatten()).collect();
+                let job = layer_job(&text, from, to, mine, &others);
+                col.label(job);
+            }
+        });
+        ui.add(egui::TextEdit::multiline(&mut self.rationale).hint_text("Rationale (optional)").desired_rows(2));
+        let mut decision = None;
+        ui.horizontal(|ui| {
+            for c in &coders {
+                if ui.button(format!("Accept {c}")).clicked() {
+                    decision = Some(Decision::Accept { coder: c.clone() });
+                }
+            }
+            if ui.button("Union").clicked() {
+                decision = Some(Decision::Union);
+            }
+            if ui.button("Intersection").clicked() {
+                decision = Some(Decision::Intersection);
+            }
+            if ui.button("Skip").clicked() {
+                decision = Some(Decision::Skip);
+            }
+        });
+        ui.label("To redraw, open the place in the document and code it as \"consensus\", or use `codeloom adjudicate … decide --redraw`.");
+        if let Some(decision) = decision {
+            match project.decide(&self.selection(), &ItemRef::from(&d), decision, &self.rationale) {
+                Ok(_) => {
+                    self.rationale.clear();
+                    self.load_queue(project);
+                }
+                Err(e) => self.notice = Some(e.to_string()),
+            }
+        }
+        action
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use egui_kittest::Harness;
+    use egui_kittest::kittest::Queryable;
+
+    struct State {
+        panel: AgreementPanel,
+        project: Project,
+        action: Option<Action>,
+    }
+
+    #[test]
+    fn statistics_then_the_queue_with_a_decision_and_undo() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("demo.codeloom");
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        codeloom::demo::build_demo(&path, &codeloom::demo::DemoSources::in_repository(root)).unwrap();
+        let mut project = Project::open(&path).unwrap();
+        project
+            .create_code(codeloom::store::ops::NewCode { name: "Not used yet".into(), ..Default::default() })
+            .unwrap();
+        let panel = AgreementPanel { coders: "amara,ben".into(), bootstrap: false, ..Default::default() };
+        let mut harness = Harness::builder().with_size(egui::vec2(1600.0, 3000.0)).build_ui_state(
+            |ui, s: &mut State| {
+                if let Some(a) = s.panel.ui(ui, &mut s.project) {
+                    s.action = Some(a);
+                }
+            },
+            State { panel, project, action: None },
+        );
+        harness.run();
+        harness.get_by_label("Compute").click();
+        harness.run();
+        harness.get_by_label("Krippendorff's α");
+        let report = harness.state().panel.report.clone().unwrap();
+        assert!(report.codes.iter().any(|r| !r.statistics[2].value.is_defined()), "some code has no variation");
+        assert!(harness.query_all_by_label("undefined").count() > 0, "undefined values show the word undefined");
+        harness.get_by_label("Not used yet");
+        harness.get_by_label("Layers side by side").click();
+        harness.run();
+        harness.get_by_label("Choose a document and a code.");
+        let (doc, code) = {
+            let p = &harness.state().project;
+            (p.resolve_document("P01_BL").unwrap(), p.resolve_code("Pacing").unwrap())
+        };
+        harness.state_mut().panel.layer_doc = Some(doc);
+        harness.state_mut().panel.layer_code = Some(code);
+        harness.run();
+        harness.get_by_label("amara");
+        harness.get_by_label("ben");
+        harness.get_by_label("Disagreements").click();
+        harness.run();
+        harness.get_by_label("Load queue").click();
+        harness.run();
+        let total = harness.state().panel.queue.as_ref().unwrap().total();
+        harness.get_by_label(&format!("0 of {total} decided"));
+        harness.get_by_label("Union").click();
+        harness.run();
+        harness.get_by_label(&format!("1 of {total} decided"));
+        harness.get_by_label("Open in document").click();
+        harness.run();
+        assert!(matches!(harness.state().action, Some(Action::JumpTo { .. })));
+        harness.get_by_label("Undo").click();
+        harness.run();
+        harness.get_by_label(&format!("0 of {total} decided"));
+    }
+}

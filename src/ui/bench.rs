@@ -1,0 +1,181 @@
+//! A headless bench of the transcript view: the real view drawn in an `egui::Context`
+//! (layout and tessellation, no GPU) on a synthetic 300,000-character transcript with
+//! 5,000 codings from 3 coders. It times the first frame, frames while scrolling, and
+//! frames while a mouse selection grows. `codeloom bench` adds these figures to its report.
+
+use super::transcript::{Mark, TranscriptView, TurnRow};
+use codeloom::bench::Measurement;
+use codeloom::bench::corpus::{Rng, transcript};
+use codeloom::import::turns::detect_turns;
+use codeloom::model::offsets::CharIndex;
+use egui::{Color32, Event, Pos2, RawInput, Rect, pos2, vec2};
+use serde_json::json;
+use std::time::Instant;
+
+/// The size of the scenario.
+pub struct ViewBenchSize {
+    pub chars: usize,
+    pub codings: usize,
+    pub frames: usize,
+}
+
+impl ViewBenchSize {
+    pub const FULL: ViewBenchSize = ViewBenchSize { chars: 300_000, codings: 5_000, frames: 240 };
+    pub const QUICK: ViewBenchSize = ViewBenchSize { chars: 40_000, codings: 600, frames: 30 };
+}
+
+fn document(size: &ViewBenchSize, seed: u64) -> (Vec<TurnRow>, usize, Vec<Mark>) {
+    let mut rng = Rng::new(seed);
+    let mut text = transcript(&mut rng, 7, size.chars / 6);
+    while text.chars().count() < size.chars {
+        text.push_str(&transcript(&mut rng, 7, 2000));
+    }
+    let index = CharIndex::new(&text);
+    let len = index.char_len();
+    let turns: Vec<TurnRow> = detect_turns(&text)
+        .into_iter()
+        .map(|t| TurnRow {
+            speaker: t.speaker.clone(),
+            time: None,
+            start: t.start,
+            end: t.end,
+            text: codeloom::model::offsets::slice_chars(&text, t.start, t.end).unwrap_or("").to_string(),
+        })
+        .collect();
+    let coders = ["amara", "ben", "chen"];
+    let marks = (0..size.codings)
+        .map(|i| {
+            let span = rng.below(300) + 15;
+            let start = rng.below(len.saturating_sub(span).max(1));
+            let code = rng.below(60);
+            Mark {
+                id: format!("coding-{i}"),
+                code_id: format!("code-{code}"),
+                code_name: format!("Theme {} / Code {code}", code / 10),
+                coder: coders[i % 3].to_string(),
+                start,
+                end: start + span,
+                color: Color32::from_rgb(
+                    (code * 37 % 200) as u8 + 40,
+                    (code * 91 % 200) as u8 + 40,
+                    (code * 53 % 200) as u8 + 40,
+                ),
+                starred: i % 50 == 0,
+                has_memo: i % 70 == 0,
+            }
+        })
+        .collect();
+    (turns, len, marks)
+}
+
+/// Runs one frame and returns its CPU time in seconds (layout, painting, tessellation).
+fn frame(ctx: &egui::Context, view: &mut TranscriptView, events: Vec<Event>) -> f64 {
+    let input = RawInput {
+        screen_rect: Some(Rect::from_min_size(Pos2::ZERO, vec2(1440.0, 900.0))),
+        events,
+        ..Default::default()
+    };
+    let t = Instant::now();
+    let out = ctx.run_ui(input, |ui| {
+        egui::CentralPanel::default().show(ui, |ui| {
+            view.ui(ui, &[]);
+        });
+    });
+    let _ = ctx.tessellate(out.shapes, out.pixels_per_point);
+    t.elapsed().as_secs_f64()
+}
+
+fn stats(mut v: Vec<f64>) -> (f64, f64, f64) {
+    v.sort_by(|a, b| a.total_cmp(b));
+    let at = |q: f64| v[((v.len() as f64 - 1.0) * q).round() as usize];
+    (at(0.5), at(0.95), v.last().copied().unwrap_or(0.0))
+}
+
+/// Times the transcript view; returns the measurements for `codeloom bench`.
+pub fn transcript_view(size: &ViewBenchSize, seed: u64) -> Vec<Measurement> {
+    let (turns, len, marks) = document(size, seed);
+    let turn_count = turns.len();
+    let ctx = egui::Context::default();
+    super::theme::apply(&ctx);
+    // Fonts are loaded once when the application starts; do that before timing.
+    let mut empty = TranscriptView::default();
+    frame(&ctx, &mut empty, Vec::new());
+
+    let mut view = TranscriptView::default();
+    let t = Instant::now();
+    view.set_document("bench", turns, len);
+    view.set_marks(marks);
+    let prepare = t.elapsed().as_secs_f64();
+    let first = prepare + frame(&ctx, &mut view, Vec::new());
+    // Let the background measuring of turn heights run its course, as it would while
+    // the researcher starts reading (each of these frames is also timed).
+    let mut settle = Vec::new();
+    for _ in 0..size.frames {
+        settle.push(frame(&ctx, &mut view, Vec::new()));
+    }
+
+    let centre = pos2(500.0, 450.0);
+    let mut scrolling = Vec::new();
+    for i in 0..size.frames {
+        let dy = if i < size.frames * 3 / 4 { -180.0 } else { 600.0 };
+        let events = vec![
+            Event::PointerMoved(centre),
+            Event::MouseWheel {
+                unit: egui::MouseWheelUnit::Point,
+                delta: vec2(0.0, dy),
+                phase: egui::TouchPhase::Move,
+                source: egui::MouseWheelSource::Unknown,
+                modifiers: Default::default(),
+            },
+        ];
+        scrolling.push(frame(&ctx, &mut view, events));
+    }
+
+    let mut selecting = Vec::new();
+    let press = |pressed: bool, pos: Pos2| Event::PointerButton {
+        pos,
+        button: egui::PointerButton::Primary,
+        pressed,
+        modifiers: Default::default(),
+    };
+    let start = pos2(80.0, 200.0);
+    frame(&ctx, &mut view, vec![Event::PointerMoved(start), press(true, start)]);
+    for i in 0..size.frames {
+        let p = pos2(80.0 + (i % 40) as f32 * 14.0, 200.0 + (i as f32 * 2.5) % 600.0);
+        selecting.push(frame(&ctx, &mut view, vec![Event::PointerMoved(p)]));
+    }
+    frame(&ctx, &mut view, vec![press(false, pos2(400.0, 600.0))]);
+    let selected = view.selection().map(|s| s.range());
+
+    let (settle_med, settle_p95, settle_max) = stats(settle);
+    let (scroll_med, scroll_p95, scroll_max) = stats(scrolling);
+    let (sel_med, sel_p95, sel_max) = stats(selecting);
+    let doc = json!({"characters": len, "turns": turn_count, "codings": size.codings, "coders": 3, "codes": 60, "window": "1440x900"});
+    vec![
+        Measurement {
+            name: "transcript_first_frame".into(),
+            what: format!(
+                "open a {len}-character transcript ({turn_count} turns) with {} codings from 3 coders: prepare the view and draw the first frame (layout + tessellation, headless)",
+                size.codings
+            ),
+            seconds: first,
+            target_seconds: Some(0.1),
+            details: json!({"document": doc, "prepare_seconds": prepare,
+                "settling_frames": {"median": settle_med, "p95": settle_p95, "max": settle_max}}),
+        },
+        Measurement {
+            name: "transcript_scroll_frame".into(),
+            what: format!("median CPU time per frame while scrolling through the transcript ({} frames)", size.frames),
+            seconds: scroll_med,
+            target_seconds: Some(0.008),
+            details: json!({"document": doc, "p95_seconds": scroll_p95, "max_seconds": scroll_max}),
+        },
+        Measurement {
+            name: "transcript_selection_frame".into(),
+            what: format!("median CPU time per frame while a mouse selection changes ({} frames)", size.frames),
+            seconds: sel_med,
+            target_seconds: Some(0.008),
+            details: json!({"document": doc, "p95_seconds": sel_p95, "max_seconds": sel_max, "final_selection": selected}),
+        },
+    ]
+}

@@ -1,0 +1,490 @@
+//! Workbench tests driven through AccessKit (egui_kittest) on the demo project, and
+//! snapshots of the main screens rendered in software.
+
+use super::app::{App, Prefs};
+use super::files::FixedChooser;
+use codeloom::Project;
+use codeloom::store::queries::CodingFilter;
+use egui::{Event, Key, Modifiers, PointerButton, Pos2, pos2};
+use egui_kittest::Harness;
+use egui_kittest::kittest::Queryable;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+fn root() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn demo() -> (tempfile::TempDir, PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("demo.codeloom");
+    codeloom::demo::build_demo(&path, &codeloom::demo::DemoSources::in_repository(root())).unwrap();
+    (dir, path)
+}
+
+fn chooser(answers: Vec<Vec<PathBuf>>) -> Arc<FixedChooser> {
+    Arc::new(FixedChooser(Mutex::new(answers)))
+}
+
+fn app_on(path: &Path, coder: &str, answers: Vec<Vec<PathBuf>>) -> App {
+    let prefs = Prefs { coder: Some(coder.into()), ..Default::default() };
+    let mut app = App::with(prefs, chooser(answers));
+    app.open_for_test(path);
+    app
+}
+
+fn harness(app: App) -> Harness<'static, App> {
+    let mut h = Harness::builder()
+        .with_size(egui::vec2(1440.0, 900.0))
+        .with_step_dt(1.0 / 60.0)
+        .build_ui_state(|ui, app: &mut App| app.show(ui), app);
+    settle(&mut h);
+    h
+}
+
+/// Runs frames until the view has measured its turns and nothing is animating.
+fn settle(h: &mut Harness<'static, App>) {
+    h.run_steps(6);
+}
+
+/// Runs frames until `done` holds (background threads: dialogs, imports).
+fn wait_for(h: &mut Harness<'static, App>, done: impl Fn(&App) -> bool) {
+    for _ in 0..400 {
+        h.step();
+        if done(h.state()) {
+            settle(h);
+            return;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    panic!("timed out waiting for the app");
+}
+
+fn project<'h>(h: &'h Harness<'static, App>) -> &'h Project {
+    h.state().project().expect("a project is open")
+}
+
+fn open_document(h: &mut Harness<'static, App>, name: &str) -> String {
+    h.get_by_label_contains(&format!("{name} (")).click();
+    settle(h);
+    let id = project(h).resolve_document(name).unwrap();
+    assert_eq!(h.state().view().document_id(), id);
+    id
+}
+
+/// The document range of the first `words` words of turn `n` of the open document.
+fn words_of_turn(h: &Harness<'static, App>, n: usize, words: usize) -> (usize, usize) {
+    let t = &h.state().view().turns()[n];
+    let mut end = t.start;
+    let mut seen = 0;
+    let mut in_word = false;
+    for (i, ch) in t.text.chars().enumerate() {
+        if ch.is_whitespace() {
+            if in_word {
+                seen += 1;
+                if seen == words {
+                    end = t.start + i;
+                    break;
+                }
+            }
+            in_word = false;
+        } else {
+            in_word = true;
+        }
+    }
+    (t.start, end)
+}
+
+/// Focuses the field labelled `label` and types `text` into it.
+fn type_into(h: &mut Harness<'static, App>, label: &str, text: &str) {
+    h.get_by_role_and_label(egui::Role::TextInput, label).focus();
+    h.step();
+    h.get_by_role_and_label(egui::Role::TextInput, label).type_text(text);
+    h.step();
+}
+
+fn select(h: &mut Harness<'static, App>, range: (usize, usize)) {
+    h.state_mut().view_mut().set_selection(range.0, range.1);
+    settle(h);
+}
+
+fn codings_in(h: &Harness<'static, App>, doc: &str) -> Vec<codeloom::model::Coding> {
+    project(h).codings(&CodingFilter { document_id: Some(doc.into()), ..Default::default() }).unwrap()
+}
+
+#[test]
+fn codes_a_selection_with_the_picker_by_typing_and_in_vivo_then_undoes_and_redoes() {
+    let (_dir, path) = demo();
+    let mut h = harness(app_on(&path, "chen", vec![]));
+    h.get_by_label("6 participants · 3 waves · 17 documents");
+    let doc = open_document(&mut h, "P03_BL");
+    let before = codings_in(&h, &doc).len();
+
+    // An existing code, chosen by typing its name in the picker.
+    let codes = project(&h).codes().unwrap();
+    let existing = codes.iter().find(|c| c.parent_id.is_some()).unwrap().clone();
+    let range = words_of_turn(&h, 3, 6);
+    select(&mut h, range);
+    h.key_press(Key::C);
+    settle(&mut h);
+    type_into(&mut h, "Code name", &existing.name);
+    settle(&mut h);
+    h.key_press(Key::Enter);
+    settle(&mut h);
+    let after = codings_in(&h, &doc);
+    assert_eq!(after.len(), before + 1);
+    let made = after.iter().find(|c| c.coder == "chen").expect("a coding by chen");
+    assert_eq!((made.start, made.end, made.code_id.as_str()), (range.0, range.1, existing.id.as_str()));
+    assert!(h.query_by_label("Code name").is_none(), "the picker closes");
+
+    // An existing code, clicked in the picker's list.
+    let second = codes.iter().filter(|c| c.parent_id.is_some()).nth(3).unwrap().clone();
+    let range2 = words_of_turn(&h, 5, 4);
+    select(&mut h, range2);
+    h.key_press(Key::C);
+    settle(&mut h);
+    type_into(&mut h, "Code name", &second.name);
+    settle(&mut h);
+    let path2 = project(&h).code_path(&second.id).unwrap();
+    h.get_by_label(&path2).click();
+    settle(&mut h);
+    assert!(codings_in(&h, &doc).iter().any(|c| c.code_id == second.id && (c.start, c.end) == range2));
+
+    // A new code, created by typing a name no code has, in one undoable step.
+    let range3 = words_of_turn(&h, 7, 5);
+    select(&mut h, range3);
+    h.key_press(Key::C);
+    settle(&mut h);
+    type_into(&mut h, "Code name", "Feeling watched at the clinic");
+    settle(&mut h);
+    h.key_press(Key::Enter);
+    settle(&mut h);
+    let new_code = project(&h).resolve_code("Feeling watched at the clinic").unwrap();
+    assert!(codings_in(&h, &doc).iter().any(|c| c.code_id == new_code && (c.start, c.end) == range3));
+
+    // In vivo: a code named after the selected words.
+    let range4 = words_of_turn(&h, 9, 3);
+    let words = h.state().view().text_of(range4.0, range4.1);
+    select(&mut h, range4);
+    h.key_press(Key::V);
+    settle(&mut h);
+    let name = super::picker::in_vivo_name(&words).unwrap();
+    let vivo = project(&h).resolve_code(&name).unwrap();
+    assert!(codings_in(&h, &doc).iter().any(|c| c.code_id == vivo && (c.start, c.end) == range4));
+    let count = codings_in(&h, &doc).len();
+
+    // Undo removes the in-vivo code and its coding in one step; redo brings both back.
+    h.key_press_modifiers(Modifiers::COMMAND, Key::Z);
+    settle(&mut h);
+    assert!(project(&h).resolve_code(&name).is_err());
+    assert_eq!(codings_in(&h, &doc).len(), count - 1);
+    h.key_press_modifiers(Modifiers::COMMAND | Modifiers::SHIFT, Key::Z);
+    settle(&mut h);
+    assert_eq!(project(&h).resolve_code(&name).unwrap(), vivo);
+    assert_eq!(codings_in(&h, &doc).len(), count);
+    // The Edit menu names what undo would do.
+    h.get_by_label("Edit").click();
+    settle(&mut h);
+    h.get_by_label_contains("Undo: Create code");
+}
+
+#[test]
+fn blind_mode_and_the_coder_filter_hide_other_coders() {
+    let (_dir, path) = demo();
+    let mut h = harness(app_on(&path, "amara", vec![]));
+    open_document(&mut h, "P01_BL");
+    let coders = |h: &Harness<'static, App>| {
+        let mut v: Vec<String> = h.state().view().marks().iter().map(|m| m.coder.clone()).collect();
+        v.sort();
+        v.dedup();
+        v
+    };
+    assert_eq!(coders(&h), ["amara", "ben"]);
+    h.get_by_label("Show only my codings").click();
+    settle(&mut h);
+    assert_eq!(coders(&h), ["amara"]);
+    h.get_by_label("Show only my codings").click();
+    settle(&mut h);
+    assert_eq!(coders(&h), ["amara", "ben"]);
+    h.get_by_label("Coders: all").click();
+    settle(&mut h);
+    h.get_by_label("amara").click();
+    settle(&mut h);
+    assert_eq!(coders(&h), ["ben"]);
+}
+
+#[test]
+fn the_mouse_selects_by_drag_word_and_turn() {
+    let (_dir, path) = demo();
+    let mut h = harness(app_on(&path, "amara", vec![]));
+    open_document(&mut h, "P03_BL");
+    let turn = h.state().view().turns()[1].clone();
+    let label = format!("{}: {}", turn.speaker.clone().unwrap_or_default(), turn.text);
+    let rect = h.get_by_label(&label).rect();
+    let body = |dx: f32| pos2(rect.left() + dx, rect.top() + 32.0);
+    let press = |pos: Pos2, pressed: bool| Event::PointerButton {
+        pos,
+        button: PointerButton::Primary,
+        pressed,
+        modifiers: Modifiers::NONE,
+    };
+    // Drag across the first line of the turn's text.
+    h.event(Event::PointerMoved(body(4.0)));
+    h.event(press(body(4.0), true));
+    h.step();
+    for x in [60.0, 120.0, 200.0] {
+        h.event(Event::PointerMoved(body(x)));
+        h.step();
+    }
+    h.event(press(body(200.0), false));
+    settle(&mut h);
+    let sel = h.state().view().selection().expect("a selection");
+    let (s, e) = sel.range();
+    assert!(s >= turn.start && e <= turn.end && e > s + 5, "{s}..{e} in {}..{}", turn.start, turn.end);
+    // Double-click selects a word.
+    for _ in 0..2 {
+        h.event(press(body(90.0), true));
+        h.step();
+        h.event(press(body(90.0), false));
+        h.step();
+    }
+    settle(&mut h);
+    let (s, e) = h.state().view().selection().expect("a word").range();
+    let word = h.state().view().text_of(s, e);
+    assert!(!word.is_empty() && !word.contains(' '), "{word:?}");
+    // Triple-click selects the whole turn.
+    for _ in 0..3 {
+        h.event(press(body(90.0), true));
+        h.step();
+        h.event(press(body(90.0), false));
+        h.step();
+    }
+    settle(&mut h);
+    assert_eq!(h.state().view().selection().map(|s| s.range()), Some((turn.start, turn.end)));
+    // Shift+arrow extends it by one character.
+    h.key_press_modifiers(Modifiers::SHIFT, Key::ArrowLeft);
+    settle(&mut h);
+    assert_eq!(h.state().view().selection().map(|s| s.range()), Some((turn.start, turn.end - 1)));
+}
+
+#[test]
+fn a_coding_is_recoded_starred_annotated_resized_and_deleted() {
+    let (_dir, path) = demo();
+    let mut h = harness(app_on(&path, "amara", vec![]));
+    let doc = open_document(&mut h, "P01_BL");
+    let coding = codings_in(&h, &doc).into_iter().find(|c| c.coder == "amara" && !c.illustrative).unwrap();
+    h.state_mut().view_mut().select_coding(Some(coding.id.clone()));
+    settle(&mut h);
+    h.get_by_label("Star").click();
+    settle(&mut h);
+    assert!(project(&h).coding(&coding.id).unwrap().illustrative);
+    type_into(&mut h, "Coding memo", "Says it twice, with feeling");
+    settle(&mut h);
+    h.get_by_label("Done").click();
+    settle(&mut h);
+    assert_eq!(project(&h).coding(&coding.id).unwrap().memo.as_deref(), Some("Says it twice, with feeling"));
+    // Recode through the picker.
+    h.state_mut().view_mut().select_coding(Some(coding.id.clone()));
+    settle(&mut h);
+    h.get_by_label("Recode…").click();
+    settle(&mut h);
+    type_into(&mut h, "Code name", "Recoded on reflection");
+    h.key_press(Key::Enter);
+    settle(&mut h);
+    let recoded = project(&h).resolve_code("Recoded on reflection").unwrap();
+    assert_eq!(project(&h).coding(&coding.id).unwrap().code_id, recoded);
+    // Delete with the key.
+    h.state_mut().view_mut().select_coding(Some(coding.id.clone()));
+    settle(&mut h);
+    h.key_press(Key::Delete);
+    settle(&mut h);
+    assert!(project(&h).coding(&coding.id).is_err());
+    h.key_press_modifiers(Modifiers::COMMAND, Key::Z);
+    settle(&mut h);
+    assert!(project(&h).coding(&coding.id).is_ok(), "undo brings the coding back");
+}
+
+#[test]
+fn the_codebook_panel_creates_renames_moves_describes_and_deletes_codes() {
+    let (_dir, path) = demo();
+    let mut h = harness(app_on(&path, "amara", vec![]));
+    type_into(&mut h, "New code name", "Kitchen-table bargaining");
+    h.get_by_label("Add code").click();
+    settle(&mut h);
+    let hope = project(&h).resolve_code("Kitchen-table bargaining").unwrap();
+    // The new code is selected: rename and define it.
+    type_into(&mut h, "Code name field", " with family");
+    type_into(&mut h, "Definition", "Talk of getting better");
+    h.get_by_label("Save code").click();
+    settle(&mut h);
+    let code = project(&h).code(&hope).unwrap();
+    assert_eq!(code.name, "Kitchen-table bargaining with family");
+    assert_eq!(code.description.definition, "Talk of getting better");
+    // Move it under a theme with the Parent box.
+    let theme = project(&h).codes().unwrap().into_iter().find(|c| c.parent_id.is_none() && c.id != hope).unwrap();
+    h.get_by_label("Parent").click();
+    settle(&mut h);
+    h.get_all_by_label(&theme.name).last().unwrap().click();
+    settle(&mut h);
+    assert_eq!(project(&h).code(&hope).unwrap().parent_id.as_deref(), Some(theme.id.as_str()));
+    // Delete asks first.
+    h.get_by_label("Delete code…").click();
+    settle(&mut h);
+    h.get_by_label_contains("Undo (Ctrl+Z) brings them back");
+    h.get_by_label("Delete").click();
+    settle(&mut h);
+    assert!(project(&h).code(&hope).is_err());
+}
+
+#[test]
+fn memos_are_written_on_documents_and_unsaved_text_is_kept_on_close() {
+    let (_dir, path) = demo();
+    let mut h = harness(app_on(&path, "amara", vec![]));
+    let doc = open_document(&mut h, "P04_3M");
+    h.get_by_label("Document memos…").click();
+    settle(&mut h);
+    type_into(&mut h, "New memo title", "Tone");
+    type_into(&mut h, "New memo text", "Guarded at first, warmer after the pain question.");
+    h.get_by_label("Add memo").click();
+    settle(&mut h);
+    let memos = project(&h).memos(Some((codeloom::model::MemoTarget::Document, Some(&doc)))).unwrap();
+    assert_eq!(memos.len(), 1);
+    assert_eq!(memos[0].title, "Tone");
+    // Typed but not saved: closing the application saves it.
+    type_into(&mut h, "New memo text", "A second thought.");
+    settle(&mut h);
+    h.state_mut().flush_for_test();
+    let memos = project(&h).memos(Some((codeloom::model::MemoTarget::Document, Some(&doc)))).unwrap();
+    assert_eq!(memos.len(), 2);
+}
+
+#[test]
+fn projects_are_created_and_transcripts_imported_through_the_file_menu() {
+    let dir = tempfile::tempdir().unwrap();
+    let new = dir.path().join("fresh.codeloom");
+    let files = vec![root().join("fixtures/demo/P01_BL.txt"), root().join("fixtures/demo/P03_3M.docx")];
+    let broken = dir.path().join("P09_BL.docx");
+    std::fs::write(&broken, b"PK\x03\x04 not really a zip").unwrap();
+    let mut imports = files.clone();
+    imports.push(broken.clone());
+    let app = App::with(Prefs::default(), chooser(vec![vec![new.clone()], imports]));
+    let mut h = harness(app);
+    h.get_by_label("File").click();
+    settle(&mut h);
+    h.get_by_label("New project…").click();
+    wait_for(&mut h, |a| a.project().is_some());
+    assert!(new.is_file());
+    h.get_by_label("File").click();
+    settle(&mut h);
+    h.get_by_label("Import transcripts…").click();
+    wait_for(&mut h, |a| !a.is_importing() && a.project().is_some_and(|p| !p.documents().unwrap().is_empty()));
+    assert_eq!(project(&h).documents().unwrap().len(), 2);
+    // The broken file is named in a notification; the others were imported.
+    h.get_by_label_contains("P09_BL.docx");
+    h.get_by_label_contains("Imported 2 documents");
+}
+
+#[test]
+fn a_project_that_cannot_open_is_reported_without_closing_the_current_one() {
+    let (dir, path) = demo();
+    let bad = dir.path().join("notes.codeloom");
+    std::fs::write(&bad, "just some text").unwrap();
+    let mut h = harness(app_on(&path, "amara", vec![vec![bad.clone()]]));
+    h.get_by_label("File").click();
+    settle(&mut h);
+    h.get_by_label("Open project…").click();
+    wait_for(&mut h, |a| !a.is_importing());
+    h.get_by_label_contains("notes.codeloom");
+    h.get_by_label("6 participants · 3 waves · 17 documents");
+}
+
+#[test]
+fn snapshots_of_the_main_screens() {
+    let (_dir, path) = demo();
+    let mut h = harness(app_on(&path, "amara", vec![]));
+    let mut results = egui_kittest::SnapshotResults::new();
+    let doc = open_document(&mut h, "P05_3M");
+    let coding = codings_in(&h, &doc).into_iter().find(|c| c.coder == "amara").unwrap();
+    h.state_mut().view_mut().select_coding(Some(coding.id.clone()));
+    settle(&mut h);
+    let path_label = h.get_by_label_contains("demo.codeloom").rect();
+    h.mask(path_label);
+    results.add(h.try_snapshot("workbench_reading"));
+    let range = words_of_turn(&h, 4, 8);
+    select(&mut h, range);
+    h.key_press(Key::C);
+    settle(&mut h);
+    type_into(&mut h, "Code name", "pain");
+    settle(&mut h);
+    h.mask(path_label);
+    results.add(h.try_snapshot("workbench_code_picker"));
+    results.unwrap();
+}
+
+#[test]
+fn ctrl_f_searches_the_open_document_and_a_hit_jumps_back_to_it() {
+    let (_dir, path) = demo();
+    let mut h = harness(app_on(&path, "chen", vec![]));
+    let doc = open_document(&mut h, "P03_BL");
+    // A word of at least six letters from the third turn.
+    let word: String = h.state().view().turns()[2]
+        .text
+        .split(|c: char| !c.is_alphabetic())
+        .find(|w| w.chars().count() >= 6)
+        .expect("a long word")
+        .to_string();
+    h.key_press_modifiers(Modifiers::COMMAND, Key::F);
+    settle(&mut h);
+    assert_eq!(h.state().screen(), super::app::Screen::Search);
+    assert_eq!(h.state().search_panel().query, "document:\"P03_BL\" ");
+    h.get_by_role_and_label(egui::Role::TextInput, "Search query").type_text(&word);
+    h.key_press(Key::Enter);
+    wait_for(&mut h, |app| app.search_panel().results().is_some());
+    let results = h.state().search_panel().results().cloned().expect("results");
+    assert!(!results.hits.is_empty(), "no hit for {word}");
+    assert!(results.hits.iter().all(|hit| hit.document.as_deref() == Some("P03_BL")), "the scope is the document");
+    let first = results.hits[0].clone();
+    let line = format!("{}{}{}", first.before, first.matched, first.after);
+    h.get_all_by_label(&line).next().expect("the hit's line").click();
+    settle(&mut h);
+    assert_eq!(h.state().screen(), super::app::Screen::Code);
+    assert_eq!(h.state().view().document_id(), doc);
+    assert_eq!(h.state().view().flashed(), Some((first.start, first.end)));
+}
+
+#[test]
+fn merges_two_codes_from_the_codebook_panel_and_undo_restores_them() {
+    let (_dir, path) = demo();
+    let mut h = harness(app_on(&path, "chen", vec![]));
+    let codes = project(&h).codes().unwrap();
+    let counts = project(&h).code_counts().unwrap();
+    // Two top-level codes without children, each with codings.
+    let leaves: Vec<_> = codes
+        .iter()
+        .filter(|c| c.parent_id.is_none() && !codes.iter().any(|d| d.parent_id.as_deref() == Some(c.id.as_str())))
+        .filter(|c| counts.get(&c.id).is_some_and(|n| n.codings > 0))
+        .take(2)
+        .cloned()
+        .collect();
+    assert_eq!(leaves.len(), 2, "the demo has two leaf codes with codings");
+    let (a, b) = (&leaves[0], &leaves[1]);
+    h.get_all_by_label(&a.name).next().expect("the code in the tree").click();
+    settle(&mut h);
+    h.get_by_label("Merge codes…").click();
+    settle(&mut h);
+    h.get_by_label_contains(&format!("{}  (", b.name)).click();
+    settle(&mut h);
+    // The target button of the first ticked code.
+    h.get_all_by_label("target").next().expect("a target button").click();
+    settle(&mut h);
+    h.get_by_label_contains("Merge 1 codes into").click();
+    settle(&mut h);
+    let after = project(&h).codes().unwrap();
+    assert_eq!(after.len(), codes.len() - 1);
+    let kept = if after.iter().any(|c| c.id == a.id) { a } else { b };
+    let n = project(&h).code_counts().unwrap()[&kept.id].codings;
+    assert!(n > counts[&kept.id].codings, "codings moved to the target");
+    h.key_press_modifiers(Modifiers::COMMAND, Key::Z);
+    settle(&mut h);
+    assert_eq!(project(&h).codes().unwrap().len(), codes.len());
+}
