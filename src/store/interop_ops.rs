@@ -4,7 +4,9 @@
 
 use super::changes::Writer;
 use super::log::Logged;
-use super::ops::{NewCode, content_hash, ensure_coder, ensure_participant, ensure_wave, insert_code};
+use super::ops::{
+    NewCode, StoredDocument, content_hash, ensure_coder, ensure_participant, insert_code, insert_document,
+};
 use super::{Project, new_id, now_ms};
 use crate::error::{Error, Result};
 use crate::interop::{ImportCounts, ImportPlan, PlanTarget};
@@ -196,47 +198,20 @@ impl Project {
                     doc_ids.push((id, char_count));
                     continue;
                 }
-                let participant_id = d.participant.as_deref().map(|p| ensure_participant(w, p)).transpose()?;
-                let wave_id = d.wave.as_deref().map(|v| ensure_wave(w, v)).transpose()?;
-                let id = new_id();
-                w.insert(
-                    "documents",
-                    &[
-                        ("id", s(&id)),
-                        ("name", s(&d.name)),
-                        ("original_name", s(&d.original_name)),
-                        ("format", s("qdpx")),
-                        ("content_hash", s(&hash)),
-                        ("text", s(&d.text)),
-                        ("char_count", int(char_count)),
-                        ("participant_id", opt(participant_id.as_deref())),
-                        ("wave_id", opt(wave_id.as_deref())),
-                        ("revision", int(1)),
-                        ("imported_at", int(now_ms())),
-                        ("imported_by", s(coder)),
-                    ],
+                let id = insert_document(
+                    w,
+                    coder,
+                    &StoredDocument {
+                        name: &d.name,
+                        original_name: &d.original_name,
+                        format: "qdpx",
+                        hash: &hash,
+                        text: &d.text,
+                        turns: &d.turns,
+                        participant: d.participant.as_deref(),
+                        wave: d.wave.as_deref(),
+                    },
                 )?;
-                for (i, t) in d.turns.iter().enumerate() {
-                    if t.start > t.end || t.end > char_count {
-                        return Err(Error::Invalid(format!(
-                            "{}: turn {} lies outside the text; this is a bug in the importer",
-                            d.original_name,
-                            i + 1
-                        )));
-                    }
-                    w.insert_auto(
-                        "turns",
-                        &[
-                            ("document_id", s(&id)),
-                            ("ordinal", int(i)),
-                            ("speaker", opt(t.speaker.as_deref())),
-                            ("start", int(t.start)),
-                            ("end", int(t.end)),
-                            ("time_start_ms", t.time_start_ms.map(int).unwrap_or(Value::Null)),
-                            ("time_end_ms", t.time_end_ms.map(int).unwrap_or(Value::Null)),
-                        ],
-                    )?;
-                }
                 imported_docs.push(json!({"id": id, "name": d.name}));
                 doc_ids.push((id, char_count));
             }

@@ -294,6 +294,67 @@ pub(crate) fn delete_memos_about(w: &mut Writer, kind: MemoTarget, id: &str) -> 
     Ok(())
 }
 
+/// A new document to store: its text, turns, and where it came from.
+pub(crate) struct StoredDocument<'a> {
+    pub name: &'a str,
+    pub original_name: &'a str,
+    pub format: &'a str,
+    /// [`content_hash`] of `text`.
+    pub hash: &'a str,
+    pub text: &'a str,
+    pub turns: &'a [model::Turn],
+    pub participant: Option<&'a str>,
+    pub wave: Option<&'a str>,
+}
+
+/// Inserts a document and its turns (creating its participant and wave if new) and
+/// returns its new ID. Turns outside the text are refused.
+pub(crate) fn insert_document(w: &mut Writer, coder: &str, doc: &StoredDocument) -> Result<String> {
+    let participant_id = doc.participant.map(|p| ensure_participant(w, p)).transpose()?;
+    let wave_id = doc.wave.map(|v| ensure_wave(w, v)).transpose()?;
+    let id = new_id();
+    let char_count = doc.text.chars().count();
+    w.insert(
+        "documents",
+        &[
+            ("id", s(&id)),
+            ("name", s(doc.name)),
+            ("original_name", s(doc.original_name)),
+            ("format", s(doc.format)),
+            ("content_hash", s(doc.hash)),
+            ("text", s(doc.text)),
+            ("char_count", int(char_count)),
+            ("participant_id", opt(participant_id.as_deref())),
+            ("wave_id", opt(wave_id.as_deref())),
+            ("revision", int(1)),
+            ("imported_at", int(now_ms())),
+            ("imported_by", s(coder)),
+        ],
+    )?;
+    for (i, t) in doc.turns.iter().enumerate() {
+        if t.start > t.end || t.end > char_count {
+            return Err(Error::Invalid(format!(
+                "{}: turn {} lies outside the text; this is a bug in the importer",
+                doc.original_name,
+                i + 1
+            )));
+        }
+        w.insert_auto(
+            "turns",
+            &[
+                ("document_id", s(&id)),
+                ("ordinal", int(i)),
+                ("speaker", opt(t.speaker.as_deref())),
+                ("start", int(t.start)),
+                ("end", int(t.end)),
+                ("time_start_ms", t.time_start_ms.map(int).unwrap_or(Value::Null)),
+                ("time_end_ms", t.time_end_ms.map(int).unwrap_or(Value::Null)),
+            ],
+        )?;
+    }
+    Ok(id)
+}
+
 impl Project {
     /// Stores parsed documents in one operation. A document whose text is already in
     /// the project is reported as a duplicate and not stored again.
@@ -312,48 +373,20 @@ impl Project {
                     outcomes.push(DocumentOutcome::Duplicate { name: doc.name.clone(), existing_id, existing_name });
                     continue;
                 }
-                let participant_id = doc.participant.as_deref().map(|p| ensure_participant(w, p)).transpose()?;
-                let wave_id = doc.wave.as_deref().map(|v| ensure_wave(w, v)).transpose()?;
-                let id = new_id();
-                let char_count = doc.text.chars().count();
-                w.insert(
-                    "documents",
-                    &[
-                        ("id", s(&id)),
-                        ("name", s(&doc.name)),
-                        ("original_name", s(&doc.original_name)),
-                        ("format", s(&doc.format)),
-                        ("content_hash", s(&hash)),
-                        ("text", s(&doc.text)),
-                        ("char_count", int(char_count)),
-                        ("participant_id", opt(participant_id.as_deref())),
-                        ("wave_id", opt(wave_id.as_deref())),
-                        ("revision", int(1)),
-                        ("imported_at", int(now_ms())),
-                        ("imported_by", s(coder)),
-                    ],
+                let id = insert_document(
+                    w,
+                    coder,
+                    &StoredDocument {
+                        name: &doc.name,
+                        original_name: &doc.original_name,
+                        format: &doc.format,
+                        hash: &hash,
+                        text: &doc.text,
+                        turns: &doc.turns,
+                        participant: doc.participant.as_deref(),
+                        wave: doc.wave.as_deref(),
+                    },
                 )?;
-                for (i, t) in doc.turns.iter().enumerate() {
-                    if t.start > t.end || t.end > char_count {
-                        return Err(Error::Invalid(format!(
-                            "{}: turn {} lies outside the text; this is a bug in the importer",
-                            doc.original_name,
-                            i + 1
-                        )));
-                    }
-                    w.insert_auto(
-                        "turns",
-                        &[
-                            ("document_id", s(&id)),
-                            ("ordinal", int(i)),
-                            ("speaker", opt(t.speaker.as_deref())),
-                            ("start", int(t.start)),
-                            ("end", int(t.end)),
-                            ("time_start_ms", t.time_start_ms.map(int).unwrap_or(Value::Null)),
-                            ("time_end_ms", t.time_end_ms.map(int).unwrap_or(Value::Null)),
-                        ],
-                    )?;
-                }
                 outcomes.push(DocumentOutcome::Imported {
                     id,
                     name: doc.name.clone(),

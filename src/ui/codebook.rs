@@ -109,7 +109,7 @@ impl CodebookPanel {
         });
         ui.separator();
         let needle = self.filter.trim().to_lowercase();
-        let tree_height = (ui.available_height() * 0.58).max(160.0);
+        let tree_height = (ui.available_height() * 0.45).max(160.0);
         egui::ScrollArea::vertical().id_salt("codebook_tree").max_height(tree_height).show(ui, |ui| {
             // Dropping on this strip moves a code to the top level.
             let (_, top_drop) = ui.dnd_drop_zone::<Dragged, ()>(egui::Frame::new().inner_margin(2.0), |ui| {
@@ -181,9 +181,9 @@ impl CodebookPanel {
                         ));
                     }
                     let selected = self.selected.as_deref() == Some(code.id.as_str());
-                    let drag_id = egui::Id::unique(("code_drag", &code.id));
-                    let inner = ui.dnd_drag_source(drag_id, Dragged(code.id.clone()), |ui| {
-                        ui.selectable_label(
+                    // One widget both selects (click) and carries the code when dragged.
+                    let label = ui
+                        .selectable_label(
                             selected,
                             RichText::new(&code.name).color(if counts.codings == 0 {
                                 Color32::from_gray(110)
@@ -191,8 +191,9 @@ impl CodebookPanel {
                                 ui.visuals().text_color()
                             }),
                         )
-                    });
-                    if inner.inner.clicked() {
+                        .interact(egui::Sense::drag());
+                    label.dnd_set_drag_payload(Dragged(code.id.clone()));
+                    if label.clicked() {
                         if selected {
                             self.select(None);
                         } else {
@@ -253,6 +254,31 @@ impl CodebookPanel {
                 "{} codings · {} documents · {} participants",
                 counts.codings, counts.documents, counts.participants
             ));
+            ui.horizontal_wrapped(|ui| {
+                let dirty = draft.name.trim() != code.name || draft.description != code.description;
+                if ui.add_enabled(dirty, egui::Button::new("Save code")).clicked() {
+                    actions.push(CodebookAction::Update(
+                        id.clone(),
+                        CodeChanges {
+                            name: Some(draft.name.trim().to_string()),
+                            description: Some(draft.description.clone()),
+                            ..Default::default()
+                        },
+                    ));
+                }
+                if ui.button("Memos…").clicked() {
+                    actions.push(CodebookAction::Memos(id.clone()));
+                }
+                if ui.button("Delete code…").clicked() {
+                    self.confirm_delete = Some(id.clone());
+                }
+                if ui.button("Merge codes…").on_hover_text("Merge this and other codes into one").clicked() {
+                    actions.push(CodebookAction::Merge(id.clone()));
+                }
+                if ui.button("Split code…").on_hover_text("Give this code's codings to new codes").clicked() {
+                    actions.push(CodebookAction::Split(id.clone()));
+                }
+            });
             if self.confirm_delete.as_deref() == Some(id.as_str()) {
                 let below = study.descendants(&id);
                 let codings: usize = std::iter::once(&id)
@@ -284,10 +310,6 @@ impl CodebookPanel {
             ui.label("Name");
             ui.add(egui::TextEdit::singleline(&mut draft.name).desired_width(f32::INFINITY))
                 .widget_info(|| egui::WidgetInfo::labeled(egui::Role::TextInput, true, "Code name field"));
-            field(ui, "Definition", &mut draft.description.definition, 2);
-            field(ui, "Include when", &mut draft.description.inclusion, 1);
-            field(ui, "Exclude when", &mut draft.description.exclusion, 1);
-            field(ui, "Example", &mut draft.description.example, 1);
             let parent_name = code.parent_id.as_deref().map(|p| study.path(p)).unwrap_or_else(|| "(top level)".into());
             egui::ComboBox::from_label("Parent").selected_text(parent_name).width(200.0).show_ui(ui, |ui| {
                 if ui.selectable_label(code.parent_id.is_none(), "(top level)").clicked() {
@@ -312,33 +334,10 @@ impl CodebookPanel {
                     }
                 }
             });
-            ui.horizontal(|ui| {
-                let dirty = draft.name.trim() != code.name || draft.description != code.description;
-                if ui.add_enabled(dirty, egui::Button::new("Save code")).clicked() {
-                    actions.push(CodebookAction::Update(
-                        id.clone(),
-                        CodeChanges {
-                            name: Some(draft.name.trim().to_string()),
-                            description: Some(draft.description.clone()),
-                            ..Default::default()
-                        },
-                    ));
-                }
-                if ui.button("Memos…").clicked() {
-                    actions.push(CodebookAction::Memos(id.clone()));
-                }
-                if ui.button("Delete code…").clicked() {
-                    self.confirm_delete = Some(id.clone());
-                }
-            });
-            ui.horizontal(|ui| {
-                if ui.button("Merge codes…").on_hover_text("Merge this and other codes into one").clicked() {
-                    actions.push(CodebookAction::Merge(id.clone()));
-                }
-                if ui.button("Split code…").on_hover_text("Give this code's codings to new codes").clicked() {
-                    actions.push(CodebookAction::Split(id.clone()));
-                }
-            });
+            field(ui, "Definition", &mut draft.description.definition, 2);
+            field(ui, "Include when", &mut draft.description.inclusion, 1);
+            field(ui, "Exclude when", &mut draft.description.exclusion, 1);
+            field(ui, "Example", &mut draft.description.example, 1);
         });
     }
 }

@@ -458,10 +458,10 @@ fn merges_two_codes_from_the_codebook_panel_and_undo_restores_them() {
     let mut h = harness(app_on(&path, "chen", vec![]));
     let codes = project(&h).codes().unwrap();
     let counts = project(&h).code_counts().unwrap();
-    // Two top-level codes without children, each with codings.
+    // Two codes without children, each with codings.
     let leaves: Vec<_> = codes
         .iter()
-        .filter(|c| c.parent_id.is_none() && !codes.iter().any(|d| d.parent_id.as_deref() == Some(c.id.as_str())))
+        .filter(|c| !codes.iter().any(|d| d.parent_id.as_deref() == Some(c.id.as_str())))
         .filter(|c| counts.get(&c.id).is_some_and(|n| n.codings > 0))
         .take(2)
         .cloned()
@@ -487,4 +487,33 @@ fn merges_two_codes_from_the_codebook_panel_and_undo_restores_them() {
     h.key_press_modifiers(Modifiers::COMMAND, Key::Z);
     settle(&mut h);
     assert_eq!(project(&h).codes().unwrap().len(), codes.len());
+}
+
+#[test]
+fn dragging_a_code_onto_another_moves_it_under_it() {
+    let (_dir, path) = demo();
+    let mut h = harness(app_on(&path, "chen", vec![]));
+    let moving = project(&h).resolve_code("Fatigue").unwrap();
+    let onto = project(&h).resolve_code("Pacing").unwrap();
+    let from = h.get_by_label("Fatigue").rect().center();
+    let to = h.get_by_label("Pacing").rect().center();
+    let press = |pos: Pos2, pressed: bool| Event::PointerButton {
+        pos,
+        button: PointerButton::Primary,
+        pressed,
+        modifiers: Modifiers::NONE,
+    };
+    h.event(Event::PointerMoved(from));
+    h.event(press(from, true));
+    h.step();
+    for i in 1..=8 {
+        h.event(Event::PointerMoved(from + (to - from) * (i as f32 / 8.0)));
+        h.step();
+    }
+    h.event(press(to, false));
+    settle(&mut h);
+    assert_eq!(project(&h).code(&moving).unwrap().parent_id.as_deref(), Some(onto.as_str()));
+    h.key_press_modifiers(Modifiers::COMMAND, Key::Z);
+    settle(&mut h);
+    assert_ne!(project(&h).code(&moving).unwrap().parent_id.as_deref(), Some(onto.as_str()));
 }
