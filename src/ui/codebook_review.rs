@@ -495,4 +495,30 @@ mod tests {
         assert!(report.changed);
         assert_eq!(h.state().project.code(&hope).unwrap().name, "Optimism");
     }
+
+    #[test]
+    fn a_coder_is_handed_a_blind_copy_beside_the_project() {
+        let (dir, project) = demo();
+        let mut h = harness(project, Tab::Merge);
+        h.run();
+        h.get_by_role_and_label(egui::Role::TextInput, "Coder").focus();
+        h.run();
+        h.get_by_role_and_label(egui::Role::TextInput, "Coder").type_text("dana");
+        h.run();
+        h.get_by_label("blind (without other coders' codings and memos)").click();
+        h.run();
+        h.get_by_label("Make copy").click();
+        h.run();
+        let copy = dir.path().join("demo-dana.codeloom");
+        h.get_by_label_contains(&format!("Wrote {}", copy.display()));
+        let base = merge::copy_base(&Project::open(&copy).unwrap()).unwrap().expect("the copy knows its base");
+        assert_eq!(base.coder, "dana");
+        assert!(base.blind);
+        assert!(base.codings.is_empty(), "a blind copy for a new coder has no codings");
+        // A second copy to the same place is refused with the reason, and the first is kept.
+        h.get_by_label("Make copy").click();
+        h.run();
+        h.get_by_label_contains("a file already exists there");
+        assert!(copy.is_file());
+    }
 }

@@ -175,7 +175,7 @@ impl SearchPanel {
             }
             ui.toggle_value(&mut self.show_help, "?");
         });
-        if self.show_help {
+        if self.show_help || (self.results.is_none() && self.error.is_none()) {
             ui.label(egui::RichText::new(HELP).small());
         }
         if let Some((_, service)) = &self.service {
@@ -256,7 +256,15 @@ impl SearchPanel {
                     HitKind::Code => format!("code · {}", h.title.as_deref().unwrap_or("")),
                 };
                 ui.horizontal(|ui| {
-                    ui.label(egui::RichText::new(place).weak().small());
+                    // A fixed column for the place keeps the context lines aligned.
+                    ui.allocate_ui_with_layout(
+                        egui::vec2(230.0, 18.0),
+                        egui::Layout::left_to_right(egui::Align::Center),
+                        |ui| {
+                            ui.set_min_width(230.0);
+                            ui.add(egui::Label::new(egui::RichText::new(place).weak().small()).truncate());
+                        },
+                    );
                     let response = ui.add(
                         egui::Label::new(kwic_job(ui, &h.before, &h.matched, &h.after)).sense(egui::Sense::click()),
                     );
