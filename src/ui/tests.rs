@@ -401,7 +401,7 @@ fn a_project_that_cannot_open_is_reported_without_closing_the_current_one() {
 /// Software renderers on other CPUs antialias glyph edges a little differently; a moved
 /// or missing widget changes thousands of pixels, so a few hundred may differ.
 fn snapshot_options() -> egui_kittest::SnapshotOptions {
-    egui_kittest::SnapshotOptions::new().threshold(1.0).failed_pixel_count_threshold(800)
+    egui_kittest::SnapshotOptions::new().threshold(1.0).max_failed_pixels(800)
 }
 
 #[test]
