@@ -7,7 +7,7 @@ use clap::{Args, Subcommand, ValueEnum};
 use codeloom::Project;
 use codeloom::codebook::diff::{self, CodebookDiff};
 use codeloom::codebook::merge::{self, Choice, ConflictKind};
-use codeloom::codebook::{history, qdc, reconcile, versions};
+use codeloom::codebook::{history, reconcile, versions};
 use codeloom::model::{CodeDescription, offsets::slice_chars, time};
 use codeloom::store::code_ops::SplitPart;
 use codeloom::store::ops::{CodeChanges, NewCode, NewCoding};
@@ -554,12 +554,7 @@ pub fn run_codebook(command: CodebookCommand) -> Result<()> {
         }
         CodebookCommand::Import { project, file, json, common } => {
             let mut p = open(&project, Some(&common))?;
-            let is_qdc = file.extension().is_some_and(|e| e.eq_ignore_ascii_case("qdc"));
-            let (r, notes) = if is_qdc {
-                qdc::import_qdc(&mut p, &file)?
-            } else {
-                (codeloom::codebook::import_codebook(&mut p, &file)?, vec![])
-            };
+            let (r, notes) = codeloom::codebook::import_codebook_file(&mut p, &file)?;
             if json {
                 print_json(&json!({"created": r.created, "already_present": r.already_present, "notes": notes}))?;
             } else {
@@ -574,23 +569,17 @@ pub fn run_codebook(command: CodebookCommand) -> Result<()> {
         }
         CodebookCommand::Export { project, format, out, version, json } => {
             let p = open(&project, None)?;
-            let codes = match &version {
-                Some(v) => versions::version_codes(&p, v)?,
-                None => p.codes()?,
-            };
             let name = project.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
-            let text = match format {
-                ExportFormat::Json => {
-                    let file = codeloom::codebook::codebook_file(&codes, &name, version.as_deref().unwrap_or(""));
-                    serde_json::to_string_pretty(&file)? + "\n"
-                }
-                ExportFormat::Qdc => qdc::export_qdc(&codes, &format!("Codeloom {}", env!("CARGO_PKG_VERSION")))?,
+            let format = match format {
+                ExportFormat::Json => codeloom::codebook::CodebookFormat::Json,
+                ExportFormat::Qdc => codeloom::codebook::CodebookFormat::Qdc,
             };
+            let (text, count) = codeloom::codebook::export_codebook_text(&p, format, version.as_deref(), &name)?;
             std::fs::write(&out, text).with_context(|| format!("{}: cannot write", out.display()))?;
             if json {
-                print_json(&json!({"out": out, "codes": codes.len()}))?;
+                print_json(&json!({"out": out, "codes": count}))?;
             } else {
-                println!("wrote {} codes to {}", codes.len(), out.display());
+                println!("wrote {count} codes to {}", out.display());
             }
         }
         CodebookCommand::Version { project, name, note, json, common } => {

@@ -140,6 +140,61 @@ pub fn import_codebook(project: &mut Project, path: &Path) -> Result<crate::stor
     project.import_codes(&source, codes)
 }
 
+/// Adds the codes of a codebook file to the project in one operation: REFI-QDA when
+/// the file ends in `.qdc`, else Codeloom JSON. Returns what was created and notes on
+/// what a `.qdc` held that could not come across.
+pub fn import_codebook_file(
+    project: &mut Project,
+    path: &Path,
+) -> Result<(crate::store::ops::ImportedCodes, Vec<String>)> {
+    if path.extension().is_some_and(|e| e.eq_ignore_ascii_case("qdc")) {
+        qdc::import_qdc(project, path)
+    } else {
+        Ok((import_codebook(project, path)?, Vec::new()))
+    }
+}
+
+/// The file formats a codebook is written in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CodebookFormat {
+    /// The Codeloom JSON format of `codebooks/README.md`.
+    Json,
+    /// REFI-QDA `.qdc`.
+    Qdc,
+}
+
+impl CodebookFormat {
+    /// The format a file name asks for: `.qdc` is REFI-QDA, anything else JSON.
+    pub fn for_path(path: &Path) -> CodebookFormat {
+        if path.extension().is_some_and(|e| e.eq_ignore_ascii_case("qdc")) {
+            CodebookFormat::Qdc
+        } else {
+            CodebookFormat::Json
+        }
+    }
+}
+
+/// The project's codebook (now, or as saved version `version` was) as the text of a
+/// codebook file; `name` titles a JSON codebook. Returns the text and the number of codes.
+pub fn export_codebook_text(
+    project: &Project,
+    format: CodebookFormat,
+    version: Option<&str>,
+    name: &str,
+) -> Result<(String, usize)> {
+    let codes = match version {
+        Some(v) => versions::version_codes(project, v)?,
+        None => project.codes()?,
+    };
+    let text = match format {
+        CodebookFormat::Json => {
+            serde_json::to_string_pretty(&codebook_file(&codes, name, version.unwrap_or("")))? + "\n"
+        }
+        CodebookFormat::Qdc => qdc::export_qdc(&codes, &format!("Codeloom {}", env!("CARGO_PKG_VERSION")))?,
+    };
+    Ok((text, codes.len()))
+}
+
 /// The project's code tree as a codebook file.
 pub fn codebook_file(codes: &[Code], name: &str, description: &str) -> CodebookFile {
     fn children(codes: &[Code], parent: Option<&str>) -> Vec<CodeEntry> {

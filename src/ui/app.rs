@@ -206,6 +206,11 @@ impl App {
     }
 
     #[cfg(test)]
+    pub fn has_notice_containing(&self, part: &str) -> bool {
+        self.notices.contains(part)
+    }
+
+    #[cfg(test)]
     pub fn search_panel(&self) -> &SearchPanel {
         &self.search
     }
@@ -757,6 +762,37 @@ impl App {
         }
     }
 
+    /// Adds the codes of a codebook file (one undoable operation).
+    fn import_codebook(&mut self, path: &Path) {
+        self.flush_edits();
+        if let Some((r, notes)) = self.change(|p| codeloom::codebook::import_codebook_file(p, path)) {
+            let mut text = format!("Imported {} codes from {}", r.created.len(), path.display());
+            if !r.already_present.is_empty() {
+                text += &format!("; {} were already in the project and left unchanged", r.already_present.len());
+            }
+            for n in notes {
+                text += &format!("\n{n}");
+            }
+            self.notices.info(text);
+            self.refresh_marks();
+        }
+    }
+
+    /// Writes the codebook as Codeloom JSON, or REFI-QDA when the name ends in `.qdc`.
+    fn export_codebook(&mut self, path: &Path) {
+        self.flush_edits();
+        let Some(p) = &self.project else { return };
+        let name = p.path().file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
+        let format = codeloom::codebook::CodebookFormat::for_path(path);
+        let written = codeloom::codebook::export_codebook_text(p, format, None, &name)
+            .map_err(|e| e.to_string())
+            .and_then(|(text, n)| std::fs::write(path, text).map(|()| n).map_err(|e| format!("cannot write: {e}")));
+        match written {
+            Ok(n) => self.notices.info(format!("Wrote {n} codes to {}", path.display())),
+            Err(e) => self.notices.error(format!("{}: {e}", path.display())),
+        }
+    }
+
     fn start_import(&mut self, paths: Vec<PathBuf>, ctx: &egui::Context) {
         let Some(p) = &self.project else {
             self.notices.error("Open or create a project before importing transcripts.");
@@ -799,6 +835,8 @@ impl App {
                     Dialog::OpenProject => self.open_project(&first),
                     Dialog::NewProject => self.create_project(&first),
                     Dialog::ImportFiles | Dialog::ImportFolder => self.start_import(paths, ctx),
+                    Dialog::ImportCodebook => self.import_codebook(&first),
+                    Dialog::ExportCodebook => self.export_codebook(&first),
                 }
             }
         }
@@ -1002,6 +1040,12 @@ impl App {
                 }
                 if ui.add_enabled(has, egui::Button::new("Import a folder…")).clicked() {
                     self.ask(Dialog::ImportFolder, &ctx);
+                }
+                if ui.add_enabled(has, egui::Button::new("Import a codebook…")).clicked() {
+                    self.ask(Dialog::ImportCodebook, &ctx);
+                }
+                if ui.add_enabled(has, egui::Button::new("Export the codebook…")).clicked() {
+                    self.ask(Dialog::ExportCodebook, &ctx);
                 }
                 if ui.add_enabled(has, egui::Button::new("Project memos…")).clicked() {
                     self.open_memos(MemoTarget::Project, None, "project".into());

@@ -12,6 +12,10 @@ pub enum Dialog {
     NewProject,
     ImportFiles,
     ImportFolder,
+    /// A codebook file to add codes from (Codeloom JSON or REFI-QDA .qdc).
+    ImportCodebook,
+    /// Where to write the codebook (.json or .qdc).
+    ExportCodebook,
 }
 
 /// Answers file dialogs. `choose` may block; the app calls it on a worker thread.
@@ -42,6 +46,20 @@ impl FileChooser for DesktopChooser {
             Dialog::ImportFolder => {
                 rfd::FileDialog::new().set_title("Import a folder of transcripts").pick_folder().into_iter().collect()
             }
+            Dialog::ImportCodebook => rfd::FileDialog::new()
+                .set_title("Import a codebook")
+                .add_filter("Codebook (Codeloom JSON, REFI-QDA)", &["json", "qdc"])
+                .pick_file()
+                .into_iter()
+                .collect(),
+            Dialog::ExportCodebook => rfd::FileDialog::new()
+                .set_title("Export the codebook (.json or .qdc)")
+                .add_filter("Codeloom codebook", &["json"])
+                .add_filter("REFI-QDA codebook", &["qdc"])
+                .set_file_name("codebook.json")
+                .save_file()
+                .into_iter()
+                .collect(),
         }
     }
 }

@@ -24,6 +24,12 @@ pub struct Notices {
 const INFO_LIFETIME: Duration = Duration::from_secs(6);
 
 impl Notices {
+    /// Whether a notice on screen contains `part` (for tests).
+    #[cfg(test)]
+    pub fn contains(&self, part: &str) -> bool {
+        self.items.iter().any(|n| n.text.contains(part))
+    }
+
     pub fn info(&mut self, text: impl Into<String>) {
         self.push(Level::Info, text.into());
     }

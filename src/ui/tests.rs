@@ -523,3 +523,40 @@ fn dragging_a_code_onto_another_moves_it_under_it() {
     settle(&mut h);
     assert_ne!(project(&h).code(&moving).unwrap().parent_id.as_deref(), Some(onto.as_str()));
 }
+
+#[test]
+fn the_codebook_is_exported_and_imported_through_the_file_menu() {
+    let (dir, path) = demo();
+    let qdc = dir.path().join("team.qdc");
+    let broken = dir.path().join("broken.json");
+    std::fs::write(&broken, "{\"format\": \"codeloom-codebook\", \"codes\": [").unwrap();
+    let fresh = dir.path().join("fresh.codeloom");
+    let answers = vec![vec![qdc.clone()], vec![fresh.clone()], vec![broken.clone()], vec![qdc.clone()]];
+    let mut h = harness(app_on(&path, "amara", answers));
+    let codes = project(&h).codes().unwrap().len();
+    h.get_by_label("File").click();
+    settle(&mut h);
+    h.get_by_label("Export the codebook…").click();
+    wait_for(&mut h, |_| qdc.is_file());
+    let text = std::fs::read_to_string(&qdc).unwrap();
+    assert!(text.contains("<CodeBook") && text.contains("Living with pain"));
+    h.get_by_label_contains(&format!("Wrote {codes} codes"));
+    // A new project takes the codebook; a broken file is named and changes nothing.
+    h.get_by_label("File").click();
+    settle(&mut h);
+    h.get_by_label("New project…").click();
+    wait_for(&mut h, |a| a.project().is_some_and(|p| p.path() == fresh.as_path()));
+    h.get_by_label("File").click();
+    settle(&mut h);
+    h.get_by_label("Import a codebook…").click();
+    wait_for(&mut h, |a| a.has_notice_containing("broken.json"));
+    assert!(project(&h).codes().unwrap().is_empty());
+    h.get_by_label("File").click();
+    settle(&mut h);
+    h.get_by_label("Import a codebook…").click();
+    wait_for(&mut h, |a| a.project().is_some_and(|p| !p.codes().unwrap().is_empty()));
+    assert_eq!(project(&h).codes().unwrap().len(), codes);
+    h.key_press_modifiers(Modifiers::COMMAND, Key::Z);
+    settle(&mut h);
+    assert!(project(&h).codes().unwrap().is_empty(), "the import is one undoable operation");
+}
