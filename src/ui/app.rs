@@ -720,6 +720,34 @@ impl App {
                 Ok(()) => self.notices.info(format!("Wrote {}", path.display())),
                 Err(e) => self.notices.error(format!("{}: cannot write: {e}", path.display())),
             },
+            ReviewAction::Reconcile { other, decisions } => {
+                let other = match Project::open(&other) {
+                    Ok(o) => o,
+                    Err(e) => {
+                        self.notices.error(e.to_string());
+                        return;
+                    }
+                };
+                if let Some(r) = self.change(|p| p.reconcile_codebook(&other, &decisions)) {
+                    let mut text = format!(
+                        "Reconciled: {} codes matched, {} added, {} left out; {} codings added, {} already there.",
+                        r.codes_matched,
+                        r.codes_added.len(),
+                        r.codes_skipped.len(),
+                        r.codings_added,
+                        r.codings_duplicate
+                    );
+                    if !r.codings_not_merged.is_empty() {
+                        text += &format!(
+                            " {} codings not brought in: {}",
+                            r.codings_not_merged.len(),
+                            r.codings_not_merged.join("; ")
+                        );
+                    }
+                    self.notices.info(text);
+                    self.refresh_marks();
+                }
+            }
             ReviewAction::ApplyMerge(plan) => {
                 if let Some(r) = self.change(|p| p.merge_copy(&plan)) {
                     self.notices.info(format!(

@@ -1,14 +1,17 @@
 //! The codebook review panel: saved versions (with "save version"), the diff between
 //! two versions, the project's history with CSV/Markdown export, and the conflicts of a
 //! coder's copy being merged, in three columns (base, project, copy) with a choice per
-//! conflict. The panel only reads the project; what must change it comes back as a
+//! conflict; and reconciling a separately built codebook (suggested matches by name and
+//! coded text, each accepted, changed or rejected). The panel only reads the project; what must change it comes back as a
 //! [`ReviewAction`] for the app to perform.
 
 use codeloom::Project;
 use codeloom::codebook::diff::{self, ChangeKind, CodebookDiff};
 use codeloom::codebook::merge::{self, Choice, MergePlan};
+use codeloom::codebook::reconcile::{self, Decision, Suggestion};
 use codeloom::codebook::{history, versions};
 use codeloom::model::time::format_timestamp;
+use std::collections::HashMap;
 use std::path::PathBuf;
 
 /// What the app must do after the panel was drawn.
@@ -20,6 +23,8 @@ pub enum ReviewAction {
     WriteFile { path: PathBuf, contents: String },
     /// `project.merge_copy(&plan)`; every conflict has a choice.
     ApplyMerge(Box<MergePlan>),
+    /// `project.reconcile_codebook(&Project::open(other), &decisions)`.
+    Reconcile { other: PathBuf, decisions: HashMap<String, Decision> },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -29,6 +34,7 @@ pub enum Tab {
     Diff,
     History,
     Merge,
+    Reconcile,
 }
 
 /// The panel's state.
@@ -49,6 +55,10 @@ pub struct CodebookReview {
     pub new_copy_blind: bool,
     pub new_copy_out: String,
     pub plan: Option<MergePlan>,
+    /// Reconciling: the other project file, its suggested matches and the choices.
+    pub other_path: String,
+    pub suggestions: Option<(PathBuf, Vec<Suggestion>)>,
+    pub decisions: HashMap<String, Decision>,
     pub notice: Option<String>,
 }
 
@@ -61,6 +71,7 @@ impl CodebookReview {
                 (Tab::Diff, "Diff"),
                 (Tab::History, "History"),
                 (Tab::Merge, "Merge a copy"),
+                (Tab::Reconcile, "Reconcile a codebook"),
             ] {
                 ui.selectable_value(&mut self.tab, tab, label);
             }
@@ -77,6 +88,7 @@ impl CodebookReview {
             }
             Tab::History => self.history_ui(ui, project),
             Tab::Merge => self.merge_ui(ui, project),
+            Tab::Reconcile => self.reconcile_ui(ui, project),
         }
     }
 
@@ -306,6 +318,81 @@ impl CodebookReview {
         ui.separator();
     }
 
+    /// Another team's codebook, built without shared IDs: match its codes to ours.
+    fn reconcile_ui(&mut self, ui: &mut egui::Ui, project: &Project) -> Option<ReviewAction> {
+        ui.label(
+            "Bring in a codebook that was built separately (another project file with the same transcripts): \
+             each of its codes is matched to one of ours, added as a new code, or skipped; its codings follow.",
+        );
+        ui.horizontal(|ui| {
+            let l = ui.label("Other project");
+            ui.add(egui::TextEdit::singleline(&mut self.other_path).desired_width(420.0)).labelled_by(l.id);
+            if ui.add_enabled(!self.other_path.trim().is_empty(), egui::Button::new("Suggest matches")).clicked() {
+                let path = PathBuf::from(self.other_path.trim());
+                let suggested = Project::open(&path).and_then(|other| reconcile::suggest_matches(project, &other));
+                match suggested {
+                    Ok(list) => {
+                        self.decisions = reconcile::accept_suggestions(&list);
+                        self.notice = None;
+                        self.suggestions = Some((path, list));
+                    }
+                    Err(e) => self.notice = Some(e.to_string()),
+                }
+            }
+        });
+        let Some((path, list)) = &self.suggestions else { return None };
+        let codes = project.codes().unwrap_or_default();
+        let paths = diff::paths(&codes);
+        let label = |d: Option<&Decision>| match d {
+            Some(Decision::Match(id)) => format!("same as {}", paths.get(id).cloned().unwrap_or_default()),
+            Some(Decision::Skip) => "leave out".to_string(),
+            Some(Decision::Add) | None => "add as a new code".to_string(),
+        };
+        let mut action = None;
+        egui::ScrollArea::vertical().max_height(ui.available_height() - 40.0).show(ui, |ui| {
+            egui::Grid::new("reconcile").striped(true).num_columns(4).show(ui, |ui| {
+                for h in ["Their code", "Becomes", "Name alike", "Same text"] {
+                    ui.strong(h);
+                }
+                ui.end_row();
+                for s in list {
+                    ui.label(&s.other_path);
+                    let current = self.decisions.get(&s.other_code_id).cloned();
+                    let choice = egui::ComboBox::from_id_salt(("reconcile", &s.other_code_id))
+                        .selected_text(label(current.as_ref()))
+                        .width(320.0)
+                        .show_ui(ui, |ui| {
+                            let mut pick = |d: Decision, ui: &mut egui::Ui| {
+                                let text = label(Some(&d));
+                                if ui.selectable_label(current.as_ref() == Some(&d), text).clicked() {
+                                    self.decisions.insert(s.other_code_id.clone(), d);
+                                }
+                            };
+                            pick(Decision::Add, ui);
+                            pick(Decision::Skip, ui);
+                            for c in &codes {
+                                pick(Decision::Match(c.id.clone()), ui);
+                            }
+                        });
+                    choice.response.widget_info(|| {
+                        egui::WidgetInfo::labeled(egui::Role::ComboBox, true, format!("{} becomes", s.other_path))
+                    });
+                    ui.label(format!("{:.0} %", s.name_similarity * 100.0));
+                    ui.label(format!("{:.0} %", s.text_overlap * 100.0));
+                    ui.end_row();
+                }
+            });
+        });
+        let matched = self.decisions.values().filter(|d| matches!(d, Decision::Match(_))).count();
+        let skipped = self.decisions.values().filter(|d| **d == Decision::Skip).count();
+        let added = list.len().saturating_sub(matched + skipped);
+        let text = format!("Reconcile: {matched} matched, {added} added, {skipped} left out");
+        if ui.button(text).clicked() {
+            action = Some(ReviewAction::Reconcile { other: path.clone(), decisions: self.decisions.clone() });
+        }
+        action
+    }
+
     fn merge_ui(&mut self, ui: &mut egui::Ui, project: &Project) -> Option<ReviewAction> {
         self.make_copy_ui(ui, project);
         ui.horizontal(|ui| {
@@ -520,5 +607,59 @@ mod tests {
         h.run();
         h.get_by_label_contains("a file already exists there");
         assert!(copy.is_file());
+    }
+
+    #[test]
+    fn a_separate_codebook_is_reconciled_with_suggested_and_changed_matches() {
+        let (dir, project) = demo();
+        // Another team's project: the same transcripts, its own codes (new IDs).
+        let other_path = dir.path().join("other.codeloom");
+        let mut other = Project::create(&other_path).unwrap();
+        let docs: Vec<_> = project.documents().unwrap();
+        let parsed: Vec<codeloom::import::ParsedDocument> = docs
+            .iter()
+            .take(2)
+            .map(|d| codeloom::import::ParsedDocument {
+                source: PathBuf::from(&d.document.name),
+                name: d.document.name.clone(),
+                original_name: d.document.original_name.clone(),
+                format: "txt".into(),
+                text: project.document_text(&d.document.id).unwrap(),
+                turns: vec![],
+                participant: None,
+                wave: None,
+                warnings: vec![],
+            })
+            .collect();
+        other.import_documents(parsed).unwrap();
+        let sleep = other
+            .create_code(codeloom::store::ops::NewCode { name: "Sleep disruptions".into(), ..Default::default() })
+            .unwrap();
+        other.create_code(codeloom::store::ops::NewCode { name: "Gardening".into(), ..Default::default() }).unwrap();
+        drop(other);
+        let mut h = harness(project, Tab::Reconcile);
+        h.state_mut().panel.other_path = other_path.to_string_lossy().into_owned();
+        h.run();
+        h.get_by_label("Suggest matches").click();
+        h.run();
+        let ours = h.state().project.resolve_code("Sleep disruption").unwrap();
+        assert_eq!(h.state().panel.decisions.get(&sleep), Some(&Decision::Match(ours.clone())));
+        h.get_by_label("Gardening");
+        // Change one choice: leave the garden code out.
+        h.get_by_label("Gardening becomes").click();
+        h.run();
+        h.get_all_by_label("leave out").last().unwrap().click();
+        h.run();
+        h.get_by_label("Reconcile: 1 matched, 0 added, 1 left out").click();
+        h.run();
+        let Some(ReviewAction::Reconcile { other, decisions }) = h.state_mut().actions.pop() else {
+            panic!("no reconcile action")
+        };
+        let other = Project::open(&other).unwrap();
+        let before = h.state().project.codes().unwrap().len();
+        let report = h.state_mut().project.reconcile_codebook(&other, &decisions).unwrap();
+        assert_eq!(report.codes_matched, 1);
+        assert_eq!(report.codes_skipped.len(), 1);
+        assert_eq!(h.state().project.codes().unwrap().len(), before);
     }
 }
