@@ -1,10 +1,13 @@
-//! The agreement panel: choose coders and the unit, see the statistics per code with their
+//! The agreement panel: choose coders, documents (waves, participants, a sample), codes
+//! and the unit, see the statistics per code with their
 //! intervals and bands ("undefined" in grey), export the report, and work through the
 //! disagreement queue with the coders' layers side by side. Everything goes through the library;
 //! the panel returns what the application must do (open a document at a place).
 
 use codeloom::Project;
-use codeloom::agreement::project::{AnalysisOptions, DocumentFilter, ReliabilityInput, Selection, UnitKind, analyse};
+use codeloom::agreement::project::{
+    AnalysisOptions, DocumentFilter, GroupBy, ReliabilityInput, Selection, UnitKind, analyse,
+};
 use codeloom::agreement::report::{AgreementReport, ResultRow, Statistic};
 use codeloom::agreement::{Band, BootstrapConfig};
 use codeloom::model::offsets::slice_chars;
@@ -32,6 +35,15 @@ enum Tab {
 pub struct AgreementPanel {
     /// The coders to compare, comma-separated.
     pub coders: String,
+    /// Only documents of these waves / participants, comma-separated (empty: all).
+    pub waves: String,
+    pub participants: String,
+    /// Only these codes (names or paths), comma-separated (empty: all).
+    pub codes: String,
+    /// A seeded random sample of this many documents (0: all).
+    pub sample: usize,
+    /// Extra rows per document or per wave.
+    pub group_by: Option<GroupBy>,
     unit: UnitKind,
     bootstrap: bool,
     tab: Tab,
@@ -39,6 +51,8 @@ pub struct AgreementPanel {
     queue: Option<Queue>,
     current: usize,
     rationale: String,
+    /// Redrawn boundaries for the current item: (item index, start, end).
+    redraw: Option<(usize, u64, u64)>,
     notice: Option<String>,
     /// The document and code of the side-by-side view, and the choices for them.
     layer_doc: Option<String>,
@@ -50,6 +64,11 @@ impl Default for AgreementPanel {
     fn default() -> Self {
         AgreementPanel {
             coders: String::new(),
+            waves: String::new(),
+            participants: String::new(),
+            codes: String::new(),
+            sample: 0,
+            group_by: None,
             unit: UnitKind::Char,
             bootstrap: true,
             tab: Tab::Statistics,
@@ -57,6 +76,7 @@ impl Default for AgreementPanel {
             queue: None,
             current: 0,
             rationale: String::new(),
+            redraw: None,
             notice: None,
             layer_doc: None,
             layer_code: None,
@@ -112,19 +132,36 @@ fn layer_job(text: &str, from: u64, to: u64, mine: &[(u64, u64)], others: &[&(u6
 }
 
 impl AgreementPanel {
-    fn selection(&self) -> Selection {
-        Selection {
-            coders: self.coders.split(',').map(|c| c.trim().to_string()).filter(|c| !c.is_empty()).collect(),
-            documents: DocumentFilter::default(),
-            codes: None,
+    /// The coders, documents, codes and unit chosen; a code name that is not in the
+    /// project is an error naming it.
+    fn selection(&self, project: &Project) -> Result<Selection, String> {
+        let list = |s: &str| s.split(',').map(|c| c.trim().to_string()).filter(|c| !c.is_empty()).collect::<Vec<_>>();
+        let codes = list(&self.codes);
+        let codes = if codes.is_empty() {
+            None
+        } else {
+            Some(codes.iter().map(|c| project.resolve_code(c).map_err(|e| e.to_string())).collect::<Result<_, _>>()?)
+        };
+        Ok(Selection {
+            coders: list(&self.coders),
+            documents: DocumentFilter {
+                waves: list(&self.waves),
+                participants: list(&self.participants),
+                documents: Vec::new(),
+                sample: (self.sample > 0).then_some((self.sample, 1)),
+            },
+            codes,
             unit: self.unit,
-        }
+        })
     }
 
     fn compute(&mut self, project: &Project) {
         let bootstrap = self.bootstrap.then_some(BootstrapConfig { resamples: 1000, seed: 7 });
-        let result = ReliabilityInput::load(project, &self.selection()).map_err(|e| e.to_string()).and_then(|input| {
-            analyse(&input, &AnalysisOptions { bootstrap, group_by: None }).map_err(|e| e.to_string())
+        let group_by = self.group_by;
+        let result = self.selection(project).and_then(|selection| {
+            ReliabilityInput::load(project, &selection)
+                .map_err(|e| e.to_string())
+                .and_then(|input| analyse(&input, &AnalysisOptions { bootstrap, group_by }).map_err(|e| e.to_string()))
         });
         match result {
             Ok(r) => {
@@ -136,13 +173,13 @@ impl AgreementPanel {
     }
 
     fn load_queue(&mut self, project: &Project) {
-        match project.adjudication_queue(&self.selection()) {
+        match self.selection(project).and_then(|s| project.adjudication_queue(&s).map_err(|e| e.to_string())) {
             Ok(q) => {
                 self.current = q.next_undecided().unwrap_or(0);
                 self.queue = Some(q);
                 self.notice = None;
             }
-            Err(e) => self.notice = Some(e.to_string()),
+            Err(e) => self.notice = Some(e),
         }
     }
 
@@ -161,6 +198,29 @@ impl AgreementPanel {
             if ui.button("Compute").clicked() {
                 self.compute(project);
             }
+        });
+        ui.horizontal(|ui| {
+            let text = |ui: &mut egui::Ui, label: &str, value: &mut String, hint: &str| {
+                let l = ui.label(label);
+                ui.add(egui::TextEdit::singleline(value).hint_text(hint).desired_width(140.0)).labelled_by(l.id);
+            };
+            text(ui, "Waves", &mut self.waves, "all");
+            text(ui, "Participants", &mut self.participants, "all");
+            text(ui, "Codes", &mut self.codes, "all");
+            let l = ui.label("Sample");
+            ui.add(egui::DragValue::new(&mut self.sample).range(0..=100_000).suffix(" docs"))
+                .labelled_by(l.id)
+                .on_hover_text("A seeded random sample of this many documents (0: all)");
+            let by = match self.group_by {
+                None => "overall and per code",
+                Some(GroupBy::Document) => "also per document",
+                Some(GroupBy::Wave) => "also per wave",
+            };
+            egui::ComboBox::from_label("Rows").selected_text(by).show_ui(ui, |ui| {
+                ui.selectable_value(&mut self.group_by, None, "overall and per code");
+                ui.selectable_value(&mut self.group_by, Some(GroupBy::Document), "also per document");
+                ui.selectable_value(&mut self.group_by, Some(GroupBy::Wave), "also per wave");
+            });
         });
         ui.horizontal(|ui| {
             ui.selectable_value(&mut self.tab, Tab::Statistics, "Statistics");
@@ -233,6 +293,9 @@ impl AgreementPanel {
                     row_ui(ui, row);
                 }
                 row_ui(ui, &report.overall);
+                for row in &report.groups {
+                    row_ui(ui, row);
+                }
             });
             if let Some(u) = &report.unitizing {
                 ui.separator();
@@ -287,7 +350,13 @@ impl AgreementPanel {
             ui.label("Choose a document and a code.");
             return;
         };
-        let mut selection = self.selection();
+        let mut selection = match self.selection(project) {
+            Ok(s) => s,
+            Err(e) => {
+                ui.colored_label(Color32::from_rgb(0xc6, 0x28, 0x28), e);
+                return;
+            }
+        };
         selection.documents.documents = vec![doc.clone()];
         selection.codes = Some(vec![code]);
         let input = match ReliabilityInput::load(project, &selection) {
@@ -407,14 +476,40 @@ impl AgreementPanel {
                 decision = Some(Decision::Skip);
             }
         });
-        ui.label("To redraw, open the place in the document and code it as \"consensus\", or use `codeloom adjudicate … decide --redraw`.");
+        // Redraw: new boundaries for the consensus, starting from the disputed stretch.
+        if self.redraw.is_none_or(|(i, _, _)| i != self.current) {
+            self.redraw = Some((self.current, d.start, d.end));
+        }
+        if let Some((_, start, end)) = &mut self.redraw {
+            let len = text.chars().count() as u64;
+            ui.horizontal(|ui| {
+                let l = ui.label("Redraw from");
+                ui.add(egui::DragValue::new(start).range(0..=len)).labelled_by(l.id);
+                let l = ui.label("to");
+                ui.add(egui::DragValue::new(end).range(0..=len)).labelled_by(l.id);
+                let (a, b) = ((*start).min(*end), (*start).max(*end));
+                let quote = slice_chars(&text, a as usize, b as usize).unwrap_or("").replace('\n', " ");
+                let quote = if quote.chars().count() > 90 {
+                    format!("{}…", quote.chars().take(90).collect::<String>())
+                } else {
+                    quote
+                };
+                ui.weak(format!("“{quote}”"));
+                if ui.add_enabled(b > a, egui::Button::new("Redraw")).clicked() {
+                    decision = Some(Decision::Redraw { spans: vec![(a, b)] });
+                }
+            });
+        }
         if let Some(decision) = decision {
-            match project.decide(&self.selection(), &ItemRef::from(&d), decision, &self.rationale) {
+            let decided = self.selection(project).and_then(|s| {
+                project.decide(&s, &ItemRef::from(&d), decision, &self.rationale).map_err(|e| e.to_string())
+            });
+            match decided {
                 Ok(_) => {
                     self.rationale.clear();
                     self.load_queue(project);
                 }
-                Err(e) => self.notice = Some(e.to_string()),
+                Err(e) => self.notice = Some(e),
             }
         }
         action
@@ -487,5 +582,69 @@ mod tests {
         harness.get_by_label("Undo").click();
         harness.run();
         harness.get_by_label(&format!("0 of {total} decided"));
+    }
+
+    #[test]
+    fn filters_narrow_the_documents_and_codes_and_a_redraw_writes_the_consensus() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("demo.codeloom");
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        codeloom::demo::build_demo(&path, &codeloom::demo::DemoSources::in_repository(root)).unwrap();
+        let project = Project::open(&path).unwrap();
+        let panel = AgreementPanel {
+            coders: "amara,ben".into(),
+            bootstrap: false,
+            waves: "BL".into(),
+            codes: "Pacing, Sleep disruption".into(),
+            group_by: Some(GroupBy::Wave),
+            ..Default::default()
+        };
+        let mut harness = Harness::builder().with_size(egui::vec2(1600.0, 2000.0)).build_ui_state(
+            |ui, s: &mut State| {
+                if let Some(a) = s.panel.ui(ui, &mut s.project) {
+                    s.action = Some(a);
+                }
+            },
+            State { panel, project, action: None },
+        );
+        harness.run();
+        harness.get_by_label("Compute").click();
+        harness.run();
+        let report = harness.state().panel.report.clone().expect("a report");
+        assert_eq!(report.codes.len(), 2, "only the chosen codes");
+        assert_eq!(report.groups.len(), 1, "one row for the one wave chosen");
+        assert!(report.settings.document_selection.contains("BL"), "{}", report.settings.document_selection);
+        // A code that does not exist is named, and nothing is computed.
+        harness.state_mut().panel.codes = "No such code".into();
+        harness.get_by_label("Compute").click();
+        harness.run();
+        harness.get_by_label_contains("No such code");
+        harness.state_mut().panel.codes = String::new();
+        harness.get_by_label("Disagreements").click();
+        harness.run();
+        harness.get_by_label("Load queue").click();
+        harness.run();
+        let queue = harness.state().panel.queue.clone().expect("a queue");
+        let p = &harness.state().project;
+        assert!(
+            queue.items.iter().all(|i| p.document(&i.disagreement.document_id).unwrap().wave.as_deref() == Some("BL")),
+            "only baseline documents"
+        );
+        let item = queue.items.first().expect("a disagreement at baseline").disagreement.clone();
+        harness.get_by_label("Redraw").click();
+        harness.run();
+        let consensus = harness
+            .state()
+            .project
+            .codings(&codeloom::store::queries::CodingFilter {
+                document_id: Some(item.document_id.clone()),
+                coder: Some("consensus".into()),
+                ..Default::default()
+            })
+            .unwrap();
+        assert!(
+            consensus.iter().any(|c| c.start == item.start as usize && c.end == item.end as usize),
+            "the redrawn span is in the consensus layer"
+        );
     }
 }
