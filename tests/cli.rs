@@ -3,35 +3,11 @@
 
 use serde_json::Value;
 use std::io::Write;
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::path::Path;
+use std::process::Command;
 
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
-fn codeloom(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_codeloom"))
-        .args(args)
-        .env("CODELOOM_CODER", "tester")
-        .output()
-        .expect("run codeloom")
-}
-
-fn ok(args: &[&str]) -> String {
-    let out = codeloom(args);
-    assert!(
-        out.status.success(),
-        "codeloom {args:?} failed:\n{}\n{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).expect("utf-8 output")
-}
-
-fn json(args: &[&str]) -> Value {
-    serde_json::from_str(&ok(args)).unwrap_or_else(|e| panic!("codeloom {args:?} printed no JSON: {e}"))
-}
+mod common;
+use common::{codeloom, json, ok, root};
 
 fn new_project(dir: &Path) -> String {
     let p = dir.join("study.codeloom");

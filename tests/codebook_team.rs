@@ -11,35 +11,11 @@ use codeloom::store::ops::{NewCode, NewCoding};
 use codeloom::store::queries::CodingFilter;
 use serde_json::Value;
 use std::collections::HashSet;
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::path::Path;
+use std::process::Command;
 
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
-fn codeloom(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_codeloom"))
-        .args(args)
-        .env("CODELOOM_CODER", "lead")
-        .output()
-        .expect("run codeloom")
-}
-
-fn ok(args: &[&str]) -> String {
-    let out = codeloom(args);
-    assert!(
-        out.status.success(),
-        "codeloom {args:?} failed:\n{}\n{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).expect("utf-8 output")
-}
-
-fn json(args: &[&str]) -> Value {
-    serde_json::from_str(&ok(args)).unwrap_or_else(|e| panic!("codeloom {args:?} printed no JSON: {e}"))
-}
+mod common;
+use common::{codeloom, json, ok, root};
 
 fn demo(dir: &Path) -> String {
     let p = dir.join("study.codeloom");
@@ -305,7 +281,7 @@ fn two_coders_diverge_and_merge_with_every_coding_accounted_for() {
     ok(&["codebook", "history", &project, "--format", "csv", "--out", csv_path.to_str().unwrap()]);
     let csv = std::fs::read_to_string(&csv_path).unwrap();
     assert_eq!(csv.lines().count(), kinds.len() + 1);
-    assert!(csv.contains(",lead,merge_copy,\"Merge the copy of ben"), "{csv}");
+    assert!(csv.contains(",tester,merge_copy,\"Merge the copy of ben"), "{csv}");
     let md = ok(&["codebook", "history", &project, "--codebook-only", "--format", "markdown"]);
     assert!(
         md.contains("| # | Time (UTC) | Coder | Change | Status |")

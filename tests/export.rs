@@ -17,9 +17,8 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::OnceLock;
 
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
+mod common;
+use common::{codeloom, ok, root};
 
 /// The demo project, built once per test binary and copied for each test that needs its own.
 fn demo() -> &'static Path {
@@ -34,21 +33,6 @@ fn demo() -> &'static Path {
         (dir, path)
     });
     path
-}
-
-fn codeloom(args: &[&str]) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_codeloom")).args(args).output().expect("run codeloom")
-}
-
-fn ok(args: &[&str]) -> String {
-    let out = codeloom(args);
-    assert!(
-        out.status.success(),
-        "codeloom {args:?} failed:\n{}\n{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap()
 }
 
 fn s(p: &Path) -> &str {

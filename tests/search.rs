@@ -3,26 +3,9 @@
 
 use serde_json::Value;
 use std::path::PathBuf;
-use std::process::{Command, Output};
 
-fn codeloom(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_codeloom"))
-        .args(args)
-        .env("CODELOOM_CODER", "tester")
-        .output()
-        .expect("run codeloom")
-}
-
-fn ok(args: &[&str]) -> String {
-    let out = codeloom(args);
-    assert!(
-        out.status.success(),
-        "codeloom {args:?} failed:\n{}\n{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).expect("utf-8 output")
-}
+mod common;
+use common::{codeloom, ok};
 
 fn demo(dir: &std::path::Path) -> String {
     let p = dir.join("demo.codeloom");
