@@ -639,18 +639,7 @@ pub fn run_codebook(command: CodebookCommand) -> Result<()> {
                 (None, None) if json => print_json(&entries)?,
                 (None, None) => {
                     for e in &entries {
-                        let state = if e.state == "applied" || e.state == "marker" {
-                            String::new()
-                        } else {
-                            format!(" ({})", e.state)
-                        };
-                        println!(
-                            "{:>5}  {}  {:<12} {}{state}",
-                            e.seq,
-                            time::format_timestamp(e.created_at_ms),
-                            e.coder,
-                            e.summary
-                        );
+                        super::print_log_entry(e);
                     }
                 }
             }

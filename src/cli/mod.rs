@@ -219,6 +219,12 @@ fn open(path: &Path, common: Option<&Common>) -> Result<Project> {
     Ok(p)
 }
 
+/// One line of the operation log: number, time, coder, summary, and its state unless applied.
+fn print_log_entry(e: &codeloom::store::log::LogEntry) {
+    let state = if e.state == "applied" || e.state == "marker" { String::new() } else { format!(" ({})", e.state) };
+    println!("{:>5}  {}  {:<12} {}{state}", e.seq, time::format_timestamp(e.created_at_ms), e.coder, e.summary);
+}
+
 fn print_json(v: &impl serde::Serialize) -> Result<()> {
     println!("{}", serde_json::to_string_pretty(v)?);
     Ok(())
@@ -506,19 +512,8 @@ pub fn run(command: Command) -> Result<i32> {
             if json {
                 print_json(&h)?;
             } else {
-                for e in h {
-                    let state = if e.state == "applied" || e.state == "marker" {
-                        String::new()
-                    } else {
-                        format!(" ({})", e.state)
-                    };
-                    println!(
-                        "{:>5}  {}  {:<12} {}{state}",
-                        e.seq,
-                        time::format_timestamp(e.created_at_ms),
-                        e.coder,
-                        e.summary
-                    );
+                for e in &h {
+                    print_log_entry(e);
                 }
             }
         }

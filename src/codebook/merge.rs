@@ -555,14 +555,7 @@ fn free_name(conn: &Connection, name: &str, parent: Option<&str>, except: Option
     let mut candidate = name.to_string();
     let mut i = 1;
     loop {
-        let clash: Option<String> = conn
-            .query_row(
-                "SELECT id FROM codes WHERE lower(name) = lower(?1) AND parent_id IS ?2 AND id IS NOT ?3",
-                rusqlite::params![candidate, parent, except],
-                |r| r.get(0),
-            )
-            .optional()?;
-        if clash.is_none() {
+        if crate::store::ops::sibling_named(conn, &candidate, parent, except)?.is_none() {
             return Ok(candidate);
         }
         i += 1;

@@ -5,7 +5,8 @@
 use super::changes::Writer;
 use super::log::Logged;
 use super::ops::{
-    NewCode, StoredDocument, content_hash, ensure_coder, ensure_participant, insert_code, insert_document,
+    NewCode, StoredDocument, attribute_value_id, content_hash, ensure_coder, ensure_participant, insert_code,
+    insert_document, set_attribute_value,
 };
 use super::{Project, new_id, now_ms};
 use crate::error::{Error, Result};
@@ -155,28 +156,8 @@ impl Project {
                             continue;
                         }
                     };
-                    let existing: Option<String> = w
-                        .conn()
-                        .query_row(
-                            "SELECT id FROM attribute_values WHERE participant_id = ?1 AND attribute_id = ?2",
-                            [&pid, attr_id],
-                            |r| r.get(0),
-                        )
-                        .optional()?;
-                    match existing {
-                        Some(id) => w.update("attribute_values", id, &[("value", s(&value))])?,
-                        None => {
-                            w.insert(
-                                "attribute_values",
-                                &[
-                                    ("id", s(&new_id())),
-                                    ("participant_id", s(&pid)),
-                                    ("attribute_id", s(attr_id)),
-                                    ("value", s(&value)),
-                                ],
-                            )?;
-                        }
-                    }
+                    let existing = attribute_value_id(w, &pid, attr_id)?;
+                    set_attribute_value(w, &pid, attr_id, existing, &value)?;
                     out.counts.attribute_values += 1;
                 }
             }

@@ -157,19 +157,29 @@ pub(crate) fn current_version(conn: &Connection) -> Result<Option<String>> {
         .optional()?)
 }
 
+/// The code other than `except` named `name` (case aside) under `parent`, if any.
+pub(crate) fn sibling_named(
+    conn: &Connection,
+    name: &str,
+    parent: Option<&str>,
+    except: Option<&str>,
+) -> Result<Option<String>> {
+    Ok(conn
+        .query_row(
+            "SELECT id FROM codes WHERE lower(name) = lower(?1) AND parent_id IS ?2 AND id IS NOT ?3",
+            rusqlite::params![name, parent, except],
+            |r| r.get(0),
+        )
+        .optional()?)
+}
+
 pub(crate) fn check_sibling_name(
     conn: &Connection,
     name: &str,
     parent: Option<&str>,
     except: Option<&str>,
 ) -> Result<()> {
-    let clash: Option<String> = conn
-        .query_row(
-            "SELECT id FROM codes WHERE lower(name) = lower(?1) AND parent_id IS ?2 AND id IS NOT ?3",
-            rusqlite::params![name, parent, except],
-            |r| r.get(0),
-        )
-        .optional()?;
+    let clash = sibling_named(conn, name, parent, except)?;
     if clash.is_some() {
         let place = match parent {
             Some(p) => {
@@ -292,6 +302,39 @@ pub(crate) fn delete_memos_about(w: &mut Writer, kind: MemoTarget, id: &str) -> 
         w.delete("memos", m.as_str())?;
     }
     Ok(())
+}
+
+/// The row holding a participant's value of an attribute, if there is one.
+pub(crate) fn attribute_value_id(w: &Writer, participant_id: &str, attribute_id: &str) -> Result<Option<String>> {
+    Ok(w.conn()
+        .query_row(
+            "SELECT id FROM attribute_values WHERE participant_id = ?1 AND attribute_id = ?2",
+            [participant_id, attribute_id],
+            |r| r.get(0),
+        )
+        .optional()?)
+}
+
+/// Sets a participant's value of an attribute: updates row `existing`, or inserts one.
+pub(crate) fn set_attribute_value(
+    w: &mut Writer,
+    participant_id: &str,
+    attribute_id: &str,
+    existing: Option<String>,
+    value: &str,
+) -> Result<()> {
+    match existing {
+        Some(id) => w.update("attribute_values", id, &[("value", s(value))]),
+        None => w.insert(
+            "attribute_values",
+            &[
+                ("id", s(&new_id())),
+                ("participant_id", s(participant_id)),
+                ("attribute_id", s(attribute_id)),
+                ("value", s(value)),
+            ],
+        ),
+    }
 }
 
 /// A new document to store: its text, turns, and where it came from.
@@ -871,31 +914,13 @@ fn write_attributes(w: &mut Writer, table: &AttributeTable, clear_missing: bool)
     for (label, values) in &table.rows {
         let pid = ensure_participant(w, label)?;
         for ((attr_id, (name, kind)), value) in attr_ids.iter().zip(&table.columns).zip(values) {
-            let existing: Option<String> = w
-                .conn()
-                .query_row(
-                    "SELECT id FROM attribute_values WHERE participant_id = ?1 AND attribute_id = ?2",
-                    [&pid, attr_id],
-                    |r| r.get(0),
-                )
-                .optional()?;
+            let existing = attribute_value_id(w, &pid, attr_id)?;
             match (value.as_deref().map(str::trim).filter(|v| !v.is_empty()), existing) {
                 (Some(v), existing) => {
                     let v = kind
                         .validate(v)
                         .map_err(|e| Error::Invalid(format!("{}: {name} of {label}: {e}", table.source)))?;
-                    match existing {
-                        Some(id) => w.update("attribute_values", id, &[("value", s(&v))])?,
-                        None => w.insert(
-                            "attribute_values",
-                            &[
-                                ("id", s(&new_id())),
-                                ("participant_id", s(&pid)),
-                                ("attribute_id", s(attr_id)),
-                                ("value", s(&v)),
-                            ],
-                        )?,
-                    }
+                    set_attribute_value(w, &pid, attr_id, existing, &v)?;
                 }
                 (None, Some(id)) if clear_missing => w.delete("attribute_values", id)?,
                 (None, _) => {}

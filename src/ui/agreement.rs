@@ -14,6 +14,13 @@ use codeloom::model::offsets::slice_chars;
 use codeloom::store::adjudication::{Decision, ItemRef, Queue};
 use egui::{Color32, RichText};
 
+/// The coders' layers of one document and code, with the text and its turns.
+struct LayerData {
+    input: ReliabilityInput,
+    text: String,
+    turns: Vec<(u64, u64)>,
+}
+
 /// `(id, name)` of the documents or codes to choose from.
 type Choices = Vec<(String, String)>;
 
@@ -58,6 +65,10 @@ pub struct AgreementPanel {
     layer_doc: Option<String>,
     layer_code: Option<String>,
     choices: Option<(Choices, Choices)>,
+    /// What the layers view shows, loaded once per choice and project change (not per frame).
+    layers: Option<(String, LayerData)>,
+    /// The text of the document the queue item is in, read once per document.
+    queue_text: Option<(String, String)>,
 }
 
 impl Default for AgreementPanel {
@@ -81,6 +92,8 @@ impl Default for AgreementPanel {
             layer_doc: None,
             layer_code: None,
             choices: None,
+            layers: None,
+            queue_text: None,
         }
     }
 }
@@ -350,47 +363,59 @@ impl AgreementPanel {
             ui.label("Choose a document and a code.");
             return;
         };
-        let mut selection = match self.selection(project) {
-            Ok(s) => s,
-            Err(e) => {
-                ui.colored_label(Color32::from_rgb(0xc6, 0x28, 0x28), e);
-                return;
+        let key = format!(
+            "{doc}|{code}|{}|{}|{}|{}|{:?}",
+            self.coders,
+            self.waves,
+            self.participants,
+            self.unit.name(),
+            project.change_counter().ok()
+        );
+        if self.layers.as_ref().is_none_or(|(k, _)| *k != key) {
+            match self.load_layers(project, &doc, &code) {
+                Ok(data) => self.layers = Some((key, data)),
+                Err(e) => {
+                    self.layers = None;
+                    ui.colored_label(Color32::from_rgb(0xc6, 0x28, 0x28), e);
+                    return;
+                }
             }
-        };
-        selection.documents.documents = vec![doc.clone()];
-        selection.codes = Some(vec![code]);
-        let input = match ReliabilityInput::load(project, &selection) {
-            Ok(i) => i,
-            Err(e) => {
-                ui.colored_label(Color32::from_rgb(0xc6, 0x28, 0x28), e.to_string());
-                return;
-            }
-        };
+        }
+        let Some((_, LayerData { input, text, turns })) = &self.layers else { return };
         let Some(d) = input.documents.first() else { return };
-        let text = project.document_text(&doc).unwrap_or_default();
-        let turns: Vec<(u64, u64)> = match project.turns(&doc) {
-            Ok(t) if !t.is_empty() => t.into_iter().map(|t| (t.start as u64, t.end as u64)).collect(),
-            _ => vec![(0, d.length)],
-        };
         egui::ScrollArea::vertical().show(ui, |ui| {
             egui::Grid::new("layers").striped(true).show(ui, |ui| {
                 for (i, c) in input.coders.iter().enumerate() {
                     ui.strong(if d.assigned[i] { c.clone() } else { format!("{c} (not assigned)") });
                 }
                 ui.end_row();
-                for &(from, to) in &turns {
+                for &(from, to) in turns {
                     for i in 0..input.coders.len() {
                         let mine = &d.spans[0][i];
                         let others: Vec<&(u64, u64)> = (0..input.coders.len())
                             .filter(|&j| j != i && d.assigned[j])
                             .flat_map(|j| d.spans[0][j].iter())
                             .collect();
-                        ui.add(egui::Label::new(layer_job(&text, from, to, mine, &others)).wrap());
+                        ui.add(egui::Label::new(layer_job(text, from, to, mine, &others)).wrap());
                     }
                     ui.end_row();
                 }
             });
         });
+    }
+
+    fn load_layers(&self, project: &Project, doc: &str, code: &str) -> Result<LayerData, String> {
+        let mut selection = self.selection(project)?;
+        selection.documents.documents = vec![doc.to_string()];
+        selection.codes = Some(vec![code.to_string()]);
+        let input = ReliabilityInput::load(project, &selection).map_err(|e| e.to_string())?;
+        let text = project.document_text(doc).map_err(|e| e.to_string())?;
+        let length = input.documents.first().map_or(0, |d| d.length);
+        let turns = match project.turns(doc) {
+            Ok(t) if !t.is_empty() => t.into_iter().map(|t| (t.start as u64, t.end as u64)).collect(),
+            _ => vec![(0, length)],
+        };
+        Ok(LayerData { input, text, turns })
     }
 
     fn queue_ui(&mut self, ui: &mut egui::Ui, project: &mut Project) -> Option<Action> {
@@ -442,7 +467,11 @@ impl AgreementPanel {
             ));
         }
         // The coders' layers side by side: agreement green, one coder only orange.
-        let text = project.document_text(&d.document_id).unwrap_or_default();
+        if self.queue_text.as_ref().is_none_or(|(id, _)| *id != d.document_id) {
+            let text = project.document_text(&d.document_id).unwrap_or_default();
+            self.queue_text = Some((d.document_id.clone(), text));
+        }
+        let text = self.queue_text.as_ref().map(|(_, t)| t.clone()).unwrap_or_default();
         let from = d.start.saturating_sub(60);
         let to = d.end + 60;
         ui.columns(coders.len().max(1), |cols| {
