@@ -26,7 +26,7 @@ fn units_case(name: &str) -> ReliabilityData {
 
 #[test]
 fn splitmix64_matches_the_published_sequence() {
-    if !shared_present() {
+    if !shared_present("splitmix64_matches_the_published_sequence") {
         return;
     }
     // Reference values of SplitMix64 seeded with 1234567 (Vigna's splitmix64.c).
@@ -39,7 +39,7 @@ fn splitmix64_matches_the_published_sequence() {
 
 #[test]
 fn bootstrap_is_deterministic() {
-    if !shared_present() {
+    if !shared_present("bootstrap_is_deterministic") {
         return;
     }
     let data = units_case("P1_kripp2011_4x12");
@@ -58,7 +58,7 @@ fn bootstrap_is_deterministic() {
 /// The reference printed B = 5000, seed 7 with numpy; our PRNG differs, so only closeness is expected.
 #[test]
 fn bootstrap_is_close_to_the_reference_computation() {
-    if !shared_present() {
+    if !shared_present("bootstrap_is_close_to_the_reference_computation") {
         return;
     }
     let config = BootstrapConfig { resamples: 5000, seed: 7 };
@@ -83,7 +83,7 @@ fn bootstrap_is_close_to_the_reference_computation() {
 
 #[test]
 fn bootstrap_skips_undefined_replicates() {
-    if !shared_present() {
+    if !shared_present("bootstrap_skips_undefined_replicates") {
         return;
     }
     // Two units only one of which varies: many resamples have no variation.
@@ -104,7 +104,7 @@ fn bootstrap_skips_undefined_replicates() {
 
 #[test]
 fn document_bootstrap_pools_documents() {
-    if !shared_present() {
+    if !shared_present("document_bootstrap_pools_documents") {
         return;
     }
     let doc = |spans: &[(&str, u64, u64)]| SpanDocument {
@@ -132,7 +132,7 @@ fn document_bootstrap_pools_documents() {
 
 #[test]
 fn quantile_interpolates_like_numpy() {
-    if !shared_present() {
+    if !shared_present("quantile_interpolates_like_numpy") {
         return;
     }
     let v = [1.0, 2.0, 3.0, 4.0];
@@ -143,7 +143,7 @@ fn quantile_interpolates_like_numpy() {
 
 #[test]
 fn bands_follow_krippendorffs_cutoffs() {
-    if !shared_present() {
+    if !shared_present("bands_follow_krippendorffs_cutoffs") {
         return;
     }
     assert_eq!(Band::for_estimate(Estimate::Defined(0.8)), Band::Reliable);
@@ -169,7 +169,7 @@ fn bands_follow_krippendorffs_cutoffs() {
 
 #[test]
 fn report_includes_the_bootstrap_and_band() {
-    if !shared_present() {
+    if !shared_present("report_includes_the_bootstrap_and_band") {
         return;
     }
     let text = fs::read_to_string(format!("{DIR}/cases/P1_kripp2011_4x12.json")).expect("case");
@@ -183,7 +183,7 @@ fn report_includes_the_bootstrap_and_band() {
 
 #[test]
 fn bad_input_is_an_error_not_a_panic() {
-    if !shared_present() {
+    if !shared_present("bad_input_is_an_error_not_a_panic") {
         return;
     }
     for bad in [
@@ -206,7 +206,7 @@ fn bad_input_is_an_error_not_a_panic() {
 
 #[test]
 fn overlapping_codes_make_multi_valued_alphas_not_computable() {
-    if !shared_present() {
+    if !shared_present("overlapping_codes_make_multi_valued_alphas_not_computable") {
         return;
     }
     let span = |coder: &str, code: &str, start, end| Span { coder: coder.into(), code: code.into(), start, end };

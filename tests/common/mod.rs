@@ -1,19 +1,60 @@
-//! Shared by the integration test binaries: where the agreement reference cases are and
-//! whether they are there, and running the real `codeloom` binary as coder `tester`.
+//! Shared by the integration test binaries: where `../shared` is and whether it is there,
+//! a visible skip that fails under CI, and running the real `codeloom` binary as coder
+//! `tester`.
 
 // Each test binary uses some of these.
 #![allow(dead_code)]
 
+use std::io::Write;
+use std::path::Path;
+
 /// The agreement specification's folder in `../shared`.
 pub const DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/design/agreement");
 
-/// The reference cases live in `../shared`; a plain clone without it skips these tests.
-pub fn shared_present() -> bool {
-    let present = std::path::Path::new(DIR).is_dir();
-    if !present {
-        eprintln!("skipping: {DIR} is absent (the reference cases come with ../shared)");
+/// The `../shared` folder that CI puts beside the repository.
+pub const SHARED: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared");
+
+/// Says that `test` did not check what it is for, because `reason`. The line goes to the
+/// process's standard error directly, so `cargo test` shows it even for a passing test.
+/// Under CI (the `CI` variable set) a missing resource is a failure, not a skip: CI must
+/// provide everything the suite needs.
+pub fn skip(test: &str, reason: &str) {
+    if std::env::var_os("CI").is_some_and(|v| !v.is_empty()) {
+        panic!("{test}: {reason}; CI must provide it (unset CI to skip)");
     }
-    present
+    let mut err = std::io::stderr().lock();
+    let _ = writeln!(err, "SKIPPED {test}: {reason}");
+}
+
+/// `../shared/REL` when it is there; otherwise a visible skip of `test` (a failure under CI).
+pub fn shared(test: &str, rel: &str) -> Option<std::path::PathBuf> {
+    let path = Path::new(SHARED).join(rel);
+    if path.exists() {
+        Some(path)
+    } else {
+        skip(test, &format!("{} is absent (it comes with ../shared)", path.display()));
+        None
+    }
+}
+
+/// Whether the agreement reference cases are there; a visible skip of `test` if not.
+pub fn shared_present(test: &str) -> bool {
+    shared(test, "design/agreement").is_some()
+}
+
+/// Whether a command-line tool runs (`tool --version` or the given probe arguments); a
+/// visible skip of `test` if not.
+pub fn tool(test: &str, name: &str, probe: &[&str]) -> bool {
+    let ok = std::process::Command::new(name)
+        .args(probe)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .status()
+        .is_ok();
+    if !ok {
+        skip(test, &format!("the tool `{name}` is not installed (scripts/setup.sh --test installs it)"));
+    }
+    ok
 }
 
 use serde_json::Value;
