@@ -8,6 +8,7 @@
 //! REFI-QDA codebooks ([`qdc`]).
 
 pub mod diff;
+pub mod find;
 pub mod history;
 pub mod merge;
 pub mod qdc;

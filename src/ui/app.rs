@@ -967,7 +967,7 @@ impl App {
 
         let codes = if self.picker.is_some() { self.picker_codes() } else { Vec::new() };
         if let Some(picker) = &mut self.picker
-            && let Some(outcome) = picker.ui(&ctx, &codes)
+            && let Some(outcome) = picker.ui(&ctx, &codes, &self.recent_codes)
         {
             let purpose = picker.purpose.clone();
             self.picker = None;
@@ -998,11 +998,18 @@ impl App {
     }
 
     fn shortcuts(&mut self, ctx: &egui::Context) {
+        // A focused text field keeps its own keys (letters, and Ctrl+Z for its own undo);
+        // otherwise keys act on the workbench, whichever widget (such as the transcript
+        // view after a mouse selection) has the focus. `egui_wants_keyboard_input` would
+        // be true for any focused widget, so it is not the test here.
+        let typing = ctx.text_edit_focused();
         let shortcut = |m: Modifiers, k: Key| ctx.input_mut(|i| i.consume_shortcut(&KeyboardShortcut::new(m, k)));
-        if shortcut(Modifiers::COMMAND | Modifiers::SHIFT, Key::Z) || shortcut(Modifiers::COMMAND, Key::Y) {
-            self.redo();
-        } else if !ctx.egui_wants_keyboard_input() && shortcut(Modifiers::COMMAND, Key::Z) {
-            self.undo();
+        if !typing {
+            if shortcut(Modifiers::COMMAND | Modifiers::SHIFT, Key::Z) || shortcut(Modifiers::COMMAND, Key::Y) {
+                self.redo();
+            } else if shortcut(Modifiers::COMMAND, Key::Z) {
+                self.undo();
+            }
         }
         if shortcut(Modifiers::COMMAND, Key::O) {
             self.ask(Dialog::OpenProject, ctx);
@@ -1017,11 +1024,7 @@ impl App {
             self.find_in_document();
         }
         // Single keys act on the transcript when no text field has the keyboard.
-        if ctx.egui_wants_keyboard_input()
-            || self.picker.is_some()
-            || self.open_doc.is_none()
-            || self.screen != Screen::Code
-        {
+        if typing || self.picker.is_some() || self.open_doc.is_none() || self.screen != Screen::Code {
             return;
         }
         let key = |k: Key| ctx.input_mut(|i| i.consume_key(Modifiers::NONE, k));

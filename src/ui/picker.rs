@@ -1,8 +1,13 @@
-//! The code picker: a small window with type-ahead over the codebook. Enter on a name
-//! that no code has creates that code at once ("Parent / Child" creates it under an
-//! existing parent); the arrow keys or a click choose an existing code.
+//! The code picker: a small window with type-ahead over the codebook. Typing ranks the
+//! codes forgivingly (`codebook::find`: a prefix of any word, letters in order, case and
+//! accents ignored; recently used codes first when nothing is typed), and Enter applies
+//! the highlighted one, which is the best match. Creating a code is its own row, chosen
+//! with the arrow keys or Ctrl+Enter, and the only choice Enter makes when nothing matches,
+//! so a prefix of an existing code never creates a near-duplicate.
 
-use egui::{Color32, Key, RichText};
+use codeloom::codebook::find::{self, Candidate, Found};
+use egui::text::{LayoutJob, TextFormat};
+use egui::{Color32, Key, Modifiers, RichText};
 
 /// A code as the picker lists it.
 #[derive(Debug, Clone)]
@@ -31,114 +36,128 @@ pub enum PickerChoice {
     Create(String),
 }
 
+/// One row of the list: a code that matches, or "create the typed name".
+#[derive(Debug, Clone, PartialEq)]
+enum Row {
+    Code(Found),
+    Create(String),
+}
+
 /// The open picker.
 pub struct CodePicker {
     pub purpose: PickerPurpose,
     query: String,
-    /// Which row the arrow keys point at; `None` means "the typed name".
-    highlighted: Option<usize>,
+    /// The row the arrow keys point at (0, the best match, after every keystroke).
+    highlighted: usize,
     focus_pending: bool,
 }
 
 impl CodePicker {
     pub fn new(purpose: PickerPurpose) -> Self {
-        CodePicker { purpose, query: String::new(), highlighted: None, focus_pending: true }
+        CodePicker { purpose, query: String::new(), highlighted: 0, focus_pending: true }
+    }
+
+    /// The rows for the typed text: the matching codes, best first, then "create" when
+    /// the text names no code.
+    fn rows(&self, codes: &[PickerCode], candidates: &[Candidate], recent: &[String]) -> Vec<Row> {
+        let mut rows: Vec<Row> = find::rank(candidates, &self.query, recent).into_iter().map(Row::Code).collect();
+        let typed = self.query.trim();
+        if !typed.is_empty() && find::exact(candidates, typed).is_none() {
+            rows.push(Row::Create(typed.to_string()));
+        }
+        debug_assert!(rows.iter().all(|r| !matches!(r, Row::Code(f) if f.index >= codes.len())));
+        rows
     }
 
     /// Draws the picker; returns the choice, or `Some(None)` when it was cancelled.
-    pub fn ui(&mut self, ctx: &egui::Context, codes: &[PickerCode]) -> Option<Option<PickerChoice>> {
+    /// `recent` lists code IDs, most recently used first.
+    pub fn ui(&mut self, ctx: &egui::Context, codes: &[PickerCode], recent: &[String]) -> Option<Option<PickerChoice>> {
         let mut result = None;
         let title = match self.purpose {
             PickerPurpose::Apply => "Code selection",
             PickerPurpose::Recode(_) => "Recode coding",
         };
+        let candidates: Vec<Candidate> =
+            codes.iter().map(|c| Candidate { id: c.id.clone(), name: c.name.clone(), path: c.path.clone() }).collect();
         let mut open = true;
         egui::Window::new(title)
             .id(egui::Id::unique("code_picker"))
             .collapsible(false)
             .resizable(false)
-            .default_width(340.0)
+            .default_width(360.0)
             .anchor(egui::Align2::CENTER_TOP, [0.0, 120.0])
             .open(&mut open)
             .show(ctx, |ui| {
+                // Keys first, so that Enter and the arrows act on the rows as they were drawn.
+                let (down, up, enter, create_key, escape) = ui.input_mut(|i| {
+                    (
+                        i.consume_key(Modifiers::NONE, Key::ArrowDown) || i.consume_key(Modifiers::NONE, Key::Tab),
+                        i.consume_key(Modifiers::NONE, Key::ArrowUp) || i.consume_key(Modifiers::SHIFT, Key::Tab),
+                        i.key_pressed(Key::Enter) && !i.modifiers.command,
+                        i.key_pressed(Key::Enter) && i.modifiers.command,
+                        i.key_pressed(Key::Escape),
+                    )
+                });
                 let edit = ui.add(
                     egui::TextEdit::singleline(&mut self.query)
-                        .hint_text("Type a code name…")
+                        .hint_text("Type part of a code name…")
                         .desired_width(f32::INFINITY)
                         .id(egui::Id::unique("code_picker_query")),
                 );
                 edit.widget_info(|| egui::WidgetInfo::labeled(egui::Role::TextInput, true, "Code name"));
-                if self.focus_pending {
+                if self.focus_pending || down || up {
                     edit.request_focus();
                     self.focus_pending = false;
                 }
                 if edit.changed() {
-                    self.highlighted = None;
+                    self.highlighted = 0;
                 }
-                let matches = ranked(codes, &self.query);
-                let typed = self.query.trim().to_string();
-                let exact =
-                    codes.iter().find(|c| c.name.eq_ignore_ascii_case(&typed) || c.path.eq_ignore_ascii_case(&typed));
-                let (down, up, enter, escape) = ui.input(|i| {
-                    (
-                        i.key_pressed(Key::ArrowDown) || i.key_pressed(Key::Tab),
-                        i.key_pressed(Key::ArrowUp),
-                        i.key_pressed(Key::Enter),
-                        i.key_pressed(Key::Escape),
-                    )
-                });
-                if down && !matches.is_empty() {
-                    self.highlighted = Some(self.highlighted.map_or(0, |h| (h + 1).min(matches.len() - 1)));
-                    edit.request_focus();
+                let rows = self.rows(codes, &candidates, recent);
+                if down && !rows.is_empty() {
+                    self.highlighted = (self.highlighted + 1).min(rows.len() - 1);
                 }
                 if up {
-                    self.highlighted = match self.highlighted {
-                        Some(0) | None => None,
-                        Some(h) => Some(h - 1),
-                    };
-                    edit.request_focus();
+                    self.highlighted = self.highlighted.saturating_sub(1);
                 }
+                self.highlighted = self.highlighted.min(rows.len().saturating_sub(1));
                 ui.add_space(4.0);
-                if !typed.is_empty() && exact.is_none() {
-                    let create = ui.selectable_label(
-                        self.highlighted.is_none(),
-                        RichText::new(format!("Create code “{typed}”  (Enter)")).strong(),
-                    );
-                    if create.clicked() {
-                        result = Some(Some(PickerChoice::Create(typed.clone())));
-                    }
-                }
-                egui::ScrollArea::vertical().max_height(300.0).show(ui, |ui| {
-                    for (row, c) in matches.iter().enumerate() {
-                        let selected = self.highlighted == Some(row)
-                            || (self.highlighted.is_none() && exact.is_some_and(|e| e.id == c.id));
-                        ui.horizontal(|ui| {
-                            let (r, _) = ui.allocate_exact_size(egui::vec2(12.0, 12.0), egui::Sense::hover());
-                            ui.painter().rect_filled(r, 3.0, c.color);
-                            let label = ui.selectable_label(selected, &c.path);
-                            if selected {
-                                label.scroll_to_me(None);
+                egui::ScrollArea::vertical().max_height(320.0).show(ui, |ui| {
+                    for (i, row) in rows.iter().enumerate() {
+                        let selected = self.highlighted == i;
+                        let clicked = match row {
+                            Row::Code(f) => code_row(ui, &codes[f.index], f, selected),
+                            Row::Create(name) => {
+                                let r = ui.selectable_label(
+                                    selected,
+                                    RichText::new(format!("+ Create code “{name}”")).strong(),
+                                );
+                                if selected {
+                                    r.scroll_to_me(None);
+                                }
+                                r.on_hover_text("Ctrl+Enter creates it from anywhere in the list").clicked()
                             }
-                            if label.clicked() {
-                                result = Some(Some(PickerChoice::Existing(c.id.clone())));
-                            }
-                        });
+                        };
+                        if clicked {
+                            result = Some(Some(choice(row, codes)));
+                        }
                     }
-                    if matches.is_empty() && typed.is_empty() {
+                    if rows.is_empty() {
                         ui.weak("The codebook is empty: type a name to create the first code.");
                     }
                 });
                 ui.add_space(4.0);
-                ui.weak("Enter applies the highlighted code or creates the typed one · Up/Down choose · Esc closes");
+                ui.weak(
+                    "Enter applies the highlighted code · Up/Down choose · Ctrl+Enter creates the typed name · Esc closes",
+                );
                 if enter && result.is_none() {
-                    result = Some(match (self.highlighted, exact) {
-                        (Some(h), _) => matches.get(h).map(|c| PickerChoice::Existing(c.id.clone())),
-                        (None, Some(e)) => Some(PickerChoice::Existing(e.id.clone())),
-                        (None, None) if !typed.is_empty() => Some(PickerChoice::Create(typed.clone())),
-                        _ => None,
-                    });
-                    if matches!(result, Some(None)) {
-                        result = None;
+                    result = rows.get(self.highlighted).map(|r| Some(choice(r, codes)));
+                }
+                if create_key && result.is_none() {
+                    let typed = self.query.trim();
+                    if let Some(c) = find::exact(&candidates, typed) {
+                        result = Some(Some(PickerChoice::Existing(c.id.clone())));
+                    } else if !typed.is_empty() {
+                        result = Some(Some(PickerChoice::Create(typed.to_string())));
                     }
                 }
                 if escape {
@@ -152,36 +171,45 @@ impl CodePicker {
     }
 }
 
-/// Codes matching a typed query, best first: exact name, name prefix, word prefix,
-/// then anywhere in the path.
-pub fn ranked<'a>(codes: &'a [PickerCode], query: &str) -> Vec<&'a PickerCode> {
-    let q = query.trim().to_lowercase();
-    if q.is_empty() {
-        return codes.iter().collect();
+fn choice(row: &Row, codes: &[PickerCode]) -> PickerChoice {
+    match row {
+        Row::Code(f) => PickerChoice::Existing(codes[f.index].id.clone()),
+        Row::Create(name) => PickerChoice::Create(name.clone()),
     }
-    let mut scored: Vec<(u8, &PickerCode)> = codes
-        .iter()
-        .filter_map(|c| {
-            let name = c.name.to_lowercase();
-            let path = c.path.to_lowercase();
-            let score = if name == q || path == q {
-                0
-            } else if name.starts_with(&q) {
-                1
-            } else if name.split(|ch: char| !ch.is_alphanumeric()).any(|w| w.starts_with(&q)) {
-                2
-            } else if name.contains(&q) {
-                3
-            } else if path.contains(&q) {
-                4
-            } else {
-                return None;
-            };
-            Some((score, c))
-        })
-        .collect();
-    scored.sort_by(|a, b| a.0.cmp(&b.0).then_with(|| a.1.path.cmp(&b.1.path)));
-    scored.into_iter().map(|s| s.1).collect()
+}
+
+/// A code's row: its colour and its path with the matched letters in bold; true when clicked.
+fn code_row(ui: &mut egui::Ui, code: &PickerCode, found: &Found, selected: bool) -> bool {
+    ui.horizontal(|ui| {
+        let (r, _) = ui.allocate_exact_size(egui::vec2(12.0, 12.0), egui::Sense::hover());
+        ui.painter().rect_filled(r, 3.0, code.color);
+        let mut job = LayoutJob::default();
+        let plain = TextFormat { color: ui.visuals().text_color(), ..Default::default() };
+        let strong = TextFormat {
+            color: ui.visuals().strong_text_color(),
+            underline: egui::Stroke::new(1.0, ui.visuals().strong_text_color()),
+            ..Default::default()
+        };
+        // Runs of matched and unmatched letters.
+        let mut run = String::new();
+        let mut run_matched = false;
+        for (i, ch) in code.path.chars().enumerate() {
+            let matched = found.matched.binary_search(&i).is_ok();
+            if matched != run_matched && !run.is_empty() {
+                job.append(&run, 0.0, if run_matched { strong.clone() } else { plain.clone() });
+                run.clear();
+            }
+            run_matched = matched;
+            run.push(ch);
+        }
+        job.append(&run, 0.0, if run_matched { strong } else { plain });
+        let label = ui.selectable_label(selected, job);
+        if selected {
+            label.scroll_to_me(None);
+        }
+        label.clicked()
+    })
+    .inner
 }
 
 /// A code name made from selected words ("in vivo"): whitespace collapsed, surrounding
@@ -216,26 +244,6 @@ pub fn in_vivo_name(text: &str) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn code(name: &str, path: &str) -> PickerCode {
-        PickerCode { id: name.into(), name: name.into(), path: path.into(), color: Color32::RED }
-    }
-
-    #[test]
-    fn ranking_prefers_exact_then_prefix_then_word_then_anywhere() {
-        let codes = vec![
-            code("Trust in clinicians", "Care / Trust in clinicians"),
-            code("Mistrust", "Care / Mistrust"),
-            code("Trust", "Care / Trust"),
-            code("Family", "Support / Family"),
-            code("Clinic access", "Care / Clinic access"),
-        ];
-        let names: Vec<&str> = ranked(&codes, "trust").iter().map(|c| c.name.as_str()).collect();
-        assert_eq!(names, ["Trust", "Trust in clinicians", "Mistrust"]);
-        let names: Vec<&str> = ranked(&codes, "care").iter().map(|c| c.name.as_str()).collect();
-        assert_eq!(names.len(), 4, "path matches come last: {names:?}");
-        assert_eq!(ranked(&codes, "  ").len(), 5);
-    }
 
     #[test]
     fn in_vivo_names_come_from_the_words() {

@@ -222,12 +222,6 @@ fn the_mouse_selects_by_drag_word_and_turn() {
     let label = format!("{}: {}", turn.speaker.clone().unwrap_or_default(), turn.text);
     let rect = h.get_by_label(&label).rect();
     let body = |dx: f32| pos2(rect.left() + dx, rect.top() + 32.0);
-    let press = |pos: Pos2, pressed: bool| Event::PointerButton {
-        pos,
-        button: PointerButton::Primary,
-        pressed,
-        modifiers: Modifiers::NONE,
-    };
     // Drag across the first line of the turn's text.
     h.event(Event::PointerMoved(body(4.0)));
     h.event(press(body(4.0), true));
@@ -265,6 +259,77 @@ fn the_mouse_selects_by_drag_word_and_turn() {
     h.key_press_modifiers(Modifiers::SHIFT, Key::ArrowLeft);
     settle(&mut h);
     assert_eq!(h.state().view().selection().map(|s| s.range()), Some((turn.start, turn.end - 1)));
+}
+
+/// Presses or releases the primary mouse button at `pos`.
+fn press(pos: Pos2, pressed: bool) -> Event {
+    Event::PointerButton { pos, button: PointerButton::Primary, pressed, modifiers: Modifiers::NONE }
+}
+
+/// Drags with the mouse across the first line of turn `n`'s text, from `from_x` to `to_x`
+/// pixels right of its left edge, as a person does (press, moves, release).
+fn drag_in_turn(h: &mut Harness<'static, App>, n: usize, from_x: f32, to_x: f32) {
+    let turn = h.state().view().turns()[n].clone();
+    let label = format!("{}: {}", turn.speaker.clone().unwrap_or_default(), turn.text);
+    let rect = h.get_by_label(&label).rect();
+    let at = |dx: f32| pos2(rect.left() + dx, rect.top() + 32.0);
+    h.event(Event::PointerMoved(at(from_x)));
+    h.event(press(at(from_x), true));
+    h.step();
+    for i in 1..=4 {
+        h.event(Event::PointerMoved(at(from_x + (to_x - from_x) * i as f32 / 4.0)));
+        h.step();
+    }
+    h.event(press(at(to_x), false));
+    settle(h);
+}
+
+/// Issue 11, item 1, exactly as a coder meets it: a mouse selection gives the transcript
+/// view the keyboard focus, and the single keys (C, then S on the new coding, Ctrl+Z) must
+/// still act, since no text field has the focus.
+#[test]
+fn single_keys_act_after_a_mouse_selection() {
+    let (_dir, path) = demo();
+    let mut h = harness(app_on(&path, "amara", vec![]));
+    let doc = open_document(&mut h, "P03_BL");
+    let sleep = project(&h).resolve_code("Sleep disruption").unwrap();
+    let before = codings_in(&h, &doc).len();
+    let codes = project(&h).codes().unwrap().len();
+    drag_in_turn(&mut h, 1, 4.0, 200.0);
+    let range = h.state().view().selection().expect("a mouse selection").range();
+    h.key_press(Key::C);
+    settle(&mut h);
+    assert!(h.query_by_label("Code name").is_some(), "C opens the picker after a mouse selection");
+    // A prefix of an existing code applies that code; it does not create "sleep".
+    h.get_by_role_and_label(egui::Role::TextInput, "Code name").type_text("sleep");
+    settle(&mut h);
+    h.key_press(Key::Enter);
+    settle(&mut h);
+    let after = codings_in(&h, &doc);
+    assert_eq!(after.len(), before + 1);
+    let made = after.iter().find(|c| c.coder == "amara" && (c.start, c.end) == range).expect("the new coding");
+    assert_eq!(made.code_id, sleep, "the existing code was applied");
+    assert_eq!(project(&h).codes().unwrap().len(), codes, "no code named \"sleep\" was created");
+    // The new coding is selected: S stars it, Ctrl+Z takes the star back, then the coding.
+    h.key_press(Key::S);
+    settle(&mut h);
+    assert!(project(&h).coding(&made.id).unwrap().illustrative, "S stars the selected coding");
+    h.key_press_modifiers(Modifiers::COMMAND, Key::Z);
+    settle(&mut h);
+    assert!(!project(&h).coding(&made.id).unwrap().illustrative, "Ctrl+Z undoes the star");
+    h.key_press_modifiers(Modifiers::COMMAND, Key::Z);
+    settle(&mut h);
+    assert!(project(&h).coding(&made.id).is_err(), "Ctrl+Z undoes the coding");
+    // A double-clicked word, then V, codes it in vivo.
+    for _ in 0..2 {
+        drag_in_turn(&mut h, 1, 90.0, 90.0);
+    }
+    let (s, e) = h.state().view().selection().expect("a word").range();
+    let word = h.state().view().text_of(s, e);
+    h.key_press(Key::V);
+    settle(&mut h);
+    let vivo = project(&h).resolve_code(&super::picker::in_vivo_name(&word).unwrap()).unwrap();
+    assert!(codings_in(&h, &doc).iter().any(|c| c.code_id == vivo && (c.start, c.end) == (s, e)));
 }
 
 #[test]
@@ -503,12 +568,6 @@ fn dragging_a_code_onto_another_moves_it_under_it() {
     let onto = project(&h).resolve_code("Pacing").unwrap();
     let from = h.get_by_label("Fatigue").rect().center();
     let to = h.get_by_label("Pacing").rect().center();
-    let press = |pos: Pos2, pressed: bool| Event::PointerButton {
-        pos,
-        button: PointerButton::Primary,
-        pressed,
-        modifiers: Modifiers::NONE,
-    };
     h.event(Event::PointerMoved(from));
     h.event(press(from, true));
     h.step();
