@@ -16,7 +16,7 @@ fn main() {
     let args = cli::Cli::parse();
     let result = match args.command {
         Some(cmd) => cli::run(cmd),
-        None => ui::run(args.project).map(|_| 0),
+        None => ui::run(args.project, args.document).map(|_| 0),
     };
     match result {
         Ok(code) => std::process::exit(code),

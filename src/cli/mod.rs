@@ -29,6 +29,9 @@ mod search;
 pub struct Cli {
     /// A project file to open in the workbench.
     pub project: Option<PathBuf>,
+    /// Open the workbench at this document (its name or ID).
+    #[arg(long, requires = "project", value_name = "DOCUMENT")]
+    pub document: Option<String>,
     #[command(subcommand)]
     pub command: Option<Command>,
 }
@@ -524,7 +527,7 @@ pub fn run(command: Command) -> Result<i32> {
             eprintln!("built the demo: {} documents, {} codings", summary.import.imported(), summary.codings);
             println!("{}", summary.path.display());
             if open_gui {
-                crate::ui::run(Some(summary.path))?;
+                crate::ui::run(Some(summary.path), None)?;
             }
         }
         Command::Agreement(args) => agreement::run_agreement(args)?,

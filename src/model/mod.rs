@@ -8,6 +8,7 @@
 pub mod offsets;
 pub mod time;
 pub mod wave;
+pub mod words;
 
 use serde::{Deserialize, Serialize};
 use std::fmt;

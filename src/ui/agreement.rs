@@ -14,6 +14,9 @@ use codeloom::model::offsets::slice_chars;
 use codeloom::store::adjudication::{Decision, ItemRef, Queue};
 use egui::{Color32, RichText};
 
+use super::assignments::{AssignmentAction, AssignmentsPanel};
+use super::study::Study;
+
 /// The coders' layers of one document and code, with the text and its turns.
 struct LayerData {
     input: ReliabilityInput,
@@ -29,6 +32,8 @@ type Choices = Vec<(String, String)>;
 pub enum Action {
     /// Open document `document_id` and select chars `start..end`.
     JumpTo { document_id: String, start: usize, end: usize },
+    /// Give documents to a coder, or take them back.
+    Assignment(AssignmentAction),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -36,6 +41,7 @@ enum Tab {
     Statistics,
     Layers,
     Queue,
+    Assignments,
 }
 
 /// The panel's state.
@@ -69,6 +75,7 @@ pub struct AgreementPanel {
     layers: Option<(String, LayerData)>,
     /// The text of the document the queue item is in, read once per document.
     queue_text: Option<(String, String)>,
+    assignments: AssignmentsPanel,
 }
 
 impl Default for AgreementPanel {
@@ -94,6 +101,7 @@ impl Default for AgreementPanel {
             choices: None,
             layers: None,
             queue_text: None,
+            assignments: AssignmentsPanel::default(),
         }
     }
 }
@@ -197,7 +205,7 @@ impl AgreementPanel {
     }
 
     /// Draws the panel; returns what the application must do.
-    pub fn ui(&mut self, ui: &mut egui::Ui, project: &mut Project) -> Option<Action> {
+    pub fn ui(&mut self, ui: &mut egui::Ui, project: &mut Project, study: &Study) -> Option<Action> {
         let mut action = None;
         ui.horizontal(|ui| {
             ui.label("Coders");
@@ -239,6 +247,8 @@ impl AgreementPanel {
             ui.selectable_value(&mut self.tab, Tab::Statistics, "Statistics");
             ui.selectable_value(&mut self.tab, Tab::Layers, "Layers side by side");
             ui.selectable_value(&mut self.tab, Tab::Queue, "Disagreements");
+            ui.selectable_value(&mut self.tab, Tab::Assignments, "Assignments")
+                .on_hover_text("Which coder was given which documents");
         });
         if let Some(n) = &self.notice {
             ui.colored_label(Color32::from_rgb(0xc6, 0x28, 0x28), n);
@@ -248,6 +258,7 @@ impl AgreementPanel {
             Tab::Statistics => self.statistics(ui, project),
             Tab::Layers => self.layers(ui, project),
             Tab::Queue => action = self.queue_ui(ui, project),
+            Tab::Assignments => action = self.assignments.ui(ui, study).map(Action::Assignment),
         }
         action
     }
@@ -570,7 +581,7 @@ mod tests {
         let panel = AgreementPanel { coders: "amara,ben".into(), bootstrap: false, ..Default::default() };
         let mut harness = Harness::builder().with_size(egui::vec2(1600.0, 3000.0)).build_ui_state(
             |ui, s: &mut State| {
-                if let Some(a) = s.panel.ui(ui, &mut s.project) {
+                if let Some(a) = s.panel.ui(ui, &mut s.project, &Study::default()) {
                     s.action = Some(a);
                 }
             },
@@ -630,7 +641,7 @@ mod tests {
         };
         let mut harness = Harness::builder().with_size(egui::vec2(1600.0, 2000.0)).build_ui_state(
             |ui, s: &mut State| {
-                if let Some(a) = s.panel.ui(ui, &mut s.project) {
+                if let Some(a) = s.panel.ui(ui, &mut s.project, &Study::default()) {
                     s.action = Some(a);
                 }
             },

@@ -240,7 +240,7 @@ impl AnalysisPanel {
         let names: Vec<String> = themes.iter().map(|r| r.name.clone()).collect();
         Plot::new("participants-per-theme")
             .height(180.0)
-            .legend(Legend::default())
+            .legend(Legend::default().follow_insertion_order(true))
             .include_y(0.0)
             .allow_zoom(false)
             .allow_scroll(false)
@@ -321,6 +321,26 @@ mod tests {
             h.state().actions,
             [Action::JumpTo { document_id: first.document_id.clone(), start: first.start, end: first.end }]
         );
+    }
+
+    /// The chart's legend lists the waves in wave order (BL, 3M, 6M), not alphabetically.
+    #[test]
+    fn the_chart_legend_follows_wave_order() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut h = harness(dir.path());
+        h.run();
+        // Legend entries are the only nodes labelled with a bare wave name inside the chart.
+        let chart = h.get_by_label("Participants per theme at each wave").rect();
+        let top_of = |h: &Harness<'static, State>, wave: &str| {
+            h.query_all_by_label(wave)
+                .map(|n| n.rect())
+                .filter(|r| r.top() > chart.bottom() && r.top() < chart.bottom() + 200.0)
+                .map(|r| r.top())
+                .next()
+                .unwrap_or_else(|| panic!("no legend entry for {wave}"))
+        };
+        let (bl, m3, m6) = (top_of(&h, "BL"), top_of(&h, "3M"), top_of(&h, "6M"));
+        assert!(bl < m3 && m3 < m6, "legend order BL {bl}, 3M {m3}, 6M {m6}");
     }
 
     #[test]

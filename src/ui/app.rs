@@ -5,6 +5,7 @@
 
 use super::agreement::{self as agreement_panel, AgreementPanel};
 use super::analysis::{self as analysis_panel, AnalysisPanel};
+use super::assignments::AssignmentAction;
 use super::code_dialogs::{CodeDialogAction, MergeCodesDialog, SplitCodeDialog};
 use super::codebook::{CodebookAction, CodebookPanel};
 use super::codebook_review::{CodebookReview, ReviewAction};
@@ -15,9 +16,10 @@ use super::notify::Notices;
 use super::picker::{CodePicker, PickerChoice, PickerCode, PickerPurpose, in_vivo_name};
 use super::search::{SearchAction, SearchPanel};
 use super::study::Study;
-use super::transcript::{Mark, TranscriptEvent, TranscriptView, TurnRow};
+use super::transcript::{Mark, TranscriptEvent, TranscriptView, TurnRow, ViewSettings};
 use codeloom::Project;
 use codeloom::import::{self, FileOutcome, ImportProgress, ImportReport};
+use codeloom::model::words::count;
 use codeloom::model::{MemoTarget, offsets::CharIndex, time::format_clock};
 use codeloom::store::ops::{CodingChanges, NewCode, NewCoding};
 use codeloom::store::queries::CodingFilter;
@@ -30,6 +32,9 @@ use std::sync::mpsc::{Receiver, channel};
 
 const PREFS_KEY: &str = "codeloom_prefs";
 
+/// The height of the strip above the transcript that shows the selected coding.
+const INSPECTOR_HEIGHT: f32 = 62.0;
+
 /// What the application remembers between runs (the project data lives in the project).
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(default)]
@@ -39,11 +44,23 @@ pub struct Prefs {
     pub blind: bool,
     pub show_documents: bool,
     pub show_codebook: bool,
+    /// Code names beside the margin stripes (when the window is wide enough).
+    pub margin_labels: bool,
+    /// Mouse selections take whole words.
+    pub snap_to_words: bool,
 }
 
 impl Default for Prefs {
     fn default() -> Self {
-        Prefs { recent: Vec::new(), coder: None, blind: false, show_documents: true, show_codebook: true }
+        Prefs {
+            recent: Vec::new(),
+            coder: None,
+            blind: false,
+            show_documents: true,
+            show_codebook: true,
+            margin_labels: true,
+            snap_to_words: true,
+        }
     }
 }
 
@@ -142,12 +159,18 @@ fn default_coder() -> String {
 }
 
 impl App {
-    pub fn new(cc: &eframe::CreationContext<'_>, project: Option<PathBuf>) -> Self {
+    pub fn new(cc: &eframe::CreationContext<'_>, project: Option<PathBuf>, document: Option<String>) -> Self {
         let prefs: Prefs = cc.storage.and_then(|s| eframe::get_value(s, PREFS_KEY)).unwrap_or_default();
         let mut app = App::with(prefs, Arc::new(DesktopChooser));
         let last = app.prefs.recent.first().map(PathBuf::from).filter(|p| p.is_file());
         if let Some(p) = project.or(last) {
             app.open_project(&p);
+        }
+        if let (Some(name), Some(p)) = (document, &app.project) {
+            match p.resolve_document(&name) {
+                Ok(id) => app.open_document(&id),
+                Err(e) => app.notices.error(e.to_string()),
+            }
         }
         app
     }
@@ -378,7 +401,7 @@ impl App {
                 start: c.start,
                 end: c.end,
                 starred: c.illustrative,
-                has_memo: c.memo.is_some(),
+                memo: c.memo,
             })
             .collect();
         self.view.set_marks(marks);
@@ -428,14 +451,7 @@ impl App {
                 self.memo_action(a);
             }
         }
-        if let Some((id, text)) = self.coding_memo.clone() {
-            let saved = self.project.as_ref().and_then(|p| p.coding(&id).ok()).and_then(|c| c.memo).unwrap_or_default();
-            if saved != text {
-                self.change(|p| {
-                    p.update_coding(&id, CodingChanges { memo: Some(Some(text.clone())), ..Default::default() })
-                });
-            }
-        }
+        self.save_coding_memo(true);
     }
 
     // ----- coding -----
@@ -617,12 +633,7 @@ impl App {
     }
 
     fn flush_coding_memo(&mut self) {
-        if let Some((id, text)) = self.coding_memo.take() {
-            let saved = self.project.as_ref().and_then(|p| p.coding(&id).ok()).and_then(|c| c.memo).unwrap_or_default();
-            if saved != text {
-                self.change(|p| p.update_coding(&id, CodingChanges { memo: Some(Some(text)), ..Default::default() }));
-            }
-        }
+        self.save_coding_memo(false);
     }
 
     // ----- other panels -----
@@ -640,7 +651,7 @@ impl App {
             CodebookAction::Delete(id) => {
                 if let Some(n) = self.change(|p| p.delete_code(&id)) {
                     self.codebook.select(None);
-                    self.notices.info(format!("Deleted the code and {n} codings. Ctrl+Z brings them back."));
+                    self.notices.info(format!("Deleted the code and {}. Ctrl+Z brings them back.", count(n, "coding")));
                 }
             }
             CodebookAction::Memos(id) => {
@@ -661,11 +672,11 @@ impl App {
                 if let Some(m) = self.change(|p| p.merge_codes(&sources, &target)) {
                     self.codebook.select(Some(target));
                     self.notices.info(format!(
-                        "Merged {} codes: {} codings moved, {} duplicates joined, {} child codes moved. Ctrl+Z undoes it.",
-                        sources.len(),
-                        m.codings_moved,
-                        m.duplicates_joined,
-                        m.children_moved
+                        "Merged {}: {} moved, {} joined, {} moved. Ctrl+Z undoes it.",
+                        count(sources.len(), "code"),
+                        count(m.codings_moved, "coding"),
+                        count(m.duplicates_joined, "duplicate"),
+                        count(m.children_moved, "child code")
                     ));
                 }
             }
@@ -675,7 +686,7 @@ impl App {
                     if remove_original {
                         self.codebook.select(None);
                     }
-                    self.notices.info(format!("Split the code into {n} codes. Ctrl+Z undoes it."));
+                    self.notices.info(format!("Split the code into {}. Ctrl+Z undoes it.", count(n, "code")));
                 }
             }
             CodeDialogAction::Cancel => {}
@@ -702,7 +713,7 @@ impl App {
             SearchAction::CodeAll { codings, summary } => {
                 let n = codings.len();
                 if self.change(|p| p.apply_codings(codings, &summary)).is_some() {
-                    self.notices.info(format!("{summary}: {n} codings. Ctrl+Z undoes it."));
+                    self.notices.info(format!("{summary}: {}. Ctrl+Z undoes it.", count(n, "coding")));
                     self.refresh_marks();
                 }
             }
@@ -730,17 +741,17 @@ impl App {
                 };
                 if let Some(r) = self.change(|p| p.reconcile_codebook(&other, &decisions)) {
                     let mut text = format!(
-                        "Reconciled: {} codes matched, {} added, {} left out; {} codings added, {} already there.",
-                        r.codes_matched,
+                        "Reconciled: {} matched, {} added, {} left out; {} added, {} already there.",
+                        count(r.codes_matched, "code"),
                         r.codes_added.len(),
                         r.codes_skipped.len(),
-                        r.codings_added,
+                        count(r.codings_added, "coding"),
                         r.codings_duplicate
                     );
                     if !r.codings_not_merged.is_empty() {
                         text += &format!(
-                            " {} codings not brought in: {}",
-                            r.codings_not_merged.len(),
+                            " {} not brought in: {}",
+                            count(r.codings_not_merged.len(), "coding"),
                             r.codings_not_merged.join("; ")
                         );
                     }
@@ -751,13 +762,13 @@ impl App {
             ReviewAction::ApplyMerge(plan) => {
                 if let Some(r) = self.change(|p| p.merge_copy(&plan)) {
                     self.notices.info(format!(
-                        "Merged {}: {} codes added, {} changed, {} removed, {} codings, {} memos.",
+                        "Merged {}: {} added, {} changed, {} removed, {}, {}.",
                         r.copy,
-                        r.codes_added.len(),
+                        count(r.codes_added.len(), "code"),
                         r.codes_changed.len(),
                         r.codes_removed.len(),
-                        r.codings.len(),
-                        r.memos_added
+                        count(r.codings.len(), "coding"),
+                        count(r.memos_added, "memo")
                     ));
                     self.refresh_marks();
                 }
@@ -794,7 +805,7 @@ impl App {
     fn import_codebook(&mut self, path: &Path) {
         self.flush_edits();
         if let Some((r, notes)) = self.change(|p| codeloom::codebook::import_codebook_file(p, path)) {
-            let mut text = format!("Imported {} codes from {}", r.created.len(), path.display());
+            let mut text = format!("Imported {} from {}", count(r.created.len(), "code"), path.display());
             if !r.already_present.is_empty() {
                 text += &format!("; {} were already in the project and left unchanged", r.already_present.len());
             }
@@ -816,7 +827,7 @@ impl App {
             .map_err(|e| e.to_string())
             .and_then(|(text, n)| std::fs::write(path, text).map(|()| n).map_err(|e| format!("cannot write: {e}")));
         match written {
-            Ok(n) => self.notices.info(format!("Wrote {n} codes to {}", path.display())),
+            Ok(n) => self.notices.info(format!("Wrote {} to {}", count(n, "code"), path.display())),
             Err(e) => self.notices.error(format!("{}: {e}", path.display())),
         }
     }
@@ -888,8 +899,8 @@ impl App {
                     }
                     let dup = report.count(|o| matches!(o, FileOutcome::Duplicate { .. }));
                     self.notices.info(format!(
-                        "Imported {} documents{}{}",
-                        report.imported(),
+                        "Imported {}{}{}",
+                        count(report.imported(), "document"),
                         if dup > 0 { format!(", {dup} already in the project") } else { String::new() },
                         if report.failed() > 0 { format!(", {} failed", report.failed()) } else { String::new() }
                     ));
@@ -1102,6 +1113,12 @@ impl App {
             ui.menu_button("View", |ui| {
                 ui.checkbox(&mut self.prefs.show_documents, "Documents panel");
                 ui.checkbox(&mut self.prefs.show_codebook, "Codebook panel");
+                ui.separator();
+                ui.checkbox(&mut self.prefs.margin_labels, "Code names in the margin")
+                    .on_hover_text("A wider margin that names the code beside each stripe, when the window has room");
+                ui.checkbox(&mut self.prefs.snap_to_words, "Snap selections to whole words")
+                    .on_hover_text("Dragging over text selects whole words; turn off to select single characters");
+                ui.separator();
                 if ui.checkbox(&mut self.prefs.blind, "Show only my codings (blind coding)").changed() {
                     self.refresh_marks();
                 }
@@ -1208,7 +1225,7 @@ impl App {
                         for v in list {
                             let on = self.version_filter.as_ref().is_some_and(|(id, _)| id == &v.id);
                             if ui
-                                .selectable_label(on, format!("Made under {} ({} codings)", v.name, v.codings))
+                                .selectable_label(on, format!("Made under {} ({})", v.name, count(v.codings, "coding")))
                                 .clicked()
                             {
                                 self.version_filter = Some((v.id.clone(), v.name.clone()));
@@ -1279,12 +1296,29 @@ impl App {
         }
         let Some(p) = &mut self.project else { return };
         let before = p.change_counter().ok();
-        let action = self.agreement.ui(ui, p);
+        let action = self.agreement.ui(ui, p, &self.study);
         if p.change_counter().ok() != before {
             self.reload();
         }
-        if let Some(agreement_panel::Action::JumpTo { document_id, start, end }) = action {
-            self.jump_to(&document_id, start, end);
+        match action {
+            Some(agreement_panel::Action::JumpTo { document_id, start, end }) => self.jump_to(&document_id, start, end),
+            Some(agreement_panel::Action::Assignment(a)) => self.assignment_action(a),
+            None => {}
+        }
+    }
+
+    fn assignment_action(&mut self, a: AssignmentAction) {
+        match a {
+            AssignmentAction::Assign { coder, document_ids } => {
+                if let Some(n) = self.change(|p| p.assign_coder(&coder, &document_ids)) {
+                    self.notices.info(format!("Gave {coder} {}. Ctrl+Z undoes it.", count(n, "more document")));
+                }
+            }
+            AssignmentAction::Unassign { coder, document_ids } => {
+                if let Some(n) = self.change(|p| p.unassign_coder(&coder, Some(&document_ids))) {
+                    self.notices.info(format!("Took back {} from {coder}. Ctrl+Z undoes it.", count(n, "document")));
+                }
+            }
         }
     }
 
@@ -1351,11 +1385,11 @@ impl App {
         ui.horizontal_wrapped(|ui| {
             ui.heading(&doc.name);
             ui.weak(format!(
-                "participant {} · wave {} · {} turns · {} words",
+                "participant {} · wave {} · {} · {}",
                 doc.participant.as_deref().unwrap_or("–"),
                 doc.wave.as_deref().unwrap_or("–"),
-                doc.turns,
-                doc.words
+                count(doc.turns, "turn"),
+                count(doc.words, "word")
             ));
             if let Some(part) = &doc.participant {
                 ui.separator();
@@ -1379,13 +1413,14 @@ impl App {
         let doc_id = doc.id.clone();
         let doc_name = doc.name.clone();
         self.coding_inspector(ui);
-        ui.separator();
         let recent: Vec<(String, String)> = self
             .recent_codes
             .iter()
             .filter(|c| self.study.code(c).is_some())
             .map(|c| (c.clone(), self.study.path(c)))
             .collect();
+        self.view.settings =
+            ViewSettings { margin_labels: self.prefs.margin_labels, snap_to_words: self.prefs.snap_to_words };
         let events = self.view.ui(ui, &recent);
         for e in events {
             self.transcript_event(e);
@@ -1399,78 +1434,108 @@ impl App {
         }
     }
 
-    /// The selected coding: its code, coder, star, memo, and what can be done with it.
+    /// The selected coding (its code, coder, star, memo, and what can be done with it), or
+    /// a hint, in a strip of fixed height above the transcript, so that selecting a coding
+    /// never moves the text under the pointer.
     fn coding_inspector(&mut self, ui: &mut egui::Ui) {
-        let Some(mark) = self.view.selected_coding().cloned() else {
-            let hint = match self.view.selection() {
-                Some(s) => {
-                    let (a, b) = s.range();
-                    format!("{} characters selected · C: code it · V: in vivo · right-click for more", b - a)
+        let (rect, _) =
+            ui.allocate_exact_size(egui::vec2(ui.available_width(), INSPECTOR_HEIGHT), egui::Sense::hover());
+        let layout = egui::Layout::top_down(egui::Align::Min);
+        // A child that does not report its size to the panel: whatever it holds, the
+        // transcript below starts at the same place.
+        let mut strip =
+            ui.new_child(egui::UiBuilder::new().max_rect(rect.shrink2(egui::vec2(6.0, 4.0))).layout(layout));
+        strip.set_clip_rect(rect.intersect(ui.clip_rect()));
+        let ui = &mut strip;
+        {
+            match self.view.selected_coding().cloned() {
+                Some(mark) => {
+                    ui.painter().rect_filled(rect, 4.0, super::transcript::tint(mark.color, 0.18));
+                    self.inspector_contents(ui, &mark);
                 }
-                None => "Select text with the mouse (double-click a word, triple-click a turn) or Shift+arrows.".into(),
-            };
-            ui.weak(hint);
-            return;
-        };
+                None => {
+                    let hint = match self.view.selection() {
+                        Some(s) => {
+                            let (a, b) = s.range();
+                            format!(
+                                "{} selected · C: code it · V: in vivo · right-click for more",
+                                count(b - a, "character")
+                            )
+                        }
+                        None => "Select text with the mouse (double-click a word, triple-click a turn) or \
+                                 Shift+arrows; click a highlight or a margin stripe to select a coding."
+                            .into(),
+                    };
+                    ui.add_space(6.0);
+                    ui.weak(hint);
+                }
+            }
+        }
+    }
+
+    fn inspector_contents(&mut self, ui: &mut egui::Ui, mark: &Mark) {
         if self.coding_memo.as_ref().is_none_or(|(id, _)| id != &mark.id) {
-            let memo =
-                self.project.as_ref().and_then(|p| p.coding(&mark.id).ok()).and_then(|c| c.memo).unwrap_or_default();
-            self.coding_memo = Some((mark.id.clone(), memo));
+            self.coding_memo = Some((mark.id.clone(), mark.memo.clone().unwrap_or_default()));
         }
         let mut action = None;
-        egui::Frame::group(ui.style()).fill(super::transcript::tint(mark.color, 0.18)).show(ui, |ui| {
-            ui.horizontal_wrapped(|ui| {
+        // The buttons keep their place on the right; the code's name gives way (it is cut
+        // with an ellipsis, in full on hover) when the column is narrow.
+        egui::Sides::new().shrink_left().truncate().show(
+            ui,
+            |ui| {
                 let (r, _) = ui.allocate_exact_size(egui::vec2(12.0, 12.0), egui::Sense::hover());
                 ui.painter().rect_filled(r, 3.0, mark.color);
-                ui.strong(&mark.code_name);
-                ui.weak(format!("by {} · chars {}–{}", mark.coder, mark.start, mark.end));
-                if ui
-                    .button(if mark.starred { "Starred" } else { "Star" })
-                    .on_hover_text("Illustrative quote (S)")
-                    .clicked()
-                {
-                    action = Some(TranscriptEvent::ToggleStar(mark.id.clone()));
-                }
-                if ui.button("Recode…").on_hover_text("R").clicked() {
-                    action = Some(TranscriptEvent::Recode(mark.id.clone()));
+                ui.add(egui::Label::new(RichText::new(&mark.code_name).strong()).truncate()).on_hover_text(format!(
+                    "{}\nby {} · chars {}–{}",
+                    mark.code_name, mark.coder, mark.start, mark.end
+                ));
+                ui.weak(format!("by {}", mark.coder))
+                    .on_hover_text("Drag the dark handles at either end of the passage to resize it.");
+            },
+            |ui| {
+                if ui.button("Done").on_hover_text("Esc").clicked() {
+                    action = Some(TranscriptEvent::SelectCoding(None));
                 }
                 if ui.button("Delete coding").on_hover_text("Delete").clicked() {
                     action = Some(TranscriptEvent::Delete(mark.id.clone()));
                 }
-                if ui.button("Done").clicked() {
-                    action = Some(TranscriptEvent::SelectCoding(None));
+                if ui.button("Recode…").on_hover_text("R").clicked() {
+                    action = Some(TranscriptEvent::Recode(mark.id.clone()));
                 }
+                let star = if mark.starred { "Starred" } else { "Star" };
+                if ui.button(star).on_hover_text("Illustrative quote (S)").clicked() {
+                    action = Some(TranscriptEvent::ToggleStar(mark.id.clone()));
+                }
+            },
+        );
+        let mut memo_done = false;
+        if let Some((_, text)) = &mut self.coding_memo {
+            ui.horizontal(|ui| {
+                ui.label("Memo");
+                let r = ui.add(
+                    egui::TextEdit::singleline(text).desired_width(f32::INFINITY).hint_text("A note on this coding"),
+                );
+                r.widget_info(|| egui::WidgetInfo::labeled(egui::Role::TextInput, true, "Coding memo"));
+                memo_done = r.lost_focus();
             });
-            ui.weak("Drag the dark handles at either end to resize it.");
-            if let Some((_, text)) = &mut self.coding_memo {
-                ui.horizontal(|ui| {
-                    ui.label("Memo");
-                    let r = ui.add(
-                        egui::TextEdit::singleline(text)
-                            .desired_width(f32::INFINITY)
-                            .hint_text("A note on this coding"),
-                    );
-                    r.widget_info(|| egui::WidgetInfo::labeled(egui::Role::TextInput, true, "Coding memo"));
-                    if r.lost_focus() {
-                        action = action.take().or(Some(TranscriptEvent::EditMemo(String::new())));
-                    }
-                });
-            }
-        });
-        match action {
-            Some(TranscriptEvent::EditMemo(_)) => {
-                if let Some((id, text)) = self.coding_memo.clone() {
-                    let saved =
-                        self.project.as_ref().and_then(|p| p.coding(&id).ok()).and_then(|c| c.memo).unwrap_or_default();
-                    if saved != text {
-                        self.change(|p| {
-                            p.update_coding(&id, CodingChanges { memo: Some(Some(text)), ..Default::default() })
-                        });
-                    }
-                }
-            }
-            Some(e) => self.transcript_event(e),
-            None => {}
+        }
+        if memo_done {
+            self.save_coding_memo(true);
+        }
+        if let Some(e) = action {
+            self.transcript_event(e);
+        }
+    }
+
+    /// Saves the memo typed for the selected coding if it differs from the stored one;
+    /// `keep` leaves the editor open on it.
+    fn save_coding_memo(&mut self, keep: bool) {
+        let Some((id, text)) = (if keep { self.coding_memo.clone() } else { self.coding_memo.take() }) else {
+            return;
+        };
+        let saved = self.view.marks().iter().find(|m| m.id == id).map(|m| m.memo.clone().unwrap_or_default());
+        if saved.is_some_and(|saved| saved != text) {
+            self.change(|p| p.update_coding(&id, CodingChanges { memo: Some(Some(text)), ..Default::default() }));
         }
     }
 }

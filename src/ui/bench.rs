@@ -61,7 +61,7 @@ fn document(size: &ViewBenchSize, seed: u64) -> (Vec<TurnRow>, usize, Vec<Mark>)
                     (code * 53 % 200) as u8 + 40,
                 ),
                 starred: i % 50 == 0,
-                has_memo: i % 70 == 0,
+                memo: (i % 70 == 0).then(|| "A note".to_string()),
             }
         })
         .collect();

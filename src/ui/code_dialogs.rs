@@ -5,6 +5,7 @@
 
 use codeloom::Project;
 use codeloom::model::offsets::slice_chars;
+use codeloom::model::words::count;
 use codeloom::store::code_ops::SplitPart;
 use codeloom::store::queries::CodingFilter;
 use std::collections::{BTreeSet, HashMap};
@@ -44,7 +45,7 @@ impl MergeCodesDialog {
                 let n = counts.get(&c.id).map_or(0, |k| k.codings);
                 let mut on = self.selected.contains(&c.id);
                 ui.horizontal(|ui| {
-                    if ui.checkbox(&mut on, format!("{}  ({n} codings)", paths[&c.id])).changed() {
+                    if ui.checkbox(&mut on, format!("{}  ({})", paths[&c.id], count(n, "coding"))).changed() {
                         if on {
                             self.selected.insert(c.id.clone());
                         } else {
@@ -66,7 +67,9 @@ impl MergeCodesDialog {
         ui.horizontal(|ui| {
             let ready = self.target.is_some() && !sources.is_empty();
             let label = match &self.target {
-                Some(t) => format!("Merge {} codes into {}", sources.len(), paths.get(t).cloned().unwrap_or_default()),
+                Some(t) => {
+                    format!("Merge {} into {}", count(sources.len(), "code"), paths.get(t).cloned().unwrap_or_default())
+                }
                 None => "Choose the target".to_string(),
             };
             if ui.add_enabled(ready, egui::Button::new(label)).clicked() {
@@ -231,7 +234,7 @@ mod tests {
         h.get_by_label("Choose the target");
         h.get_all_by_label("target").nth(1).unwrap().click();
         h.run();
-        h.get_by_label("Merge 1 codes into Identity and emotion / Mood and worry / Fear of movement").click();
+        h.get_by_label("Merge 1 code into Identity and emotion / Mood and worry / Fear of movement").click();
         h.run();
         assert_eq!(h.state().2, [CodeDialogAction::MergeCodes { sources: vec![low], target: fear }]);
         let CodeDialogAction::MergeCodes { sources, target } = h.state().2[0].clone() else { unreachable!() };

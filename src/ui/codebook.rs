@@ -6,6 +6,7 @@
 use super::study::Study;
 use super::transcript::parse_color;
 use codeloom::model::CodeDescription;
+use codeloom::model::words::count;
 use codeloom::store::ops::{CodeChanges, NewCode};
 use egui::{Color32, RichText, Ui};
 use std::collections::HashSet;
@@ -80,7 +81,7 @@ impl CodebookPanel {
         ui.add_space(4.0);
         ui.horizontal(|ui| {
             ui.heading("Codebook");
-            ui.weak(format!("{} codes", study.codes.len()));
+            ui.weak(count(study.codes.len(), "code"));
         });
         ui.horizontal(|ui| {
             let r =
@@ -108,9 +109,21 @@ impl CodebookPanel {
             }
         });
         ui.separator();
+        // The selected code's details sit at the bottom (the divider can be dragged); the
+        // tree fills the rest of the panel's height.
+        if self.selected.is_some() {
+            egui::Panel::bottom("code_details_panel")
+                .resizable(true)
+                .default_size((ui.available_height() * 0.5).max(200.0))
+                .min_size(80.0)
+                .show(ui, |ui| self.details(ui, study, &mut actions));
+        } else {
+            egui::Panel::bottom("code_details_hint").resizable(false).show(ui, |ui| {
+                ui.weak("Select a code to describe it. Drag a code onto another to move it under it.");
+            });
+        }
         let needle = self.filter.trim().to_lowercase();
-        let tree_height = (ui.available_height() * 0.45).max(160.0);
-        egui::ScrollArea::vertical().id_salt("codebook_tree").max_height(tree_height).show(ui, |ui| {
+        egui::ScrollArea::vertical().id_salt("codebook_tree").auto_shrink([false, false]).show(ui, |ui| {
             // Dropping on this strip moves a code to the top level.
             let (_, top_drop) = ui.dnd_drop_zone::<Dragged, ()>(egui::Frame::new().inner_margin(2.0), |ui| {
                 ui.weak("Drop a code here to move it to the top level");
@@ -203,8 +216,10 @@ impl CodebookPanel {
                     }
                     ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
                         ui.weak(format!("{} · {}p", counts.codings, counts.participants)).on_hover_text(format!(
-                            "{} codings in {} documents from {} participants",
-                            counts.codings, counts.documents, counts.participants
+                            "{} in {} from {}",
+                            count(counts.codings, "coding"),
+                            count(counts.documents, "document"),
+                            count(counts.participants, "participant")
                         ));
                     });
                 });
@@ -229,16 +244,11 @@ impl CodebookPanel {
                 ui.weak("No codes yet. Add one above, or select text and press C.");
             }
         });
-        ui.separator();
-        self.details(ui, study, &mut actions);
         actions
     }
 
     fn details(&mut self, ui: &mut Ui, study: &Study, actions: &mut Vec<CodebookAction>) {
-        let Some(id) = self.selected.clone() else {
-            ui.weak("Select a code to describe it. Drag a code onto another to move it under it.");
-            return;
-        };
+        let Some(id) = self.selected.clone() else { return };
         let Some(code) = study.code(&id) else {
             self.select(None);
             return;
@@ -251,8 +261,10 @@ impl CodebookPanel {
             let Some(draft) = self.draft.as_mut() else { return };
             ui.strong(study.path(&id));
             ui.weak(format!(
-                "{} codings · {} documents · {} participants",
-                counts.codings, counts.documents, counts.participants
+                "{} · {} · {}",
+                count(counts.codings, "coding"),
+                count(counts.documents, "document"),
+                count(counts.participants, "participant")
             ));
             ui.horizontal_wrapped(|ui| {
                 let dirty = draft.name.trim() != code.name || draft.description != code.description;
@@ -289,7 +301,11 @@ impl CodebookPanel {
                     ui.label(format!(
                         "Delete “{}”{} and its {codings} codings? Undo (Ctrl+Z) brings them back.",
                         code.name,
-                        if below.is_empty() { String::new() } else { format!(", its {} child codes", below.len()) }
+                        if below.is_empty() {
+                            String::new()
+                        } else {
+                            format!(", its {}", count(below.len(), "child code"))
+                        }
                     ));
                     ui.horizontal(|ui| {
                         if ui.button("Delete").clicked() {

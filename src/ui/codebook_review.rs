@@ -11,6 +11,7 @@ use codeloom::codebook::merge::{self, Choice, MergePlan};
 use codeloom::codebook::reconcile::{self, Decision, Suggestion};
 use codeloom::codebook::{history, versions};
 use codeloom::model::time::format_timestamp;
+use codeloom::model::words::count;
 use std::collections::HashMap;
 use std::path::PathBuf;
 
@@ -195,7 +196,7 @@ impl CodebookReview {
                     ChangeKind::Split => format!("Split {} -> {new}", c.related_path.as_deref().unwrap_or("?")),
                     ChangeKind::Redefined | ChangeKind::Recoloured => format!("{} {new}", capital(c.kind.as_str())),
                 };
-                ui.label(format!("{line}  ({} codings)", c.codings));
+                ui.label(format!("{line}  ({})", count(c.codings, "coding")));
                 if let (Some(a), Some(b)) = (&c.old_description, &c.new_description) {
                     egui::Grid::new(("redefined", &c.code_id)).striped(true).show(ui, |ui| {
                         ui.strong("");
@@ -306,10 +307,10 @@ impl CodebookReview {
                 self.notice =
                     Some(match merge::make_copy(project, &coder, std::path::Path::new(&out), self.new_copy_blind) {
                         Ok(base) => format!(
-                            "Wrote {out} for {coder}{}: {} codes, {} codings. Merge it back below when it is coded.",
+                            "Wrote {out} for {coder}{}: {}, {}. Merge it back below when it is coded.",
                             if base.blind { " (blind)" } else { "" },
-                            base.codes.len(),
-                            base.codings.len()
+                            count(base.codes.len(), "code"),
+                            count(base.codings.len(), "coding")
                         ),
                         Err(e) => format!("Cannot make the copy: {e}"),
                     });
@@ -423,7 +424,13 @@ impl CodebookReview {
                 }
                 ui.end_row();
                 for c in &plan.conflicts {
-                    ui.label(format!("{} {}: {}  ({} codings)", c.id + 1, kind_label(c.kind), c.code, c.codings));
+                    ui.label(format!(
+                        "{} {}: {}  ({})",
+                        c.id + 1,
+                        kind_label(c.kind),
+                        c.code,
+                        count(c.codings, "coding")
+                    ));
                     ui.label(&c.base);
                     ui.label(&c.project);
                     ui.label(&c.copy);

@@ -2,6 +2,7 @@
 //! codings, a filter, and documents that have no participant or wave listed below.
 
 use super::study::Study;
+use codeloom::model::words::count;
 use egui::{RichText, Ui};
 
 /// What the user asked for in the documents panel.
@@ -22,10 +23,10 @@ impl DocumentsPanel {
         ui.add_space(4.0);
         ui.heading("Documents");
         ui.label(format!(
-            "{} participants · {} waves · {} documents",
-            study.participants.len(),
-            study.waves.len(),
-            study.documents.len()
+            "{} · {} · {}",
+            count(study.participants.len(), "participant"),
+            count(study.waves.len(), "wave"),
+            count(study.documents.len(), "document")
         ));
         ui.add(
             egui::TextEdit::singleline(&mut self.filter)
@@ -70,8 +71,10 @@ impl DocumentsPanel {
                                 let selected = open == Some(d.document.id.as_str());
                                 let label = format!("{} ({})", d.document.name, d.coding_count);
                                 let r = ui.selectable_label(selected, label).on_hover_text(format!(
-                                    "{}\n{} turns · {} codings",
-                                    d.document.original_name, d.turn_count, d.coding_count
+                                    "{}\n{} · {}",
+                                    d.document.original_name,
+                                    count(d.turn_count, "turn"),
+                                    count(d.coding_count, "coding")
                                 ));
                                 if r.clicked() {
                                     action = Some(DocumentsAction::Open(d.document.id.clone()));

@@ -6,6 +6,7 @@
 mod agreement;
 mod analysis;
 mod app;
+mod assignments;
 pub mod bench;
 mod code_dialogs;
 mod codebook;
@@ -26,10 +27,19 @@ pub use app::App;
 
 use std::path::PathBuf;
 
-/// Opens the workbench window, on `project` if given (else on the last project).
-pub fn run(project: Option<PathBuf>) -> anyhow::Result<()> {
+/// The application icon (`assets/codeloom-256.png`, rendered from `assets/codeloom.svg`).
+pub const ICON_PNG: &[u8] = include_bytes!("../../assets/codeloom-256.png");
+
+/// Opens the workbench window, on `project` if given (else on the last project), at
+/// `document` if given.
+pub fn run(project: Option<PathBuf>, document: Option<String>) -> anyhow::Result<()> {
+    let mut viewport = egui::ViewportBuilder::default();
+    match eframe::icon_data::from_png_bytes(ICON_PNG) {
+        Ok(icon) => viewport = viewport.with_icon(icon),
+        Err(e) => eprintln!("the window icon cannot be read: {e}"),
+    }
     let options = eframe::NativeOptions {
-        viewport: egui::ViewportBuilder::default()
+        viewport: viewport
             .with_inner_size([1440.0, 900.0])
             .with_min_inner_size([900.0, 560.0])
             .with_title("Codeloom")
@@ -37,6 +47,6 @@ pub fn run(project: Option<PathBuf>) -> anyhow::Result<()> {
             .with_drag_and_drop(true),
         ..Default::default()
     };
-    eframe::run_native("Codeloom", options, Box::new(move |cc| Ok(Box::new(App::new(cc, project)))))
+    eframe::run_native("Codeloom", options, Box::new(move |cc| Ok(Box::new(App::new(cc, project, document)))))
         .map_err(|e| anyhow::anyhow!("cannot open the window: {e}"))
 }

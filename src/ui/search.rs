@@ -9,6 +9,7 @@
 // The app wires this panel in when its rewrite lands; until then only tests use it.
 
 use codeloom::Project;
+use codeloom::model::words::count;
 use codeloom::search::{Extent, HitKind, SearchOptions, SearchResults, Service, Sort, Status};
 use codeloom::store::ops::NewCoding;
 use egui::text::LayoutJob;
@@ -230,9 +231,9 @@ impl SearchPanel {
         let Some(results) = &self.results else { return action };
         let c = &results.counts;
         ui.label(format!(
-            "{} passages in {} documents{}",
-            c.passages,
-            c.documents.len(),
+            "{} in {}{}",
+            count(c.passages, "passage"),
+            count(c.documents.len(), "document"),
             if results.more { format!(" · first {} hits shown", results.hits.len()) } else { String::new() }
         ));
         let rows = |rows: &[codeloom::search::CountRow]| {

@@ -3,6 +3,7 @@
 
 use codeloom::Project;
 use codeloom::model::{Code, Participant};
+use codeloom::store::adjudication::Assignment;
 use codeloom::store::queries::{CodeCounts, DocumentSummary};
 use egui::Color32;
 use std::collections::HashMap;
@@ -23,6 +24,8 @@ pub struct Study {
     pub colors: HashMap<String, Color32>,
     pub counts: HashMap<String, CodeCounts>,
     pub coders: Vec<String>,
+    /// Which coder was given which documents.
+    pub assignments: Vec<Assignment>,
 }
 
 impl Study {
@@ -65,6 +68,7 @@ impl Study {
             colors,
             counts: p.code_counts()?,
             coders: p.coders()?.into_iter().map(|c| c.name).collect(),
+            assignments: p.assignments()?,
             codes,
         })
     }

@@ -41,7 +41,7 @@ pub struct Mark {
     pub end: usize,
     pub color: Color32,
     pub starred: bool,
-    pub has_memo: bool,
+    pub memo: Option<String>,
 }
 
 /// A half-open range of document chars the user has selected; `anchor` is where the
@@ -123,6 +123,25 @@ impl Default for Typography {
 }
 
 const MAX_LANES: usize = 14;
+/// The width of a margin lane that shows code names beside the stripes.
+const LABEL_LANE_WIDTH: f32 = 96.0;
+/// The narrowest text column that labelled lanes may leave.
+const MIN_TEXT_WIDTH: f32 = 480.0;
+
+/// How the view behaves: chosen in the View menu and kept between runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ViewSettings {
+    /// Write each coding's code name beside its margin stripe when there is room.
+    pub margin_labels: bool,
+    /// Selections made by dragging take whole words, as in NVivo.
+    pub snap_to_words: bool,
+}
+
+impl Default for ViewSettings {
+    fn default() -> Self {
+        ViewSettings { margin_labels: true, snap_to_words: true }
+    }
+}
 const TEXT_COLOR: Color32 = Color32::from_rgb(32, 33, 36);
 const SPEAKER_COLOR: Color32 = Color32::from_rgb(36, 84, 140);
 const TIME_COLOR: Color32 = Color32::from_rgb(120, 120, 120);
@@ -160,6 +179,11 @@ pub struct TranscriptView {
     /// A range briefly highlighted after a jump (a search hit, a coding).
     flash: Option<(usize, usize)>,
     has_focus: bool,
+    pub settings: ViewSettings,
+    /// Whether the margin shows code names this frame (labels asked for, and room for them).
+    labelled: bool,
+    /// The char where a mouse selection started, before snapping to words.
+    drag_origin: usize,
 }
 
 impl TranscriptView {
@@ -203,6 +227,11 @@ impl TranscriptView {
     #[cfg(test)]
     pub fn document_id(&self) -> &str {
         &self.document_id
+    }
+    /// Whether the margin named the codes beside their stripes in the last frame.
+    #[cfg(test)]
+    pub fn margin_labelled(&self) -> bool {
+        self.labelled
     }
     pub fn marks(&self) -> &[Mark] {
         &self.marks
@@ -301,7 +330,24 @@ impl TranscriptView {
     }
 
     fn margin_width(&self) -> f32 {
-        self.lane_count.max(1) as f32 * self.typography.lane_width + 16.0
+        self.lane_count.max(1) as f32 * self.lane_width() + 16.0
+    }
+
+    fn lane_width(&self) -> f32 {
+        if self.labelled { LABEL_LANE_WIDTH } else { self.typography.lane_width }
+    }
+
+    /// The selection from `origin` to `c`, widened to whole words when snapping is on: a
+    /// word either end touches is taken whole; spaces and punctuation are not added.
+    fn drag_selection(&self, origin: usize, c: usize) -> Selection {
+        if !self.settings.snap_to_words || origin == c {
+            return Selection { anchor: origin, head: c };
+        }
+        let (a, b) = (origin.min(c), origin.max(c));
+        let is_word = |(s, e): (usize, usize)| e > s && self.text_of(s, e).chars().any(char::is_alphanumeric);
+        let start = Some(self.word_at(a)).filter(|&w| is_word(w)).map_or(a, |w| w.0.min(a));
+        let end = Some(self.word_at(b - 1)).filter(|&w| is_word(w)).map_or(b, |w| w.1.max(b));
+        if c >= origin { Selection { anchor: start, head: end } } else { Selection { anchor: end, head: start } }
     }
 
     fn recompute_tops(&mut self) {
@@ -487,6 +533,8 @@ impl TranscriptView {
     pub fn ui(&mut self, ui: &mut Ui, recent_codes: &[(String, String)]) -> Vec<TranscriptEvent> {
         let mut events = Vec::new();
         let avail = ui.available_width();
+        let lanes = self.lane_count.max(1) as f32;
+        self.labelled = self.settings.margin_labels && avail - lanes * LABEL_LANE_WIDTH - 56.0 >= MIN_TEXT_WIDTH;
         let width = (avail - self.margin_width() - 40.0).clamp(200.0, self.typography.max_width).round() as u32;
         if width != self.width {
             self.width = width;
@@ -533,6 +581,7 @@ impl TranscriptView {
             }
             // Visible turns, with a little overscan.
             let first = self.turn_at_y(viewport.top() - 200.0);
+            let first_seen = self.turn_at_y(viewport.top());
             let last = self.turn_at_y(viewport.bottom() + 200.0);
             let painter = ui.painter().clone();
             // The page: white paper behind the text and the margin.
@@ -603,11 +652,16 @@ impl TranscriptView {
                     } else {
                         body_pos.y + body.pos_from_cursor(CCursor::new(mark.end - t.start)).bottom()
                     };
-                    let x = margin_x + self.lanes[m] as f32 * self.typography.lane_width;
+                    let x = margin_x + self.lanes[m] as f32 * self.lane_width();
                     let r = Rect::from_x_y_ranges(x..=x + self.typography.lane_width - 2.0, y0..=y1.max(y0 + 4.0));
                     let strong = self.selected.as_deref() == Some(mark.id.as_str());
                     painter.rect_filled(r, 1.0, if strong { mark.color } else { tint(mark.color, 0.75) });
-                    stripe_hits.push((r, m));
+                    let mut hit = r;
+                    if self.labelled && (mark.start >= t.start || i == first_seen) {
+                        hit = self.paint_label(ui, &painter, mark, pos2(r.right() + 3.0, y0), strong);
+                        hit = hit.union(r);
+                    }
+                    stripe_hits.push((hit, m));
                 }
             }
             // Boundary handles of the selected coding.
@@ -637,7 +691,7 @@ impl TranscriptView {
                         mark.code_name,
                         mark.coder,
                         if mark.starred { " (starred)" } else { "" },
-                        if mark.has_memo { " (memo)" } else { "" }
+                        if mark.memo.is_some() { " (memo)" } else { "" }
                     );
                     margin.clone().on_hover_text_at_pointer(tip);
                     if margin.clicked() {
@@ -659,18 +713,17 @@ impl TranscriptView {
                         }
                         None => {
                             self.drag = Some(Drag::Select);
-                            match (shift, self.selection) {
-                                (true, Some(s)) => self.selection = Some(Selection { anchor: s.anchor, head: c }),
-                                _ => self.selection = Some(Selection { anchor: c, head: c }),
-                            }
+                            self.drag_origin = match (shift, self.selection) {
+                                (true, Some(s)) => s.anchor,
+                                _ => c,
+                            };
+                            self.selection = Some(self.drag_selection(self.drag_origin, c));
                         }
                     }
                 } else if response.dragged() {
                     match self.drag {
-                        Some(Drag::Select) => {
-                            if let Some(s) = &mut self.selection {
-                                s.head = c;
-                            }
+                        Some(Drag::Select) if self.selection.is_some() => {
+                            self.selection = Some(self.drag_selection(self.drag_origin, c));
                         }
                         Some(Drag::ResizeStart) => {
                             if let Some((_, e)) = self.resize_preview {
@@ -682,7 +735,7 @@ impl TranscriptView {
                                 self.resize_preview = Some((s, c.max(s + 1)));
                             }
                         }
-                        None => {}
+                        Some(Drag::Select) | None => {}
                     }
                     // Scroll while dragging past the edges.
                     let edge = 30.0;
@@ -747,6 +800,20 @@ impl TranscriptView {
             self.flash = None;
         }
         events
+    }
+
+    /// Writes a coding's code name beside its stripe (cut with an ellipsis when it is
+    /// longer than the lane); returns the rectangle it covers.
+    fn paint_label(&self, ui: &Ui, painter: &egui::Painter, mark: &Mark, at: Pos2, strong: bool) -> Rect {
+        let name = mark.code_name.rsplit(" / ").next().unwrap_or(&mark.code_name);
+        let width = LABEL_LANE_WIDTH - self.typography.lane_width - 5.0;
+        let color = if strong { Color32::from_gray(20) } else { darken(mark.color, 0.55) };
+        let mut job = LayoutJob::simple_singleline(name.to_string(), FontId::proportional(11.0), color);
+        job.wrap = egui::text::TextWrapping::truncate_at_width(width);
+        let galley = ui.fonts_mut(|f| f.layout_job(job));
+        let rect = Rect::from_min_size(at, galley.size());
+        painter.galley(at, galley, color);
+        rect
     }
 
     fn context_menu(
@@ -917,6 +984,12 @@ pub fn tint(c: Color32, alpha: f32) -> Color32 {
     Color32::from_rgb(mix(c.r()), mix(c.g()), mix(c.b()))
 }
 
+/// A code's colour darkened towards black, readable as text on white paper.
+fn darken(c: Color32, amount: f32) -> Color32 {
+    let mix = |v: u8| (v as f32 * (1.0 - amount)).round() as u8;
+    Color32::from_rgb(mix(c.r()), mix(c.g()), mix(c.b()))
+}
+
 /// Chars `a..b` of `text`.
 fn slice(text: &str, a: usize, b: usize) -> &str {
     codeloom::model::offsets::slice_chars(text, a, b).unwrap_or("")
@@ -947,7 +1020,7 @@ mod tests {
             end,
             color: Color32::RED,
             starred: false,
-            has_memo: false,
+            memo: None,
         }
     }
 
