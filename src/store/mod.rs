@@ -9,6 +9,7 @@
 //! a newer schema is refused, never modified.
 
 pub mod adjudication;
+pub mod change_set;
 pub mod changes;
 pub mod code_ops;
 pub mod interop_ops;
