@@ -120,8 +120,9 @@ pub fn check_target(path: &Path, protect: &Protect) -> Result<()> {
 /// a scratch folder beside `path` to create the file at (a new project, say) and must
 /// have closed it when it returns. The file is moved to `path` only if `build` succeeds
 /// and nothing has appeared at `path` meanwhile (an atomic no-clobber rename); otherwise
-/// nothing is left behind.
-pub fn create_new<T, E, F>(path: &Path, build: F) -> std::result::Result<T, E>
+/// nothing is left behind. Names that belong to a project (its side files, its search
+/// index, or those of `protect`) are refused as by [`write_bytes`].
+pub fn create_new<T, E, F>(path: &Path, protect: &Protect, build: F) -> std::result::Result<T, E>
 where
     E: From<Error>,
     F: FnOnce(&Path) -> std::result::Result<T, E>,
@@ -129,7 +130,10 @@ where
     if fs::symlink_metadata(path).is_ok() {
         return Err(fail(path, "a file already exists there; choose another name".into()).into());
     }
-    let (folder, name) = folder_and_name(path)?;
+    let target = resolve(path)?;
+    check(path, &target, protect)?;
+    let folder = target.folder;
+    let name = target.real.file_name().map(|n| n.to_os_string()).unwrap_or_default();
     let scratch = tempfile::Builder::new()
         .prefix(&format!("{SCRATCH_PREFIX}new-"))
         .tempdir_in(&folder)

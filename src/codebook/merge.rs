@@ -75,7 +75,7 @@ pub fn make_copy(project: &Project, coder: &str, out: &Path, blind: bool) -> Res
     if coder.is_empty() {
         return Err(Error::Invalid("a copy needs the name of the coder it is for".into()));
     }
-    crate::output::create_new(out, |staged| {
+    crate::output::create_new(out, &crate::output::Protect::project(project.path()), |staged| {
         let target = staged
             .to_str()
             .ok_or_else(|| Error::Project { path: out.to_path_buf(), message: "the path is not valid UTF-8".into() })?;

@@ -417,9 +417,11 @@ pub fn project_qde(project: &Project) -> Result<(String, SourceFiles, ExportRepo
 /// project, its side files or search index, another project or anything but a regular
 /// file (see [`crate::output`]).
 pub fn export_qdpx(project: &Project, out: &Path) -> Result<ExportReport> {
+    let protect = crate::output::Protect::project(project.path());
+    crate::output::check_target(out, &protect)?;
     let (xml, files, mut report) = project_qde(project)?;
     let fail = |e: &dyn std::fmt::Display| crate::output::write_error(out, e);
-    crate::output::write_streamed(out, &crate::output::Protect::project(project.path()), |file| -> Result<()> {
+    crate::output::write_streamed(out, &protect, |file| -> Result<()> {
         let mut zip = zip::ZipWriter::new(file);
         let opts = zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Deflated);
         zip.start_file("project.qde", opts).map_err(|e| fail(&e))?;

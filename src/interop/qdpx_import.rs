@@ -60,7 +60,7 @@ pub fn import_qdpx(project: &mut Project, path: &Path) -> Result<QdpxReport> {
 /// when the import has succeeded (never over a file that exists or appears meanwhile), so
 /// a failure leaves nothing behind and can simply be retried.
 pub fn new_project_from_qdpx(target: &Path, qdpx: &Path, coder: &str) -> Result<QdpxReport> {
-    crate::output::create_new(target, |staged| {
+    crate::output::create_new(target, &crate::output::Protect::none(), |staged| {
         let mut project = Project::create(staged)?;
         project.set_coder(coder)?;
         let report = import_qdpx(&mut project, qdpx)?;

@@ -222,7 +222,7 @@ fn folders_devices_pipes_and_missing_folders_are_refused() {
 fn create_new_moves_the_file_in_only_when_complete() {
     let dir = tempfile::tempdir().unwrap();
     let target = dir.path().join("new.codeloom");
-    let n = create_new(&target, |staged| -> Result<u8> {
+    let n = create_new(&target, &Protect::none(), |staged| -> Result<u8> {
         assert_ne!(staged, target, "built elsewhere");
         assert_eq!(staged.file_name(), target.file_name());
         fs::write(staged, b"built").unwrap();
@@ -235,12 +235,12 @@ fn create_new_moves_the_file_in_only_when_complete() {
     assert_eq!(listing(dir.path()), ["new.codeloom"]);
 
     // An existing file is refused before anything is built.
-    let r: Result<()> = create_new(&target, |_| panic!("must not build"));
+    let r: Result<()> = create_new(&target, &Protect::none(), |_| panic!("must not build"));
     assert!(r.unwrap_err().to_string().contains("already exists"));
 
     // A failure leaves nothing.
     let failed = dir.path().join("failed.codeloom");
-    let r: Result<()> = create_new(&failed, |staged| {
+    let r: Result<()> = create_new(&failed, &Protect::none(), |staged| {
         fs::write(staged, b"half").unwrap();
         Err(Error::Invalid("the import failed".into()))
     });
@@ -249,7 +249,7 @@ fn create_new_moves_the_file_in_only_when_complete() {
 
     // A file that appears meanwhile is left alone.
     let raced = dir.path().join("raced.codeloom");
-    let r: Result<()> = create_new(&raced, |staged| {
+    let r: Result<()> = create_new(&raced, &Protect::none(), |staged| {
         fs::write(staged, b"mine").unwrap();
         fs::write(&raced, b"someone else's").unwrap();
         Ok(())
@@ -261,7 +261,7 @@ fn create_new_moves_the_file_in_only_when_complete() {
 
     // A database left open (a non-empty -wal beside it) is not moved in.
     let open = dir.path().join("open.codeloom");
-    let r: Result<()> = create_new(&open, |staged| {
+    let r: Result<()> = create_new(&open, &Protect::none(), |staged| {
         fs::write(staged, b"db").unwrap();
         fs::write(with_suffix(staged, "-wal"), b"pages").unwrap();
         Ok(())
@@ -269,8 +269,21 @@ fn create_new_moves_the_file_in_only_when_complete() {
     assert!(r.unwrap_err().to_string().contains("still open"));
     assert_eq!(listing(dir.path()), ["new.codeloom", "raced.codeloom"]);
 
-    let m = create_new(&dir.path().join("missing/x.codeloom"), |_| -> Result<()> { Ok(()) }).unwrap_err().to_string();
+    let m = create_new(&dir.path().join("missing/x.codeloom"), &Protect::none(), |_| -> Result<()> { Ok(()) })
+        .unwrap_err()
+        .to_string();
     assert!(m.contains("does not exist"), "{m}");
+
+    // The side file or search index of a project is not a name for a new file.
+    let project = plain_project(dir.path());
+    for name in ["study.codeloom-wal", "study.codeloom-journal"] {
+        let r: Result<()> =
+            create_new(&dir.path().join(name), &Protect::project(&project), |_| panic!("must not build"));
+        assert!(r.unwrap_err().to_string().contains("refused"));
+    }
+    fs::write(dir.path().join("db.codeloom"), SQLITE_HEADER).unwrap();
+    let r: Result<()> = create_new(&dir.path().join("db.codeloom-wal"), &Protect::none(), |_| panic!("must not build"));
+    assert!(r.unwrap_err().to_string().contains("refused"));
 }
 
 #[test]
