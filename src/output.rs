@@ -137,7 +137,7 @@ where
     let scratch = tempfile::Builder::new()
         .prefix(&format!("{SCRATCH_PREFIX}new-"))
         .tempdir_in(&folder)
-        .map_err(|e| fail(path, format!("cannot create a file in the folder {}: {e}", folder.display())))?;
+        .map_err(|e| cannot_create(path, &folder, e))?;
     let staged = scratch.path().join(&name);
     let value = build(&staged)?;
     for suffix in ["-wal", "-journal"] {
@@ -167,6 +167,14 @@ where
 
 fn fail(path: &Path, message: String) -> Error {
     Error::ExportFile { path: path.to_path_buf(), message }
+}
+
+/// A temporary file or folder cannot be made in `folder`: the system's reason alone, as
+/// tempfile adds the name of a file that was never made.
+fn cannot_create(path: &Path, folder: &Path, e: std::io::Error) -> Error {
+    let text = e.to_string();
+    let reason = text.split(" at path \"").next().unwrap_or(&text);
+    fail(path, format!("cannot create a file in the folder {}: {reason}", folder.display()))
 }
 
 fn refused(path: &Path, reason: String) -> Error {
@@ -358,8 +366,7 @@ struct Staged {
 impl Staged {
     fn create(path: &Path, target: &Target, unnamed: bool) -> Result<Staged> {
         let folder = &target.folder;
-        let cannot =
-            |e: std::io::Error| fail(path, format!("cannot create a file in the folder {}: {e}", folder.display()));
+        let cannot = |e: std::io::Error| cannot_create(path, folder, e);
         let staged = match unnamed.then(|| unnamed_file_in(folder)).flatten() {
             Some(file) => Staged { file, name: None },
             None => {
@@ -499,5 +506,5 @@ fn sync_folder(path: &Path, folder: &Path) -> Result<()> {
     Ok(())
 }
 
-#[cfg(test)]
+#[cfg(all(test, unix))]
 mod tests;

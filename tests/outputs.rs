@@ -6,6 +6,8 @@
 //! no temporary file; and the bounds and filters that came with them (`--resamples`,
 //! `new --from` that fails, `adjudicate list --json --undecided`).
 
+#![cfg(unix)]
+
 mod common;
 
 use common::{codeloom, json, ok, root};
@@ -187,27 +189,52 @@ fn a_new_output_follows_the_umask_and_a_replaced_one_keeps_its_permissions() {
     assert_eq!(listing(dir.path()), expected);
 }
 
+/// Runs `codeloom ARGS` as the user `nobody` (for a test running as root, whom
+/// permission bits do not stop), or `None` where that cannot be done here.
+fn as_nobody(args: &[&str]) -> Option<std::process::Output> {
+    let switch = ["--reuid=65534", "--regid=65534", "--clear-groups"];
+    let works = Command::new("setpriv").args(switch).arg("true").status().is_ok_and(|s| s.success());
+    works.then(|| {
+        Command::new("setpriv")
+            .args(switch)
+            .arg(env!("CARGO_BIN_EXE_codeloom"))
+            .args(args)
+            .env("CODELOOM_CODER", "tester")
+            .output()
+            .expect("run codeloom through setpriv")
+    })
+}
+
 #[test]
 fn writing_into_a_read_only_folder_fails_naming_the_folder() {
+    let test = "writing_into_a_read_only_folder_fails_naming_the_folder";
     let dir = tempfile::tempdir().unwrap();
     let project = demo(dir.path());
     let locked = dir.path().join("locked");
     fs::create_dir(&locked).unwrap();
     fs::set_permissions(&locked, fs::Permissions::from_mode(0o555)).unwrap();
-    let probe = locked.join("probe");
-    if fs::write(&probe, b"x").is_ok() {
-        let _ = fs::remove_file(&probe);
-        common::skip(
-            "writing_into_a_read_only_folder_fails_naming_the_folder",
-            "this user (root?) may write into a read-only folder",
-        );
-        return;
-    }
     let out = locked.join("quotes.csv");
-    let r = codeloom(&["export", "quotes", s(&project), "--out", s(&out)]);
+    let args = ["export", "quotes", s(&project), "--out", s(&out)];
+    let probe = locked.join("probe");
+    let r = if fs::write(&probe, b"x").is_ok() {
+        // Root: permission bits do not stop this process; try as another user.
+        fs::remove_file(&probe).unwrap();
+        fs::set_permissions(dir.path(), fs::Permissions::from_mode(0o777)).unwrap();
+        fs::set_permissions(&project, fs::Permissions::from_mode(0o666)).unwrap();
+        match as_nobody(&args) {
+            Some(r) => r,
+            None => {
+                common::skip(test, "running as root, and `setpriv` cannot run codeloom as another user here");
+                return;
+            }
+        }
+    } else {
+        codeloom(&args)
+    };
     let err = String::from_utf8_lossy(&r.stderr);
-    assert!(!r.status.success());
-    assert!(err.contains(s(&locked)) && err.contains("cannot create a file in the folder"), "{err}");
+    assert!(!r.status.success(), "{err}");
+    assert!(err.contains(&format!("cannot create a file in the folder {}: ", locked.display())), "{err}");
+    assert!(err.contains(s(&out)) && !err.contains(".codeloom-"), "{err}");
     assert!(listing(&locked).is_empty());
 }
 
