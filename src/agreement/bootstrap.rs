@@ -55,6 +55,27 @@ pub struct BootstrapConfig {
     pub seed: u64,
 }
 
+/// The most resamples a bootstrap draws: far more than a stable 95 % interval needs, and
+/// few enough that memory and time stay bounded.
+pub const MAX_RESAMPLES: usize = 100_000;
+
+/// The most cluster draws (resamples × clusters) kept in memory at once by
+/// [`multiplicities`]: 4 bytes each, so about 1 GB.
+pub const MAX_DRAWS: usize = 250_000_000;
+
+impl BootstrapConfig {
+    /// Checks the number of resamples: at least one and at most [`MAX_RESAMPLES`].
+    pub fn check(&self) -> Result<(), AgreementError> {
+        if self.resamples == 0 {
+            return Err(AgreementError::NoResamples);
+        }
+        if self.resamples > MAX_RESAMPLES {
+            return Err(AgreementError::TooManyResamples { resamples: self.resamples, max: MAX_RESAMPLES });
+        }
+        Ok(())
+    }
+}
+
 impl Default for BootstrapConfig {
     fn default() -> Self {
         BootstrapConfig { resamples: 2000, seed: 7 }
@@ -114,8 +135,10 @@ pub fn summarise(mut values: Vec<f64>, resamples: usize, clusters: usize) -> Boo
 /// drawn exactly as the other bootstraps here draw them, so that several statistics can be
 /// computed on the same resamples.
 pub fn multiplicities(clusters: usize, config: BootstrapConfig) -> Result<Vec<Vec<u32>>, AgreementError> {
-    if config.resamples == 0 {
-        return Err(AgreementError::NoResamples);
+    config.check()?;
+    if config.resamples.saturating_mul(clusters) > MAX_DRAWS {
+        let max = MAX_DRAWS / clusters.max(1);
+        return Err(AgreementError::TooManyResamples { resamples: config.resamples, max });
     }
     let mut rng = SplitMix64::new(config.seed);
     let mut out = Vec::with_capacity(config.resamples);
@@ -135,9 +158,7 @@ fn run<F>(clusters: usize, config: BootstrapConfig, mut statistic: F) -> Result<
 where
     F: FnMut(&[u32]) -> Option<f64>,
 {
-    if config.resamples == 0 {
-        return Err(AgreementError::NoResamples);
-    }
+    config.check()?;
     let mut rng = SplitMix64::new(config.seed);
     let mut counts = vec![0u32; clusters];
     let mut values = Vec::with_capacity(config.resamples);

@@ -203,6 +203,9 @@ pub enum AgreementError {
     InvalidThreshold(f64),
     /// A bootstrap was requested with zero resamples.
     NoResamples,
+    /// More resamples were requested than a bootstrap draws (or than fit in memory with
+    /// this many clusters).
+    TooManyResamples { resamples: usize, max: usize },
     /// A case file could not be read.
     InvalidCase(String),
 }
@@ -226,6 +229,9 @@ impl fmt::Display for AgreementError {
             }
             AgreementError::InvalidThreshold(t) => write!(f, "segment overlap threshold {t} is not in (0, 1]"),
             AgreementError::NoResamples => write!(f, "the bootstrap needs at least one resample"),
+            AgreementError::TooManyResamples { resamples, max } => {
+                write!(f, "{resamples} bootstrap resamples is too many; use at most {max}")
+            }
             AgreementError::InvalidCase(msg) => write!(f, "invalid case file: {msg}"),
         }
     }

@@ -15,6 +15,7 @@ use super::bands::{Band, LandisKoch, MIN_MINORITY_COUNT, MIN_PAIRABLE_UNITS, REL
 use super::project::{GroupBy, UnitKind};
 use super::{Estimate, Undefined};
 use crate::error::{Error, Result};
+use crate::output::{self, Protect};
 
 /// What a row of the report covers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -498,11 +499,11 @@ impl AgreementReport {
         out
     }
 
-    /// Writes the report as an XLSX workbook: sheet "Agreement" (cells filled with the band
+    /// The report as an XLSX workbook: sheet "Agreement" (cells filled with the band
     /// colours), sheet "Settings".
-    pub fn write_xlsx(&self, path: &Path, project: Option<&str>) -> Result<()> {
+    pub fn to_xlsx(&self, project: Option<&str>) -> Result<Vec<u8>> {
         use rust_xlsxwriter::{Color, Format, Workbook};
-        let fail = |e: rust_xlsxwriter::XlsxError| Error::Invalid(format!("{}: cannot write: {e}", path.display()));
+        let fail = |e: rust_xlsxwriter::XlsxError| Error::Export { format: "xlsx", message: e.to_string() };
         let mut book = Workbook::new();
         let bold = Format::new().set_bold();
         let fill = |band: Option<Band>| -> Format {
@@ -608,24 +609,33 @@ impl AgreementReport {
                 r += 1;
             }
         }
-        book.save(path).map_err(fail)?;
-        Ok(())
+        book.save_to_buffer().map_err(fail)
     }
 
-    /// Writes the report in the format named by the file's extension (`.csv`, `.md`, `.xlsx`, `.json`).
+    /// Writes the report in the format named by the file's extension (`.csv`, `.md`, `.xlsx`,
+    /// `.json`), whole or not at all and never over a SQLite database (so never over a
+    /// project); `project` is the project's name shown in the report. Where a project is
+    /// open, use [`AgreementReport::write_file`] so that its side files are refused too.
     pub fn write(&self, path: &Path, project: Option<&str>) -> Result<()> {
+        self.write_file(path, project, &Protect::none())
+    }
+
+    /// [`AgreementReport::write`], refusing also what `protect` names (see [`crate::output`]).
+    pub fn write_file(&self, path: &Path, project: Option<&str>, protect: &Protect) -> Result<()> {
         let ext = path.extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase).unwrap_or_default();
-        let io = |e: std::io::Error| Error::Invalid(format!("{}: cannot write: {e}", path.display()));
-        match ext.as_str() {
-            "csv" => std::fs::write(path, self.to_csv(project)?).map_err(io),
-            "md" | "markdown" => std::fs::write(path, self.to_markdown(project)).map_err(io),
-            "json" => std::fs::write(path, serde_json::to_string_pretty(&self.to_json(project))?).map_err(io),
-            "xlsx" => self.write_xlsx(path, project),
-            _ => Err(Error::Invalid(format!(
-                "{}: unknown report format; use a file name ending in .csv, .md, .xlsx or .json",
-                path.display()
-            ))),
-        }
+        let bytes = match ext.as_str() {
+            "csv" => self.to_csv(project)?.into_bytes(),
+            "md" | "markdown" => self.to_markdown(project).into_bytes(),
+            "json" => serde_json::to_string_pretty(&self.to_json(project))?.into_bytes(),
+            "xlsx" => self.to_xlsx(project)?,
+            _ => {
+                return Err(Error::Invalid(format!(
+                    "{}: unknown report format; use a file name ending in .csv, .md, .xlsx or .json",
+                    path.display()
+                )));
+            }
+        };
+        output::write_bytes(path, &bytes, protect)
     }
 }
 

@@ -6,9 +6,11 @@ use anyhow::{Context, Result, bail};
 use clap::{Args, Subcommand};
 use codeloom::Project;
 use codeloom::agreement::BootstrapConfig;
+use codeloom::agreement::bootstrap::MAX_RESAMPLES;
 use codeloom::agreement::project::{
     AnalysisOptions, DocumentFilter, GroupBy, ReliabilityInput, Selection, UnitKind, analyse,
 };
+use codeloom::output::Protect;
 use codeloom::store::adjudication::{Decision, ItemRef, Queue};
 use std::path::PathBuf;
 
@@ -80,7 +82,7 @@ pub struct AgreementArgs {
     /// Also report rows per document or per wave (pooled over codes).
     #[arg(long)]
     pub by: Option<String>,
-    /// Bootstrap resamples for the confidence intervals (at least 1000; 0 to skip).
+    /// Bootstrap resamples for the confidence intervals (1000 to 100000; 0 to skip).
     #[arg(long, default_value_t = 2000)]
     pub resamples: usize,
     #[arg(long, default_value_t = 7)]
@@ -170,8 +172,8 @@ pub enum AdjudicateAction {
 }
 
 fn resamples_ok(resamples: usize) -> Result<()> {
-    if resamples != 0 && resamples < 1000 {
-        bail!("--resamples must be 0 (no bootstrap) or at least 1000");
+    if resamples != 0 && !(1000..=MAX_RESAMPLES).contains(&resamples) {
+        bail!("--resamples must be 0 (no bootstrap) or from 1000 to {MAX_RESAMPLES}, not {resamples}");
     }
     Ok(())
 }
@@ -225,6 +227,10 @@ pub fn run_agreement(a: AgreementArgs) -> Result<()> {
     }
     let Some(path) = &a.project else { bail!("give a project file, or a case file with --input") };
     let p = open(path, None)?;
+    if let Some(out) = &a.out {
+        // Refuse a bad target before the analysis, not after it.
+        codeloom::output::check_target(out, &Protect::project(p.path()))?;
+    }
     let selection = a.selection.selection(&p)?;
     let group_by = match a.by.as_deref() {
         None => None,
@@ -236,7 +242,7 @@ pub fn run_agreement(a: AgreementArgs) -> Result<()> {
     let report = analyse(&input, &AnalysisOptions { bootstrap, group_by })?;
     let name = path.file_name().map(|n| n.to_string_lossy().into_owned());
     if let Some(out) = &a.out {
-        report.write(out, name.as_deref())?;
+        report.write_file(out, name.as_deref(), &Protect::project(p.path()))?;
         eprintln!("wrote {}", out.display());
     }
     if a.json {
@@ -330,6 +336,27 @@ fn print_queue(q: &Queue, undecided: bool) {
     println!("{} of {} decided", q.decided, q.total());
 }
 
+/// The queue as JSON: with `undecided`, only the places without a decision, as `list`
+/// prints them. Each place carries its number (`item`, for `decide --item`) and the whole
+/// queue's size is in `total`.
+fn queue_json(q: &Queue, undecided: bool) -> Result<serde_json::Value> {
+    let mut v = serde_json::to_value(q)?;
+    let items: Vec<serde_json::Value> = q
+        .items
+        .iter()
+        .enumerate()
+        .filter(|(_, item)| !undecided || item.decision.is_none())
+        .map(|(i, item)| {
+            let mut x = serde_json::to_value(item)?;
+            x["item"] = serde_json::json!(i + 1);
+            Ok(x)
+        })
+        .collect::<Result<_>>()?;
+    v["items"] = serde_json::Value::Array(items);
+    v["total"] = serde_json::json!(q.total());
+    Ok(v)
+}
+
 pub fn run_adjudicate(a: AdjudicateArgs) -> Result<()> {
     let mut p = open(&a.project, Some(&a.common))?;
     let selection = a.selection.selection(&p)?;
@@ -337,7 +364,7 @@ pub fn run_adjudicate(a: AdjudicateArgs) -> Result<()> {
         AdjudicateAction::List { undecided, json } => {
             let q = p.adjudication_queue(&selection)?;
             if json {
-                print_json(&q)?;
+                print_json(&queue_json(&q, undecided)?)?;
             } else {
                 print_queue(&q, undecided);
             }

@@ -9,6 +9,7 @@ use codeloom::codebook::diff::{self, CodebookDiff};
 use codeloom::codebook::merge::{self, Choice, ConflictKind};
 use codeloom::codebook::{history, reconcile, versions};
 use codeloom::model::{CodeDescription, offsets::slice_chars, time};
+use codeloom::output::{self, Protect};
 use codeloom::store::code_ops::SplitPart;
 use codeloom::store::ops::{CodeChanges, NewCode, NewCoding};
 use codeloom::store::queries::CodingFilter;
@@ -575,7 +576,7 @@ pub fn run_codebook(command: CodebookCommand) -> Result<()> {
                 ExportFormat::Qdc => codeloom::codebook::CodebookFormat::Qdc,
             };
             let (text, count) = codeloom::codebook::export_codebook_text(&p, format, version.as_deref(), &name)?;
-            std::fs::write(&out, text).with_context(|| format!("{}: cannot write", out.display()))?;
+            output::write_bytes(&out, text.as_bytes(), &Protect::project(p.path()))?;
             if json {
                 print_json(&json!({"out": out, "codes": count}))?;
             } else {
@@ -631,7 +632,7 @@ pub fn run_codebook(command: CodebookCommand) -> Result<()> {
             };
             match (text, out) {
                 (Some(t), Some(o)) => {
-                    std::fs::write(&o, t).with_context(|| format!("{}: cannot write", o.display()))?;
+                    output::write_bytes(&o, t.as_bytes(), &Protect::project(p.path()))?;
                     println!("wrote {} changes to {}", entries.len(), o.display());
                 }
                 (Some(t), None) => print!("{t}"),

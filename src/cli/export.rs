@@ -7,7 +7,7 @@ use clap::{Args, Subcommand, ValueEnum};
 use codeloom::Project;
 use codeloom::export::matrix::{self, Count};
 use codeloom::export::quotes::{QuoteOptions, Selection, WaveGroup, WaveSplit};
-use codeloom::export::{self, Format, appendix, data::StudyData, quotes};
+use codeloom::export::{Format, appendix, data::StudyData, quotes};
 use serde_json::json;
 use std::path::{Path, PathBuf};
 
@@ -154,8 +154,15 @@ fn format_of(output: &Output, allowed: &[Format]) -> Result<Format> {
     Ok(f)
 }
 
-fn finish(output: &Output, format: Format, bytes: &[u8], summary: serde_json::Value, line: String) -> Result<()> {
-    export::write_file(&output.out, bytes)?;
+fn finish(
+    project: &Project,
+    output: &Output,
+    format: Format,
+    bytes: &[u8],
+    summary: serde_json::Value,
+    line: String,
+) -> Result<()> {
+    codeloom::output::write_bytes(&output.out, bytes, &codeloom::output::Protect::project(project.path()))?;
     if output.json {
         let mut s = summary;
         s["out"] = json!(output.out.display().to_string());
@@ -221,7 +228,7 @@ pub fn run(command: ExportCommand) -> Result<()> {
             );
             let summary = json!({"themes": report.themes.len(), "quotes": report.quote_count(),
                 "empty_themes": report.empty_themes, "warnings": report.warnings, "columns": report.columns});
-            finish(&a.output, format, &bytes, summary, line)
+            finish(&p, &a.output, format, &bytes, summary, line)
         }
         ExportCommand::Matrix(a) => {
             let all = [Format::Csv, Format::Xlsx, Format::Docx, Format::Markdown, Format::Html];
@@ -252,7 +259,7 @@ pub fn run(command: ExportCommand) -> Result<()> {
             let bytes = m.render(sheet, format)?;
             let line = format!("{} codes × {} columns", m.rows.len(), m.columns.len());
             let summary = json!({"title": m.title, "rows": m.rows.len(), "columns": m.columns});
-            finish(&a.output, format, &bytes, summary, line)
+            finish(&p, &a.output, format, &bytes, summary, line)
         }
         ExportCommand::Codebook(a) => {
             let all = [Format::Docx, Format::Markdown, Format::Html, Format::Csv, Format::Xlsx];
@@ -268,7 +275,7 @@ pub fn run(command: ExportCommand) -> Result<()> {
             let bytes = appendix::render(&ap, format)?;
             let line = format!("{} codes, {} codings", ap.entries.len(), ap.total_codings);
             let summary = json!({"codes": ap.entries.len(), "codings": ap.total_codings, "version": ap.version});
-            finish(&a.output, format, &bytes, summary, line)
+            finish(&p, &a.output, format, &bytes, summary, line)
         }
     }
 }

@@ -5,8 +5,7 @@
 use super::{Common, open, print_json};
 use anyhow::{Result, bail};
 use clap::{Args, Subcommand};
-use codeloom::Project;
-use codeloom::interop::{QdpxReport, export_qdpx, import_qdpx};
+use codeloom::interop::{QdpxReport, export_qdpx, import_qdpx, new_project_from_qdpx};
 use std::path::{Path, PathBuf};
 
 /// What `codeloom export` writes.
@@ -82,32 +81,16 @@ pub fn import(project: &Path, paths: &[PathBuf], json: bool, common: &Common) ->
     Ok(0)
 }
 
-/// `codeloom new PROJECT --from FILE.qdpx`: a new project holding the imported one. The
-/// new file is removed again if the import fails.
+/// `codeloom new PROJECT --from FILE.qdpx`: a new project holding the imported one. It
+/// appears only once the import has succeeded, so a failed import leaves nothing behind.
 pub fn new_from(project: &Path, file: &Path, json: bool, common: &Common) -> Result<i32> {
     if !is_qdpx(file) {
         bail!("{}: --from takes a REFI-QDA project (.qdpx)", file.display());
     }
-    Project::create(project)?;
-    let result = (|| -> Result<QdpxReport> {
-        let mut p = open(project, Some(common))?;
-        Ok(import_qdpx(&mut p, file)?)
-    })();
-    match result {
-        Ok(report) => {
-            if !json {
-                println!("created {}", project.display());
-            }
-            print_report(&report, json)?;
-            Ok(0)
-        }
-        Err(e) => {
-            for suffix in ["", "-wal", "-shm"] {
-                let mut f = project.as_os_str().to_owned();
-                f.push(suffix);
-                let _ = std::fs::remove_file(PathBuf::from(f));
-            }
-            Err(e)
-        }
+    let report = new_project_from_qdpx(project, file, &super::default_coder(&common.coder))?;
+    if !json {
+        println!("created {}", project.display());
     }
+    print_report(&report, json)?;
+    Ok(0)
 }

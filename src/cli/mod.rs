@@ -546,7 +546,7 @@ pub fn run(command: Command) -> Result<i32> {
             let text = serde_json::to_string_pretty(&report)?;
             println!("{text}");
             if let Some(o) = out {
-                std::fs::write(&o, &text).with_context(|| format!("{}: cannot write", o.display()))?;
+                codeloom::output::write_bytes(&o, text.as_bytes(), &codeloom::output::Protect::none())?;
             }
         }
     }

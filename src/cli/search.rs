@@ -2,8 +2,9 @@
 //! as CSV, and code them all.
 
 use super::{Common, open, print_json};
-use anyhow::{Context, Result, bail};
+use anyhow::{Result, bail};
 use clap::Args;
+use codeloom::output::{self, Protect};
 use codeloom::search::{Extent, SearchIndex, SearchOptions, Sort, codings_for_hits, write_csv};
 use serde_json::json;
 use std::path::PathBuf;
@@ -50,6 +51,10 @@ pub fn run(args: SearchArgs) -> Result<i32> {
         bail!("--extent takes hit, sentence or turn, not \"{}\"", args.extent)
     };
     let mut project = open(&args.project, Some(&args.common))?;
+    if let Some(path) = &args.csv {
+        // Refuse a bad target before the search, not after it.
+        output::check_target(path, &Protect::project(project.path()))?;
+    }
     let bar = indicatif::ProgressBar::hidden();
     if !args.json {
         bar.set_draw_target(indicatif::ProgressDrawTarget::stderr());
@@ -77,8 +82,9 @@ pub fn run(args: SearchArgs) -> Result<i32> {
         None
     };
     if let (Some(path), Some(all)) = (&args.csv, &everything) {
-        let file = std::fs::File::create(path).with_context(|| format!("{}: cannot create", path.display()))?;
-        write_csv(&all.hits, std::io::BufWriter::new(file))?;
+        output::write_streamed(path, &Protect::project(project.path()), |out| {
+            write_csv(&all.hits, out).map_err(|e| output::write_error(path, e))
+        })?;
     }
     let mut coded = None;
     if let (Some(code), Some(all)) = (&args.code_all, &everything) {

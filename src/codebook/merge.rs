@@ -68,27 +68,22 @@ pub struct CopyBase {
 }
 
 /// Writes a copy of `project` for `coder` at `out` (which must not exist). With
-/// `blind`, the other coders' codings and memos are left out.
+/// `blind`, the other coders' codings and memos are left out. The copy is built beside
+/// `out` and appears there only when complete (see [`crate::output::create_new`]).
 pub fn make_copy(project: &Project, coder: &str, out: &Path, blind: bool) -> Result<CopyBase> {
     let coder = coder.trim();
     if coder.is_empty() {
         return Err(Error::Invalid("a copy needs the name of the coder it is for".into()));
     }
-    if out.exists() {
-        return Err(Error::Project {
-            path: out.to_path_buf(),
-            message: "a file already exists there; choose another name".into(),
-        });
-    }
-    let target = out
-        .to_str()
-        .ok_or_else(|| Error::Project { path: out.to_path_buf(), message: "the path is not valid UTF-8".into() })?;
-    project
-        .conn()
-        .execute("VACUUM INTO ?1", [target])
-        .map_err(|e| Error::Project { path: out.to_path_buf(), message: format!("cannot write the copy: {e}") })?;
-    let result = (|| -> Result<CopyBase> {
-        let mut conn = Connection::open(out)?;
+    crate::output::create_new(out, &crate::output::Protect::project(project.path()), |staged| {
+        let target = staged
+            .to_str()
+            .ok_or_else(|| Error::Project { path: out.to_path_buf(), message: "the path is not valid UTF-8".into() })?;
+        project
+            .conn()
+            .execute("VACUUM INTO ?1", [target])
+            .map_err(|e| Error::Project { path: out.to_path_buf(), message: format!("cannot write the copy: {e}") })?;
+        let mut conn = Connection::open(staged)?;
         conn.pragma_update(None, "foreign_keys", "ON")?;
         let tx = conn.transaction()?;
         if blind {
@@ -103,7 +98,7 @@ pub fn make_copy(project: &Project, coder: &str, out: &Path, blind: bool) -> Res
         tx.execute("DELETE FROM operations", [])?;
         tx.commit()?;
         drop(conn);
-        let copy = Project::open(out)?;
+        let copy = Project::open(staged)?;
         let base = CopyBase {
             copy_id: new_id(),
             project_id: project.project_id()?,
@@ -120,11 +115,7 @@ pub fn make_copy(project: &Project, coder: &str, out: &Path, blind: bool) -> Res
         )?;
         copy.conn().execute_batch("PRAGMA wal_checkpoint(TRUNCATE);")?;
         Ok(base)
-    })();
-    if result.is_err() {
-        let _ = std::fs::remove_file(out);
-    }
-    result
+    })
 }
 
 /// The base recorded in a copy, if the project is one.

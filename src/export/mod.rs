@@ -30,7 +30,7 @@ pub mod quotes;
 pub mod template;
 pub mod xlsx;
 
-use crate::error::{Error, Result};
+use crate::error::Result;
 use std::path::Path;
 
 /// The file formats a report can be written in.
@@ -79,24 +79,12 @@ impl std::fmt::Display for Format {
     }
 }
 
-/// Writes an export's bytes to `path`, through a temporary file in the same folder so
-/// that a failed write never leaves half a file behind.
+/// Writes an export's bytes to `path` whole or not at all, never over a SQLite database
+/// (so never over a project) or anything but a regular file: [`crate::output::write_bytes`]
+/// with no open project named. Where a project is open, call that with
+/// [`crate::output::Protect::project`] so that its side files and search index are refused too.
 pub fn write_file(path: &Path, bytes: &[u8]) -> Result<()> {
-    let fail = |message: String| Error::ExportFile { path: path.to_path_buf(), message };
-    let dir = match path.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
-        _ => std::path::PathBuf::from("."),
-    };
-    if !dir.is_dir() {
-        return Err(fail(format!("the folder {} does not exist", dir.display())));
-    }
-    if path.is_dir() {
-        return Err(fail("is a folder; give a file name".into()));
-    }
-    let mut tmp = tempfile::NamedTempFile::new_in(&dir).map_err(|e| fail(format!("cannot write there: {e}")))?;
-    std::io::Write::write_all(&mut tmp, bytes).map_err(|e| fail(format!("cannot write: {e}")))?;
-    tmp.persist(path).map_err(|e| fail(format!("cannot write: {}", e.error)))?;
-    Ok(())
+    crate::output::write_bytes(path, bytes, &crate::output::Protect::none())
 }
 
 /// The bench scenario: build every report of this module on the project at `path` and

@@ -24,7 +24,7 @@ use quick_xml::events::Event;
 use serde::Serialize;
 
 pub use qdpx_export::{ExportReport, export_qdpx};
-pub use qdpx_import::{import_qdpx, read_qdpx};
+pub use qdpx_import::{import_qdpx, new_project_from_qdpx, read_qdpx};
 
 /// The namespace of REFI-QDA project files.
 pub const PROJECT_NS: &str = "urn:QDA-XML:project:1.0";

@@ -413,14 +413,16 @@ pub fn project_qde(project: &Project) -> Result<(String, SourceFiles, ExportRepo
     Ok((xml, files, report))
 }
 
-/// Writes the project as a `.qdpx` file at `out` (replacing it only once complete).
+/// Writes the project as a `.qdpx` file at `out`, whole or not at all, never over the
+/// project, its side files or search index, another project or anything but a regular
+/// file (see [`crate::output`]).
 pub fn export_qdpx(project: &Project, out: &Path) -> Result<ExportReport> {
+    let protect = crate::output::Protect::project(project.path());
+    crate::output::check_target(out, &protect)?;
     let (xml, files, mut report) = project_qde(project)?;
-    let fail = |e: &dyn std::fmt::Display| Error::Invalid(format!("{}: cannot write the file: {e}", out.display()));
-    let dir = out.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
-    let mut tmp = tempfile::NamedTempFile::new_in(dir).map_err(|e| fail(&e))?;
-    {
-        let mut zip = zip::ZipWriter::new(tmp.as_file_mut());
+    let fail = |e: &dyn std::fmt::Display| crate::output::write_error(out, e);
+    crate::output::write_streamed(out, &protect, |file| -> Result<()> {
+        let mut zip = zip::ZipWriter::new(file);
         let opts = zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Deflated);
         zip.start_file("project.qde", opts).map_err(|e| fail(&e))?;
         zip.write_all(xml.as_bytes()).map_err(|e| fail(&e))?;
@@ -429,8 +431,8 @@ pub fn export_qdpx(project: &Project, out: &Path) -> Result<ExportReport> {
             zip.write_all(text.as_bytes()).map_err(|e| fail(&e))?;
         }
         zip.finish().map_err(|e| fail(&e))?;
-    }
-    tmp.persist(out).map_err(|e| fail(&e.error))?;
+        Ok(())
+    })?;
     report.file = out.display().to_string();
     Ok(report)
 }

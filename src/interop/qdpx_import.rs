@@ -55,6 +55,21 @@ pub fn import_qdpx(project: &mut Project, path: &Path) -> Result<QdpxReport> {
     Ok(report)
 }
 
+/// Creates the new project `target` holding the REFI-QDA project `qdpx`, its changes
+/// recorded under `coder`. The project is built beside `target` and moved into place only
+/// when the import has succeeded (never over a file that exists or appears meanwhile), so
+/// a failure leaves nothing behind and can simply be retried.
+pub fn new_project_from_qdpx(target: &Path, qdpx: &Path, coder: &str) -> Result<QdpxReport> {
+    crate::output::create_new(target, &crate::output::Protect::none(), |staged| {
+        let mut project = Project::create(staged)?;
+        project.set_coder(coder)?;
+        let report = import_qdpx(&mut project, qdpx)?;
+        // Closing the project folds its write-ahead log into the file before the move.
+        drop(project);
+        Ok(report)
+    })
+}
+
 struct Archive<'a> {
     bytes: &'a [u8],
     names: Vec<String>,
