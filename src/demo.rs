@@ -54,21 +54,45 @@ pub struct DemoSummary {
     pub codings: usize,
 }
 
-/// Builds the demo project at `path`, replacing an earlier Codeloom project there.
-pub fn build_demo(path: &Path, sources: &DemoSources) -> Result<DemoSummary> {
-    if path.exists() {
-        // Only ever replace a Codeloom project, never some other file.
-        Project::open(path)?;
-        for suffix in ["", "-wal", "-shm"] {
-            let p = PathBuf::from(format!("{}{suffix}", path.display()));
-            if p.exists() {
-                std::fs::remove_file(&p).map_err(|e| Error::Project {
-                    path: p.clone(),
-                    message: format!("cannot replace the old demo: {e}"),
-                })?;
-            }
-        }
+/// The setting that marks a project as the demo study.
+pub const DEMO_SETTING: &str = "demo_study";
+
+/// What [`demo_at`] found or made.
+#[derive(Debug, Clone)]
+pub enum DemoOutcome {
+    /// The demo was built there.
+    Built(DemoSummary),
+    /// The demo study was already there; it is left as it is, with any work done in it.
+    Existing(PathBuf),
+}
+
+/// The demo study at `path`: built when nothing is there, left as it is when the demo is
+/// already there (so a researcher trying things in it keeps them), and refused when any
+/// other file is there. Never removes or replaces a file.
+pub fn demo_at(path: &Path, sources: &DemoSources) -> Result<DemoOutcome> {
+    if std::fs::symlink_metadata(path).is_err() {
+        return build_demo(path, sources).map(DemoOutcome::Built);
     }
+    let existing = Project::open(path)?;
+    match existing.setting(DEMO_SETTING)? {
+        Some(_) => Ok(DemoOutcome::Existing(path.to_path_buf())),
+        None => Err(Error::Project {
+            path: path.to_path_buf(),
+            message: "a project that is not the demo study is already there; choose another path for the demo".into(),
+        }),
+    }
+}
+
+/// Builds the demo project at `path`, where no file may be yet. It is built beside the
+/// target and moved into place only when complete.
+pub fn build_demo(path: &Path, sources: &DemoSources) -> Result<DemoSummary> {
+    let mut summary =
+        crate::output::create_new(path, &crate::output::Protect::none(), |staged| build_into(staged, sources))?;
+    summary.path = path.to_path_buf();
+    Ok(summary)
+}
+
+fn build_into(path: &Path, sources: &DemoSources) -> Result<DemoSummary> {
     let mut project = Project::create(path)?;
     project.set_coder("amara")?;
     let report = import::import_paths(&mut project, &[sources.fixtures.join("demo")], None, &mut |_| {})?;
@@ -143,6 +167,7 @@ pub fn build_demo(path: &Path, sources: &DemoSources) -> Result<DemoSummary> {
         project.apply_codings(list, &format!("Demo codings by {coder}"))?;
     }
     project.set_coder("amara")?;
+    project.set_setting(DEMO_SETTING, "moving-well-together")?;
     project.add_memo(
         MemoTarget::Project,
         None,

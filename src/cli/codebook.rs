@@ -570,13 +570,11 @@ pub fn run_codebook(command: CodebookCommand) -> Result<()> {
         }
         CodebookCommand::Export { project, format, out, version, json } => {
             let p = open(&project, None)?;
-            let name = project.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
             let format = match format {
                 ExportFormat::Json => codeloom::codebook::CodebookFormat::Json,
                 ExportFormat::Qdc => codeloom::codebook::CodebookFormat::Qdc,
             };
-            let (text, count) = codeloom::codebook::export_codebook_text(&p, format, version.as_deref(), &name)?;
-            output::write_bytes(&out, text.as_bytes(), &Protect::project(p.path()))?;
+            let count = codeloom::codebook::export_codebook_file(&p, &out, format, version.as_deref())?;
             if json {
                 print_json(&json!({"out": out, "codes": count}))?;
             } else {

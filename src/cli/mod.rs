@@ -523,11 +523,19 @@ pub fn run(command: Command) -> Result<i32> {
         Command::Demo { path, sources, open: open_gui } => {
             let root = find_sources(sources)?;
             let path = path.unwrap_or_else(|| PathBuf::from("demo.codeloom"));
-            let summary = demo::build_demo(&path, &demo::DemoSources::in_repository(&root))?;
-            eprintln!("built the demo: {} documents, {} codings", summary.import.imported(), summary.codings);
-            println!("{}", summary.path.display());
+            let path = match demo::demo_at(&path, &demo::DemoSources::in_repository(&root))? {
+                demo::DemoOutcome::Built(summary) => {
+                    eprintln!("built the demo: {} documents, {} codings", summary.import.imported(), summary.codings);
+                    summary.path
+                }
+                demo::DemoOutcome::Existing(path) => {
+                    eprintln!("{} already holds the demo study; it is left as it is", path.display());
+                    path
+                }
+            };
+            println!("{}", path.display());
             if open_gui {
-                crate::ui::run(Some(summary.path), None)?;
+                crate::ui::run(Some(path), None)?;
             }
         }
         Command::Agreement(args) => agreement::run_agreement(args)?,

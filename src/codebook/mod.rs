@@ -196,6 +196,23 @@ pub fn export_codebook_text(
     Ok((text, codes.len()))
 }
 
+/// Writes the project's codebook (or a saved version's) to `path` in `format`, named after
+/// the project file, through the atomic writer that never replaces a project; returns how
+/// many codes it holds. The GUI's File menu and `codeloom codebook export` both call this.
+pub fn export_codebook_file(
+    project: &Project,
+    path: &Path,
+    format: CodebookFormat,
+    version: Option<&str>,
+) -> Result<usize> {
+    let protect = crate::output::Protect::project(project.path());
+    crate::output::check_target(path, &protect)?;
+    let name = project.path().file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
+    let (text, count) = export_codebook_text(project, format, version, &name)?;
+    crate::output::write_bytes(path, text.as_bytes(), &protect)?;
+    Ok(count)
+}
+
 /// The project's code tree as a codebook file.
 pub fn codebook_file(codes: &[Code], name: &str, description: &str) -> CodebookFile {
     fn children(codes: &[Code], parent: Option<&str>) -> Vec<CodeEntry> {

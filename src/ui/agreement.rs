@@ -279,7 +279,8 @@ impl AgreementPanel {
         if let Some(ext) = export {
             let path = project.path().with_extension(format!("agreement.{ext}"));
             let name = project.path().file_name().map(|n| n.to_string_lossy().into_owned());
-            self.notice = Some(match report.write(&path, name.as_deref()) {
+            let protect = codeloom::output::Protect::project(project.path());
+            self.notice = Some(match report.write_file(&path, name.as_deref(), &protect) {
                 Ok(()) => format!("wrote {}", path.display()),
                 Err(e) => e.to_string(),
             });

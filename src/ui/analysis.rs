@@ -8,7 +8,7 @@ use codeloom::Project;
 use codeloom::export::data::StudyData;
 use codeloom::export::matrix::{self, Matrix};
 use codeloom::export::quotes::{self, QuoteOptions, QuoteReport, Selection, WaveSplit};
-use codeloom::export::{self, Format, appendix};
+use codeloom::export::{Format, appendix};
 use egui::RichText;
 use egui_plot::{Bar, BarChart, Legend, Plot};
 
@@ -111,7 +111,7 @@ impl AnalysisPanel {
                     appendix::render(&appendix::appendix(project, &appendix::AppendixOptions::default())?, self.format)?
                 }
             };
-            export::write_file(&path, &bytes)
+            codeloom::output::write_bytes(&path, &bytes, &codeloom::output::Protect::project(project.path()))
         })();
         self.notice = Some(match result {
             Ok(()) => format!("Wrote the {what} to {}", path.display()),

@@ -21,6 +21,7 @@ use codeloom::Project;
 use codeloom::import::{self, FileOutcome, ImportProgress, ImportReport};
 use codeloom::model::words::count;
 use codeloom::model::{MemoTarget, offsets::CharIndex, time::format_clock};
+use codeloom::output::Protect;
 use codeloom::store::ops::{CodingChanges, NewCode, NewCoding};
 use codeloom::store::queries::CodingFilter;
 use egui::{Color32, Key, KeyboardShortcut, Modifiers, RichText};
@@ -727,10 +728,13 @@ impl App {
                     self.notices.info(format!("Saved codebook version “{name}”."));
                 }
             }
-            ReviewAction::WriteFile { path, contents } => match std::fs::write(&path, contents) {
-                Ok(()) => self.notices.info(format!("Wrote {}", path.display())),
-                Err(e) => self.notices.error(format!("{}: cannot write: {e}", path.display())),
-            },
+            ReviewAction::WriteFile { path, contents } => {
+                let Some(p) = &self.project else { return };
+                match codeloom::output::write_bytes(&path, contents.as_bytes(), &Protect::project(p.path())) {
+                    Ok(()) => self.notices.info(format!("Wrote {}", path.display())),
+                    Err(e) => self.notices.error(e.to_string()),
+                }
+            }
             ReviewAction::Reconcile { other, decisions } => {
                 let other = match Project::open(&other) {
                     Ok(o) => o,
@@ -821,14 +825,10 @@ impl App {
     fn export_codebook(&mut self, path: &Path) {
         self.flush_edits();
         let Some(p) = &self.project else { return };
-        let name = p.path().file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
         let format = codeloom::codebook::CodebookFormat::for_path(path);
-        let written = codeloom::codebook::export_codebook_text(p, format, None, &name)
-            .map_err(|e| e.to_string())
-            .and_then(|(text, n)| std::fs::write(path, text).map(|()| n).map_err(|e| format!("cannot write: {e}")));
-        match written {
+        match codeloom::codebook::export_codebook_file(p, path, format, None) {
             Ok(n) => self.notices.info(format!("Wrote {} to {}", count(n, "code"), path.display())),
-            Err(e) => self.notices.error(format!("{}: {e}", path.display())),
+            Err(e) => self.notices.error(e.to_string()),
         }
     }
 

@@ -136,12 +136,12 @@ impl SearchPanel {
                 (Ok(r), Waiting::AllForCoding) => action = self.code_all(project, &r),
                 (Ok(r), Waiting::AllForCsv) => {
                     let path = PathBuf::from(self.csv_path.trim());
-                    self.notice = Some(match std::fs::File::create(&path) {
-                        Ok(f) => match codeloom::search::write_csv(&r.hits, std::io::BufWriter::new(f)) {
-                            Ok(()) => format!("wrote {} hits to {}", r.hits.len(), path.display()),
-                            Err(e) => e.to_string(),
-                        },
-                        Err(e) => format!("{}: {e}", path.display()),
+                    let protect = codeloom::output::Protect::project(project.path());
+                    let written =
+                        codeloom::output::write_streamed(&path, &protect, |w| codeloom::search::write_csv(&r.hits, w));
+                    self.notice = Some(match written {
+                        Ok(()) => format!("wrote {} to {}", count(r.hits.len(), "hit"), path.display()),
+                        Err(e) => e.to_string(),
                     });
                 }
                 (Err(e), _) => self.error = Some(e),

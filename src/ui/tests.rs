@@ -596,9 +596,18 @@ fn the_codebook_is_exported_and_imported_through_the_file_menu() {
     let broken = dir.path().join("broken.json");
     std::fs::write(&broken, "{\"format\": \"codeloom-codebook\", \"codes\": [").unwrap();
     let fresh = dir.path().join("fresh.codeloom");
-    let answers = vec![vec![qdc.clone()], vec![fresh.clone()], vec![broken.clone()], vec![qdc.clone()]];
+    let answers =
+        vec![vec![path.clone()], vec![qdc.clone()], vec![fresh.clone()], vec![broken.clone()], vec![qdc.clone()]];
     let mut h = harness(app_on(&path, "amara", answers));
     let codes = project(&h).codes().unwrap().len();
+    // Exporting over the open project is refused, and the project is untouched.
+    let before = std::fs::read(&path).unwrap();
+    h.get_by_label("File").click();
+    settle(&mut h);
+    h.get_by_label("Export the codebook…").click();
+    wait_for(&mut h, |a| a.has_notice_containing("demo.codeloom"));
+    assert_eq!(std::fs::read(&path).unwrap(), before, "the project file is unchanged");
+    assert!(project(&h).codes().unwrap().len() == codes);
     h.get_by_label("File").click();
     settle(&mut h);
     h.get_by_label("Export the codebook…").click();
