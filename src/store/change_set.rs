@@ -64,6 +64,9 @@ impl ChangeSet {
     }
 }
 
+/// A row's ID and two of its columns.
+type IdAndColumns = (String, Option<String>, Option<String>);
+
 /// Rows inserted by operations still applied: their images are not in the log.
 #[derive(Default)]
 struct Pending {
@@ -138,7 +141,7 @@ impl Project {
         table: &str,
         columns: &[&str; 2],
         ids: &[String],
-    ) -> Result<Vec<(String, Option<String>, Option<String>)>> {
+    ) -> Result<Vec<IdAndColumns>> {
         let mut out = Vec::new();
         for chunk in ids.chunks(500) {
             let marks = vec!["?"; chunk.len()].join(", ");
