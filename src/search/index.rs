@@ -11,7 +11,7 @@
 
 use super::highlight::{Highlighter, kwic, sentence_around};
 use super::query::{Comparison, Node, parse};
-use super::schema::{Fields, INDEX_SCHEMA_VERSION, analyzer, build_schema, register, words};
+use super::schema::{Fields, INDEX_SCHEMA_VERSION, analyzer, build_schema, primary_forms, register};
 use super::{CountRow, Counts, Hit, HitKind, Progress, SearchOptions, SearchResults, Sort, UpdateReport};
 use crate::error::{Error, Result};
 use crate::model::offsets::slice_chars;
@@ -646,7 +646,7 @@ impl SearchIndex {
         Ok(match node {
             Node::Word(w) | Node::Phrase(w) => {
                 let mut a = analyzer(!exact);
-                let forms: Vec<String> = words(&mut a, w).into_iter().map(|w| w.form).collect();
+                let forms = primary_forms(&mut a, w);
                 let field = if exact { f.text } else { f.stems };
                 if forms.is_empty() {
                     return Ok(Box::new(EmptyQuery));
@@ -662,9 +662,12 @@ impl SearchIndex {
             }
             Node::Prefix(p) | Node::Fuzzy(p, _) => {
                 let mut a = analyzer(false);
-                let forms: Vec<String> = words(&mut a, p).into_iter().map(|w| w.form).collect();
-                if forms.len() != 1 {
+                let forms = primary_forms(&mut a, p);
+                if forms.len() > 1 {
                     return Err(qerr(0, format!("\"{p}\" is more than one word; * and ~ work on single words")));
+                }
+                if forms.is_empty() {
+                    return Err(qerr(0, format!("\"{p}\" is longer than any word the index holds")));
                 }
                 let term = Term::from_field_text(f.text, &forms[0]);
                 match node {

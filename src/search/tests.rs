@@ -236,6 +236,62 @@ fn offsets_on_non_ascii_text() {
     assert!(r.hits.is_empty());
 }
 
+/// The char ranges of `needles` found one after another in `text`.
+fn places(text: &str, needles: &[&str]) -> Vec<(usize, usize)> {
+    let mut from = 0;
+    needles
+        .iter()
+        .map(|n| {
+            let at = from + text[from..].find(n).unwrap_or_else(|| panic!("{n} not in the text after byte {from}"));
+            from = at + n.len();
+            let start = text[..at].chars().count();
+            (start, start + n.chars().count())
+        })
+        .collect()
+}
+
+#[test]
+fn apostrophes_and_hyphens_end_to_end() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("t.codeloom");
+    let mut project = Project::create(&path).unwrap();
+    let text = "Interviewer: Who helps?\n\nP01: My daughter’s flat is near. Her daughterʼs car, the daughter`s dog \
+                and my daughter's cat. I don’t know; I dont care. A follow-up call, a follow‐up visit, then follow up.\n";
+    project.import_documents(vec![parsed("P01_BL", text, Some("P01"), Some("BL"))]).unwrap();
+    let (index, _) = SearchIndex::open(&project, &mut |_| {}).unwrap();
+    let daughters = ["daughter’s", "daughterʼs", "daughter`s", "daughter's"];
+    let compounds = ["follow-up", "follow‐up", "follow up"];
+    for (q, exact, expect) in [
+        ("daughter", false, places(text, &daughters)),
+        ("daughter", true, places(text, &daughters)),
+        ("daughter’s", true, places(text, &daughters)),
+        ("daughterʼs", true, places(text, &daughters)),
+        ("daughter`s", false, places(text, &daughters)),
+        ("daughters", false, places(text, &daughters)),
+        ("daughters", true, vec![]),
+        ("daught*", false, places(text, &daughters)),
+        ("don't", false, places(text, &["don’t"])),
+        ("don’t", true, places(text, &["don’t"])),
+        ("dont", false, places(text, &["don’t", "dont"])),
+        ("dont", true, places(text, &["don’t", "dont"])),
+        ("follow", false, places(text, &["follow", "follow", "follow"])),
+        ("up", true, places(text, &["up", "up", "up"])),
+        ("follow-up", false, places(text, &compounds)),
+        ("follow‐up", true, places(text, &compounds)),
+        ("\"follow up\"", false, places(text, &compounds)),
+        ("followup", false, places(text, &compounds[..2])),
+        ("\"follow-up call\"", false, places(text, &["follow-up call"])),
+        ("\"daughter flat\"", false, places(text, &["daughter’s flat"])),
+    ] {
+        let r = index.search(q, &SearchOptions { exact, ..all(q) }).unwrap_or_else(|e| panic!("{q}: {e}"));
+        let got: Vec<(usize, usize)> = r.hits.iter().map(|h| (h.start, h.end)).collect();
+        assert_eq!(got, expect, "{q} (exact: {exact})");
+        check_offsets(&project, &r);
+    }
+    // `don` is not `don't`.
+    assert!(search(&index, "don").hits.is_empty());
+}
+
 #[test]
 fn code_all_hits_at_each_extent_then_undo() {
     let (_dir, path) = demo();
