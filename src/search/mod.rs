@@ -22,9 +22,12 @@
 //! [`highlight`].
 
 pub mod code_hits;
+mod compile;
+pub mod folder;
 pub mod highlight;
 pub mod index;
 pub mod query;
+mod run;
 pub mod schema;
 pub mod service;
 
