@@ -4,9 +4,11 @@
 //! processes) all succeed and only one of them writes; whatever else is at the folder's
 //! name is reported by name and left alone; a lock held too long gives a clear error.
 
+#![cfg(unix)]
+
 use codeloom::Project;
 use codeloom::search::folder::UpdateLock;
-use codeloom::search::{SearchIndex, SearchOptions, index_dir};
+use codeloom::search::{SearchIndex, SearchOptions, Service, Status, index_dir};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -46,9 +48,11 @@ fn knee_passages(project: &Path) -> usize {
     index.search("knee", &SearchOptions::default()).unwrap().counts.passages
 }
 
-/// Every entry of the folder (name → size and modification time) and the folder's own
-/// modification time: what any write would change.
-fn listing(dir: &Path) -> (Option<SystemTime>, BTreeMap<String, (u64, Option<SystemTime>)>) {
+/// The folder's own modification time, and each entry's size and modification time by name.
+type Listing = (Option<SystemTime>, BTreeMap<String, (u64, Option<SystemTime>)>);
+
+/// What any write in a folder would change.
+fn listing(dir: &Path) -> Listing {
     let entries = std::fs::read_dir(dir)
         .unwrap()
         .map(|e| {
@@ -140,6 +144,20 @@ fn an_unwritable_folder_is_still_searched() {
     let out = codeloom(&["search", p.to_str().unwrap(), "knee"]);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     assert!(String::from_utf8_lossy(&out.stderr).contains("cannot be written"));
+    // The GUI's search thread says that it keeps the index in memory.
+    let service = Service::start(&p);
+    let until = std::time::Instant::now() + Duration::from_secs(60);
+    let note = loop {
+        match service.status() {
+            Status::Ready { note, documents, .. } => break (note, documents),
+            Status::Failed(e) => panic!("{e}"),
+            _ if std::time::Instant::now() > until => panic!("the search thread never got ready"),
+            _ => std::thread::sleep(Duration::from_millis(20)),
+        }
+    };
+    assert_eq!(note.1, 3);
+    assert!(note.0.is_some_and(|n| n.contains(&index.display().to_string()) && n.contains("in memory")));
+    drop(service);
     assert_eq!(listing(&index), before, "nothing was written in the unwritable folder");
 
     // Writable again: the index on disk catches up by itself.

@@ -460,6 +460,11 @@ impl SearchIndex {
         index_error(&self.here(), e)
     }
 
+    /// The folder the index is kept in; `None` when it is in memory.
+    pub fn folder(&self) -> Option<&Path> {
+        self.dir.as_deref()
+    }
+
     /// The change counter of the project the index reflects.
     pub fn change_counter(&self) -> i64 {
         self.stamp.change_counter

@@ -428,7 +428,7 @@ fn service_searches_while_importing() {
     let t = service.query("knee", SearchOptions { limit: None, ..Default::default() });
     let r = service.wait_for(t, wait).unwrap().unwrap();
     assert_eq!(r.counts.passages, 21);
-    assert!(matches!(service.status(), Status::Ready { documents: 21, .. }));
+    assert!(matches!(service.status(), Status::Ready { documents: 21, note: None, .. }));
     let t = service.query("(knee", SearchOptions::default());
     assert!(service.wait_for(t, wait).unwrap().unwrap_err().contains("character 1"));
 }
@@ -485,7 +485,7 @@ fn a_tree_deeper_than_any_parsed_query_is_not_compiled() {
     for _ in 0..1_000 {
         node = query::Node::Not(Box::new(node));
     }
-    let e = index.compile(&node, false, &mut Vec::new(), false).err().expect("too deep");
+    let e = index.compile(&node, false, &mut Vec::new(), false).expect_err("too deep");
     assert!(e.message.contains("nests more than 100 levels"), "{}", e.message);
     let mut node = query::Node::Word("knee".into());
     for _ in 0..2 * query::DEEPEST_NESTING + 2 {
