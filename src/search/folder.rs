@@ -5,8 +5,9 @@
 //! A folder is Codeloom's when it holds the stamp file ([`STAMP_FILE`]); Codeloom writes
 //! the stamp before anything else in a new folder and deletes it last when it clears
 //! one, so a folder it made is never left without it. A folder with nothing in it but
-//! the lock file is free to use. Anything else at the index's name (a file, a link to
-//! nothing, a folder of someone's own files) is reported and never touched.
+//! the lock file (and, for a moment, a stamp being written) is free to use. Anything
+//! else at the index's name (a file, a link to nothing, a folder of someone's own
+//! files) is reported and never touched.
 //!
 //! Updates take an exclusive `flock` on [`LOCK_FILE`] inside the folder; readers take a
 //! shared one while they open the index, so they never see an update half done. Both
@@ -30,6 +31,12 @@ pub const STAMP_FILE: &str = "codeloom-stamp.json";
 
 /// The file updaters lock; it stays in the folder.
 pub const LOCK_FILE: &str = "codeloom-update.lock";
+
+/// A stamp being written.
+const STAMP_TMP: &str = "codeloom-stamp.json.tmp";
+
+/// The start of the name of the file that checks whether the folder can be written.
+const PROBE: &str = ".codeloom-probe";
 
 /// How long to wait for another process to finish updating the index.
 pub const LOCK_WAIT: Duration = Duration::from_secs(300);
@@ -76,11 +83,17 @@ pub fn inspect(dir: &Path) -> Result<Folder> {
     let entries = std::fs::read_dir(dir).map_err(|e| io_error(dir, "cannot list the index folder", e))?;
     for entry in entries {
         let entry = entry.map_err(|e| io_error(dir, "cannot list the index folder", e))?;
-        if entry.file_name() != LOCK_FILE {
+        if !housekeeping(&entry.file_name().to_string_lossy()) {
             return Err(not_ours(dir, &format!("it is a folder without {STAMP_FILE} that holds other files")));
         }
     }
     Ok(Folder::Free)
+}
+
+/// The files Codeloom has in a folder before it is stamped: the lock file, and for a
+/// moment a new stamp being written or the probe of [`writable`].
+fn housekeeping(name: &str) -> bool {
+    name == LOCK_FILE || name == STAMP_TMP || name.starts_with(PROBE)
 }
 
 /// Deletes everything in a folder of Codeloom's except the lock file, the stamp last,
@@ -188,8 +201,12 @@ impl UpdateLock {
                 return Err(Error::SearchIndex {
                     path: dir.to_path_buf(),
                     message: format!(
-                        "another Codeloom has been updating this index for more than {} s; try again when it has finished",
-                        wait.as_secs_f64().round()
+                        "another Codeloom has been updating this index for more than {}; try again when it has finished",
+                        if wait.as_secs() > 0 {
+                            format!("{} s", wait.as_secs())
+                        } else {
+                            format!("{} ms", wait.as_millis())
+                        }
                     ),
                 });
             }
@@ -258,16 +275,74 @@ pub fn read_stamp(dir: &Path) -> Option<String> {
 
 /// Writes the stamp through a temporary file, so it is never seen half written.
 pub fn write_stamp(dir: &Path, body: &str) -> Result<()> {
-    let tmp: PathBuf = dir.join(format!("{STAMP_FILE}.tmp"));
+    let tmp: PathBuf = dir.join(STAMP_TMP);
     std::fs::write(&tmp, body).map_err(|e| io_error(dir, "cannot write the index stamp", e))?;
     std::fs::rename(&tmp, dir.join(STAMP_FILE)).map_err(|e| io_error(dir, "cannot write the index stamp", e))
 }
 
 /// Whether files can be written in the folder: tried with a file that is deleted at once.
 pub fn writable(dir: &Path) -> std::result::Result<(), Refused> {
-    match tempfile::Builder::new().prefix(".codeloom-probe").tempfile_in(dir) {
+    match tempfile::Builder::new().prefix(PROBE).tempfile_in(dir) {
         Ok(_) => Ok(()),
         Err(e) if cannot_write(&e) => Err(Refused::CannotWrite(e.to_string())),
         Err(e) => Err(io_error(dir, "cannot write in the index folder", e).into()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn housekeeping_files_leave_a_folder_free_and_anything_else_makes_it_foreign() {
+        let dir = tempfile::tempdir().unwrap();
+        let index = dir.path().join("s.codeloom.search");
+        assert_eq!(inspect(&index).unwrap(), Folder::Missing);
+        std::fs::create_dir(&index).unwrap();
+        assert_eq!(inspect(&index).unwrap(), Folder::Free);
+        for name in [LOCK_FILE, STAMP_TMP, ".codeloom-probeXYZ"] {
+            std::fs::write(index.join(name), "").unwrap();
+        }
+        assert_eq!(inspect(&index).unwrap(), Folder::Free);
+        std::fs::write(index.join("notes.txt"), "mine").unwrap();
+        let e = inspect(&index).unwrap_err().to_string();
+        assert!(e.contains(&index.display().to_string()) && e.contains("without codeloom-stamp.json"), "{e}");
+        std::fs::write(index.join(STAMP_FILE), "{}").unwrap();
+        assert_eq!(inspect(&index).unwrap(), Folder::Ours);
+    }
+
+    #[test]
+    fn clearing_keeps_the_lock_and_never_follows_links() {
+        let dir = tempfile::tempdir().unwrap();
+        let index = dir.path().join("s.codeloom.search");
+        let outside = dir.path().join("outside");
+        std::fs::create_dir_all(index.join("sub")).unwrap();
+        std::fs::create_dir(&outside).unwrap();
+        std::fs::write(outside.join("keep.txt"), "keep").unwrap();
+        for name in [LOCK_FILE, STAMP_FILE, "meta.json", "sub/x.idx"] {
+            std::fs::write(index.join(name), "x").unwrap();
+        }
+        #[cfg(unix)]
+        std::os::unix::fs::symlink(&outside, index.join("link")).unwrap();
+        clear(&index).unwrap();
+        let left: Vec<String> =
+            std::fs::read_dir(&index).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
+        assert_eq!(left, [LOCK_FILE]);
+        assert_eq!(std::fs::read_to_string(outside.join("keep.txt")).unwrap(), "keep");
+        assert_eq!(inspect(&index).unwrap(), Folder::Free);
+    }
+
+    #[test]
+    fn a_read_only_directory_refuses_every_write() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("a"), "a").unwrap();
+        let d = ReadOnlyDirectory::open(dir.path()).unwrap();
+        assert!(d.atomic_write(Path::new("b"), b"b").is_err());
+        assert!(d.open_write(Path::new("b")).is_err());
+        assert!(d.delete(Path::new("a")).is_err());
+        assert!(d.acquire_lock(&Lock { filepath: PathBuf::from(".tantivy-meta.lock"), is_blocking: true }).is_ok());
+        assert_eq!(d.atomic_read(Path::new("a")).unwrap(), b"a");
+        let left: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
+        assert_eq!(left.len(), 1, "no file was made");
     }
 }

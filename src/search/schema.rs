@@ -24,7 +24,7 @@ pub const WORDS: &str = "codeloom_words";
 pub const STEMS: &str = "codeloom_stems";
 
 /// Words longer than this (in bytes) are not indexed (tantivy limits term length).
-pub const LONGEST_WORD: usize = 200;
+const LONGEST_WORD: usize = 200;
 
 /// The fields of an index document (a turn, a memo or a code description).
 #[derive(Debug, Clone, Copy)]
