@@ -159,7 +159,7 @@ impl UpdateLock {
                 Ok(()) => {}
                 // Another process made it first; what it made is checked below.
                 Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {}
-                Err(e) if cannot_write(&e) => return Err(Refused::CannotWrite(e.to_string())),
+                Err(e) if cannot_write(&e) => return Err(Refused::CannotWrite(e.kind().to_string())),
                 Err(e) => return Err(io_error(dir, "cannot create the index folder", e).into()),
             }
             inspect(dir)?;
@@ -167,7 +167,7 @@ impl UpdateLock {
         let path = dir.join(LOCK_FILE);
         let file = match OpenOptions::new().read(true).write(true).create(true).truncate(false).open(&path) {
             Ok(f) => f,
-            Err(e) if cannot_write(&e) => return Err(Refused::CannotWrite(e.to_string())),
+            Err(e) if cannot_write(&e) => return Err(Refused::CannotWrite(e.kind().to_string())),
             Err(e) => return Err(io_error(dir, "cannot create the index lock file", e).into()),
         };
         Ok(Self::wait(dir, file, wait, true)?)
@@ -284,7 +284,7 @@ pub fn write_stamp(dir: &Path, body: &str) -> Result<()> {
 pub fn writable(dir: &Path) -> std::result::Result<(), Refused> {
     match tempfile::Builder::new().prefix(PROBE).tempfile_in(dir) {
         Ok(_) => Ok(()),
-        Err(e) if cannot_write(&e) => Err(Refused::CannotWrite(e.to_string())),
+        Err(e) if cannot_write(&e) => Err(Refused::CannotWrite(e.kind().to_string())),
         Err(e) => Err(io_error(dir, "cannot write in the index folder", e).into()),
     }
 }
