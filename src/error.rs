@@ -32,6 +32,9 @@ pub enum Error {
     #[error("search index {path}: {message}")]
     SearchIndex { path: PathBuf, message: String },
 
+    #[error("{path} is not a Codeloom search index ({reason}); move it away and Codeloom will build its index there")]
+    NotSearchIndex { path: PathBuf, reason: String },
+
     #[error("nothing to undo")]
     NothingToUndo,
 

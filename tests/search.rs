@@ -99,3 +99,33 @@ fn bad_queries_fail_clearly_and_a_damaged_index_is_rebuilt() {
     assert_eq!(String::from_utf8_lossy(&out.stdout), before);
     assert!(String::from_utf8_lossy(&out.stderr).contains("built the search index"));
 }
+
+#[test]
+fn typographic_apostrophes_and_hyphens_on_the_demo() {
+    let dir = tempfile::tempdir().unwrap();
+    let project = demo(dir.path());
+    let search = |q: &str, exact: bool| -> Vec<String> {
+        let mut args = vec!["search", &project, q, "--json", "--limit", "0", "--sort", "document"];
+        if exact {
+            args.push("--exact");
+        }
+        let v: Value = serde_json::from_str(&ok(&args)).unwrap();
+        v["hits"].as_array().unwrap().iter().map(|h| h["matched"].as_str().unwrap().to_string()).collect()
+    };
+    let matched = |q: &str| search(q, false);
+    // Issue 11 item 3: `daughter’s` as Word and Otter write it is found by `daughter`.
+    let daughter = matched("daughter");
+    assert!(daughter.iter().any(|m| m == "daughter\u{2019}s"), "{daughter:?}");
+    assert!(daughter.iter().any(|m| m == "daughter's"), "{daughter:?}");
+    assert_eq!(matched("daughter\u{2019}s"), matched("daughter's"));
+    let dont = matched("dont");
+    for form in ["don't", "don\u{2019}t", "DONT"] {
+        assert!(dont.iter().any(|m| m.eq_ignore_ascii_case(form)), "{form}: {dont:?}");
+    }
+    // `flare-up` is the phrase "flare up", as written with or without the hyphen.
+    let phrase = search("\"flare up\"", true);
+    assert!(phrase.iter().filter(|m| m.eq_ignore_ascii_case("flare-up")).count() > 1, "{phrase:?}");
+    assert!(phrase.iter().all(|m| m.eq_ignore_ascii_case("flare-up") || m == "flare up"), "{phrase:?}");
+    assert_eq!(search("flare-up", true), phrase);
+    assert_eq!(search("flareup", true).len(), phrase.iter().filter(|m| m.contains('-')).count());
+}

@@ -3,8 +3,10 @@
 //! tantivy finds the turns that match and keeps only token positions, so the text of
 //! each turn found is analysed again with the very analyzers used for indexing, and
 //! every word is checked against the query's matchers (words, phrases, prefixes, fuzzy
-//! words). Word offsets come in UTF-8 bytes; they become char offsets here, through
-//! [`CharIndex`], and nowhere else in search.
+//! words). A word may be indexed under several forms at one position (`daughter’s` as
+//! `daughter's` and `daughter`; `follow-up` also as `followup`), each covering the whole
+//! word, so a match on any form highlights the word as written. Word offsets come in UTF-8 bytes; they
+//! become char offsets here, through [`CharIndex`], and nowhere else in search.
 
 use super::schema::{Word, analyzer, words};
 use crate::model::offsets::CharIndex;
@@ -77,18 +79,25 @@ impl Highlighter {
     }
 }
 
+/// Pushes the byte range of every place where `forms` follow one another, one form per
+/// position. `list` is in position order and may hold several forms at a position.
 fn find_sequence(list: &[Word], forms: &[String], out: &mut Vec<(usize, usize)>) {
     let Some(first) = forms.first() else { return };
-    for (i, w) in list.iter().enumerate() {
-        if &w.form != first {
-            continue;
-        }
-        let rest_match = forms[1..]
-            .iter()
-            .enumerate()
-            .all(|(k, f)| list.get(i + k + 1).is_some_and(|n| n.position == w.position + k + 1 && &n.form == f));
+    let at = |position: usize, form: &String| {
+        let from = list.partition_point(|w| w.position < position);
+        list[from..].iter().take_while(|w| w.position == position).find(|w| &w.form == form)
+    };
+    for w in list.iter().filter(|w| &w.form == first) {
+        let mut end = w.to;
+        let rest_match = forms[1..].iter().enumerate().all(|(k, f)| match at(w.position + k + 1, f) {
+            Some(next) => {
+                end = next.to;
+                true
+            }
+            None => false,
+        });
         if rest_match {
-            out.push((w.from, list[i + forms.len() - 1].to));
+            out.push((w.from, end));
         }
     }
 }
@@ -249,23 +258,63 @@ mod tests {
         assert_eq!((whole.before.as_str(), whole.matched.as_str(), whole.after.as_str()), ("", "short", ""));
     }
 
+    #[test]
+    fn apostrophes_and_hyphens_highlight_the_word_as_written() {
+        let text = "My daughter’s flat, my daughterʼs car, daughter`s dog; I don’t know, dont ask. A follow‐up and a follow-up call.";
+        let found = |m: Matcher| {
+            let mut h = Highlighter::new(vec![m]);
+            h.find(text).into_iter().map(|(s, e)| slice_chars(text, s, e).unwrap().to_string()).collect::<Vec<_>>()
+        };
+        let word = |w: &str| Matcher::Words { forms: vec![w.into()], stemmed: false };
+        assert_eq!(found(word("daughter")), ["daughter’s", "daughterʼs", "daughter`s"]);
+        assert_eq!(found(word("daughter's")), ["daughter’s", "daughterʼs", "daughter`s"]);
+        assert_eq!(found(word("dont")), ["don’t", "dont"]);
+        assert_eq!(found(word("don't")), ["don’t"]);
+        assert_eq!(found(word("up")), ["up", "up"]);
+        assert_eq!(found(word("followup")), ["follow‐up", "follow-up"]);
+        assert_eq!(
+            found(Matcher::Words { forms: vec!["follow".into(), "up".into(), "call".into()], stemmed: false }),
+            ["follow-up call"]
+        );
+        assert_eq!(
+            found(Matcher::Words { forms: vec!["daughter".into(), "flat".into()], stemmed: false }),
+            ["daughter’s flat"]
+        );
+        assert_eq!(found(Matcher::Prefix("daught".into())), ["daughter’s", "daughterʼs", "daughter`s"]);
+        assert_eq!(found(Matcher::Fuzzy { form: "dont".into(), distance: 0 }), ["don’t", "dont"]);
+        assert_eq!(found(Matcher::Words { forms: vec!["daughter".into()], stemmed: true }).len(), 3);
+    }
+
     proptest! {
-        // Every reported range is a char range whose text analyses to the searched word.
+        // Every reported range is a char range whose text analyses to the searched word,
+        // and there is one range for each position that has the word among its forms.
         #[test]
         fn offsets_are_exact_chars(
             parts in proptest::collection::vec(
-                prop_oneof!["café", "Café", "naïve", "😀", "中文", "日本語", "pain", "PAIN", " ", ", ", "\n", "é", "ß"], 0..30),
-            word in prop_oneof!["café", "pain", "中", "naïve"],
+                prop_oneof![
+                    "café", "Café", "naïve", "😀", "中文", "日本語", "pain", "PAIN", " ", ", ", "\n", "é", "ß",
+                    "daughter’s", "Daughterʼs", "daughter`s", "daughter's", "don’t", "dont", "’", "ʼ", "`", "'",
+                    "s", "t", "follow-up", "follow‐up", "-", "‐", "up", "follow", "café’s",
+                ],
+                0..30),
+            word in prop_oneof![
+                "café", "pain", "中", "naïve", "daughter", "daughter's", "daughters", "dont", "don't", "follow",
+                "up", "followup", "s",
+            ],
         ) {
             let text: String = parts.concat();
             let mut h = Highlighter::new(vec![Matcher::Words { forms: vec![word.clone()], stemmed: false }]);
             let found = h.find(&text);
             let mut a = analyzer(false);
-            let expected = words(&mut a, &text).into_iter().filter(|w| w.form == word).count();
-            prop_assert_eq!(found.len(), expected);
+            let positions: std::collections::BTreeSet<usize> =
+                words(&mut a, &text).into_iter().filter(|w| w.form == word).map(|w| w.position).collect();
+            prop_assert_eq!(found.len(), positions.len());
             for (s, e) in found {
                 let slice = slice_chars(&text, s, e).unwrap();
-                prop_assert_eq!(slice.to_lowercase(), word.clone());
+                prop_assert!(
+                    words(&mut a, slice).iter().any(|w| w.form == word && w.from == 0 && w.to == slice.len()),
+                    "{:?} in {:?}", slice, text
+                );
                 let sentence = sentence_around(&text, s, e);
                 prop_assert!(sentence.0 <= s && e <= sentence.1);
             }

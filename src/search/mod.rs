@@ -3,13 +3,20 @@
 //! thrown away and rebuilt at any time.
 //!
 //! - [`schema`]: the index fields and the word analysis (UAX #29 words, lower-cased,
-//!   and an English-stemmed copy) shared by indexing, querying and highlighting.
+//!   typographic apostrophes read as `'`, possessives, contractions and hyphenated
+//!   compounds also under the forms researchers type, and an English-stemmed copy)
+//!   shared by indexing, querying and highlighting.
 //! - [`query`]: the query language researchers type, parsed with errors that point at
-//!   the problem.
-//! - [`index`]: the on-disk index beside the project file (`NAME.codeloom.search/`),
-//!   stamped with its schema version and the project's change counter, updated
-//!   document by document, rebuilt when missing, stale in schema, foreign or damaged;
-//!   and running queries into results.
+//!   the problem, bounded in length and nesting.
+//! - `compile`: parsed queries into tantivy queries and highlight matchers.
+//! - [`index`]: the index beside the project file (`NAME.codeloom.search/`), stamped
+//!   with its schema version and the project's change counter, updated document by
+//!   document, rebuilt when missing, stale in schema, foreign or damaged; read without
+//!   writing when it is up to date, built in memory when its folder cannot be written.
+//! - [`folder`]: the index folder: whose it is (only a stamped folder is ever cleared),
+//!   the lock that lets one process update it while others wait, and the read-only
+//!   directory readers use.
+//! - `run`: running queries into counted, ordered, highlighted results.
 //! - [`highlight`]: exact char offsets of every match (word, stem, phrase, prefix,
 //!   fuzzy) and keyword-in-context lines.
 //! - [`code_hits`]: "code all hits" at hit, sentence or turn extent, and CSV export.
@@ -19,12 +26,16 @@
 //! Invariants: the index holds nothing the project file does not; every offset this
 //! module hands out is a char offset into the stored document text (for turns) or into
 //! the memo or code text (for those); byte offsets from tantivy never leave
-//! [`highlight`].
+//! [`highlight`]; Codeloom deletes nothing at the index folder's name that does not
+//! carry its stamp; every error about the index names its folder.
 
 pub mod code_hits;
+mod compile;
+pub mod folder;
 pub mod highlight;
 pub mod index;
 pub mod query;
+mod run;
 pub mod schema;
 pub mod service;
 

@@ -18,6 +18,9 @@
 //!
 //! `AND`, `OR` and `NOT` are operators only in capitals. Parsing never panics: a query
 //! that cannot be read gives a [`QueryError`] naming the character where the problem is.
+//! A query is at most [`LONGEST_QUERY`] characters and nests parentheses, `NOT`, `-` and
+//! `+` at most [`DEEPEST_NESTING`] levels, so parsing it, compiling it into tantivy
+//! queries and running them recurse a bounded number of times.
 
 use std::fmt;
 
@@ -35,6 +38,13 @@ impl fmt::Display for QueryError {
 }
 
 impl std::error::Error for QueryError {}
+
+/// The longest query accepted, in characters.
+pub const LONGEST_QUERY: usize = 10_000;
+
+/// The deepest nesting accepted: each parenthesis, `NOT`, `-` or `+` around a part of the
+/// query is one level.
+pub const DEEPEST_NESTING: usize = 100;
 
 fn err<T>(position: usize, message: impl Into<String>) -> Result<T, QueryError> {
     Err(QueryError { position, message: message.into() })
@@ -139,16 +149,25 @@ struct Parser {
     lexemes: Vec<(usize, Lexeme)>,
     at: usize,
     len: usize,
+    /// Levels of nesting around the part being parsed.
+    depth: usize,
 }
 
-/// Parses a query. An empty query is an error.
+/// Parses a query. An empty query is an error, and so is one longer than
+/// [`LONGEST_QUERY`] characters or nested deeper than [`DEEPEST_NESTING`] levels.
 pub fn parse(query: &str) -> Result<Node, QueryError> {
+    if query.chars().nth(LONGEST_QUERY).is_some() {
+        return err(
+            LONGEST_QUERY,
+            format!("the query is longer than {LONGEST_QUERY} characters; search for fewer words"),
+        );
+    }
     let lexemes = lex(query)?;
     let len = query.chars().count();
     if lexemes.is_empty() {
         return err(0, "the query is empty; type a word to search for");
     }
-    let mut p = Parser { lexemes, at: 0, len };
+    let mut p = Parser { lexemes, at: 0, len, depth: 0 };
     let node = p.or()?;
     if let Some((pos, l)) = p.lexemes.get(p.at) {
         return match l {
@@ -170,6 +189,26 @@ impl Parser {
 
     fn pos(&self) -> usize {
         self.lexemes.get(self.at).map(|(p, _)| *p).unwrap_or(self.len)
+    }
+
+    /// Parses one level deeper with `f`, or fails at `position` when that is too deep.
+    fn nested<T>(
+        &mut self,
+        position: usize,
+        f: impl FnOnce(&mut Self) -> Result<T, QueryError>,
+    ) -> Result<T, QueryError> {
+        if self.depth >= DEEPEST_NESTING {
+            return err(
+                position,
+                format!(
+                    "the query nests more than {DEEPEST_NESTING} levels (parentheses, NOT, - and +); write it more simply"
+                ),
+            );
+        }
+        self.depth += 1;
+        let result = f(self);
+        self.depth -= 1;
+        result
     }
 
     fn or(&mut self) -> Result<Node, QueryError> {
@@ -201,17 +240,13 @@ impl Parser {
         let pos = self.pos();
         match self.peek() {
             None => err(pos, "the query ends where a word was expected"),
-            Some(l) if is_op(l, "NOT") => {
+            Some(l) if is_op(l, "NOT") || *l == Lexeme::Minus => {
                 self.at += 1;
-                Ok(Node::Not(Box::new(self.unary()?)))
-            }
-            Some(Lexeme::Minus) => {
-                self.at += 1;
-                Ok(Node::Not(Box::new(self.unary()?)))
+                self.nested(pos, |p| Ok(Node::Not(Box::new(p.unary()?))))
             }
             Some(Lexeme::Plus) => {
                 self.at += 1;
-                self.unary()
+                self.nested(pos, Self::unary)
             }
             Some(l) if is_op(l, "AND") || is_op(l, "OR") => {
                 err(pos, "AND and OR go between two words; put a word before this one")
@@ -230,7 +265,7 @@ impl Parser {
                 if self.peek() == Some(&Lexeme::Close) {
                     return err(self.pos(), "these parentheses are empty");
                 }
-                let inner = self.or()?;
+                let inner = self.nested(pos, Self::or)?;
                 if self.peek() != Some(&Lexeme::Close) {
                     return err(pos, "this parenthesis is never closed");
                 }
@@ -313,6 +348,17 @@ fn bare(pos: usize, s: &str) -> Result<Node, QueryError> {
     Ok(Node::Word(s.to_string()))
 }
 
+impl Node {
+    /// How many nodes deep the tree is (a word is 1).
+    pub fn depth(&self) -> usize {
+        match self {
+            Node::Not(inner) => 1 + inner.depth(),
+            Node::And(parts) | Node::Or(parts) => 1 + parts.iter().map(Node::depth).max().unwrap_or(0),
+            _ => 1,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -378,11 +424,81 @@ mod tests {
         assert!(parse("pain AND").unwrap_err().to_string().contains("character 9"));
     }
 
+    #[test]
+    fn nesting_is_bounded() {
+        let message = |q: &str| parse(q).unwrap_err();
+        // 100 levels are fine; the 101st fails where it starts.
+        assert_eq!(parse(&format!("{}pain", "NOT ".repeat(100))).unwrap().depth(), 101);
+        let e = message(&format!("{}pain", "NOT ".repeat(1000)));
+        assert_eq!(e.position, 400);
+        assert!(e.to_string().contains("nests more than 100 levels"), "{e}");
+        let deep = |n: usize| format!("{}pain{}", "(".repeat(n), ")".repeat(n));
+        assert_eq!(parse(&deep(100)).unwrap(), w("pain"));
+        assert_eq!(message(&deep(101)).position, 100);
+        assert_eq!(message(&format!("{}pain", "(".repeat(9_000))).position, 100);
+        assert_eq!(message(&format!("{}pain{}", "-(".repeat(51), ")".repeat(51))).position, 100);
+        assert!(parse(&format!("{}pain{}", "-(".repeat(50), ")".repeat(50))).is_ok());
+        assert_eq!(message(&format!("{}pain{}", "+(".repeat(51), ")".repeat(51))).position, 100);
+        // Side by side is not nested.
+        assert!(parse(&"(pain) NOT sleep ".repeat(500)).is_ok());
+    }
+
+    #[test]
+    fn length_is_bounded() {
+        assert!(parse(&"a ".repeat(5_000)).is_ok(), "exactly 10,000 characters");
+        let e = parse(&format!("{}b", "a ".repeat(5_000))).unwrap_err();
+        assert_eq!(e.position, 10_000);
+        assert!(e.to_string().starts_with("at character 10001: the query is longer than 10000 characters"), "{e}");
+        let e = parse(&format!("{}pain{}", "(".repeat(10_000), ")".repeat(10_000))).unwrap_err();
+        assert!(e.message.contains("longer than"), "{e}");
+        // Characters, not bytes.
+        assert!(parse(&"é ".repeat(5_000)).is_ok());
+    }
+
+    /// Query text built from operators, brackets, quotes and words, some repeated many
+    /// times so that nesting goes past the bound.
+    fn operator_soup() -> impl proptest::strategy::Strategy<Value = String> {
+        use proptest::prelude::*;
+        let piece = prop_oneof![
+            Just("NOT "),
+            Just("AND "),
+            Just("OR "),
+            Just("("),
+            Just(")"),
+            Just("-"),
+            Just("+"),
+            Just("\""),
+            Just("pain "),
+            Just("sleep"),
+            Just(" "),
+            Just("*"),
+            Just("~"),
+            Just("~2 "),
+            Just(":"),
+            Just("speaker:"),
+            Just("age:>="),
+            Just("don’t "),
+            Just("follow-up "),
+            Just("😀"),
+        ];
+        proptest::collection::vec((piece, 1..80usize), 0..40)
+            .prop_map(|parts| parts.into_iter().map(|(p, n)| p.repeat(n)).collect())
+    }
+
     proptest::proptest! {
         #[test]
         fn never_panics_and_errors_point_inside_the_query(q in "[a-z \"()*~:+<>=-]{0,30}|\\PC{0,30}") {
             if let Err(e) = parse(&q) {
                 proptest::prop_assert!(e.position <= q.chars().count());
+            }
+        }
+
+        // Runs in well under a second: every query is parsed once.
+        #[test]
+        fn operator_soup_never_panics_and_stays_shallow(q in operator_soup()) {
+            match parse(&q) {
+                Ok(node) => proptest::prop_assert!(node.depth() <= 2 * DEEPEST_NESTING + 3, "{}", node.depth()),
+                Err(e) => proptest::prop_assert!(e.position <= q.chars().count()),
             }
         }
     }

@@ -2,18 +2,21 @@
 //! share, so that a hit found by tantivy is always found again by the highlighter.
 //!
 //! Words are UAX #29 word segments (`unicode-segmentation`), lower-cased: "don't" stays
-//! one word, accents are kept, each CJK ideograph is its own word. The stemmed field
-//! adds the English Snowball stemmer on top.
+//! one word, accents are kept, each CJK ideograph is its own word. Typographic
+//! apostrophes are read as `'`; a word with an apostrophe is also indexed run together
+//! and, for English possessives and contractions, as the word before the apostrophe;
+//! hyphenated compounds are split into their parts and also indexed run together (see
+//! [`split_words`]). The stemmed field adds the English Snowball stemmer on top.
 
 use tantivy::schema::{Field, INDEXED, IndexRecordOption, STORED, STRING, Schema, TextFieldIndexing, TextOptions};
 use tantivy::tokenizer::{
-    Language, LowerCaser, RemoveLongFilter, Stemmer, TextAnalyzer, Token, TokenStream, Tokenizer,
+    Language, LowerCaser, RemoveLongFilter, Stemmer, TextAnalyzer, Token, TokenFilter, TokenStream, Tokenizer,
 };
 use unicode_segmentation::UnicodeSegmentation;
 
 /// Bump when the schema or the word analysis changes: an index with another version
-/// is rebuilt.
-pub const INDEX_SCHEMA_VERSION: u32 = 1;
+/// is rebuilt. 2: typographic apostrophes, apostrophe and compound forms.
+pub const INDEX_SCHEMA_VERSION: u32 = 2;
 
 /// Name of the unstemmed analyzer.
 pub const WORDS: &str = "codeloom_words";
@@ -96,7 +99,11 @@ pub fn analyzer(stemmed: bool) -> TextAnalyzer {
     let base = TextAnalyzer::builder(WordTokenizer::default())
         .filter(RemoveLongFilter::limit(LONGEST_WORD))
         .filter(LowerCaser);
-    if stemmed { base.filter(Stemmer::new(Language::English)).build() } else { base.build() }
+    if stemmed {
+        base.filter(Stemmer::new(Language::English)).filter(DistinctForms).build()
+    } else {
+        base.filter(DistinctForms).build()
+    }
 }
 
 /// Registers both analyzers with an index.
@@ -114,7 +121,8 @@ pub struct Word {
     pub form: String,
 }
 
-/// Runs an analyzer over `text`.
+/// Runs an analyzer over `text`: every form of every word, by position (a position may
+/// have several forms, the word as written first).
 pub fn words(analyzer: &mut TextAnalyzer, text: &str) -> Vec<Word> {
     let mut out = Vec::new();
     let mut stream = analyzer.token_stream(text);
@@ -125,17 +133,151 @@ pub fn words(analyzer: &mut TextAnalyzer, text: &str) -> Vec<Word> {
     out
 }
 
-/// Splits text into UAX #29 words, with byte offsets.
+/// The forms the words of a query are searched by: one per position, the word as
+/// written (lower-cased, maybe stemmed), without the forms [`split_words`] adds. So
+/// `daughter's` looks for the possessive only, `follow-up` for the phrase "follow up".
+pub fn primary_forms(analyzer: &mut TextAnalyzer, text: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut last = None;
+    for w in words(analyzer, text) {
+        if last != Some(w.position) {
+            last = Some(w.position);
+            out.push(w.form);
+        }
+    }
+    out
+}
+
+/// Characters written for an apostrophe: the right single quotation mark (as Word and
+/// Otter write it), the modifier letter apostrophe and the grave accent. Each is read as
+/// `'`, so `daughter’s` and `daughter's` are the same word.
+pub const APOSTROPHES: [char; 3] = ['\u{2019}', '\u{02BC}', '`'];
+
+/// Hyphens that join the parts of a compound word (`follow-up`).
+const HYPHENS: [char; 3] = ['-', '\u{2010}', '\u{2011}'];
+
+/// What follows the apostrophe of an English contraction whose first part is a word of
+/// its own (`she'll`, `he'd`, `I'm`, `we're`, `I've`). Run together, these would make
+/// other words (`shell`, `wed`, `were`, `well`), so they are indexed by their first part
+/// only.
+const CLITICS: [&str; 5] = ["d", "ll", "m", "re", "ve"];
+
+/// A compound of more parts than this gets no run-together form.
+const LONGEST_COMPOUND: usize = 6;
+
+/// One word of a text before lower-casing and stemming: its byte range in the text, its
+/// position, and a form it is indexed under.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Piece {
+    pub from: usize,
+    pub to: usize,
+    pub position: usize,
+    pub form: String,
+}
+
+/// Splits `text` into words, each at its own position, and gives some words more forms
+/// at the same position, all covering the whole word:
+///
+/// - A word is a UAX #29 word segment, found after every character in [`APOSTROPHES`] is
+///   read as `'`; its first form is the word as written, apostrophes as `'` (`don't`).
+/// - A word with an apostrophe is also indexed by what a researcher may type for it:
+///   ending in `'s` or a clitic of [`CLITICS`], by the part before the apostrophe
+///   (`daughter's`: `daughter`; `she'll`: `she`, not `shell`); otherwise run together
+///   (`don't`: `dont`, not `don`; `o'clock`: `oclock`). Exact searches stay exact:
+///   `daughters` does not find `daughter's` (a stemmed search does, through the stem).
+/// - Hyphens split words (UAX #29 does), so the parts of `follow-up` are words at
+///   consecutive positions and the phrase "follow up" finds it; the first part's
+///   position also carries the parts run together (`followup`), covering the whole
+///   compound, when a part has a letter and there are at most six parts.
+pub fn split_words(text: &str) -> Vec<Piece> {
+    let folded = Folded::new(text);
+    let spans: Vec<(usize, usize)> = folded.text.unicode_word_indices().map(|(b, w)| (b, b + w.len())).collect();
+    let hyphen_after = |i: usize| {
+        spans.get(i + 1).is_some_and(|next| {
+            let mut gap = folded.text[spans[i].1..next.0].chars();
+            gap.next().is_some_and(|c| HYPHENS.contains(&c)) && gap.next().is_none()
+        })
+    };
+    let mut out = Vec::with_capacity(spans.len());
+    for (position, &(b, e)) in spans.iter().enumerate() {
+        let word = &folded.text[b..e];
+        let (from, to) = (folded.original(b), folded.original(e));
+        let mut push = |form: String| out.push(Piece { from, to, position, form });
+        push(word.to_string());
+        if let Some((head, tail)) = word.rsplit_once('\'') {
+            let clitic = tail.eq_ignore_ascii_case("s") || CLITICS.iter().any(|c| tail.eq_ignore_ascii_case(c));
+            if !clitic {
+                push(word.chars().filter(|&c| c != '\'').collect());
+            } else if !head.is_empty() {
+                push(head.to_string());
+            }
+        }
+        // The first part of a compound: the parts run together.
+        if (position == 0 || !hyphen_after(position - 1)) && hyphen_after(position) {
+            let mut last = position + 1;
+            while hyphen_after(last) && last - position < LONGEST_COMPOUND {
+                last += 1;
+            }
+            let parts = &spans[position..=last];
+            let whole = parts.len() <= LONGEST_COMPOUND && !hyphen_after(last);
+            let lettered = parts.iter().any(|&(b, e)| folded.text[b..e].chars().any(char::is_alphabetic));
+            if whole && lettered {
+                let form: String = parts.iter().map(|&(b, e)| &folded.text[b..e]).collect();
+                out.push(Piece { from, to: folded.original(spans[last].1), position, form });
+            }
+        }
+    }
+    out
+}
+
+/// A text with every apostrophe character written as `'`, and the way back to byte
+/// offsets in the original.
+struct Folded<'a> {
+    text: std::borrow::Cow<'a, str>,
+    /// (offset in the folded text just after a shortened apostrophe, bytes saved up to there).
+    shifts: Vec<(usize, usize)>,
+}
+
+impl<'a> Folded<'a> {
+    fn new(text: &'a str) -> Folded<'a> {
+        if !text.contains(APOSTROPHES) {
+            return Folded { text: std::borrow::Cow::Borrowed(text), shifts: Vec::new() };
+        }
+        let mut folded = String::with_capacity(text.len());
+        let mut shifts = Vec::new();
+        let mut saved = 0;
+        for c in text.chars() {
+            if APOSTROPHES.contains(&c) {
+                folded.push('\'');
+                if c.len_utf8() > 1 {
+                    saved += c.len_utf8() - 1;
+                    shifts.push((folded.len(), saved));
+                }
+            } else {
+                folded.push(c);
+            }
+        }
+        Folded { text: std::borrow::Cow::Owned(folded), shifts }
+    }
+
+    /// The byte offset in the original text of a char boundary of the folded text.
+    fn original(&self, at: usize) -> usize {
+        match self.shifts.partition_point(|&(p, _)| p <= at) {
+            0 => at,
+            i => at + self.shifts[i - 1].1,
+        }
+    }
+}
+
+/// Splits text into words with [`split_words`], with byte offsets into the text.
 #[derive(Clone, Default)]
 pub struct WordTokenizer {
     token: Token,
-    spans: Vec<(usize, usize)>,
 }
 
 /// The token stream of [`WordTokenizer`].
 pub struct WordStream<'a> {
-    text: &'a str,
-    spans: std::vec::IntoIter<(usize, usize)>,
+    pieces: std::vec::IntoIter<Piece>,
     token: &'a mut Token,
 }
 
@@ -144,20 +286,17 @@ impl Tokenizer for WordTokenizer {
 
     fn token_stream<'a>(&'a mut self, text: &'a str) -> WordStream<'a> {
         self.token.reset();
-        self.spans.clear();
-        self.spans.extend(text.unicode_word_indices().map(|(b, w)| (b, b + w.len())));
-        WordStream { text, spans: std::mem::take(&mut self.spans).into_iter(), token: &mut self.token }
+        WordStream { pieces: split_words(text).into_iter(), token: &mut self.token }
     }
 }
 
 impl TokenStream for WordStream<'_> {
     fn advance(&mut self) -> bool {
-        let Some((from, to)) = self.spans.next() else { return false };
-        self.token.position = self.token.position.wrapping_add(1);
-        self.token.offset_from = from;
-        self.token.offset_to = to;
-        self.token.text.clear();
-        self.token.text.push_str(&self.text[from..to]);
+        let Some(piece) = self.pieces.next() else { return false };
+        self.token.position = piece.position;
+        self.token.offset_from = piece.from;
+        self.token.offset_to = piece.to;
+        self.token.text = piece.form;
         true
     }
 
@@ -170,19 +309,201 @@ impl TokenStream for WordStream<'_> {
     }
 }
 
+/// Drops a token whose form is already at its position (`daughter's` and `daughter`
+/// both stem to `daughter`), so that a word counts once for relevance.
+#[derive(Clone, Copy, Default)]
+pub struct DistinctForms;
+
+impl TokenFilter for DistinctForms {
+    type Tokenizer<T: Tokenizer> = DistinctFormsFilter<T>;
+
+    fn transform<T: Tokenizer>(self, tokenizer: T) -> DistinctFormsFilter<T> {
+        DistinctFormsFilter { tokenizer, seen: Vec::new() }
+    }
+}
+
+/// [`DistinctForms`] around a tokenizer.
+#[derive(Clone)]
+pub struct DistinctFormsFilter<T> {
+    tokenizer: T,
+    seen: Vec<String>,
+}
+
+impl<T: Tokenizer> Tokenizer for DistinctFormsFilter<T> {
+    type TokenStream<'a> = DistinctFormsStream<'a, T::TokenStream<'a>>;
+
+    fn token_stream<'a>(&'a mut self, text: &'a str) -> Self::TokenStream<'a> {
+        self.seen.clear();
+        DistinctFormsStream { tail: self.tokenizer.token_stream(text), seen: &mut self.seen, position: None }
+    }
+}
+
+/// The token stream of [`DistinctFormsFilter`].
+pub struct DistinctFormsStream<'a, T> {
+    tail: T,
+    /// The forms already given at `position`.
+    seen: &'a mut Vec<String>,
+    position: Option<usize>,
+}
+
+impl<T: TokenStream> TokenStream for DistinctFormsStream<'_, T> {
+    fn advance(&mut self) -> bool {
+        while self.tail.advance() {
+            let t = self.tail.token();
+            if self.position != Some(t.position) {
+                self.position = Some(t.position);
+                self.seen.clear();
+            }
+            if !self.seen.contains(&t.text) {
+                self.seen.push(t.text.clone());
+                return true;
+            }
+        }
+        false
+    }
+
+    fn token(&self) -> &Token {
+        self.tail.token()
+    }
+
+    fn token_mut(&mut self) -> &mut Token {
+        self.tail.token_mut()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// (the original text of the word, position, form) for every token.
+    fn analysed(text: &str, stemmed: bool) -> Vec<(&str, usize, String)> {
+        let mut a = analyzer(stemmed);
+        words(&mut a, text).into_iter().map(|w| (&text[w.from..w.to], w.position, w.form)).collect()
+    }
+
+    fn forms(text: &str) -> Vec<String> {
+        analysed(text, false).into_iter().map(|(_, _, f)| f).collect()
+    }
 
     #[test]
     fn words_keep_apostrophes_accents_and_split_cjk() {
         let mut a = analyzer(false);
         let w = words(&mut a, "Don't café, 我喜欢 😀 P07");
         let forms: Vec<&str> = w.iter().map(|w| w.form.as_str()).collect();
-        assert_eq!(forms, ["don't", "café", "我", "喜", "欢", "p07"]);
-        assert_eq!(w.iter().map(|w| w.position).collect::<Vec<_>>(), [0, 1, 2, 3, 4, 5]);
+        assert_eq!(forms, ["don't", "dont", "café", "我", "喜", "欢", "p07"]);
+        assert_eq!(w.iter().map(|w| w.position).collect::<Vec<_>>(), [0, 0, 1, 2, 3, 4, 5]);
         let mut s = analyzer(true);
         let forms: Vec<String> = words(&mut s, "Walking medications").into_iter().map(|w| w.form).collect();
         assert_eq!(forms, ["walk", "medic"]);
+    }
+
+    #[test]
+    fn every_apostrophe_character_makes_the_same_possessive() {
+        for apostrophe in ['\'', '\u{2019}', '\u{02BC}', '`'] {
+            let text = format!("My Daughter{apostrophe}s flat");
+            let word = format!("Daughter{apostrophe}s");
+            assert_eq!(
+                analysed(&text, false),
+                [
+                    ("My", 0, "my".to_string()),
+                    (word.as_str(), 1, "daughter's".to_string()),
+                    (word.as_str(), 1, "daughter".to_string()),
+                    ("flat", 2, "flat".to_string()),
+                ],
+                "{apostrophe:?}"
+            );
+            // Stemmed, the two forms are one.
+            assert_eq!(
+                analysed(&text, true),
+                [
+                    ("My", 0, "my".to_string()),
+                    (word.as_str(), 1, "daughter".to_string()),
+                    ("flat", 2, "flat".to_string())
+                ],
+                "{apostrophe:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn contractions_get_the_forms_a_researcher_types() {
+        for apostrophe in ['\'', '\u{2019}', '\u{02BC}', '`'] {
+            let f = |w: &str| forms(&w.replace('\'', &apostrophe.to_string()));
+            assert_eq!(f("don't"), ["don't", "dont"], "{apostrophe:?}: n't keeps no stem");
+            assert_eq!(f("It's"), ["it's", "it"]);
+            // Not `shell`, `were`, `well`, `wed`: those are other words.
+            assert_eq!(f("she'll"), ["she'll", "she"]);
+            assert_eq!(f("we'll"), ["we'll", "we"]);
+            assert_eq!(f("I'm"), ["i'm", "i"]);
+            assert_eq!(f("we're"), ["we're", "we"]);
+            assert_eq!(f("I've"), ["i've", "i"]);
+            assert_eq!(f("we'd"), ["we'd", "we"]);
+            assert_eq!(f("o'clock"), ["o'clock", "oclock"]);
+            assert_eq!(f("rock'n'roll"), ["rock'n'roll", "rocknroll"]);
+        }
+        // An apostrophe that is a quotation mark is no part of a word.
+        assert_eq!(forms("\u{2018}kids\u{2019} `games` 'fun'"), ["kids", "games", "fun"]);
+        assert_eq!(forms("parents\u{2019} house"), ["parents", "house"]);
+    }
+
+    #[test]
+    fn hyphenated_compounds_are_parts_and_one_word() {
+        for hyphen in ['-', '\u{2010}', '\u{2011}'] {
+            let text = format!("a follow{hyphen}up call");
+            let compound = format!("follow{hyphen}up");
+            assert_eq!(
+                analysed(&text, false),
+                [
+                    ("a", 0, "a".to_string()),
+                    ("follow", 1, "follow".to_string()),
+                    (compound.as_str(), 1, "followup".to_string()),
+                    ("up", 2, "up".to_string()),
+                    ("call", 3, "call".to_string()),
+                ],
+                "{hyphen:?}"
+            );
+        }
+        assert_eq!(forms("mother-in-law's"), ["mother", "motherinlaw's", "in", "law's", "law"]);
+        assert_eq!(forms("covid-19"), ["covid", "covid19", "19"]);
+        // No run-together form: numbers only, a double hyphen or a dash, more than six parts.
+        assert_eq!(forms("10-15"), ["10", "15"]);
+        assert_eq!(forms("follow--up follow – up"), ["follow", "up", "follow", "up"]);
+        assert_eq!(forms("a-b-c-d-e-f"), ["a", "abcdef", "b", "c", "d", "e", "f"]);
+        assert_eq!(forms("a-b-c-d-e-f-g"), ["a", "b", "c", "d", "e", "f", "g"]);
+    }
+
+    #[test]
+    fn offsets_cover_the_original_text_after_wide_apostrophes() {
+        let text = "It\u{2019}s my daughter\u{02BC}s — don\u{2019}t café\u{2019}s follow\u{2010}up";
+        for (word, _, _) in analysed(text, false) {
+            assert!(!word.is_empty());
+        }
+        let words: Vec<&str> = analysed(text, false).into_iter().map(|(w, _, _)| w).collect();
+        assert_eq!(
+            words,
+            [
+                "It\u{2019}s",
+                "It\u{2019}s",
+                "my",
+                "daughter\u{02BC}s",
+                "daughter\u{02BC}s",
+                "don\u{2019}t",
+                "don\u{2019}t",
+                "café\u{2019}s",
+                "café\u{2019}s",
+                "follow",
+                "follow\u{2010}up",
+                "up",
+            ]
+        );
+    }
+
+    #[test]
+    fn queries_use_the_word_as_written() {
+        let mut a = analyzer(false);
+        assert_eq!(primary_forms(&mut a, "Daughter\u{2019}s follow-up"), ["daughter's", "follow", "up"]);
+        assert_eq!(primary_forms(&mut a, "dont"), ["dont"]);
+        let mut s = analyzer(true);
+        assert_eq!(primary_forms(&mut s, "daughter\u{2019}s don't"), ["daughter", "don't"]);
     }
 }

@@ -20,8 +20,9 @@ pub enum Status {
     Starting,
     /// Indexing documents: `done` of `total`. `rebuilding` when starting from nothing.
     Indexing { done: usize, total: usize, rebuilding: bool },
-    /// Up to date with the project at this change counter.
-    Ready { documents: usize, change_counter: i64 },
+    /// Up to date with the project at this change counter. `note` says when the index
+    /// is kept in memory because its folder cannot be written.
+    Ready { documents: usize, change_counter: i64, note: Option<String> },
     /// The index could not be opened or updated; queries will fail with this message.
     Failed(String),
 }
@@ -148,14 +149,21 @@ fn run(path: PathBuf, rx: Receiver<Request>, shared: Arc<Mutex<Shared>>, notify:
             }
             None => Project::open(&path).and_then(|project| {
                 let dir = super::index_dir(&path);
-                let rebuilding = !dir.join("codeloom-stamp.json").is_file();
+                let rebuilding = !dir.join(super::folder::STAMP_FILE).is_file();
                 SearchIndex::open(&project, &mut progress(rebuilding)).map(|(index, _)| (project, index))
             }),
         };
         match result {
             Ok((project, index)) => {
+                let note = index.folder().is_none().then(|| {
+                    format!(
+                        "the search index folder {} cannot be written, so the index is kept in memory while \
+                         Codeloom runs; make the folder writable to keep it",
+                        super::index_dir(&path).display()
+                    )
+                });
                 let status =
-                    Status::Ready { documents: index.document_count(), change_counter: index.change_counter() };
+                    Status::Ready { documents: index.document_count(), change_counter: index.change_counter(), note };
                 set(&shared, &notify, |s| s.status = Some(status));
                 *state = Some((project, index));
                 *failure = None;

@@ -236,6 +236,62 @@ fn offsets_on_non_ascii_text() {
     assert!(r.hits.is_empty());
 }
 
+/// The char ranges of `needles` found one after another in `text`.
+fn places(text: &str, needles: &[&str]) -> Vec<(usize, usize)> {
+    let mut from = 0;
+    needles
+        .iter()
+        .map(|n| {
+            let at = from + text[from..].find(n).unwrap_or_else(|| panic!("{n} not in the text after byte {from}"));
+            from = at + n.len();
+            let start = text[..at].chars().count();
+            (start, start + n.chars().count())
+        })
+        .collect()
+}
+
+#[test]
+fn apostrophes_and_hyphens_end_to_end() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("t.codeloom");
+    let mut project = Project::create(&path).unwrap();
+    let text = "Interviewer: Who helps?\n\nP01: My daughter’s flat is near. Her daughterʼs car, the daughter`s dog \
+                and my daughter's cat. I don’t know; I dont care. A follow-up call, a follow‐up visit, then follow up.\n";
+    project.import_documents(vec![parsed("P01_BL", text, Some("P01"), Some("BL"))]).unwrap();
+    let (index, _) = SearchIndex::open(&project, &mut |_| {}).unwrap();
+    let daughters = ["daughter’s", "daughterʼs", "daughter`s", "daughter's"];
+    let compounds = ["follow-up", "follow‐up", "follow up"];
+    for (q, exact, expect) in [
+        ("daughter", false, places(text, &daughters)),
+        ("daughter", true, places(text, &daughters)),
+        ("daughter’s", true, places(text, &daughters)),
+        ("daughterʼs", true, places(text, &daughters)),
+        ("daughter`s", false, places(text, &daughters)),
+        ("daughters", false, places(text, &daughters)),
+        ("daughters", true, vec![]),
+        ("daught*", false, places(text, &daughters)),
+        ("don't", false, places(text, &["don’t"])),
+        ("don’t", true, places(text, &["don’t"])),
+        ("dont", false, places(text, &["don’t", "dont"])),
+        ("dont", true, places(text, &["don’t", "dont"])),
+        ("follow", false, places(text, &["follow", "follow", "follow"])),
+        ("up", true, places(text, &["up", "up", "up"])),
+        ("follow-up", false, places(text, &compounds)),
+        ("follow‐up", true, places(text, &compounds)),
+        ("\"follow up\"", false, places(text, &compounds)),
+        ("followup", false, places(text, &compounds[..2])),
+        ("\"follow-up call\"", false, places(text, &["follow-up call"])),
+        ("\"daughter flat\"", false, places(text, &["daughter’s flat"])),
+    ] {
+        let r = index.search(q, &SearchOptions { exact, ..all(q) }).unwrap_or_else(|e| panic!("{q}: {e}"));
+        let got: Vec<(usize, usize)> = r.hits.iter().map(|h| (h.start, h.end)).collect();
+        assert_eq!(got, expect, "{q} (exact: {exact})");
+        check_offsets(&project, &r);
+    }
+    // `don` is not `don't`.
+    assert!(search(&index, "don").hits.is_empty());
+}
+
 #[test]
 fn code_all_hits_at_each_extent_then_undo() {
     let (_dir, path) = demo();
@@ -372,7 +428,107 @@ fn service_searches_while_importing() {
     let t = service.query("knee", SearchOptions { limit: None, ..Default::default() });
     let r = service.wait_for(t, wait).unwrap().unwrap();
     assert_eq!(r.counts.passages, 21);
-    assert!(matches!(service.status(), Status::Ready { documents: 21, .. }));
+    assert!(matches!(service.status(), Status::Ready { documents: 21, note: None, .. }));
     let t = service.query("(knee", SearchOptions::default());
     assert!(service.wait_for(t, wait).unwrap().unwrap_err().contains("character 1"));
+}
+
+/// A small project of three turns about knees and stairs, indexed in memory.
+fn small_index() -> (tempfile::TempDir, Project, SearchIndex) {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("q.codeloom");
+    let mut project = Project::create(&path).unwrap();
+    let text = "Interviewer: Stairs?\n\nP01: My knee hurts on the stairs.\n\nInterviewer: And at night?\n\nP01: I sleep badly.\n";
+    project.import_documents(vec![parsed("P01_BL", text, Some("P01"), Some("BL"))]).unwrap();
+    let index = SearchIndex::in_memory(&project).unwrap();
+    (dir, project, index)
+}
+
+#[test]
+fn deep_and_long_queries_fail_cleanly_and_100_levels_run() {
+    let (_dir, _project, index) = small_index();
+    let passages = |q: &str| search(&index, q).counts.passages;
+    let (knee, all) = (passages("knee"), passages("NOT zzz"));
+    assert!(knee > 0 && knee < all);
+
+    // 100 levels run, in this test thread, with the right answers.
+    assert_eq!(passages(&format!("{}knee", "NOT ".repeat(100))), knee);
+    assert_eq!(passages(&format!("{}knee", "NOT ".repeat(99))), all - knee);
+    assert_eq!(passages(&format!("{}knee{}", "(".repeat(100), ")".repeat(100))), knee);
+    assert_eq!(passages(&format!("{}knee{}", "(zzz OR -(".repeat(33), "))".repeat(33))), all - knee);
+    assert_eq!(passages(&format!("{}knee{}", "(stairs ".repeat(100), ")".repeat(100))), passages("stairs knee"));
+
+    // More fails with the place and the reason, and a short quote of the query.
+    for (q, position, reason) in [
+        (format!("{}knee", "NOT ".repeat(1_000)), 400, "nests more than 100 levels"),
+        (format!("{}knee{}", "(".repeat(10_000), ")".repeat(10_000)), 10_000, "longer than 10000 characters"),
+        (format!("{}knee", "(".repeat(9_000)), 100, "nests more than 100 levels"),
+        (format!("{}knee{}", "-(".repeat(60), ")".repeat(60)), 100, "nests more than 100 levels"),
+    ] {
+        let e = index.search(&q, &all_options()).err().unwrap_or_else(|| panic!("{}… ran", &q[..20]));
+        let shown = e.to_string();
+        assert!(shown.chars().count() < 300 && shown.contains(&format!("at character {}", position + 1)), "{shown}");
+        let crate::Error::Query { position: at, message, .. } = e else { panic!("{shown}") };
+        assert_eq!(at, position, "{message}");
+        assert!(message.contains(reason), "{message}");
+    }
+}
+
+fn all_options() -> SearchOptions {
+    SearchOptions { limit: None, sort: Sort::Document, ..Default::default() }
+}
+
+#[test]
+fn a_tree_deeper_than_any_parsed_query_is_not_compiled() {
+    let (_dir, _project, index) = small_index();
+    let mut node = query::Node::Word("knee".into());
+    for _ in 0..1_000 {
+        node = query::Node::Not(Box::new(node));
+    }
+    let e = index.compile(&node, false, &mut Vec::new(), false).expect_err("too deep");
+    assert!(e.message.contains("nests more than 100 levels"), "{}", e.message);
+    let mut node = query::Node::Word("knee".into());
+    for _ in 0..2 * query::DEEPEST_NESTING + 2 {
+        node = query::Node::Not(Box::new(node));
+    }
+    assert!(index.compile(&node, false, &mut Vec::new(), false).is_ok());
+}
+
+#[test]
+fn operator_soup_never_panics_when_searched() {
+    use proptest::prelude::*;
+    use proptest::test_runner::{Config, TestRunner};
+    let (_dir, _project, index) = small_index();
+    let piece = prop_oneof![
+        Just("NOT "),
+        Just("AND "),
+        Just("OR "),
+        Just("("),
+        Just(")"),
+        Just("-"),
+        Just("+"),
+        Just("\""),
+        Just("knee "),
+        Just("stairs"),
+        Just(" "),
+        Just("*"),
+        Just("~"),
+        Just("speaker:"),
+        Just("p01 "),
+        Just("don’t "),
+        Just("follow-up "),
+    ];
+    let soup = proptest::collection::vec((piece, 1..70usize), 0..30)
+        .prop_map(|parts| parts.into_iter().map(|(p, n)| p.repeat(n)).collect::<String>());
+    let mut runner = TestRunner::new(Config { cases: 96, ..Config::default() });
+    runner
+        .run(&soup, |q| {
+            match index.search(&q, &all_options()) {
+                Ok(r) => prop_assert!(r.hits.iter().all(|h| h.start <= h.end)),
+                Err(crate::Error::Query { position, .. }) => prop_assert!(position <= q.chars().count()),
+                Err(e) => prop_assert!(false, "{q}: {e}"),
+            }
+            Ok(())
+        })
+        .unwrap();
 }
