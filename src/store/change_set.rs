@@ -136,12 +136,7 @@ impl Project {
 
     /// `(id, first column, second column)` of the rows with these IDs that still exist,
     /// looked up in batches.
-    fn rows_by_id(
-        &self,
-        table: &str,
-        columns: &[&str; 2],
-        ids: &[String],
-    ) -> Result<Vec<IdAndColumns>> {
+    fn rows_by_id(&self, table: &str, columns: &[&str; 2], ids: &[String]) -> Result<Vec<IdAndColumns>> {
         let mut out = Vec::new();
         for chunk in ids.chunks(500) {
             let marks = vec!["?"; chunk.len()].join(", ");

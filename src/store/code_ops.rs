@@ -275,3 +275,24 @@ impl Project {
         })
     }
 }
+
+impl Project {
+    /// Creates a code and gives one coding that code, as one operation (the picker's
+    /// "Create code" while recoding): undo takes both back.
+    pub fn recode_to_new_code(&mut self, coding_id: &str, code: super::ops::NewCode) -> Result<String> {
+        self.execute("recode_to_new_code", |w, coder| {
+            let old: String = w
+                .conn()
+                .query_row("SELECT code_id FROM codings WHERE id = ?1", [coding_id], |r| r.get(0))
+                .optional()?
+                .ok_or_else(|| Error::NotFound { kind: "coding", query: coding_id.to_string() })?;
+            let code_id = super::ops::insert_code(w, coder, &code)?;
+            w.update("codings", coding_id, &[("code_id", s(&code_id))])?;
+            Ok(Logged {
+                summary: format!("Create code {} and recode a coding of {} to it", code.name.trim(), code_name(w.conn(), &old)?),
+                payload: json!({"code_id": code_id, "name": code.name.trim(), "parent_id": code.parent_id, "coding": coding_id, "from": old}),
+                value: code_id,
+            })
+        })
+    }
+}

@@ -12,6 +12,7 @@ pub mod adjudication;
 pub mod change_set;
 pub mod changes;
 pub mod code_ops;
+pub mod counts;
 pub mod interop_ops;
 pub mod log;
 pub mod ops;

@@ -1,40 +1,40 @@
-//! The workbench application: menus, the status bar, and the panels (documents,
-//! transcript, codebook), with every action carried out by a library call on the open
-//! project. Changes are saved as they are made (each is one operation in the project
-//! file); unsaved text in memo and code editors is saved when the window closes.
+//! The workbench window's shell: it holds the open [`Session`] and the screens, routes what
+//! the screens and menus ask for to the library, and keeps the screens up to date with each
+//! change's change set (its own, and another process's, noticed once a second). The menus,
+//! status bar and shortcuts are in `chrome.rs`; each screen is a file of its own.
+//!
+//! Changes are saved as they are made (each is one operation in the project file); unsaved
+//! text in memo and code editors is saved before any other action and when the window closes.
 
 use super::agreement::{self as agreement_panel, AgreementPanel};
 use super::analysis::{self as analysis_panel, AnalysisPanel};
 use super::assignments::AssignmentAction;
-use super::code_dialogs::{CodeDialogAction, MergeCodesDialog, SplitCodeDialog};
-use super::codebook::{CodebookAction, CodebookPanel};
+use super::code_screen::{CodeRequest, CodeScreen, Showing};
 use super::codebook_review::{CodebookReview, ReviewAction};
-use super::documents::{DocumentsAction, DocumentsPanel};
 use super::files::{DesktopChooser, Dialog, FileChooser, PendingDialog};
 use super::memos::{MemoAction, MemoWindow};
 use super::notify::Notices;
-use super::picker::{CodePicker, PickerChoice, PickerCode, PickerPurpose, in_vivo_name};
 use super::search::{SearchAction, SearchPanel};
-use super::study::Study;
-use super::transcript::{Mark, TranscriptEvent, TranscriptView, TurnRow, ViewSettings};
+use super::session::Session;
+#[cfg(test)]
+use super::transcript::TranscriptView;
+use super::transcript::ViewSettings;
 use codeloom::Project;
 use codeloom::import::{self, FileOutcome, ImportProgress, ImportReport};
+use codeloom::model::MemoTarget;
 use codeloom::model::words::count;
-use codeloom::model::{MemoTarget, offsets::CharIndex, time::format_clock};
 use codeloom::output::Protect;
-use codeloom::store::ops::{CodingChanges, NewCode, NewCoding};
-use codeloom::store::queries::CodingFilter;
-use egui::{Color32, Key, KeyboardShortcut, Modifiers, RichText};
+use codeloom::store::change_set::ChangeSet;
 use serde::{Deserialize, Serialize};
-use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::mpsc::{Receiver, channel};
+use std::time::{Duration, Instant};
 
-const PREFS_KEY: &str = "codeloom_prefs";
+pub(super) const PREFS_KEY: &str = "codeloom_prefs";
 
-/// The height of the strip above the transcript that shows the selected coding.
-const INSPECTOR_HEIGHT: f32 = 62.0;
+/// How often the window looks for changes another process made to the open project.
+const WATCH_EVERY: Duration = Duration::from_secs(1);
 
 /// What the application remembers between runs (the project data lives in the project).
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -65,20 +65,10 @@ impl Default for Prefs {
     }
 }
 
-/// The open document's header.
-struct OpenDoc {
-    id: String,
-    name: String,
-    participant: Option<String>,
-    wave: Option<String>,
-    turns: usize,
-    words: usize,
-}
-
 /// An import running on a worker thread.
-struct ImportJob {
+pub(super) struct ImportJob {
     rx: Receiver<ImportMessage>,
-    progress: Option<ImportProgress>,
+    pub(super) progress: Option<ImportProgress>,
 }
 
 enum ImportMessage {
@@ -112,51 +102,24 @@ impl Screen {
     ];
 }
 
-/// A dialog that works on codes of the codebook.
-enum CodeDialog {
-    Merge(MergeCodesDialog),
-    Split(SplitCodeDialog),
-}
-
 /// The workbench application.
 pub struct App {
-    screen: Screen,
-    search: SearchPanel,
-    agreement: AgreementPanel,
-    analysis: AnalysisPanel,
-    review: CodebookReview,
-    code_dialog: Option<CodeDialog>,
-    project: Option<Project>,
-    study: Study,
-    documents: DocumentsPanel,
-    codebook: CodebookPanel,
-    view: TranscriptView,
-    open_doc: Option<OpenDoc>,
-    picker: Option<CodePicker>,
-    memo: Option<MemoWindow>,
-    /// The memo of the selected coding, as edited.
-    coding_memo: Option<(String, String)>,
-    notices: Notices,
+    pub(super) screen: Screen,
+    pub(super) session: Option<Session>,
+    pub(super) code: CodeScreen,
+    pub(super) search: SearchPanel,
+    pub(super) agreement: AgreementPanel,
+    pub(super) analysis: AnalysisPanel,
+    pub(super) review: CodebookReview,
+    pub(super) memo: Option<MemoWindow>,
+    pub(super) notices: Notices,
     chooser: Arc<dyn FileChooser>,
     dialog: Option<PendingDialog>,
-    import: Option<ImportJob>,
-    prefs: Prefs,
-    hidden_coders: HashSet<String>,
-    /// Show only codings made under this codebook version (ID, name).
-    version_filter: Option<(String, String)>,
-    recent_codes: Vec<String>,
-    new_coder: String,
-    undo_hint: Option<String>,
-    redo_hint: Option<String>,
+    pub(super) import: Option<ImportJob>,
+    pub(super) prefs: Prefs,
+    pub(super) new_coder: String,
     themed: bool,
-}
-
-fn default_coder() -> String {
-    std::env::var("CODELOOM_CODER")
-        .ok()
-        .or_else(|| std::env::var("USER").ok())
-        .filter(|s| !s.trim().is_empty())
-        .unwrap_or_else(|| codeloom::store::DEFAULT_CODER.to_string())
+    last_watch: Option<Instant>,
 }
 
 impl App {
@@ -167,9 +130,9 @@ impl App {
         if let Some(p) = project.or(last) {
             app.open_project(&p);
         }
-        if let (Some(name), Some(p)) = (document, &app.project) {
-            match p.resolve_document(&name) {
-                Ok(id) => app.open_document(&id),
+        if let (Some(name), Some(s)) = (document, &app.session) {
+            match s.project.resolve_document(&name) {
+                Ok(id) => app.code.open_document(&id, s, &mut app.notices),
                 Err(e) => app.notices.error(e.to_string()),
             }
         }
@@ -179,32 +142,21 @@ impl App {
     pub fn with(prefs: Prefs, chooser: Arc<dyn FileChooser>) -> Self {
         App {
             screen: Screen::Code,
+            session: None,
+            code: CodeScreen::default(),
             search: SearchPanel::default(),
             agreement: AgreementPanel::default(),
             analysis: AnalysisPanel::default(),
             review: CodebookReview::default(),
-            code_dialog: None,
-            project: None,
-            study: Study::default(),
-            documents: DocumentsPanel::default(),
-            codebook: CodebookPanel::default(),
-            view: TranscriptView::default(),
-            open_doc: None,
-            picker: None,
             memo: None,
-            coding_memo: None,
             notices: Notices::default(),
             chooser,
             dialog: None,
             import: None,
             prefs,
-            hidden_coders: HashSet::new(),
-            version_filter: None,
-            recent_codes: Vec::new(),
             new_coder: String::new(),
-            undo_hint: None,
-            redo_hint: None,
             themed: false,
+            last_watch: None,
         }
     }
 
@@ -215,7 +167,7 @@ impl App {
 
     #[cfg(test)]
     pub fn view(&self) -> &TranscriptView {
-        &self.view
+        &self.code.view
     }
 
     /// What closing the window does to unsaved text.
@@ -241,12 +193,17 @@ impl App {
 
     #[cfg(test)]
     pub fn view_mut(&mut self) -> &mut TranscriptView {
-        &mut self.view
+        &mut self.code.view
     }
 
     #[cfg(test)]
     pub fn project(&self) -> Option<&Project> {
-        self.project.as_ref()
+        self.session.as_ref().map(|s| &s.project)
+    }
+
+    #[cfg(test)]
+    pub fn study(&self) -> Option<&super::study::Study> {
+        self.session.as_ref().map(|s| &s.study)
     }
 
     #[cfg(test)]
@@ -256,7 +213,7 @@ impl App {
 
     // ----- project -----
 
-    fn open_project(&mut self, path: &Path) {
+    pub(super) fn open_project(&mut self, path: &Path) {
         self.flush_edits();
         match Project::open(path) {
             Ok(p) => self.set_project(p),
@@ -281,145 +238,37 @@ impl App {
             self.notices.error(e.to_string());
         }
         let path = p.path().display().to_string();
+        let session = match Session::open(p) {
+            Ok(s) => s,
+            Err(e) => return self.notices.error(format!("{path}: {e}")),
+        };
         self.prefs.recent.retain(|r| r != &path);
         self.prefs.recent.insert(0, path);
         self.prefs.recent.truncate(8);
-        self.project = Some(p);
-        self.open_doc = None;
-        self.view = TranscriptView::default();
-        self.codebook = CodebookPanel::default();
+        self.session = Some(session);
+        self.code = CodeScreen::default();
         self.search = SearchPanel::default();
         self.agreement = AgreementPanel::default();
         self.analysis = AnalysisPanel::default();
         self.review = CodebookReview::default();
-        self.code_dialog = None;
         self.memo = None;
-        self.coding_memo = None;
-        self.hidden_coders.clear();
-        self.version_filter = None;
-        self.reload();
     }
 
-    fn close_project(&mut self) {
+    pub(super) fn close_project(&mut self) {
         self.flush_edits();
-        self.project = None;
-        self.study = Study::default();
-        self.open_doc = None;
-        self.view = TranscriptView::default();
+        self.session = None;
+        self.code = CodeScreen::default();
         self.memo = None;
-        self.code_dialog = None;
         self.screen = Screen::Code;
     }
 
-    /// Reads what the panels show after a change.
-    fn reload(&mut self) {
-        let Some(p) = &self.project else { return };
-        match Study::load(p) {
-            Ok(s) => self.study = s,
-            Err(e) => self.notices.error(format!("{}: {e}", p.path().display())),
-        }
-        self.undo_hint = p.undo_target().ok().flatten().map(|e| e.summary);
-        self.redo_hint = p.redo_target().ok().flatten().map(|e| e.summary);
-        if let Some(d) = &self.open_doc {
-            if self.study.document(&d.id).is_some() {
-                self.refresh_marks();
-            } else {
-                self.open_doc = None;
-                self.view = TranscriptView::default();
-            }
-        }
-        if let (Some(m), Some(p)) = (&mut self.memo, &self.project) {
-            match p.memos(Some((m.target, m.target_id.as_deref()))) {
-                Ok(list) => m.load(list),
-                Err(e) => self.notices.error(e.to_string()),
-            }
-        }
-    }
-
-    fn open_document(&mut self, id: &str) {
-        let Some(p) = &self.project else { return };
-        let loaded = (|| -> codeloom::Result<_> { Ok((p.document(id)?, p.document_text(id)?, p.turns(id)?)) })();
-        match loaded {
-            Ok((d, text, turns)) => {
-                let index = CharIndex::new(&text);
-                let rows: Vec<TurnRow> = turns
-                    .iter()
-                    .map(|t| {
-                        let body = match (index.char_to_byte(t.start), index.char_to_byte(t.end)) {
-                            (Some(s), Some(e)) if s <= e => text[s..e].to_string(),
-                            _ => String::new(),
-                        };
-                        TurnRow {
-                            speaker: t.speaker.clone(),
-                            time: t.time_start_ms.map(format_clock),
-                            start: t.start,
-                            end: t.end,
-                            text: body,
-                        }
-                    })
-                    .collect();
-                self.open_doc = Some(OpenDoc {
-                    id: d.id.clone(),
-                    name: d.name.clone(),
-                    participant: d.participant.clone(),
-                    wave: d.wave.clone(),
-                    turns: turns.len(),
-                    words: text.split_whitespace().count(),
-                });
-                self.view.set_document(&d.id, rows, index.char_len());
-                self.coding_memo = None;
-                self.refresh_marks();
-            }
-            Err(e) => self.notices.error(e.to_string()),
-        }
-    }
-
-    /// The codings of the open document that the view filters let through.
-    fn refresh_marks(&mut self) {
-        let (Some(p), Some(d)) = (&self.project, &self.open_doc) else { return };
-        let codings = match p.codings(&CodingFilter { document_id: Some(d.id.clone()), ..Default::default() }) {
-            Ok(c) => c,
-            Err(e) => {
-                self.notices.error(e.to_string());
-                return;
-            }
-        };
-        let me = p.coder().to_string();
-        let marks = codings
-            .into_iter()
-            .filter(|c| !self.prefs.blind || c.coder == me)
-            .filter(|c| !self.hidden_coders.contains(&c.coder))
-            .filter(|c| !self.codebook.hidden.contains(&c.code_id))
-            .filter(|c| {
-                self.version_filter.as_ref().is_none_or(|(v, _)| c.codebook_version_id.as_deref() == Some(v.as_str()))
-            })
-            .map(|c| Mark {
-                code_name: self.study.path(&c.code_id),
-                color: self.study.colors.get(&c.code_id).copied().unwrap_or(Color32::GRAY),
-                id: c.id,
-                code_id: c.code_id,
-                coder: c.coder,
-                start: c.start,
-                end: c.end,
-                starred: c.illustrative,
-                memo: c.memo,
-            })
-            .collect();
-        self.view.set_marks(marks);
-        if let Some((id, _)) = &self.coding_memo
-            && self.view.selected_coding().is_none_or(|m| &m.id != id)
-        {
-            self.coding_memo = None;
-        }
-    }
-
-    /// Runs one change on the project, shows its error if it fails, and reloads.
-    fn change<T>(&mut self, f: impl FnOnce(&mut Project) -> codeloom::Result<T>) -> Option<T> {
-        let p = self.project.as_mut()?;
-        let result = f(p);
-        match result {
-            Ok(v) => {
-                self.reload();
+    /// Runs one change on the project; shows its error if it fails. The Study and the
+    /// screens are brought up to date with what it changed.
+    pub(super) fn change<T>(&mut self, f: impl FnOnce(&mut Project) -> codeloom::Result<T>) -> Option<T> {
+        let s = self.session.as_mut()?;
+        match s.change(f) {
+            Ok((v, changes)) => {
+                self.changed(&changes);
                 Some(v)
             }
             Err(e) => {
@@ -429,281 +278,89 @@ impl App {
         }
     }
 
-    fn undo(&mut self) {
+    /// Tells the screens and the memo window what a change changed.
+    fn changed(&mut self, changes: &ChangeSet) {
+        let Some(s) = &self.session else { return };
+        self.code.after_change(changes, s, &mut self.notices);
+        if let Some(m) = &mut self.memo
+            && !changes.memos.is_empty()
+        {
+            match s.project.memos(Some((m.target, m.target_id.as_deref()))) {
+                Ok(list) => m.load(list),
+                Err(e) => self.notices.error(e.to_string()),
+            }
+        }
+    }
+
+    /// Picks up changes another process made to the project (once a second, cheaply).
+    fn watch(&mut self, ctx: &egui::Context) {
+        let Some(s) = &mut self.session else { return };
+        if self.last_watch.is_some_and(|t| t.elapsed() < WATCH_EVERY) {
+            return;
+        }
+        self.last_watch = Some(Instant::now());
+        ctx.request_repaint_after(WATCH_EVERY);
+        if !s.behind() {
+            return;
+        }
+        match s.catch_up() {
+            Ok(changes) => self.changed(&changes),
+            Err(e) => self.notices.error(e.to_string()),
+        }
+    }
+
+    pub(super) fn undo(&mut self) {
         self.flush_edits();
         if let Some(e) = self.change(|p| p.undo()) {
             self.notices.info(format!("Undone: {}", e.summary));
         }
     }
 
-    fn redo(&mut self) {
+    pub(super) fn redo(&mut self) {
         if let Some(e) = self.change(|p| p.redo()) {
             self.notices.info(format!("Redone: {}", e.summary));
         }
     }
 
     /// Saves text typed in editors that has not been saved yet.
-    fn flush_edits(&mut self) {
-        if let Some(a) = self.codebook.flush(&self.study) {
-            self.codebook_action(a);
-        }
+    pub(super) fn flush_edits(&mut self) {
+        let Some(s) = &mut self.session else { return };
+        self.code.flush(s, &mut self.notices);
         if let Some(m) = &mut self.memo {
             for a in m.flush() {
                 self.memo_action(a);
             }
         }
-        self.save_coding_memo(true);
     }
 
-    // ----- coding -----
-
-    fn note_recent(&mut self, code_id: &str) {
-        self.recent_codes.retain(|c| c != code_id);
-        self.recent_codes.insert(0, code_id.to_string());
-        self.recent_codes.truncate(6);
-    }
-
-    fn code_selection(&mut self, code_id: &str) {
-        let (Some(doc), Some(sel)) = (&self.open_doc, self.view.selection()) else {
-            self.notices.info("Select some text first.");
-            return;
-        };
-        let (start, end) = sel.range();
-        let coding = NewCoding {
-            document_id: doc.id.clone(),
-            start,
-            end,
-            code_id: code_id.to_string(),
-            coder: None,
-            memo: None,
-            illustrative: false,
-        };
-        if let Some(id) = self.change(|p| p.apply_coding(coding)) {
-            self.note_recent(code_id);
-            self.view.clear_selection();
-            self.view.select_coding(Some(id));
+    /// What the transcript shows, from the preferences.
+    pub(super) fn showing(&self) -> Showing {
+        Showing {
+            blind: self.prefs.blind,
+            settings: ViewSettings { margin_labels: self.prefs.margin_labels, snap_to_words: self.prefs.snap_to_words },
         }
     }
 
-    /// Creates a code from a typed name ("Parent / Child" puts it under an existing
-    /// parent) and applies it to the selection, as one operation.
-    fn code_selection_with_new(&mut self, typed: &str) {
-        let (Some(doc), Some(sel)) = (&self.open_doc, self.view.selection()) else {
-            self.notices.info("Select some text first.");
-            return;
-        };
-        let (parent_id, name) = match typed.rsplit_once('/') {
-            Some((parent, name)) if !name.trim().is_empty() => {
-                let parent = parent.trim();
-                let found = self.study.codes.iter().find(|c| {
-                    self.study.path(&c.id).eq_ignore_ascii_case(parent) || c.name.eq_ignore_ascii_case(parent)
-                });
-                match found {
-                    Some(c) => (Some(c.id.clone()), name.trim().to_string()),
-                    None => (None, typed.trim().to_string()),
-                }
-            }
-            _ => (None, typed.trim().to_string()),
-        };
-        let (start, end) = sel.range();
-        let code = NewCode { name, parent_id, ..Default::default() };
-        let coding = NewCoding {
-            document_id: doc.id.clone(),
-            start,
-            end,
-            code_id: String::new(),
-            coder: None,
-            memo: None,
-            illustrative: false,
-        };
-        if let Some((code_id, coding_id)) = self.change(|p| p.apply_new_code(code, coding)) {
-            self.note_recent(&code_id);
-            self.view.clear_selection();
-            self.view.select_coding(Some(coding_id));
+    /// Shows the codings again after a view filter (blind mode, coders, versions) changed.
+    pub(super) fn refresh_marks(&mut self) {
+        self.code.showing = Some(self.showing());
+        if let Some(s) = &self.session {
+            self.code.refresh_marks(s, &mut self.notices);
         }
     }
 
-    fn in_vivo(&mut self) {
-        let Some(sel) = self.view.selection() else {
-            self.notices.info("Select the words to code in vivo first.");
-            return;
-        };
-        let (s, e) = sel.range();
-        let Some(name) = in_vivo_name(&self.view.text_of(s, e)) else {
-            self.notices.info("The selection has no words to name a code after.");
-            return;
-        };
-        match self.study.codes.iter().find(|c| c.parent_id.is_none() && c.name.eq_ignore_ascii_case(&name)) {
-            Some(c) => {
-                let id = c.id.clone();
-                self.code_selection(&id)
-            }
-            None => self.code_selection_with_new(&name),
+    // ----- what the screens ask for -----
+
+    fn code_request(&mut self, r: CodeRequest) {
+        match r {
+            CodeRequest::Memos { target, target_id, subject } => self.open_memos(target, target_id, subject),
         }
     }
 
-    fn picker_codes(&self) -> Vec<PickerCode> {
-        self.study
-            .codes
-            .iter()
-            .map(|c| PickerCode {
-                id: c.id.clone(),
-                name: c.name.clone(),
-                path: self.study.path(&c.id),
-                color: self.study.colors.get(&c.id).copied().unwrap_or(Color32::GRAY),
-            })
-            .collect()
-    }
-
-    fn picker_choice(&mut self, purpose: PickerPurpose, choice: PickerChoice) {
-        match (purpose, choice) {
-            (PickerPurpose::Apply, PickerChoice::Existing(id)) => self.code_selection(&id),
-            (PickerPurpose::Apply, PickerChoice::Create(name)) => self.code_selection_with_new(&name),
-            (PickerPurpose::Recode(coding), PickerChoice::Existing(id)) => {
-                self.change(|p| {
-                    p.update_coding(&coding, CodingChanges { code_id: Some(id.clone()), ..Default::default() })
-                });
-                self.note_recent(&id);
-            }
-            (PickerPurpose::Recode(coding), PickerChoice::Create(name)) => {
-                let created = self.change(|p| p.create_code(NewCode { name: name.clone(), ..Default::default() }));
-                if let Some(id) = created {
-                    self.change(|p| {
-                        p.update_coding(&coding, CodingChanges { code_id: Some(id), ..Default::default() })
-                    });
-                }
-            }
-        }
-    }
-
-    fn transcript_event(&mut self, e: TranscriptEvent) {
-        match e {
-            TranscriptEvent::SelectCoding(id) => {
-                self.flush_coding_memo();
-                self.view.select_coding(id.clone());
-                self.coding_memo = None;
-                // The codebook panel shows the selected coding's code and its definition.
-                let code = self.view.selected_coding().map(|m| m.code_id.clone());
-                if let Some(code) = code
-                    && self.codebook.selected.as_deref() != Some(code.as_str())
-                {
-                    if let Some(a) = self.codebook.flush(&self.study) {
-                        self.codebook_action(a);
-                    }
-                    self.codebook.select(Some(code));
-                }
-            }
-            TranscriptEvent::Resize { id, start, end } => {
-                self.change(|p| {
-                    p.update_coding(&id, CodingChanges { start: Some(start), end: Some(end), ..Default::default() })
-                });
-            }
-            TranscriptEvent::CodeSelection => self.open_picker(PickerPurpose::Apply),
-            TranscriptEvent::InVivo => self.in_vivo(),
-            TranscriptEvent::ApplyCode(id) => self.code_selection(&id),
-            TranscriptEvent::Recode(id) => {
-                self.view.select_coding(Some(id.clone()));
-                self.open_picker(PickerPurpose::Recode(id));
-            }
-            TranscriptEvent::Delete(id) => self.delete_coding(&id),
-            TranscriptEvent::ToggleStar(id) => self.toggle_star(&id),
-            TranscriptEvent::EditMemo(id) => {
-                self.view.select_coding(Some(id));
-            }
-        }
-    }
-
-    fn open_picker(&mut self, purpose: PickerPurpose) {
-        if purpose == PickerPurpose::Apply && self.view.selection().is_none() {
-            self.notices.info("Select some text first, then press C.");
-            return;
-        }
-        self.picker = Some(CodePicker::new(purpose));
-    }
-
-    fn delete_coding(&mut self, id: &str) {
-        if self.change(|p| p.delete_coding(id)).is_some() {
-            self.view.select_coding(None);
-            self.coding_memo = None;
-        }
-    }
-
-    fn toggle_star(&mut self, id: &str) {
-        let starred = self.view.marks().iter().find(|m| m.id == id).is_some_and(|m| m.starred);
-        self.change(|p| p.update_coding(id, CodingChanges { illustrative: Some(!starred), ..Default::default() }));
-    }
-
-    fn flush_coding_memo(&mut self) {
-        self.save_coding_memo(false);
-    }
-
-    // ----- other panels -----
-
-    fn codebook_action(&mut self, a: CodebookAction) {
-        match a {
-            CodebookAction::Create(code) => {
-                if let Some(id) = self.change(|p| p.create_code(code)) {
-                    self.codebook.select(Some(id));
-                }
-            }
-            CodebookAction::Update(id, changes) => {
-                self.change(|p| p.update_code(&id, changes));
-            }
-            CodebookAction::Delete(id) => {
-                if let Some(n) = self.change(|p| p.delete_code(&id)) {
-                    self.codebook.select(None);
-                    self.notices.info(format!("Deleted the code and {}. Ctrl+Z brings them back.", count(n, "coding")));
-                }
-            }
-            CodebookAction::Memos(id) => {
-                let subject = format!("code {}", self.study.path(&id));
-                self.open_memos(MemoTarget::Code, Some(id), subject);
-            }
-            CodebookAction::Merge(id) => self.code_dialog = Some(CodeDialog::Merge(MergeCodesDialog::new([id]))),
-            CodebookAction::Split(id) => self.code_dialog = Some(CodeDialog::Split(SplitCodeDialog::new(&id))),
-            // A code chosen in the tree heads the context menu's recent codes.
-            CodebookAction::Focus(id) => self.note_recent(&id),
-        }
-        self.refresh_marks();
-    }
-
-    fn code_dialog_action(&mut self, a: CodeDialogAction) {
-        match a {
-            CodeDialogAction::MergeCodes { sources, target } => {
-                if let Some(m) = self.change(|p| p.merge_codes(&sources, &target)) {
-                    self.codebook.select(Some(target));
-                    self.notices.info(format!(
-                        "Merged {}: {} moved, {} joined, {} moved. Ctrl+Z undoes it.",
-                        count(sources.len(), "code"),
-                        count(m.codings_moved, "coding"),
-                        count(m.duplicates_joined, "duplicate"),
-                        count(m.children_moved, "child code")
-                    ));
-                }
-            }
-            CodeDialogAction::SplitCode { code_id, parts, remove_original } => {
-                let n = parts.len();
-                if self.change(|p| p.split_code(&code_id, parts, remove_original)).is_some() {
-                    if remove_original {
-                        self.codebook.select(None);
-                    }
-                    self.notices.info(format!("Split the code into {}. Ctrl+Z undoes it.", count(n, "code")));
-                }
-            }
-            CodeDialogAction::Cancel => {}
-        }
-        self.code_dialog = None;
-        self.refresh_marks();
-    }
-
-    /// Shows a document with chars `[start, end)` in view and flashed.
+    /// Shows a document with chars `[start, end)` in view and flashed, on the Code screen.
     fn jump_to(&mut self, document_id: &str, start: usize, end: usize) {
-        self.flush_coding_memo();
-        if self.open_doc.as_ref().is_none_or(|d| d.id != document_id) {
-            self.open_document(document_id);
-        }
-        if self.open_doc.as_ref().is_some_and(|d| d.id == document_id) {
-            self.view.reveal(start, end);
+        let Some(s) = &mut self.session else { return };
+        if self.code.jump_to(document_id, start, end, s, &mut self.notices) {
             self.screen = Screen::Code;
         }
     }
@@ -715,7 +372,21 @@ impl App {
                 let n = codings.len();
                 if self.change(|p| p.apply_codings(codings, &summary)).is_some() {
                     self.notices.info(format!("{summary}: {}. Ctrl+Z undoes it.", count(n, "coding")));
-                    self.refresh_marks();
+                }
+            }
+        }
+    }
+
+    fn assignment_action(&mut self, a: AssignmentAction) {
+        match a {
+            AssignmentAction::Assign { coder, document_ids } => {
+                if let Some(n) = self.change(|p| p.assign_coder(&coder, &document_ids)) {
+                    self.notices.info(format!("Gave {coder} {}. Ctrl+Z undoes it.", count(n, "more document")));
+                }
+            }
+            AssignmentAction::Unassign { coder, document_ids } => {
+                if let Some(n) = self.change(|p| p.unassign_coder(&coder, Some(&document_ids))) {
+                    self.notices.info(format!("Took back {} from {coder}. Ctrl+Z undoes it.", count(n, "document")));
                 }
             }
         }
@@ -729,8 +400,8 @@ impl App {
                 }
             }
             ReviewAction::WriteFile { path, contents } => {
-                let Some(p) = &self.project else { return };
-                match codeloom::output::write_bytes(&path, contents.as_bytes(), &Protect::project(p.path())) {
+                let Some(s) = &self.session else { return };
+                match codeloom::output::write_bytes(&path, contents.as_bytes(), &Protect::project(s.project.path())) {
                     Ok(()) => self.notices.info(format!("Wrote {}", path.display())),
                     Err(e) => self.notices.error(e.to_string()),
                 }
@@ -738,10 +409,7 @@ impl App {
             ReviewAction::Reconcile { other, decisions } => {
                 let other = match Project::open(&other) {
                     Ok(o) => o,
-                    Err(e) => {
-                        self.notices.error(e.to_string());
-                        return;
-                    }
+                    Err(e) => return self.notices.error(e.to_string()),
                 };
                 if let Some(r) = self.change(|p| p.reconcile_codebook(&other, &decisions)) {
                     let mut text = format!(
@@ -760,7 +428,6 @@ impl App {
                         );
                     }
                     self.notices.info(text);
-                    self.refresh_marks();
                 }
             }
             ReviewAction::ApplyMerge(plan) => {
@@ -774,21 +441,24 @@ impl App {
                         count(r.codings.len(), "coding"),
                         count(r.memos_added, "memo")
                     ));
-                    self.refresh_marks();
                 }
             }
         }
     }
 
-    fn open_memos(&mut self, target: MemoTarget, target_id: Option<String>, subject: String) {
+    pub(super) fn open_memos(&mut self, target: MemoTarget, target_id: Option<String>, subject: String) {
         if let Some(m) = &mut self.memo {
-            let pending = m.flush();
-            for a in pending {
+            for a in m.flush() {
                 self.memo_action(a);
             }
         }
-        self.memo = Some(MemoWindow::new(target, target_id, subject));
-        self.reload();
+        let Some(s) = &self.session else { return };
+        let mut window = MemoWindow::new(target, target_id, subject);
+        match s.project.memos(Some((window.target, window.target_id.as_deref()))) {
+            Ok(list) => window.load(list),
+            Err(e) => self.notices.error(e.to_string()),
+        }
+        self.memo = Some(window);
     }
 
     fn memo_action(&mut self, a: MemoAction) {
@@ -817,32 +487,29 @@ impl App {
                 text += &format!("\n{n}");
             }
             self.notices.info(text);
-            self.refresh_marks();
         }
     }
 
     /// Writes the codebook as Codeloom JSON, or REFI-QDA when the name ends in `.qdc`.
     fn export_codebook(&mut self, path: &Path) {
         self.flush_edits();
-        let Some(p) = &self.project else { return };
+        let Some(s) = &self.session else { return };
         let format = codeloom::codebook::CodebookFormat::for_path(path);
-        match codeloom::codebook::export_codebook_file(p, path, format, None) {
+        match codeloom::codebook::export_codebook_file(&s.project, path, format, None) {
             Ok(n) => self.notices.info(format!("Wrote {} to {}", count(n, "code"), path.display())),
             Err(e) => self.notices.error(e.to_string()),
         }
     }
 
     fn start_import(&mut self, paths: Vec<PathBuf>, ctx: &egui::Context) {
-        let Some(p) = &self.project else {
-            self.notices.error("Open or create a project before importing transcripts.");
-            return;
+        let Some(s) = &self.session else {
+            return self.notices.error("Open or create a project before importing transcripts.");
         };
         if self.import.is_some() {
-            self.notices.info("An import is already running; drop the files again when it has finished.");
-            return;
+            return self.notices.info("An import is already running; drop the files again when it has finished.");
         }
-        let path = p.path().to_path_buf();
-        let coder = p.coder().to_string();
+        let path = s.project.path().to_path_buf();
+        let coder = s.project.coder().to_string();
         let (tx, rx) = channel();
         let ctx = ctx.clone();
         let spawned = std::thread::Builder::new().name("import".into()).spawn(move || {
@@ -890,28 +557,38 @@ impl App {
         }
         if let Some(result) = finished {
             self.import = None;
-            match result {
-                Ok(report) => {
-                    for f in &report.files {
-                        if let FileOutcome::Failed { reason } = &f.outcome {
-                            self.notices.error(format!("{}: {reason}", f.path.display()));
-                        }
-                    }
-                    let dup = report.count(|o| matches!(o, FileOutcome::Duplicate { .. }));
-                    self.notices.info(format!(
-                        "Imported {}{}{}",
-                        count(report.imported(), "document"),
-                        if dup > 0 { format!(", {dup} already in the project") } else { String::new() },
-                        if report.failed() > 0 { format!(", {} failed", report.failed()) } else { String::new() }
-                    ));
-                }
-                Err(e) => self.notices.error(e),
-            }
-            self.reload();
+            self.import_finished(result);
         }
     }
 
-    fn ask(&mut self, dialog: Dialog, ctx: &egui::Context) {
+    fn import_finished(&mut self, result: Result<ImportReport, String>) {
+        match result {
+            Ok(report) => {
+                for f in &report.files {
+                    if let FileOutcome::Failed { reason } = &f.outcome {
+                        self.notices.error(format!("{}: {reason}", f.path.display()));
+                    }
+                }
+                let dup = report.count(|o| matches!(o, FileOutcome::Duplicate { .. }));
+                self.notices.info(format!(
+                    "Imported {}{}{}",
+                    count(report.imported(), "document"),
+                    if dup > 0 { format!(", {dup} already in the project") } else { String::new() },
+                    if report.failed() > 0 { format!(", {} failed", report.failed()) } else { String::new() }
+                ));
+            }
+            Err(e) => self.notices.error(e),
+        }
+        // The import ran on its own connection: pick up what it wrote.
+        if let Some(s) = &mut self.session {
+            match s.catch_up() {
+                Ok(changes) => self.changed(&changes),
+                Err(e) => self.notices.error(e.to_string()),
+            }
+        }
+    }
+
+    pub(super) fn ask(&mut self, dialog: Dialog, ctx: &egui::Context) {
         if self.dialog.is_none() {
             self.dialog = Some(PendingDialog::start(self.chooser.clone(), dialog, ctx.clone()));
         }
@@ -927,6 +604,7 @@ impl App {
             self.themed = true;
         }
         self.poll_background(&ctx);
+        self.watch(&ctx);
         let dropped: Vec<PathBuf> = ctx.input(|i| {
             i.raw.dropped_files.iter().map(|f| f.path().to_path_buf()).filter(|p| !p.as_os_str().is_empty()).collect()
         });
@@ -937,55 +615,7 @@ impl App {
 
         egui::Panel::top("menu_bar").show(ui, |ui| self.menu_bar(ui));
         egui::Panel::bottom("status_bar").show(ui, |ui| self.status_bar(ui));
-        let coding = self.screen == Screen::Code;
-        if self.project.is_some() && coding && self.prefs.show_documents {
-            egui::Panel::left("documents").resizable(true).default_size(360.0).show(ui, |ui| {
-                let open = self.open_doc.as_ref().map(|d| d.id.clone());
-                match self.documents.ui(ui, &self.study, open.as_deref()) {
-                    Some(DocumentsAction::Open(id)) => {
-                        self.flush_coding_memo();
-                        self.open_document(&id)
-                    }
-                    Some(DocumentsAction::ParticipantMemos(label)) => {
-                        let id = self.study.participants.iter().find(|p| p.label == label).map(|p| p.id.clone());
-                        self.open_memos(MemoTarget::Participant, id, format!("participant {label}"));
-                    }
-                    None => {}
-                }
-            });
-        }
-        if self.project.is_some() && coding && self.prefs.show_codebook {
-            egui::Panel::right("codebook").resizable(true).default_size(340.0).show(ui, |ui| {
-                let before = self.codebook.hidden.clone();
-                let actions = self.codebook.ui(ui, &self.study);
-                for a in actions {
-                    self.codebook_action(a);
-                }
-                if before != self.codebook.hidden {
-                    self.refresh_marks();
-                }
-            });
-        }
-        egui::CentralPanel::default().show(ui, |ui| match self.screen {
-            _ if self.project.is_none() => self.central(ui),
-            Screen::Code => self.central(ui),
-            Screen::Search => self.search_screen(ui),
-            Screen::Agreement => self.agreement_screen(ui),
-            Screen::Themes => self.themes_screen(ui),
-            Screen::Codebook => self.review_screen(ui),
-        });
-        self.code_dialog_window(&ctx);
-
-        let codes = if self.picker.is_some() { self.picker_codes() } else { Vec::new() };
-        if let Some(picker) = &mut self.picker
-            && let Some(outcome) = picker.ui(&ctx, &codes, &self.recent_codes)
-        {
-            let purpose = picker.purpose.clone();
-            self.picker = None;
-            if let Some(choice) = outcome {
-                self.picker_choice(purpose, choice);
-            }
-        }
+        self.screens(ui);
         if let Some(m) = &mut self.memo {
             let (actions, open) = m.ui(&ctx);
             if !open {
@@ -1008,536 +638,81 @@ impl App {
         self.notices.ui(&ctx);
     }
 
-    fn shortcuts(&mut self, ctx: &egui::Context) {
-        // A focused text field keeps its own keys (letters, and Ctrl+Z for its own undo);
-        // otherwise keys act on the workbench, whichever widget (such as the transcript
-        // view after a mouse selection) has the focus. `egui_wants_keyboard_input` would
-        // be true for any focused widget, so it is not the test here.
-        let typing = ctx.text_edit_focused();
-        let shortcut = |m: Modifiers, k: Key| ctx.input_mut(|i| i.consume_shortcut(&KeyboardShortcut::new(m, k)));
-        if !typing {
-            if shortcut(Modifiers::COMMAND | Modifiers::SHIFT, Key::Z) || shortcut(Modifiers::COMMAND, Key::Y) {
-                self.redo();
-            } else if shortcut(Modifiers::COMMAND, Key::Z) {
-                self.undo();
-            }
-        }
-        if shortcut(Modifiers::COMMAND, Key::O) {
-            self.ask(Dialog::OpenProject, ctx);
-        }
-        if shortcut(Modifiers::COMMAND, Key::N) {
-            self.ask(Dialog::NewProject, ctx);
-        }
-        if self.project.is_some() && shortcut(Modifiers::COMMAND, Key::I) {
-            self.ask(Dialog::ImportFiles, ctx);
-        }
-        if self.project.is_some() && shortcut(Modifiers::COMMAND, Key::F) {
-            self.find_in_document();
-        }
-        // Single keys act on the transcript when no text field has the keyboard.
-        if typing || self.picker.is_some() || self.open_doc.is_none() || self.screen != Screen::Code {
+    /// The screen chosen in the menu bar.
+    fn screens(&mut self, ui: &mut egui::Ui) {
+        let showing = self.showing();
+        let Some(s) = &mut self.session else {
+            egui::CentralPanel::default().show(ui, |ui| {
+                ui.centered_and_justified(|ui| {
+                    ui.label(
+                        egui::RichText::new(
+                            "Open a project (File > Open project…, Ctrl+O) or create one (Ctrl+N).\n\
+                             To try Codeloom on a sample study, run `codeloom demo demo.codeloom --open`.",
+                        )
+                        .size(16.0),
+                    );
+                });
+            });
             return;
-        }
-        let key = |k: Key| ctx.input_mut(|i| i.consume_key(Modifiers::NONE, k));
-        if key(Key::C) {
-            self.open_picker(PickerPurpose::Apply);
-        } else if key(Key::V) {
-            self.in_vivo();
-        } else if let Some(id) = self.view.selected_coding().map(|m| m.id.clone()) {
-            if key(Key::Delete) || key(Key::Backspace) {
-                self.delete_coding(&id);
-            } else if key(Key::S) {
-                self.toggle_star(&id);
-            } else if key(Key::R) {
-                self.open_picker(PickerPurpose::Recode(id));
-            }
-        }
-    }
-
-    fn menu_bar(&mut self, ui: &mut egui::Ui) {
-        let ctx = ui.ctx().clone();
-        egui::MenuBar::new().ui(ui, |ui| {
-            ui.menu_button("File", |ui| {
-                if ui.button("New project…").clicked() {
-                    self.ask(Dialog::NewProject, &ctx);
-                }
-                if ui.button("Open project…").clicked() {
-                    self.ask(Dialog::OpenProject, &ctx);
-                }
-                ui.menu_button("Open recent", |ui| {
-                    let recent = self.prefs.recent.clone();
-                    if recent.is_empty() {
-                        ui.weak("Nothing yet");
-                    }
-                    for r in recent {
-                        if ui.button(&r).clicked() {
-                            self.open_project(Path::new(&r));
-                        }
-                    }
-                });
-                ui.separator();
-                let has = self.project.is_some();
-                if ui.add_enabled(has, egui::Button::new("Import transcripts…")).clicked() {
-                    self.ask(Dialog::ImportFiles, &ctx);
-                }
-                if ui.add_enabled(has, egui::Button::new("Import a folder…")).clicked() {
-                    self.ask(Dialog::ImportFolder, &ctx);
-                }
-                if ui.add_enabled(has, egui::Button::new("Import a codebook…")).clicked() {
-                    self.ask(Dialog::ImportCodebook, &ctx);
-                }
-                if ui.add_enabled(has, egui::Button::new("Export the codebook…")).clicked() {
-                    self.ask(Dialog::ExportCodebook, &ctx);
-                }
-                if ui.add_enabled(has, egui::Button::new("Project memos…")).clicked() {
-                    self.open_memos(MemoTarget::Project, None, "project".into());
-                }
-                ui.separator();
-                if ui.add_enabled(has, egui::Button::new("Close project")).clicked() {
-                    self.close_project();
-                }
-            });
-            ui.menu_button("Edit", |ui| {
-                let undo = self.undo_hint.clone().map_or("Undo".to_string(), |h| format!("Undo: {h}"));
-                if ui.add_enabled(self.undo_hint.is_some(), egui::Button::new(undo).shortcut_text("Ctrl+Z")).clicked() {
-                    self.undo();
-                }
-                let redo = self.redo_hint.clone().map_or("Redo".to_string(), |h| format!("Redo: {h}"));
-                if ui
-                    .add_enabled(self.redo_hint.is_some(), egui::Button::new(redo).shortcut_text("Ctrl+Shift+Z"))
-                    .clicked()
-                {
-                    self.redo();
-                }
-            });
-            ui.menu_button("View", |ui| {
-                ui.checkbox(&mut self.prefs.show_documents, "Documents panel");
-                ui.checkbox(&mut self.prefs.show_codebook, "Codebook panel");
-                ui.separator();
-                ui.checkbox(&mut self.prefs.margin_labels, "Code names in the margin")
-                    .on_hover_text("A wider margin that names the code beside each stripe, when the window has room");
-                ui.checkbox(&mut self.prefs.snap_to_words, "Snap selections to whole words")
-                    .on_hover_text("Dragging over text selects whole words; turn off to select single characters");
-                ui.separator();
-                if ui.checkbox(&mut self.prefs.blind, "Show only my codings (blind coding)").changed() {
-                    self.refresh_marks();
-                }
-            });
-            ui.separator();
-            if self.project.is_some() {
-                for (screen, label) in Screen::ALL {
-                    if ui.selectable_label(self.screen == screen, label).clicked() && self.screen != screen {
-                        self.flush_edits();
-                        self.screen = screen;
-                    }
-                }
-                ui.separator();
-            }
-            match &self.project {
-                Some(p) => {
-                    ui.weak(p.path().file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default())
-                        .on_hover_text(p.path().display().to_string());
-                }
-                None => {
-                    ui.weak("No project open");
+        };
+        match self.screen {
+            Screen::Code => {
+                self.code.showing = Some(showing);
+                let panels = (self.prefs.show_documents, self.prefs.show_codebook);
+                if let Some(r) = self.code.ui(ui, s, &mut self.notices, panels) {
+                    self.code_request(r);
                 }
             }
-        });
-    }
-
-    fn status_bar(&mut self, ui: &mut egui::Ui) {
-        ui.horizontal(|ui| {
-            let Some(p) = &self.project else {
-                ui.weak("Ctrl+O opens a project · Ctrl+N creates one");
-                return;
-            };
-            let me = p.coder().to_string();
-            let mut switch_to = None;
-            egui::ComboBox::from_label("coding").selected_text(RichText::new(&me).strong()).show_ui(ui, |ui| {
-                for c in &self.study.coders {
-                    if ui.selectable_label(c == &me, c).clicked() {
-                        switch_to = Some(c.clone());
-                    }
+            Screen::Search => {
+                let action = egui::CentralPanel::default().show(ui, |ui| self.search.ui(ui, &s.project)).inner;
+                if let Some(a) = action {
+                    self.search_action(a);
                 }
-                ui.separator();
-                ui.horizontal(|ui| {
-                    ui.add(egui::TextEdit::singleline(&mut self.new_coder).hint_text("New coder").desired_width(110.0))
-                        .widget_info(|| egui::WidgetInfo::labeled(egui::Role::TextInput, true, "New coder name"));
-                    if ui.button("Switch").clicked() && !self.new_coder.trim().is_empty() {
-                        switch_to = Some(self.new_coder.trim().to_string());
-                        self.new_coder.clear();
-                    }
-                });
-            });
-            if let Some(name) = switch_to {
-                self.flush_edits();
-                if let Some(p) = &mut self.project {
-                    match p.set_coder(&name) {
-                        Ok(()) => self.prefs.coder = Some(name.clone()),
+            }
+            Screen::Agreement => {
+                if self.agreement.coders.trim().is_empty() {
+                    self.agreement.coders = s.study.coders.join(", ");
+                }
+                let action =
+                    egui::CentralPanel::default().show(ui, |ui| self.agreement.ui(ui, &mut s.project, &s.study)).inner;
+                // Adjudication decisions are written by the panel itself: pick them up.
+                if s.behind() {
+                    match s.catch_up() {
+                        Ok(changes) => self.changed(&changes),
                         Err(e) => self.notices.error(e.to_string()),
                     }
                 }
-                self.refresh_marks();
-            }
-            if ui.checkbox(&mut self.prefs.blind, "Show only my codings").changed() {
-                self.refresh_marks();
-            }
-            let mut coders_changed = false;
-            ui.menu_button(
-                if self.hidden_coders.is_empty() {
-                    "Coders: all".to_string()
-                } else {
-                    format!("Coders: {} hidden", self.hidden_coders.len())
-                },
-                |ui| {
-                    for c in &self.study.coders {
-                        let mut shown = !self.hidden_coders.contains(c);
-                        if ui.checkbox(&mut shown, c).changed() {
-                            coders_changed = true;
-                            if shown {
-                                self.hidden_coders.remove(c);
-                            } else {
-                                self.hidden_coders.insert(c.clone());
-                            }
-                        }
+                match action {
+                    Some(agreement_panel::Action::JumpTo { document_id, start, end }) => {
+                        self.jump_to(&document_id, start, end)
                     }
-                },
-            );
-            if coders_changed {
-                self.refresh_marks();
-            }
-            let label = match &self.version_filter {
-                None => "Versions: all".to_string(),
-                Some((_, name)) => format!("Version: {name}"),
-            };
-            let mut version_changed = false;
-            ui.menu_button(label, |ui| {
-                if ui.selectable_label(self.version_filter.is_none(), "Codings of every version").clicked() {
-                    self.version_filter = None;
-                    version_changed = true;
-                }
-                let versions = self.project.as_ref().map(codeloom::codebook::versions::versions);
-                match versions {
-                    Some(Ok(list)) => {
-                        if list.is_empty() {
-                            ui.weak("No saved versions yet (Codebook versions tab)");
-                        }
-                        for v in list {
-                            let on = self.version_filter.as_ref().is_some_and(|(id, _)| id == &v.id);
-                            if ui
-                                .selectable_label(on, format!("Made under {} ({})", v.name, count(v.codings, "coding")))
-                                .clicked()
-                            {
-                                self.version_filter = Some((v.id.clone(), v.name.clone()));
-                                version_changed = true;
-                            }
-                        }
-                    }
-                    Some(Err(e)) => {
-                        ui.label(e.to_string());
-                    }
+                    Some(agreement_panel::Action::Assignment(a)) => self.assignment_action(a),
                     None => {}
                 }
-            });
-            if version_changed {
-                self.refresh_marks();
             }
-            ui.separator();
-            if let Some(job) = &self.import {
-                match &job.progress {
-                    Some(pr) => {
-                        let frac = pr.done as f32 / pr.total.max(1) as f32;
-                        ui.add(
-                            egui::ProgressBar::new(frac)
-                                .desired_width(160.0)
-                                .text(format!("Importing {}/{}", pr.done, pr.total)),
-                        );
-                        ui.weak(pr.current.file_name().map(|f| f.to_string_lossy().to_string()).unwrap_or_default());
-                    }
-                    None => {
-                        ui.spinner();
-                        ui.weak("Importing…");
-                    }
-                }
-                ui.separator();
-            }
-            ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
-                if let Some(h) = &self.undo_hint {
-                    ui.weak(format!("Ctrl+Z: {h}"));
-                }
-            });
-        });
-    }
-
-    /// Ctrl+F: search the open document (or every document when none is open).
-    fn find_in_document(&mut self) {
-        self.flush_edits();
-        let scope = match (&self.open_doc, self.screen) {
-            (Some(d), Screen::Code) => format!("document:\"{}\" ", d.name.replace('"', "")),
-            _ => String::new(),
-        };
-        if !scope.is_empty() && !self.search.query.starts_with(&scope) {
-            self.search.query = scope;
-        }
-        self.search.focus = true;
-        self.screen = Screen::Search;
-    }
-
-    fn search_screen(&mut self, ui: &mut egui::Ui) {
-        let Some(p) = &self.project else { return };
-        if let Some(a) = self.search.ui(ui, p) {
-            self.search_action(a);
-        }
-    }
-
-    fn agreement_screen(&mut self, ui: &mut egui::Ui) {
-        if self.agreement.coders.trim().is_empty() {
-            self.agreement.coders = self.study.coders.join(", ");
-        }
-        let Some(p) = &mut self.project else { return };
-        let before = p.change_counter().ok();
-        let action = self.agreement.ui(ui, p, &self.study);
-        if p.change_counter().ok() != before {
-            self.reload();
-        }
-        match action {
-            Some(agreement_panel::Action::JumpTo { document_id, start, end }) => self.jump_to(&document_id, start, end),
-            Some(agreement_panel::Action::Assignment(a)) => self.assignment_action(a),
-            None => {}
-        }
-    }
-
-    fn assignment_action(&mut self, a: AssignmentAction) {
-        match a {
-            AssignmentAction::Assign { coder, document_ids } => {
-                if let Some(n) = self.change(|p| p.assign_coder(&coder, &document_ids)) {
-                    self.notices.info(format!("Gave {coder} {}. Ctrl+Z undoes it.", count(n, "more document")));
+            Screen::Themes => {
+                let action = egui::CentralPanel::default().show(ui, |ui| self.analysis.ui(ui, &s.project)).inner;
+                if let Some(analysis_panel::Action::JumpTo { document_id, start, end }) = action {
+                    self.jump_to(&document_id, start, end);
                 }
             }
-            AssignmentAction::Unassign { coder, document_ids } => {
-                if let Some(n) = self.change(|p| p.unassign_coder(&coder, Some(&document_ids))) {
-                    self.notices.info(format!("Took back {} from {coder}. Ctrl+Z undoes it.", count(n, "document")));
+            Screen::Codebook => {
+                let action = egui::CentralPanel::default().show(ui, |ui| self.review.ui(ui, &s.project)).inner;
+                if let Some(a) = action {
+                    self.review_action(a);
                 }
             }
         }
     }
+}
 
-    fn themes_screen(&mut self, ui: &mut egui::Ui) {
-        let Some(p) = &self.project else { return };
-        if let Some(analysis_panel::Action::JumpTo { document_id, start, end }) = self.analysis.ui(ui, p) {
-            self.jump_to(&document_id, start, end);
-        }
-    }
-
-    fn review_screen(&mut self, ui: &mut egui::Ui) {
-        let Some(p) = &self.project else { return };
-        if let Some(a) = self.review.ui(ui, p) {
-            self.review_action(a);
-        }
-    }
-
-    fn code_dialog_window(&mut self, ctx: &egui::Context) {
-        let (Some(dialog), Some(p)) = (&mut self.code_dialog, &self.project) else { return };
-        let mut open = true;
-        let title = match dialog {
-            CodeDialog::Merge(_) => "Merge codes",
-            CodeDialog::Split(_) => "Split a code",
-        };
-        let action = egui::Window::new(title)
-            .open(&mut open)
-            .default_size([560.0, 520.0])
-            .collapsible(false)
-            .show(ctx, |ui| match dialog {
-                CodeDialog::Merge(d) => d.ui(ui, p),
-                CodeDialog::Split(d) => d.ui(ui, p),
-            })
-            .and_then(|r| r.inner)
-            .flatten();
-        if let Some(a) = action {
-            self.code_dialog_action(a);
-        } else if !open {
-            self.code_dialog = None;
-        }
-    }
-
-    fn central(&mut self, ui: &mut egui::Ui) {
-        if self.project.is_none() {
-            ui.centered_and_justified(|ui| {
-                ui.label(
-                    RichText::new(
-                        "Open a project (File > Open project…, Ctrl+O) or create one (Ctrl+N).\n\
-                         To try Codeloom on a sample study, run `codeloom demo demo.codeloom --open`.",
-                    )
-                    .size(16.0),
-                );
-            });
-            return;
-        }
-        let Some(doc) = &self.open_doc else {
-            ui.centered_and_justified(|ui| {
-                ui.weak("Choose a document on the left to read it.");
-            });
-            return;
-        };
-        // Header: the document, one-click jumps to the participant's other waves, memos.
-        let mut jump = None;
-        let mut memos = false;
-        ui.horizontal_wrapped(|ui| {
-            ui.heading(&doc.name);
-            ui.weak(format!(
-                "participant {} · wave {} · {} · {}",
-                doc.participant.as_deref().unwrap_or("–"),
-                doc.wave.as_deref().unwrap_or("–"),
-                count(doc.turns, "turn"),
-                count(doc.words, "word")
-            ));
-            if let Some(part) = &doc.participant {
-                ui.separator();
-                for w in &self.study.waves {
-                    if let Some(&i) = self.study.grid.get(&(part.clone(), w.clone())) {
-                        let d = &self.study.documents[i];
-                        let here = d.document.id == doc.id;
-                        if ui.selectable_label(here, w).on_hover_text(format!("Open {}", d.document.name)).clicked()
-                            && !here
-                        {
-                            jump = Some(d.document.id.clone());
-                        }
-                    }
-                }
-            }
-            ui.separator();
-            if ui.button("Document memos…").clicked() {
-                memos = true;
-            }
-        });
-        let doc_id = doc.id.clone();
-        let doc_name = doc.name.clone();
-        self.coding_inspector(ui);
-        let recent: Vec<(String, String)> = self
-            .recent_codes
-            .iter()
-            .filter(|c| self.study.code(c).is_some())
-            .map(|c| (c.clone(), self.study.path(c)))
-            .collect();
-        self.view.settings =
-            ViewSettings { margin_labels: self.prefs.margin_labels, snap_to_words: self.prefs.snap_to_words };
-        let events = self.view.ui(ui, &recent);
-        for e in events {
-            self.transcript_event(e);
-        }
-        if let Some(id) = jump {
-            self.flush_coding_memo();
-            self.open_document(&id);
-        }
-        if memos {
-            self.open_memos(MemoTarget::Document, Some(doc_id), doc_name);
-        }
-    }
-
-    /// The selected coding (its code, coder, star, memo, and what can be done with it), or
-    /// a hint, in a strip of fixed height above the transcript, so that selecting a coding
-    /// never moves the text under the pointer.
-    fn coding_inspector(&mut self, ui: &mut egui::Ui) {
-        let (rect, _) =
-            ui.allocate_exact_size(egui::vec2(ui.available_width(), INSPECTOR_HEIGHT), egui::Sense::hover());
-        let layout = egui::Layout::top_down(egui::Align::Min);
-        // A child that does not report its size to the panel: whatever it holds, the
-        // transcript below starts at the same place.
-        let mut strip =
-            ui.new_child(egui::UiBuilder::new().max_rect(rect.shrink2(egui::vec2(6.0, 4.0))).layout(layout));
-        strip.set_clip_rect(rect.intersect(ui.clip_rect()));
-        let ui = &mut strip;
-        {
-            match self.view.selected_coding().cloned() {
-                Some(mark) => {
-                    ui.painter().rect_filled(rect, 4.0, super::transcript::tint(mark.color, 0.18));
-                    self.inspector_contents(ui, &mark);
-                }
-                None => {
-                    let hint = match self.view.selection() {
-                        Some(s) => {
-                            let (a, b) = s.range();
-                            format!(
-                                "{} selected · C: code it · V: in vivo · right-click for more",
-                                count(b - a, "character")
-                            )
-                        }
-                        None => "Select text with the mouse (double-click a word, triple-click a turn) or \
-                                 Shift+arrows; click a highlight or a margin stripe to select a coding."
-                            .into(),
-                    };
-                    ui.add_space(6.0);
-                    ui.weak(hint);
-                }
-            }
-        }
-    }
-
-    fn inspector_contents(&mut self, ui: &mut egui::Ui, mark: &Mark) {
-        if self.coding_memo.as_ref().is_none_or(|(id, _)| id != &mark.id) {
-            self.coding_memo = Some((mark.id.clone(), mark.memo.clone().unwrap_or_default()));
-        }
-        let mut action = None;
-        // The buttons keep their place on the right; the code's name gives way (it is cut
-        // with an ellipsis, in full on hover) when the column is narrow.
-        egui::Sides::new().shrink_left().truncate().show(
-            ui,
-            |ui| {
-                let (r, _) = ui.allocate_exact_size(egui::vec2(12.0, 12.0), egui::Sense::hover());
-                ui.painter().rect_filled(r, 3.0, mark.color);
-                ui.add(egui::Label::new(RichText::new(&mark.code_name).strong()).truncate()).on_hover_text(format!(
-                    "{}\nby {} · chars {}–{}",
-                    mark.code_name, mark.coder, mark.start, mark.end
-                ));
-                ui.weak(format!("by {}", mark.coder))
-                    .on_hover_text("Drag the dark handles at either end of the passage to resize it.");
-            },
-            |ui| {
-                if ui.button("Done").on_hover_text("Esc").clicked() {
-                    action = Some(TranscriptEvent::SelectCoding(None));
-                }
-                if ui.button("Delete coding").on_hover_text("Delete").clicked() {
-                    action = Some(TranscriptEvent::Delete(mark.id.clone()));
-                }
-                if ui.button("Recode…").on_hover_text("R").clicked() {
-                    action = Some(TranscriptEvent::Recode(mark.id.clone()));
-                }
-                let star = if mark.starred { "Starred" } else { "Star" };
-                if ui.button(star).on_hover_text("Illustrative quote (S)").clicked() {
-                    action = Some(TranscriptEvent::ToggleStar(mark.id.clone()));
-                }
-            },
-        );
-        let mut memo_done = false;
-        if let Some((_, text)) = &mut self.coding_memo {
-            ui.horizontal(|ui| {
-                ui.label("Memo");
-                let r = ui.add(
-                    egui::TextEdit::singleline(text).desired_width(f32::INFINITY).hint_text("A note on this coding"),
-                );
-                r.widget_info(|| egui::WidgetInfo::labeled(egui::Role::TextInput, true, "Coding memo"));
-                memo_done = r.lost_focus();
-            });
-        }
-        if memo_done {
-            self.save_coding_memo(true);
-        }
-        if let Some(e) = action {
-            self.transcript_event(e);
-        }
-    }
-
-    /// Saves the memo typed for the selected coding if it differs from the stored one;
-    /// `keep` leaves the editor open on it.
-    fn save_coding_memo(&mut self, keep: bool) {
-        let Some((id, text)) = (if keep { self.coding_memo.clone() } else { self.coding_memo.take() }) else {
-            return;
-        };
-        let saved = self.view.marks().iter().find(|m| m.id == id).map(|m| m.memo.clone().unwrap_or_default());
-        if saved.is_some_and(|saved| saved != text) {
-            self.change(|p| p.update_coding(&id, CodingChanges { memo: Some(Some(text)), ..Default::default() }));
-        }
-    }
+/// The coder the window records changes under when none was chosen before.
+fn default_coder() -> String {
+    std::env::var("CODELOOM_CODER")
+        .ok()
+        .or_else(|| std::env::var("USER").ok())
+        .filter(|s| !s.trim().is_empty())
+        .unwrap_or_else(|| codeloom::store::DEFAULT_CODER.to_string())
 }
 
 impl eframe::App for App {

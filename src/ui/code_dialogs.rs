@@ -1,8 +1,10 @@
 //! Dialogs that reshape the code tree: merging several codes into one, and splitting a
 //! code, choosing for each of its codings (listed with their text) which new code it
-//! goes to. They read the project and return a [`CodeDialogAction`] for the app to
-//! perform (`Project::merge_codes`, `Project::split_code`).
+//! goes to. They read the [`Study`] while drawing (the split dialog reads its codings'
+//! text once, when it opens) and return a [`CodeDialogAction`] for the app to perform
+//! (`Project::merge_codes`, `Project::split_code`).
 
+use super::study::Study;
 use codeloom::Project;
 use codeloom::model::offsets::slice_chars;
 use codeloom::model::words::count;
@@ -34,14 +36,12 @@ impl MergeCodesDialog {
         MergeCodesDialog { selected: codes.into_iter().collect(), target: None }
     }
 
-    pub fn ui(&mut self, ui: &mut egui::Ui, project: &Project) -> Option<CodeDialogAction> {
-        let codes = project.codes().unwrap_or_default();
-        let counts = project.code_counts().unwrap_or_default();
-        let paths = codeloom::codebook::diff::paths(&codes);
+    pub fn ui(&mut self, ui: &mut egui::Ui, study: &Study) -> Option<CodeDialogAction> {
+        let (codes, counts, paths) = (&study.codes, &study.counts, &study.paths);
         ui.heading("Merge codes");
         ui.label("Codings move to the target; the same span by the same coder becomes one coding; memos are kept.");
         egui::ScrollArea::vertical().max_height(ui.available_height() - 60.0).show(ui, |ui| {
-            for c in &codes {
+            for c in codes {
                 let n = counts.get(&c.id).map_or(0, |k| k.codings);
                 let mut on = self.selected.contains(&c.id);
                 ui.horizontal(|ui| {
@@ -94,19 +94,14 @@ pub struct SplitCodeDialog {
     pub assignment: HashMap<String, usize>,
     pub remove_original: bool,
     /// Coding ID, document name, coder, text.
-    rows: Option<Vec<(String, String, String, String)>>,
+    rows: Vec<(String, String, String, String)>,
 }
 
 impl SplitCodeDialog {
-    pub fn new(code_id: &str) -> Self {
-        SplitCodeDialog { code_id: code_id.to_string(), ..Default::default() }
-    }
-
-    fn load(&mut self, project: &Project) -> codeloom::Result<()> {
-        if self.rows.is_some() {
-            return Ok(());
-        }
-        let codings = project.codings(&CodingFilter { code_id: Some(self.code_id.clone()), ..Default::default() })?;
+    /// Opens the dialog on a code, reading its codings and their text once.
+    pub fn load(code_id: &str, project: &Project) -> codeloom::Result<Self> {
+        let mut d = SplitCodeDialog { code_id: code_id.to_string(), ..Default::default() };
+        let codings = project.codings(&CodingFilter { code_id: Some(code_id.to_string()), ..Default::default() })?;
         let mut docs: HashMap<String, (String, String)> = HashMap::new();
         let mut rows = vec![];
         for c in codings {
@@ -120,17 +115,13 @@ impl SplitCodeDialog {
             let quote = slice_chars(text, c.start, c.end).unwrap_or("").replace('\n', " ");
             rows.push((c.id, name.clone(), c.coder, quote));
         }
-        self.rows = Some(rows);
-        Ok(())
+        d.rows = rows;
+        Ok(d)
     }
 
-    pub fn ui(&mut self, ui: &mut egui::Ui, project: &Project) -> Option<CodeDialogAction> {
-        let name = project.code_path(&self.code_id).unwrap_or_default();
+    pub fn ui(&mut self, ui: &mut egui::Ui, study: &Study) -> Option<CodeDialogAction> {
+        let name = study.path(&self.code_id);
         ui.heading(format!("Split {name}"));
-        if let Err(e) = self.load(project) {
-            ui.label(format!("Cannot read the codings: {e}"));
-            return Some(CodeDialogAction::Cancel);
-        }
         ui.horizontal(|ui| {
             let l = ui.label("New code");
             ui.text_edit_singleline(&mut self.new_part).labelled_by(l.id);
@@ -141,7 +132,7 @@ impl SplitCodeDialog {
                 self.new_part.clear();
             }
         });
-        let rows = self.rows.clone().unwrap_or_default();
+        let rows = self.rows.clone();
         egui::ScrollArea::vertical().max_height(ui.available_height() - 60.0).show(ui, |ui| {
             egui::Grid::new("split_codings").striped(true).num_columns(3).show(ui, |ui| {
                 ui.strong("Coded text");
@@ -197,7 +188,7 @@ impl SplitCodeDialog {
             if ui.button("Cancel").clicked() {
                 action = Some(CodeDialogAction::Cancel);
             }
-            ui.label(format!("{left} codings stay on {name}"));
+            ui.label(format!("{} stay on {name}", count(left, "coding")));
         });
         action
     }
@@ -223,12 +214,15 @@ mod tests {
         let low = project.resolve_code("Low mood").unwrap();
         let fear = project.resolve_code("Fear of movement").unwrap();
         let mut h = Harness::builder().with_size(egui::vec2(900.0, 1400.0)).build_ui_state(
-            |ui, s: &mut (MergeCodesDialog, Project, Vec<CodeDialogAction>)| {
-                if let Some(a) = s.0.ui(ui, &s.1) {
+            |ui, s: &mut (MergeCodesDialog, Project, Vec<CodeDialogAction>, Study)| {
+                if let Some(a) = s.0.ui(ui, &s.3) {
                     s.2.push(a);
                 }
             },
-            (MergeCodesDialog::new([low.clone(), fear.clone()]), project, vec![]),
+            {
+                let study = Study::load(&project).unwrap();
+                (MergeCodesDialog::new([low.clone(), fear.clone()]), project, vec![], study)
+            },
         );
         h.run();
         h.get_by_label("Choose the target");
@@ -253,12 +247,15 @@ mod tests {
             slice_chars(&t, codings[0].start, codings[0].end).unwrap().replace('\n', " ")
         };
         let mut h = Harness::builder().with_size(egui::vec2(1400.0, 1400.0)).build_ui_state(
-            |ui, s: &mut (SplitCodeDialog, Project, Vec<CodeDialogAction>)| {
-                if let Some(a) = s.0.ui(ui, &s.1) {
+            |ui, s: &mut (SplitCodeDialog, Project, Vec<CodeDialogAction>, Study)| {
+                if let Some(a) = s.0.ui(ui, &s.3) {
                     s.2.push(a);
                 }
             },
-            (SplitCodeDialog::new(&code), project, vec![]),
+            {
+                let study = Study::load(&project).unwrap();
+                (SplitCodeDialog::load(&code, &project).unwrap(), project, vec![], study)
+            },
         );
         h.run();
         h.get_by_label(&first_text);

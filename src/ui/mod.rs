@@ -8,7 +8,9 @@ mod analysis;
 mod app;
 mod assignments;
 pub mod bench;
+mod chrome;
 mod code_dialogs;
+mod code_screen;
 mod codebook;
 mod codebook_review;
 mod documents;
@@ -17,7 +19,10 @@ mod memos;
 mod notify;
 mod picker;
 mod search;
+mod session;
 mod study;
+#[cfg(test)]
+mod study_tests;
 #[cfg(test)]
 mod tests;
 mod theme;

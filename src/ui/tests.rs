@@ -781,3 +781,35 @@ fn the_window_icon_and_desktop_entry_are_sound() {
         assert!(script.contains("for s in 32 64 128 256"), "the install script installs every size");
     }
 }
+
+/// A change made by another process while the window is open (a script, a second window)
+/// shows up within a second: a new code in the codebook, a new coding in the transcript.
+#[test]
+fn changes_made_by_another_process_show_up() {
+    let (_dir, path) = demo();
+    let mut h = harness(app_on(&path, "amara", vec![]));
+    let doc = open_document(&mut h, "P01_BL");
+    let marks = h.state().view().marks().len();
+    let mut other = Project::open(&path).unwrap();
+    other.set_coder("script").unwrap();
+    let code = other
+        .create_code(codeloom::store::ops::NewCode { name: "Added by a script".into(), ..Default::default() })
+        .unwrap();
+    let coding = other
+        .apply_coding(codeloom::store::ops::NewCoding {
+            document_id: doc.clone(),
+            start: 10,
+            end: 20,
+            code_id: code.clone(),
+            coder: None,
+            memo: None,
+            illustrative: false,
+        })
+        .unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(1100));
+    settle(&mut h);
+    h.get_by_label("Added by a script");
+    assert_eq!(h.state().view().marks().len(), marks + 1);
+    assert!(h.state().view().marks().iter().any(|m| m.id == coding && m.coder == "script"));
+    assert_eq!(h.state().study().unwrap().counts.get(&code).map(|c| c.codings), Some(1));
+}
