@@ -224,7 +224,7 @@ pub fn run_agreement(a: AgreementArgs) -> Result<()> {
         return Ok(());
     }
     let Some(path) = &a.project else { bail!("give a project file, or a case file with --input") };
-    let p = open(path, None)?;
+    let p = super::open_read_only(path)?;
     let selection = a.selection.selection(&p)?;
     let group_by = match a.by.as_deref() {
         None => None,

@@ -169,7 +169,7 @@ fn finish(output: &Output, format: Format, bytes: &[u8], summary: serde_json::Va
 }
 
 fn open(path: &Path) -> Result<Project> {
-    Ok(Project::open(path)?)
+    super::open_read_only(path)
 }
 
 /// Runs one `codeloom export` subcommand.

@@ -34,7 +34,7 @@ pub fn is_qdpx(path: &Path) -> bool {
 pub fn export(command: ExportCommand) -> Result<i32> {
     match command {
         ExportCommand::Qdpx(args) => {
-            let p = open(&args.project, None)?;
+            let p = super::open_read_only(&args.project)?;
             let report = export_qdpx(&p, &args.out)?;
             if args.json {
                 print_json(&report)?;

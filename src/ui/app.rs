@@ -461,10 +461,13 @@ impl App {
             memo: None,
             illustrative: false,
         };
-        if let Some(id) = self.change(|p| p.apply_coding(coding)) {
+        if let Some(applied) = self.change(|p| p.apply_coding(coding)) {
+            if let Some(notice) = applied.notice() {
+                self.notices.info(notice);
+            }
             self.note_recent(code_id);
             self.view.clear_selection();
-            self.view.select_coding(Some(id));
+            self.view.select_coding(Some(applied.id));
         }
     }
 
