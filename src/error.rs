@@ -44,7 +44,9 @@ pub enum Error {
     #[error("project database error: {}", sqlite_message(.0))]
     Sqlite(rusqlite::Error),
 
-    #[error("{path}: the project is busy: {holder} kept it locked for the {waited_s} s Codeloom waited; try again when it has finished")]
+    #[error(
+        "{path}: the project is busy: {holder} kept it locked for the {waited_s} s Codeloom waited; try again when it has finished"
+    )]
     Busy { path: PathBuf, holder: String, waited_s: u64 },
 
     #[error("{path}: the project file is damaged ({detail}); {advice}")]
@@ -88,9 +90,10 @@ impl Error {
         match self {
             Error::Sqlite(e) if crate::store::is_damage(&e) => crate::store::damaged(path, &sqlite_message(&e)),
             Error::Sqlite(e) => Error::Project { path: path.to_path_buf(), message: sqlite_message(&e) },
-            Error::Log(e) => {
-                Error::Project { path: path.to_path_buf(), message: format!("an operation log entry is unreadable: {e}") }
-            }
+            Error::Log(e) => Error::Project {
+                path: path.to_path_buf(),
+                message: format!("an operation log entry is unreadable: {e}"),
+            },
             other => other,
         }
     }

@@ -500,7 +500,8 @@ fn run_command(command: Command) -> Result<i32> {
                 }
             }
             // One table per document, so cutting every coding's text is linear.
-            let slicers: HashMap<&str, CharSlicer> = texts.iter().map(|(id, t)| (id.as_str(), CharSlicer::new(t))).collect();
+            let slicers: HashMap<&str, CharSlicer> =
+                texts.iter().map(|(id, t)| (id.as_str(), CharSlicer::new(t))).collect();
             let records: Vec<_> = codings
                 .iter()
                 .map(|c| (c, slicers[c.document_id.as_str()].slice(c.start, c.end).unwrap_or("").to_string()))

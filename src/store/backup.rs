@@ -83,7 +83,8 @@ fn made_at(name: &str, stem: &str, ext: &str) -> Option<(i64, u32)> {
         return None;
     }
     let days = time::parse_iso_date(&format!("{}-{}-{}", &stamp[0..4], &stamp[4..6], &stamp[6..8]))?;
-    let (h, m, s): (i64, i64, i64) = (stamp[9..11].parse().ok()?, stamp[11..13].parse().ok()?, stamp[13..15].parse().ok()?);
+    let (h, m, s): (i64, i64, i64) =
+        (stamp[9..11].parse().ok()?, stamp[11..13].parse().ok()?, stamp[13..15].parse().ok()?);
     if h > 23 || m > 59 || s > 60 {
         return None;
     }
@@ -127,7 +128,7 @@ pub fn list(project: &Path) -> Result<Vec<BackupFile>> {
             out.push((made, n, BackupFile { name, path: entry.path(), made_at_ms: made, bytes: meta.len() }));
         }
     }
-    out.sort_by(|a, b| (a.0, a.1).cmp(&(b.0, b.1)));
+    out.sort_by_key(|a| (a.0, a.1));
     Ok(out.into_iter().map(|(_, _, b)| b).collect())
 }
 
@@ -181,7 +182,8 @@ fn write_backup(conn: &Connection, project: &Path, dir: &Path, wait: Duration) -
     let (stem, ext) = stem_and_extension(project);
     let now = now_ms();
     let partial = dir.join(format!(".{}.{}.partial", backup_name(&stem, &ext, now, 1), std::process::id()));
-    let fail = |what: &str, e: &dyn std::fmt::Display| folder_error(dir, format!("cannot write a backup ({what}: {e})"));
+    let fail =
+        |what: &str, e: &dyn std::fmt::Display| folder_error(dir, format!("cannot write a backup ({what}: {e})"));
     std::fs::OpenOptions::new().write(true).create_new(true).open(&partial).map_err(|e| fail("create", &e))?;
     let cleanup = || {
         for suffix in ["", "-journal"] {
@@ -189,7 +191,8 @@ fn write_backup(conn: &Connection, project: &Path, dir: &Path, wait: Duration) -
         }
     };
     let written = (|| -> Result<()> {
-        let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX | OpenFlags::SQLITE_OPEN_NOFOLLOW;
+        let flags =
+            OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX | OpenFlags::SQLITE_OPEN_NOFOLLOW;
         let mut to = Connection::open_with_flags(&partial, flags).map_err(|e| fail("open", &sqlite_message(&e)))?;
         copy_pages(conn, &mut to, wait).map_err(|e| fail("copy", &sqlite_message(&e)))?;
         // A backup is one standalone file: no write-ahead log beside it.
@@ -282,7 +285,8 @@ impl Project {
     fn backup_unpruned(&self) -> Result<BackupFile> {
         let dir = backup_dir(&self.path);
         if !check_folder(&dir)? {
-            std::fs::create_dir(&dir).map_err(|e| folder_error(&dir, format!("cannot create the backups folder: {e}")))?;
+            std::fs::create_dir(&dir)
+                .map_err(|e| folder_error(&dir, format!("cannot create the backups folder: {e}")))?;
         }
         remove_stale_partials(&dir);
         let path = write_backup(&self.conn, &self.path, &dir, self.wait.get())?;
@@ -384,7 +388,8 @@ fn restore_by_replacing(project: &Path, source: &Project) -> Result<Restored> {
     };
     let written = (|| -> Result<()> {
         std::fs::OpenOptions::new().write(true).create_new(true).open(&temp).map_err(|e| fail(&e))?;
-        let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX | OpenFlags::SQLITE_OPEN_NOFOLLOW;
+        let flags =
+            OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX | OpenFlags::SQLITE_OPEN_NOFOLLOW;
         let mut to = Connection::open_with_flags(&temp, flags).map_err(|e| fail(&sqlite_message(&e)))?;
         copy_pages(&source.conn, &mut to, source.wait.get()).map_err(|e| fail(&sqlite_message(&e)))?;
         to.close().map_err(|(_, e)| fail(&sqlite_message(&e)))?;

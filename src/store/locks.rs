@@ -62,9 +62,9 @@ mod linux {
         let mut text = String::new();
         std::fs::File::open("/proc/locks").ok()?.take(MAX_LOCKS_BYTES).read_to_string(&mut text).ok()?;
         let locks: Vec<Lock> = text.lines().filter_map(parse).collect();
-        let on_shm = locks.iter().find(|l| {
-            Some(l.inode) == shm && l.start <= WAL_WRITE_LOCK && l.end.is_none_or(|e| e >= WAL_WRITE_LOCK)
-        });
+        let on_shm = locks
+            .iter()
+            .find(|l| Some(l.inode) == shm && l.start <= WAL_WRITE_LOCK && l.end.is_none_or(|e| e >= WAL_WRITE_LOCK));
         on_shm.or_else(|| locks.iter().find(|l| Some(l.inode) == db)).map(|l| l.pid)
     }
 
@@ -80,7 +80,10 @@ mod linux {
         let Some(first) = args.first() else { return "another program".to_string() };
         let name = Path::new(first).file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or(first.clone());
         match args.get(1) {
-            Some(sub) if !sub.is_empty() && sub.chars().all(|c| c.is_ascii_alphanumeric() || c == '-') => {
+            Some(sub)
+                if sub.starts_with(|c: char| c.is_ascii_alphanumeric())
+                    && sub.chars().all(|c| c.is_ascii_alphanumeric() || c == '-') =>
+            {
                 format!("{name} {sub}")
             }
             _ => name,

@@ -117,7 +117,8 @@ impl Project {
     /// the search index) records it to know when it is stale.
     pub fn change_counter(&self) -> Result<i64> {
         let v = self.meta("change_counter")?.unwrap_or_default();
-        v.parse().map_err(|_| Error::Invalid(format!("{}: the project's change counter is corrupt", self.path.display())))
+        v.parse()
+            .map_err(|_| Error::Invalid(format!("{}: the project's change counter is corrupt", self.path.display())))
     }
 
     /// A number that changes whenever another connection (another window or process)

@@ -121,7 +121,10 @@ enum Verdict {
 }
 
 fn not_ours(path: &Path, why: &str) -> Error {
-    Error::Project { path: path.to_path_buf(), message: format!("not a Codeloom project ({why}); it was left unchanged") }
+    Error::Project {
+        path: path.to_path_buf(),
+        message: format!("not a Codeloom project ({why}); it was left unchanged"),
+    }
 }
 
 /// Reads the file's SQLite header with plain file I/O and decides whether it may be a
@@ -158,7 +161,10 @@ fn inspect(path: &Path) -> Result<Verdict> {
         return Ok(Verdict::Ours);
     }
     if application_id != 0 {
-        return Err(not_ours(path, &format!("it is another program's SQLite database, application ID {application_id:#010x}")));
+        return Err(not_ours(
+            path,
+            &format!("it is another program's SQLite database, application ID {application_id:#010x}"),
+        ));
     }
     if !wal && !(1..=LAST_SCHEMA_WITHOUT_ID).contains(&user_version) {
         return Err(not_ours(path, "a SQLite database without Codeloom's tables"));
@@ -283,7 +289,10 @@ pub(crate) fn open_error(path: &Path, e: rusqlite::Error) -> Error {
                 sqlite_message(&e)
             ),
         },
-        _ => Error::Project { path: path.to_path_buf(), message: format!("cannot open the project: {}", sqlite_message(&e)) },
+        _ => Error::Project {
+            path: path.to_path_buf(),
+            message: format!("cannot open the project: {}", sqlite_message(&e)),
+        },
     }
 }
 
@@ -452,7 +461,12 @@ impl Project {
         })();
         match found {
             Ok(rows) if rows.len() == 1 && rows[0] == "ok" => Ok(()),
-            Ok(rows) => Err(super::damaged(&self.path, &rows.join("; "))),
+            Ok(rows) => {
+                let lines: Vec<&str> =
+                    rows.iter().flat_map(|r| r.lines()).map(str::trim).filter(|l| !l.starts_with("***")).collect();
+                let more = if lines.len() > 3 { "; ..." } else { "" };
+                Err(super::damaged(&self.path, &format!("{}{more}", lines[..lines.len().min(3)].join("; "))))
+            }
             Err(e) if is_busy(&e) => Err(busy_or(&self.path, &self.wait, e)),
             Err(e) => Err(super::damaged(&self.path, &sqlite_message(&e))),
         }
@@ -494,7 +508,8 @@ impl Project {
             Some(t) => t,
             None => stamp("created_at")?.unwrap_or(0),
         };
-        if now_ms() - last > DAY_MS {
+        // A last backup "in the future" means the clock was wrong then or is now: back up.
+        if (now_ms() - last).abs() > DAY_MS {
             self.backup_now()?;
         }
         Ok(())
@@ -543,7 +558,10 @@ mod tests {
 
     #[test]
     fn uris_escape_what_sqlite_would_read_as_parameters() {
-        assert_eq!(file_uri(Path::new("/a b/x?y#z%.codeloom"), "?mode=ro"), "file:/a%20b/x%3Fy%23z%25.codeloom?mode=ro");
+        assert_eq!(
+            file_uri(Path::new("/a b/x?y#z%.codeloom"), "?mode=ro"),
+            "file:/a%20b/x%3Fy%23z%25.codeloom?mode=ro"
+        );
     }
 
     #[test]

@@ -1013,9 +1013,8 @@ impl CodeTree {
             return Err(Error::Invalid(format!("the code ID {id} is already used by \"{other}\"")));
         }
         let color = match &code.color {
-            Some(c) => {
-                model::normalise_color(c).ok_or_else(|| Error::Invalid(format!("\"{c}\" is not a colour like #e6a23c")))?
-            }
+            Some(c) => model::normalise_color(c)
+                .ok_or_else(|| Error::Invalid(format!("\"{c}\" is not a colour like #e6a23c")))?,
             None => model::default_color(self.names.len()),
         };
         let next = self.next_position.entry(parent.clone()).or_insert(0);
