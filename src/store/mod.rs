@@ -126,7 +126,7 @@ impl Project {
     /// costs no disk read, so a window may poll it (say once a second) and, when it
     /// changes, compare [`Project::change_counter`] with the value it showed: a new
     /// counter means the project's content changed elsewhere and the view should reload.
-    /// (Backups and damage checks write bookkeeping that moves this number but not the
+    /// (A backup records its time in the file, which moves this number but not the
     /// change counter.)
     pub fn data_version(&self) -> Result<i64> {
         Ok(self.conn.pragma_query_value(None, "data_version", |r| r.get(0))?)
