@@ -181,6 +181,16 @@ fn backup_name(stem: &str, ext: &str, ms: i64, n: usize) -> String {
 fn write_backup(conn: &Connection, project: &Path, dir: &Path, wait: Duration) -> Result<PathBuf> {
     let (stem, ext) = stem_and_extension(project);
     let now = now_ms();
+    // After the newest of this second, never in a gap pruning left: names must sort in
+    // the order the backups were made.
+    let second = now.div_euclid(1000) * 1000;
+    let first = list(project)?
+        .iter()
+        .filter_map(|b| made_at(&b.name, &stem, &ext))
+        .filter(|(made, _)| *made == second)
+        .map(|(_, n)| n as usize + 1)
+        .max()
+        .unwrap_or(1);
     let partial = dir.join(format!(".{}.{}.partial", backup_name(&stem, &ext, now, 1), std::process::id()));
     let fail =
         |what: &str, e: &dyn std::fmt::Display| folder_error(dir, format!("cannot write a backup ({what}: {e})"));
@@ -205,7 +215,7 @@ fn write_backup(conn: &Connection, project: &Path, dir: &Path, wait: Duration) -
         cleanup();
         return Err(e);
     }
-    for n in 1..=MAX_SAME_SECOND {
+    for n in first..first + MAX_SAME_SECOND {
         let target = dir.join(backup_name(&stem, &ext, now, n));
         // A hard link never replaces an existing file, so two backups in the same second
         // by two processes both survive.
