@@ -73,7 +73,7 @@ pub fn demo_at(path: &Path, sources: &DemoSources) -> Result<DemoOutcome> {
     if std::fs::symlink_metadata(path).is_err() {
         return build_demo(path, sources).map(DemoOutcome::Built);
     }
-    let existing = Project::open(path)?;
+    let existing = Project::open_read_only(path)?;
     match existing.setting(DEMO_SETTING)? {
         Some(_) => Ok(DemoOutcome::Existing(path.to_path_buf())),
         None => Err(Error::Project {

@@ -14,7 +14,7 @@ pub enum Error {
     )]
     NewerSchema { path: PathBuf, found: i64, supported: i64 },
 
-    #[error("{0}")]
+    #[error(transparent)]
     Import(#[from] crate::import::ImportError),
 
     #[error("no {kind} matches \"{query}\"")]
@@ -41,8 +41,26 @@ pub enum Error {
     #[error("nothing to redo")]
     NothingToRedo,
 
-    #[error("project database error: {0}")]
-    Sqlite(#[from] rusqlite::Error),
+    /// A database error that names no file; [`Error::in_project`] names it. It keeps
+    /// SQLite's message but is not a `source`, so that a report of the error chain says
+    /// the thing once.
+    #[error("project database error: {}", sqlite_message(.0))]
+    Sqlite(rusqlite::Error),
+
+    #[error(
+        "{path}: the project is busy: {holder} kept it locked for the {waited_s} s Codeloom waited; try again when it has finished"
+    )]
+    Busy { path: PathBuf, holder: String, waited_s: u64 },
+
+    #[error("{path}: the project file is damaged ({detail}); {advice}")]
+    Damaged { path: PathBuf, detail: String, advice: String },
+
+    #[error(
+        "{path}: Codeloom cannot change a project in the read-only folder {folder} (SQLite must create {name}-wal and {name}-shm beside it); copy the project to a folder you may write to, or use a command that only reads (docs, show, codings, export, ...)",
+        folder = .path.parent().map(|p| p.display().to_string()).unwrap_or_default(),
+        name = .path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default()
+    )]
+    ReadOnlyFolder { path: PathBuf },
 
     #[error("cannot build the {format} export: {message}")]
     Export { format: &'static str, message: String },
@@ -50,8 +68,51 @@ pub enum Error {
     #[error("{path}: {message}")]
     ExportFile { path: PathBuf, message: String },
 
+    /// Not a `source`, for the same reason as [`Error::Sqlite`].
     #[error("operation log entry is unreadable: {0}")]
-    Log(#[from] serde_json::Error),
+    Log(serde_json::Error),
+}
+
+impl From<rusqlite::Error> for Error {
+    fn from(e: rusqlite::Error) -> Self {
+        Error::Sqlite(e)
+    }
+}
+
+impl From<serde_json::Error> for Error {
+    fn from(e: serde_json::Error) -> Self {
+        Error::Log(e)
+    }
+}
+
+impl Error {
+    /// This error with the project file named: a database or log error that names no
+    /// file becomes one about `path` (a damaged file says where the last backup is).
+    /// Other errors already name what they are about and are returned as they are.
+    pub fn in_project(self, path: &std::path::Path) -> Error {
+        match self {
+            Error::Sqlite(e) if crate::store::is_damage(&e) => crate::store::damaged(path, &sqlite_message(&e)),
+            Error::Sqlite(e) => Error::Project { path: path.to_path_buf(), message: sqlite_message(&e) },
+            Error::Log(e) => Error::Project {
+                path: path.to_path_buf(),
+                message: format!("an operation log entry is unreadable: {e}"),
+            },
+            other => other,
+        }
+    }
+}
+
+/// SQLite's own words for an error, once: rusqlite's message when it has one, else the
+/// primary error's description.
+pub fn sqlite_message(e: &rusqlite::Error) -> String {
+    match e {
+        rusqlite::Error::SqliteFailure(_, Some(m)) if !m.is_empty() => m.clone(),
+        rusqlite::Error::SqliteFailure(f, _) => f.to_string(),
+        rusqlite::Error::FromSqlConversionFailure(col, ty, inner) => {
+            format!("column {col} holds a {ty} value that cannot be read: {inner}")
+        }
+        other => other.to_string(),
+    }
 }
 
 /// The library's result type.

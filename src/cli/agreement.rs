@@ -226,7 +226,7 @@ pub fn run_agreement(a: AgreementArgs) -> Result<()> {
         return Ok(());
     }
     let Some(path) = &a.project else { bail!("give a project file, or a case file with --input") };
-    let p = open(path, None)?;
+    let p = super::open_read_only(path)?;
     if let Some(out) = &a.out {
         // Refuse a bad target before the analysis, not after it.
         codeloom::output::check_target(out, &Protect::project(p.path()))?;

@@ -1,14 +1,14 @@
 //! The `codebook`, `code`, `copy` and `merge` subcommands: the code tree, its versions,
 //! diffs, history, import and export, reshaping codes, and coders' copies.
 
-use super::{Common, open, print_json};
+use super::{Common, open, open_read_only, print_json};
 use anyhow::{Context, Result, bail};
 use clap::{Args, Subcommand, ValueEnum};
 use codeloom::Project;
 use codeloom::codebook::diff::{self, CodebookDiff};
 use codeloom::codebook::merge::{self, Choice, ConflictKind};
 use codeloom::codebook::{history, reconcile, versions};
-use codeloom::model::{CodeDescription, offsets::slice_chars, time};
+use codeloom::model::{CodeDescription, offsets::CharSlicer, time};
 use codeloom::output::{self, Protect};
 use codeloom::store::code_ops::SplitPart;
 use codeloom::store::ops::{CodeChanges, NewCode, NewCoding};
@@ -332,8 +332,11 @@ pub fn run_code(command: CodeCommand) -> Result<()> {
             let mut p = open(&project, Some(&common))?;
             let document_id = p.resolve_document(&doc)?;
             let code_id = p.resolve_code(&code)?;
-            let coder = coder.unwrap_or_else(|| p.coder().to_string());
-            let id = p.apply_coding(NewCoding {
+            let coder = match coder {
+                Some(c) => codeloom::store::default_coder(Some(&c))?,
+                None => p.coder().to_string(),
+            };
+            let applied = p.apply_coding(NewCoding {
                 document_id,
                 start,
                 end,
@@ -342,7 +345,10 @@ pub fn run_code(command: CodeCommand) -> Result<()> {
                 memo,
                 illustrative: star,
             })?;
-            println!("applied coding {id}");
+            match applied.notice() {
+                Some(notice) => println!("{notice} (coding {})", applied.id),
+                None => println!("applied coding {}", applied.id),
+            }
         }
         CodeCommand::Rename { project, code, new_name, common } => {
             let mut p = open(&project, Some(&common))?;
@@ -411,14 +417,18 @@ pub fn run_code(command: CodeCommand) -> Result<()> {
             if list {
                 let codings = p.codings(&CodingFilter { code_id: Some(id.clone()), ..Default::default() })?;
                 let mut texts: HashMap<String, (String, String)> = HashMap::new();
-                let mut rows = vec![];
                 for c in &codings {
                     if !texts.contains_key(&c.document_id) {
                         let d = p.document(&c.document_id)?;
                         texts.insert(c.document_id.clone(), (d.name, p.document_text(&c.document_id)?));
                     }
-                    let (doc, text) = &texts[&c.document_id];
-                    let quote = slice_chars(text, c.start, c.end).unwrap_or("").to_string();
+                }
+                let slicers: HashMap<&str, CharSlicer> =
+                    texts.iter().map(|(id, (_, t))| (id.as_str(), CharSlicer::new(t))).collect();
+                let mut rows = vec![];
+                for c in &codings {
+                    let doc = &texts[&c.document_id].0;
+                    let quote = slicers[c.document_id.as_str()].slice(c.start, c.end).unwrap_or("").to_string();
                     rows.push(json!({"id": c.id, "document": doc, "start": c.start, "end": c.end, "coder": c.coder, "text": quote}));
                 }
                 if json {
@@ -510,7 +520,7 @@ struct Side {
 fn side(p: &Project, what: &str) -> Result<Side> {
     let path = Path::new(what);
     if path.is_file() {
-        let other = Project::open(path)?;
+        let other = Project::open_read_only(path)?;
         return Ok(Side { label: what.to_string(), codes: other.codes()?, other: Some(other) });
     }
     Ok(Side { label: what.to_string(), codes: versions::version_codes(p, what)?, other: None })
@@ -524,7 +534,7 @@ fn coding_counts(p: &Project) -> Result<HashMap<String, usize>> {
 pub fn run_codebook(command: CodebookCommand) -> Result<()> {
     match command {
         CodebookCommand::Show { project, version, json } => {
-            let p = open(&project, None)?;
+            let p = open_read_only(&project)?;
             let codes = match &version {
                 Some(v) => versions::version_codes(&p, v)?,
                 None => p.codes()?,
@@ -569,7 +579,7 @@ pub fn run_codebook(command: CodebookCommand) -> Result<()> {
             }
         }
         CodebookCommand::Export { project, format, out, version, json } => {
-            let p = open(&project, None)?;
+            let p = open_read_only(&project)?;
             let format = match format {
                 ExportFormat::Json => codeloom::codebook::CodebookFormat::Json,
                 ExportFormat::Qdc => codeloom::codebook::CodebookFormat::Qdc,
@@ -591,7 +601,7 @@ pub fn run_codebook(command: CodebookCommand) -> Result<()> {
             }
         }
         CodebookCommand::Versions { project, json } => {
-            let p = open(&project, None)?;
+            let p = open_read_only(&project)?;
             let list = versions::versions(&p)?;
             if json {
                 print_json(&list)?;
@@ -613,7 +623,7 @@ pub fn run_codebook(command: CodebookCommand) -> Result<()> {
             }
         }
         CodebookCommand::History { project, codebook_only, format, out, json } => {
-            let p = open(&project, None)?;
+            let p = open_read_only(&project)?;
             let all = p.history()?;
             let entries: Vec<_> =
                 all.iter().filter(|e| !codebook_only || history::is_codebook_change(e, &all)).cloned().collect();
@@ -644,7 +654,7 @@ pub fn run_codebook(command: CodebookCommand) -> Result<()> {
             }
         }
         CodebookCommand::Diff { project, old, new, json } => {
-            let p = open(&project, None)?;
+            let p = open_read_only(&project)?;
             let (a, b) = (side(&p, &old)?, side(&p, &new)?);
             let newer = b.other.as_ref().unwrap_or(&p);
             let mut log = p.history()?;
@@ -662,7 +672,7 @@ pub fn run_codebook(command: CodebookCommand) -> Result<()> {
         }
         CodebookCommand::Reconcile { project, other, accept, decisions, json, common } => {
             let mut p = open(&project, Some(&common))?;
-            let o = Project::open(&other)?;
+            let o = Project::open_read_only(&other)?;
             let suggestions = reconcile::suggest_matches(&p, &o)?;
             let chosen: Option<HashMap<String, reconcile::Decision>> = match (&decisions, accept) {
                 (Some(f), _) => {
@@ -715,7 +725,7 @@ pub fn run_codebook(command: CodebookCommand) -> Result<()> {
 
 /// `codeloom copy`.
 pub fn run_copy(args: CopyArgs) -> Result<()> {
-    let p = open(&args.project, None)?;
+    let p = open_read_only(&args.project)?;
     let base = merge::make_copy(&p, &args.coder, &args.out, args.blind)?;
     if args.json {
         print_json(&json!({"out": args.out, "copy_id": base.copy_id, "coder": base.coder, "blind": base.blind,

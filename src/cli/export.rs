@@ -176,7 +176,7 @@ fn finish(
 }
 
 fn open(path: &Path) -> Result<Project> {
-    Ok(Project::open(path)?)
+    super::open_read_only(path)
 }
 
 /// Runs one `codeloom export` subcommand.

@@ -33,7 +33,7 @@ pub fn is_qdpx(path: &Path) -> bool {
 pub fn export(command: ExportCommand) -> Result<i32> {
     match command {
         ExportCommand::Qdpx(args) => {
-            let p = open(&args.project, None)?;
+            let p = super::open_read_only(&args.project)?;
             let report = export_qdpx(&p, &args.out)?;
             if args.json {
                 print_json(&report)?;
@@ -87,7 +87,7 @@ pub fn new_from(project: &Path, file: &Path, json: bool, common: &Common) -> Res
     if !is_qdpx(file) {
         bail!("{}: --from takes a REFI-QDA project (.qdpx)", file.display());
     }
-    let report = new_project_from_qdpx(project, file, &super::default_coder(&common.coder))?;
+    let report = new_project_from_qdpx(project, file, &codeloom::store::default_coder(common.coder.as_deref())?)?;
     if !json {
         println!("created {}", project.display());
     }

@@ -3,6 +3,7 @@
 //! `--json`; every JSON record carries the object's `id`.
 
 mod agreement;
+mod backup;
 mod codebook;
 mod export;
 
@@ -10,7 +11,7 @@ use anyhow::{Context, Result, bail};
 use clap::{Args, Parser, Subcommand};
 use codeloom::import::naming::{NamePattern, PATTERN_SETTING};
 use codeloom::import::{self, FileOutcome};
-use codeloom::model::{AttributeKind, offsets::slice_chars, time};
+use codeloom::model::{AttributeKind, offsets::CharSlicer, time};
 use codeloom::store::queries::CodingFilter;
 use codeloom::{Project, demo};
 use serde_json::json;
@@ -178,6 +179,11 @@ pub enum Command {
         #[command(subcommand)]
         command: export::ExportCommand,
     },
+    /// Backups of a project: list them, make one now, restore one, or set how many are kept.
+    Backup {
+        #[command(subcommand)]
+        command: backup::BackupCommand,
+    },
     /// Measure speed on synthetic corpora; prints JSON.
     Bench {
         /// A small run that checks the bench works, not the real sizes.
@@ -205,21 +211,47 @@ pub enum AttributesCommand {
     },
 }
 
-fn default_coder(given: &Option<String>) -> String {
-    given
-        .clone()
-        .or_else(|| std::env::var("CODELOOM_CODER").ok())
-        .or_else(|| std::env::var("USER").ok())
-        .filter(|s| !s.trim().is_empty())
-        .unwrap_or_else(|| codeloom::store::DEFAULT_CODER.to_string())
+/// The project the command opened, to name it in errors that come from its database.
+struct Opened {
+    path: PathBuf,
+    read_only: bool,
+    schema: i64,
 }
 
+static OPENED: std::sync::Mutex<Option<Opened>> = std::sync::Mutex::new(None);
+
+fn remember(p: &Project) {
+    if let Ok(mut o) = OPENED.lock() {
+        *o = Some(Opened { path: p.path().to_path_buf(), read_only: p.is_read_only(), schema: p.opened_schema() });
+    }
+}
+
+/// Opens a project to change it, with changes recorded under `--as` (or the default coder).
 fn open(path: &Path, common: Option<&Common>) -> Result<Project> {
     let mut p = Project::open(path)?;
+    remember(&p);
     if let Some(c) = common {
-        p.set_coder(&default_coder(&c.coder))?;
+        p.set_coder(&codeloom::store::default_coder(c.coder.as_deref())?)?;
     }
     Ok(p)
+}
+
+/// Opens a project only to read it: nothing in the file changes.
+fn open_read_only(path: &Path) -> Result<Project> {
+    let p = Project::open_read_only(path)?;
+    remember(&p);
+    Ok(p)
+}
+
+/// An error from the project's database names the project file, once.
+fn name_project(e: anyhow::Error) -> anyhow::Error {
+    let opened = OPENED.lock().ok().and_then(|mut o| o.take());
+    let (Some(o), true) = (opened, e.chain().count() == 1) else { return e };
+    match e.downcast::<codeloom::Error>() {
+        Ok(inner) if o.read_only => codeloom::store::open::explain_older(inner, &o.path, o.schema).into(),
+        Ok(inner) => inner.in_project(&o.path).into(),
+        Err(e) => e,
+    }
 }
 
 /// One line of the operation log: number, time, coder, summary, and its state unless applied.
@@ -252,6 +284,10 @@ pub fn find_sources(given: Option<PathBuf>) -> Result<PathBuf> {
 
 /// Runs a subcommand; returns the process exit code.
 pub fn run(command: Command) -> Result<i32> {
+    run_command(command).map_err(name_project)
+}
+
+fn run_command(command: Command) -> Result<i32> {
     match command {
         Command::New { project, from: Some(from), json, common } => {
             return interop::new_from(&project, &from, json, &common);
@@ -323,7 +359,7 @@ pub fn run(command: Command) -> Result<i32> {
             }
         }
         Command::Docs { project, json } => {
-            let p = open(&project, None)?;
+            let p = open_read_only(&project)?;
             let docs = p.documents()?;
             if json {
                 print_json(&docs)?;
@@ -347,7 +383,7 @@ pub fn run(command: Command) -> Result<i32> {
             }
         }
         Command::Show { project, doc, json } => {
-            let p = open(&project, None)?;
+            let p = open_read_only(&project)?;
             let id = p.resolve_document(&doc)?;
             let d = p.document(&id)?;
             let text = p.document_text(&id)?;
@@ -367,9 +403,10 @@ pub fn run(command: Command) -> Result<i32> {
                     d.wave.as_deref().unwrap_or("-"),
                     turns.len()
                 );
+                let cut = CharSlicer::new(&text);
                 for t in &turns {
                     let time = t.time_start_ms.map(|ms| format!("[{}] ", time::format_clock(ms))).unwrap_or_default();
-                    let body = slice_chars(&text, t.start, t.end).unwrap_or("");
+                    let body = cut.slice(t.start, t.end).unwrap_or("");
                     match &t.speaker {
                         Some(s) => println!("{time}{s}: {body}\n"),
                         None => println!("{time}{body}\n"),
@@ -378,7 +415,7 @@ pub fn run(command: Command) -> Result<i32> {
             }
         }
         Command::Participants { project, json } => {
-            let p = open(&project, None)?;
+            let p = open_read_only(&project)?;
             let parts = p.participants()?;
             if json {
                 let list: Vec<_> = parts
@@ -441,7 +478,7 @@ pub fn run(command: Command) -> Result<i32> {
         Command::Copy(args) => codebook::run_copy(args)?,
         Command::Merge(args) => codebook::run_merge(args)?,
         Command::Codings { project, doc, code, coder, version, json } => {
-            let p = open(&project, None)?;
+            let p = open_read_only(&project)?;
             let filter = CodingFilter {
                 document_id: doc.map(|d| p.resolve_document(&d)).transpose()?,
                 code_id: code.map(|c| p.resolve_code(&c)).transpose()?,
@@ -456,7 +493,6 @@ pub fn run(command: Command) -> Result<i32> {
             };
             let mut texts: HashMap<String, String> = HashMap::new();
             let mut names: HashMap<String, String> = HashMap::new();
-            let mut records = Vec::new();
             for c in &codings {
                 if !texts.contains_key(&c.document_id) {
                     texts.insert(c.document_id.clone(), p.document_text(&c.document_id)?);
@@ -465,9 +501,14 @@ pub fn run(command: Command) -> Result<i32> {
                 if !names.contains_key(&c.code_id) {
                     names.insert(c.code_id.clone(), p.code_path(&c.code_id)?);
                 }
-                let text = slice_chars(&texts[&c.document_id], c.start, c.end).unwrap_or("").to_string();
-                records.push((c, text));
             }
+            // One table per document, so cutting every coding's text is linear.
+            let slicers: HashMap<&str, CharSlicer> =
+                texts.iter().map(|(id, t)| (id.as_str(), CharSlicer::new(t))).collect();
+            let records: Vec<_> = codings
+                .iter()
+                .map(|c| (c, slicers[c.document_id.as_str()].slice(c.start, c.end).unwrap_or("").to_string()))
+                .collect();
             if json {
                 let list: Vec<_> = records
                     .iter()
@@ -510,7 +551,7 @@ pub fn run(command: Command) -> Result<i32> {
             println!("redone: {}", e.summary);
         }
         Command::Log { project, json } => {
-            let p = open(&project, None)?;
+            let p = open_read_only(&project)?;
             let h = p.history()?;
             if json {
                 print_json(&h)?;
@@ -543,6 +584,7 @@ pub fn run(command: Command) -> Result<i32> {
         Command::Adjudicate(args) => agreement::run_adjudicate(args)?,
         Command::Search(args) => return search::run(args),
         Command::Export { command } => export::run(command)?,
+        Command::Backup { command } => backup::run(command)?,
         Command::Bench { quick, seed, out } => {
             let work = tempfile::tempdir().context("cannot make a scratch folder")?;
             let size = if quick { codeloom::bench::BenchSize::QUICK } else { codeloom::bench::BenchSize::FULL };

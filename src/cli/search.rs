@@ -50,7 +50,12 @@ pub fn run(args: SearchArgs) -> Result<i32> {
     let Some(extent) = Extent::parse(&args.extent) else {
         bail!("--extent takes hit, sentence or turn, not \"{}\"", args.extent)
     };
-    let mut project = open(&args.project, Some(&args.common))?;
+    codeloom::store::default_coder(args.common.coder.as_deref())?;
+    // Only coding every hit changes the project; a search alone opens it read-only.
+    let mut project = match args.code_all {
+        Some(_) => open(&args.project, Some(&args.common))?,
+        None => super::open_read_only(&args.project)?,
+    };
     if let Some(path) = &args.csv {
         // Refuse a bad target before the search, not after it.
         output::check_target(path, &Protect::project(project.path()))?;

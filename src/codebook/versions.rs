@@ -140,7 +140,8 @@ mod tests {
         };
         p.apply_coding(coding(&a)).unwrap();
         p.save_codebook_version("v1 preliminary", "first pass").unwrap();
-        p.apply_coding(coding(&a)).unwrap();
+        // Another span: the same one again would be an identical coding, which is a no-op.
+        p.apply_coding(NewCoding { end: 5, ..coding(&a) }).unwrap();
         p.create_code(NewCode { name: "B".into(), ..Default::default() }).unwrap();
         p.save_codebook_version("v2", "").unwrap();
         let v = versions(&p).unwrap();

@@ -5,8 +5,10 @@
 //! Rust string slicing count UTF-8 bytes, REFI-QDA files and some editors count UTF-16
 //! code units. This module is the one place where those conversions happen.
 //!
-//! A [`CharIndex`] table built once per text makes every conversion O(log n); the free
-//! functions are convenient for one-off conversions.
+//! A [`CharIndex`] table built once per text makes every conversion O(log n); a
+//! [`CharSlicer`] cuts many ranges out of one long text with a small table; the free
+//! functions are convenient for one-off conversions (each walks the text from its start,
+//! so calling them once per turn or coding of a long document is quadratic).
 
 /// A table of the byte position of every character in a text, for repeated conversions.
 #[derive(Debug, Clone)]
@@ -56,6 +58,61 @@ impl CharIndex {
     /// Char offset of a UTF-16 offset; `None` if it falls inside a surrogate pair.
     pub fn utf16_to_char(&self, utf16_offset: usize) -> Option<usize> {
         self.utf16.binary_search(&utf16_offset).ok()
+    }
+}
+
+/// Cuts char ranges out of one text: a table of the byte position of every
+/// [`CharSlicer::STRIDE`]th char, built in one pass, after which each cut walks at most
+/// `STRIDE` chars to each end. Its table is `8 / STRIDE` bytes per char, so it suits
+/// documents of many megabytes where [`CharIndex`] (16 bytes per char) does not.
+#[derive(Debug, Clone)]
+pub struct CharSlicer<'t> {
+    text: &'t str,
+    /// `marks[k]` is the byte offset of char `k * STRIDE`.
+    marks: Vec<usize>,
+    chars: usize,
+}
+
+impl<'t> CharSlicer<'t> {
+    /// Chars between table entries.
+    pub const STRIDE: usize = 64;
+
+    /// Builds the table for `text`.
+    pub fn new(text: &'t str) -> Self {
+        let mut marks = Vec::with_capacity(text.len() / Self::STRIDE + 1);
+        let mut chars = 0;
+        for (i, (b, _)) in text.char_indices().enumerate() {
+            if i % Self::STRIDE == 0 {
+                marks.push(b);
+            }
+            chars = i + 1;
+        }
+        CharSlicer { text, marks, chars }
+    }
+
+    /// Number of characters in the text.
+    pub fn char_len(&self) -> usize {
+        self.chars
+    }
+
+    /// Byte offset of a char offset; `None` past the end.
+    pub fn char_to_byte(&self, char_offset: usize) -> Option<usize> {
+        if char_offset > self.chars {
+            return None;
+        }
+        if char_offset == self.chars {
+            return Some(self.text.len());
+        }
+        let from = *self.marks.get(char_offset / Self::STRIDE)?;
+        self.text[from..].char_indices().nth(char_offset % Self::STRIDE).map(|(b, _)| from + b)
+    }
+
+    /// The slice between two char offsets; `None` if the range is out of bounds or reversed.
+    pub fn slice(&self, start: usize, end: usize) -> Option<&'t str> {
+        if start > end {
+            return None;
+        }
+        Some(&self.text[self.char_to_byte(start)?..self.char_to_byte(end)?])
     }
 }
 
@@ -113,6 +170,14 @@ mod tests {
     }
 
     proptest! {
+        #[test]
+        fn slicer_cuts_what_slice_chars_cuts(text in "[aé😀中\n]{0,300}", a in 0usize..320, b in 0usize..320) {
+            let cut = CharSlicer::new(&text);
+            prop_assert_eq!(cut.char_len(), text.chars().count());
+            prop_assert_eq!(cut.slice(a, b), slice_chars(&text, a, b));
+            prop_assert_eq!(cut.char_to_byte(a), char_to_byte(&text, a));
+        }
+
         #[test]
         fn round_trips(text in "\\PC{0,60}", pick in 0usize..200) {
             let ix = CharIndex::new(&text);

@@ -252,6 +252,14 @@ fn write_decision(
             })
             .optional()?;
         for &(start, end) in consensus {
+            let (from, to) = (start as usize, end as usize);
+            if super::ops::identical_coding(w.conn(), &item.document_id, from, to, &item.code_id, &consensus_id)?
+                .is_some()
+            {
+                // The consensus layer has this span already (from another decision);
+                // it stays that decision's.
+                continue;
+            }
             let id = uuid::Uuid::new_v4().to_string();
             w.insert(
                 "codings",

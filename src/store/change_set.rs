@@ -279,7 +279,8 @@ mod tests {
                 memo: None,
                 illustrative: false,
             })
-            .unwrap();
+            .unwrap()
+            .id;
         let applied = p.changes_since(seq).unwrap();
         assert_eq!(applied.codings, [coding.clone()].into_iter().collect());
         assert_eq!(applied.coded_documents, [doc.clone()].into_iter().collect());

@@ -206,6 +206,7 @@ impl Project {
                 })
                 .optional()?;
             let mut coder_ids: HashMap<String, String> = HashMap::new();
+            out.counts.codings = 0;
             for c in &plan.codings {
                 let (Some((doc, len)), Some(code)) = (doc_ids.get(c.document), code_ids.get(c.code)) else {
                     return Err(Error::Invalid(
@@ -222,6 +223,11 @@ impl Project {
                         id
                     }
                 };
+                if super::ops::identical_coding(w.conn(), doc, c.start, c.end, code, &coder_id)?.is_some() {
+                    // The file codes the same passage twice with the same code by the same
+                    // coder; one coding says it all.
+                    continue;
+                }
                 w.insert(
                     "codings",
                     &[
@@ -237,8 +243,8 @@ impl Project {
                         ("created_at", int(now_ms())),
                     ],
                 )?;
+                out.counts.codings += 1;
             }
-            out.counts.codings = plan.codings.len();
 
             // Memos.
             for m in &plan.memos {

@@ -51,20 +51,14 @@ impl Project {
         f: impl FnOnce(&mut Writer, &str) -> Result<Logged<T>>,
     ) -> Result<T> {
         let coder = self.coder.clone();
-        let tx = self.conn_mut().transaction()?;
+        let tx = self.begin_write()?;
         let mut writer = Writer::new(&tx);
         let logged = f(&mut writer, &coder)?;
         if writer.is_empty() {
             return Ok(logged.value);
         }
-        let changes = serde_json::to_string(&writer.into_changes())?;
-        tx.execute("UPDATE operations SET state = 'discarded' WHERE state = 'undone'", [])?;
-        tx.execute(
-            "INSERT INTO operations (id, kind, summary, payload, changes, coder, created_at, state)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 'applied')",
-            params![new_id(), kind, logged.summary, logged.payload.to_string(), changes, coder, now_ms()],
-        )?;
-        bump_counter(&tx)?;
+        let changes = writer.into_changes();
+        record(&tx, kind, &logged.summary, &logged.payload, &changes, &coder)?;
         tx.commit()?;
         Ok(logged.value)
     }
@@ -103,8 +97,14 @@ impl Project {
         let Some(entry) = self.target(undo)? else {
             return Err(if undo { Error::NothingToUndo } else { Error::NothingToRedo });
         };
+        if undo && entry.kind == IDENTICAL_CODINGS_REMOVED {
+            return Err(Error::Invalid(format!(
+                "\"{}\" was done when this project was brought up to date and cannot be undone (the removed codings were identical copies of codings that remain); earlier changes can no longer be undone",
+                entry.summary
+            )));
+        }
         let coder = self.coder.clone();
-        let tx = self.conn_mut().transaction()?;
+        let tx = self.begin_write()?;
         let raw: String = tx.query_row("SELECT changes FROM operations WHERE seq = ?1", [entry.seq], |r| r.get(0))?;
         let mut list: Vec<Change> = serde_json::from_str(&raw)?;
         if undo {
@@ -139,6 +139,30 @@ impl Project {
         let rows = stmt.query_map([], entry_from_row)?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
+}
+
+/// The kind of the log entry written when a migration removes identical codings; it
+/// cannot be undone, because the unique index it makes way for forbids the copies.
+pub(crate) const IDENTICAL_CODINGS_REMOVED: &str = "remove_identical_codings";
+
+/// Appends one applied operation to the log inside `tx` (discarding what could have
+/// been redone) and moves the change counter on.
+pub(crate) fn record(
+    tx: &rusqlite::Transaction,
+    kind: &str,
+    summary: &str,
+    payload: &Json,
+    changes: &[Change],
+    coder: &str,
+) -> Result<()> {
+    let changes = serde_json::to_string(changes)?;
+    tx.execute("UPDATE operations SET state = 'discarded' WHERE state = 'undone'", [])?;
+    tx.execute(
+        "INSERT INTO operations (id, kind, summary, payload, changes, coder, created_at, state)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 'applied')",
+        params![new_id(), kind, summary, payload.to_string(), changes, coder, now_ms()],
+    )?;
+    bump_counter(tx)
 }
 
 const ENTRY_SELECT: &str =

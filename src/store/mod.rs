@@ -1,28 +1,39 @@
 //! The project file: one SQLite database that is the source of truth for a study.
 //!
-//! This module owns the schema and its migrations ([`schema`]), the operation log with
-//! undo and redo ([`log`], built on [`changes`]), the operations that change a project
-//! ([`ops`]) and the queries that read it ([`queries`]).
+//! This module owns opening files ([`open`]: recognising a Codeloom project before
+//! changing anything, read-only opens, the damage check, waiting for another writer),
+//! the schema and its migrations ([`schema`]), backups ([`backup`]), the operation log
+//! with undo and redo ([`log`], built on [`changes`]), the operations that change a
+//! project ([`ops`]) and the queries that read it ([`queries`]).
 //!
-//! Invariants: every change is one SQLite transaction that writes the change and its
-//! log entry together; the database runs in WAL mode with foreign keys on; a file from
-//! a newer schema is refused, never modified.
+//! Invariants: a file that is not a Codeloom project is never changed, not even by
+//! opening it; every change is one SQLite transaction, begun `IMMEDIATE` so that two
+//! writers queue instead of failing, that writes the change and its log entry together;
+//! the database runs in WAL mode with foreign keys on; a file from a newer schema is
+//! refused, never modified; a damaged file is refused for writing; a migration is
+//! preceded by a backup.
 
 pub mod adjudication;
+pub mod backup;
 pub mod change_set;
 pub mod changes;
 pub mod code_ops;
 pub mod counts;
 pub mod interop_ops;
+mod locks;
 pub mod log;
+pub mod open;
 pub mod ops;
 pub mod queries;
 pub mod schema;
 
 use crate::error::{Error, Result};
-use rusqlite::{Connection, OpenFlags, OptionalExtension};
+use rusqlite::Connection;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
+
+pub use open::{APPLICATION_ID, is_damage};
 
 /// The coder name used when none is given.
 pub const DEFAULT_CODER: &str = "researcher";
@@ -32,6 +43,13 @@ pub struct Project {
     conn: Connection,
     path: PathBuf,
     coder: String,
+    /// Opened with [`Project::open_read_only`]: nothing may be written.
+    read_only: bool,
+    /// The schema version the file had when it was opened read-only (older ones are
+    /// read as they are, without migrating).
+    schema: i64,
+    /// How long a write waits for another process's write, shared with the busy handler.
+    wait: Arc<open::Wait>,
 }
 
 /// Milliseconds since the Unix epoch, now.
@@ -44,99 +62,37 @@ pub fn new_id() -> String {
     uuid::Uuid::now_v7().to_string()
 }
 
+/// The one rule for the coder that changes are recorded under: the name given (which
+/// must not be blank), else `$CODELOOM_CODER`, else `$USER`, else [`DEFAULT_CODER`].
+/// Blank environment values count as unset; a blank given name is refused, so that
+/// `--as ""` never silently becomes someone else.
+pub fn default_coder(given: Option<&str>) -> Result<String> {
+    if let Some(name) = given {
+        let name = name.trim();
+        if name.is_empty() {
+            return Err(Error::Invalid(
+                "a coder needs a name: give one (such as --as amara), or leave the option out to use $CODELOOM_CODER or $USER".into(),
+            ));
+        }
+        return Ok(name.to_string());
+    }
+    Ok(["CODELOOM_CODER", "USER"]
+        .iter()
+        .filter_map(|v| std::env::var(v).ok())
+        .map(|v| v.trim().to_string())
+        .find(|v| !v.is_empty())
+        .unwrap_or_else(|| DEFAULT_CODER.to_string()))
+}
+
 impl Project {
-    /// Creates a new, empty project file. Fails if `path` exists.
-    pub fn create(path: &Path) -> Result<Project> {
-        if path.exists() {
-            return Err(Error::Project {
-                path: path.to_path_buf(),
-                message: "a file already exists there; choose another name or open it".into(),
-            });
-        }
-        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty())
-            && !dir.is_dir()
-        {
-            return Err(Error::Project {
-                path: path.to_path_buf(),
-                message: format!("the folder {} does not exist", dir.display()),
-            });
-        }
-        let conn = Connection::open(path).map_err(|e| project_error(path, e))?;
-        let mut project = Project::configure(conn, path)?;
-        project.migrate()?;
-        let tx = project.conn.transaction()?;
-        tx.execute("INSERT INTO meta (key, value) VALUES ('project_id', ?1)", [new_id()])?;
-        tx.execute("INSERT INTO meta (key, value) VALUES ('created_at', ?1)", [now_ms().to_string()])?;
-        tx.execute("INSERT INTO meta (key, value) VALUES ('change_counter', '0')", [])?;
-        tx.commit()?;
-        Ok(project)
-    }
-
-    /// Opens an existing project file, bringing an older schema up to date.
-    pub fn open(path: &Path) -> Result<Project> {
-        if !path.is_file() {
-            return Err(Error::Project {
-                path: path.to_path_buf(),
-                message: if path.exists() { "not a file".into() } else { "no such project file".into() },
-            });
-        }
-        let conn =
-            Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_WRITE).map_err(|e| project_error(path, e))?;
-        let mut project = Project::configure(conn, path)?;
-        project.migrate()?;
-        let has_meta: Option<String> =
-            project.conn.query_row("SELECT value FROM meta WHERE key = 'project_id'", [], |r| r.get(0)).optional()?;
-        if has_meta.is_none() {
-            return Err(Error::Project { path: path.to_path_buf(), message: "not a Codeloom project".into() });
-        }
-        Ok(project)
-    }
-
-    fn configure(conn: Connection, path: &Path) -> Result<Project> {
-        let check = |conn: &Connection| -> rusqlite::Result<()> {
-            conn.busy_timeout(std::time::Duration::from_secs(5))?;
-            // Reading the schema fails here if the file is not a database at all.
-            conn.query_row("SELECT count(*) FROM sqlite_master", [], |_| Ok(()))?;
-            conn.pragma_update(None, "journal_mode", "WAL")?;
-            conn.pragma_update(None, "synchronous", "NORMAL")?;
-            conn.pragma_update(None, "foreign_keys", "ON")?;
-            Ok(())
-        };
-        check(&conn).map_err(|e| project_error(path, e))?;
-        Ok(Project { conn, path: path.to_path_buf(), coder: DEFAULT_CODER.to_string() })
-    }
-
-    fn migrate(&mut self) -> Result<()> {
-        let version: i64 = self.conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
-        if version > schema::SCHEMA_VERSION {
-            return Err(Error::NewerSchema {
-                path: self.path.clone(),
-                found: version,
-                supported: schema::SCHEMA_VERSION,
-            });
-        }
-        if version == 0 {
-            let tables: i64 =
-                self.conn.query_row("SELECT count(*) FROM sqlite_master WHERE type = 'table'", [], |r| r.get(0))?;
-            if tables > 0 {
-                return Err(Error::Project {
-                    path: self.path.clone(),
-                    message: "this SQLite database is not a Codeloom project".into(),
-                });
-            }
-        }
-        for (i, sql) in schema::MIGRATIONS.iter().enumerate().skip(version as usize) {
-            let tx = self.conn.transaction()?;
-            tx.execute_batch(sql)?;
-            tx.pragma_update(None, "user_version", i as i64 + 1)?;
-            tx.commit()?;
-        }
-        Ok(())
-    }
-
     /// The project file's path.
     pub fn path(&self) -> &Path {
         &self.path
+    }
+
+    /// Whether the project was opened with [`Project::open_read_only`].
+    pub fn is_read_only(&self) -> bool {
+        self.read_only
     }
 
     /// The schema version of the open file.
@@ -162,36 +118,81 @@ impl Project {
     /// A counter that goes up with every change, undo and redo; derived data (such as
     /// the search index) records it to know when it is stale.
     pub fn change_counter(&self) -> Result<i64> {
-        let v: String = self.conn.query_row("SELECT value FROM meta WHERE key = 'change_counter'", [], |r| r.get(0))?;
-        v.parse().map_err(|_| Error::Invalid("the project's change counter is corrupt".into()))
+        let v = self.meta("change_counter")?.unwrap_or_default();
+        v.parse()
+            .map_err(|_| Error::Invalid(format!("{}: the project's change counter is corrupt", self.path.display())))
+    }
+
+    /// A number that changes whenever another connection (another window or process)
+    /// commits to the project file; this connection's own commits leave it alone. It
+    /// costs no disk read, so a window may poll it (say once a second) and, when it
+    /// changes, compare [`Project::change_counter`] with the value it showed: a new
+    /// counter means the project's content changed elsewhere and the view should reload.
+    /// (A backup records its time in the file, which moves this number but not the
+    /// change counter.)
+    pub fn data_version(&self) -> Result<i64> {
+        Ok(self.conn.pragma_query_value(None, "data_version", |r| r.get(0))?)
     }
 
     /// The stable identifier of this project (kept by copies handed to coders).
     pub fn project_id(&self) -> Result<String> {
-        Ok(self.conn.query_row("SELECT value FROM meta WHERE key = 'project_id'", [], |r| r.get(0))?)
+        self.meta("project_id")?.ok_or_else(|| Error::Project {
+            path: self.path.clone(),
+            message: "the project has no ID; it is not a Codeloom project".into(),
+        })
+    }
+
+    /// How long a change waits for another program's change to the same project to
+    /// finish before giving up with [`Error::Busy`] (30 s unless `CODELOOM_WAIT_SECONDS`
+    /// says otherwise). A window should use a short wait and tell the user.
+    pub fn set_busy_wait(&self, wait: std::time::Duration) {
+        self.wait.set(wait);
+    }
+
+    pub(crate) fn meta(&self, key: &str) -> Result<Option<String>> {
+        use rusqlite::OptionalExtension;
+        Ok(self.conn.query_row("SELECT value FROM meta WHERE key = ?1", [key], |r| r.get(0)).optional()?)
     }
 
     pub(crate) fn conn(&self) -> &Connection {
         &self.conn
     }
 
-    pub(crate) fn conn_mut(&mut self) -> &mut Connection {
-        &mut self.conn
+    /// Begins a write transaction at once (`BEGIN IMMEDIATE`), waiting for another
+    /// writer as the busy handler allows; a project opened read-only is refused.
+    pub(crate) fn begin_write(&mut self) -> Result<rusqlite::Transaction<'_>> {
+        if self.read_only {
+            return Err(Error::Project {
+                path: self.path.clone(),
+                message: "the project was opened read-only; open it for writing to change it".into(),
+            });
+        }
+        let (path, wait) = (self.path.clone(), self.wait.clone());
+        self.conn
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+            .map_err(|e| open::busy_or(&path, &wait, e))
     }
 }
 
-fn project_error(path: &Path, e: rusqlite::Error) -> Error {
-    let message = match &e {
-        rusqlite::Error::SqliteFailure(f, _) if f.code == rusqlite::ErrorCode::NotADatabase => {
-            "not a Codeloom project (the file is not a SQLite database)".to_string()
-        }
-        rusqlite::Error::SqliteFailure(f, _) if f.code == rusqlite::ErrorCode::CannotOpen => {
-            "cannot open the file (check that it exists and that you may read and write it)".to_string()
-        }
-        _ => format!("cannot open the project: {e}"),
+/// The error for a damaged project file at `path`: what was found, and where the last
+/// backup is and how to restore it.
+pub fn damaged(path: &Path, detail: &str) -> Error {
+    let advice = match backup::list(path).ok().and_then(|l| l.into_iter().last()) {
+        Some(b) => format!(
+            "your last backup is {} (restore it with: codeloom backup restore {} {})",
+            b.path.display(),
+            path.display(),
+            b.name
+        ),
+        None => format!(
+            "there is no backup in {}; keep the file as it is and ask for help recovering it",
+            backup::backup_dir(path).display()
+        ),
     };
-    Error::Project { path: path.to_path_buf(), message }
+    Error::Damaged { path: path.to_path_buf(), detail: detail.to_string(), advice }
 }
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod trust_tests;

@@ -12,6 +12,7 @@ use rusqlite::{Connection, OptionalExtension};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use sha2::{Digest, Sha256};
+use std::collections::{HashMap, HashSet};
 
 pub(crate) fn s(v: &str) -> Value {
     Value::Text(v.to_string())
@@ -257,12 +258,45 @@ pub(crate) fn insert_code(w: &mut Writer, coder: &str, code: &NewCode) -> Result
     Ok(id)
 }
 
-fn insert_coding(w: &mut Writer, default_coder: &str, version: Option<&str>, c: &NewCoding) -> Result<String> {
+/// The coding identical to `c` (same document, range, code and coder), if there is one.
+pub(crate) fn identical_coding(
+    conn: &Connection,
+    document_id: &str,
+    start: usize,
+    end: usize,
+    code_id: &str,
+    coder_id: &str,
+) -> Result<Option<String>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT id FROM codings WHERE document_id = ?1 AND start = ?2 AND \"end\" = ?3 AND code_id = ?4 AND coder_id = ?5",
+    )?;
+    Ok(stmt
+        .query_row(rusqlite::params![document_id, start as i64, end as i64, code_id, coder_id], |r| r.get(0))
+        .optional()?)
+}
+
+/// What storing one coding did.
+enum Stored {
+    New(String),
+    /// An identical coding was there already; nothing was written.
+    Identical(String),
+}
+
+fn insert_coding(w: &mut Writer, default_coder: &str, version: Option<&str>, c: &NewCoding) -> Result<Stored> {
     let (_, len) = document_info(w.conn(), &c.document_id)?;
     model::check_range(c.start, c.end, len).map_err(Error::Invalid)?;
     code_name(w.conn(), &c.code_id)?;
-    let coder = c.coder.as_deref().map(str::trim).filter(|n| !n.is_empty()).unwrap_or(default_coder);
+    let coder = match c.coder.as_deref() {
+        Some(name) if name.trim().is_empty() => {
+            return Err(Error::Invalid("a coding's coder needs a name (leave it out to use the current coder)".into()));
+        }
+        Some(name) => name.trim(),
+        None => default_coder,
+    };
     let coder_id = ensure_coder(w, coder)?;
+    if let Some(existing) = identical_coding(w.conn(), &c.document_id, c.start, c.end, &c.code_id, &coder_id)? {
+        return Ok(Stored::Identical(existing));
+    }
     let id = uuid::Uuid::new_v4().to_string();
     w.insert(
         "codings",
@@ -279,7 +313,40 @@ fn insert_coding(w: &mut Writer, default_coder: &str, version: Option<&str>, c: 
             ("created_at", int(now_ms())),
         ],
     )?;
-    Ok(id)
+    Ok(Stored::New(id))
+}
+
+/// Removes every coding identical to an older one (same document, range, code and
+/// coder), keeping the oldest of each group, as one logged operation inside `tx` (the
+/// migration to schema 3). Returns how many were removed.
+pub(crate) fn remove_identical_codings(tx: &rusqlite::Transaction, coder: &str) -> Result<usize> {
+    let extra: Vec<String> = {
+        let mut stmt = tx.prepare(
+            "SELECT id FROM (SELECT id, row_number() OVER (PARTITION BY document_id, start, \"end\", code_id, coder_id ORDER BY created_at, rowid) AS n FROM codings) WHERE n > 1 ORDER BY id",
+        )?;
+        stmt.query_map([], |r| r.get(0))?.collect::<rusqlite::Result<_>>()?
+    };
+    if extra.is_empty() {
+        return Ok(0);
+    }
+    let mut w = Writer::new(tx);
+    for id in &extra {
+        w.delete("codings", id.as_str())?;
+    }
+    let summary = format!(
+        "Remove {} identical codings (the same document, range, code and coder as an older one, which was kept) while bringing the project up to date",
+        extra.len()
+    );
+    let changes = w.into_changes();
+    super::log::record(
+        tx,
+        super::log::IDENTICAL_CODINGS_REMOVED,
+        &summary,
+        &json!({"removed": extra}),
+        &changes,
+        coder,
+    )?;
+    Ok(extra.len())
 }
 
 pub(crate) fn delete_codings_where(w: &mut Writer, column: &str, value: &str) -> Result<usize> {
@@ -618,31 +685,53 @@ impl Project {
         })
     }
 
-    /// Applies a code to a range of a document; returns the coding's ID.
-    pub fn apply_coding(&mut self, coding: NewCoding) -> Result<String> {
+    /// Applies a code to a range of a document. Applying it again (same document, range,
+    /// code and coder) changes nothing and is not logged; [`Applied::already_present`]
+    /// says so and [`Applied::notice`] gives the words to show.
+    pub fn apply_coding(&mut self, coding: NewCoding) -> Result<Applied> {
         self.execute("apply_coding", |w, coder| {
             let version = current_version(w.conn())?;
-            let id = insert_coding(w, coder, version.as_deref(), &coding)?;
+            let id = match insert_coding(w, coder, version.as_deref(), &coding)? {
+                Stored::New(id) => id,
+                Stored::Identical(id) => {
+                    return Ok(Logged {
+                        value: Applied { id, already_present: true },
+                        summary: String::new(),
+                        payload: json!(null),
+                    });
+                }
+            };
             let code = code_name(w.conn(), &coding.code_id)?;
             let (doc, _) = document_info(w.conn(), &coding.document_id)?;
             Ok(Logged {
                 summary: format!("Code {doc} [{}, {}) as {code}", coding.start, coding.end),
                 payload: json!({"id": id, "coding": coding}),
-                value: id,
+                value: Applied { id, already_present: false },
             })
         })
     }
 
-    /// Applies many codings as one operation (one undo step); returns their IDs.
-    pub fn apply_codings(&mut self, codings: Vec<NewCoding>, summary: &str) -> Result<Vec<String>> {
+    /// Applies many codings as one operation (one undo step). Codings identical to one
+    /// already there (or earlier in the list) are skipped and counted; when every one
+    /// is, nothing is logged.
+    pub fn apply_codings(&mut self, codings: Vec<NewCoding>, summary: &str) -> Result<AppliedCodings> {
         self.execute("apply_codings", |w, coder| {
             let version = current_version(w.conn())?;
-            let ids =
-                codings.iter().map(|c| insert_coding(w, coder, version.as_deref(), c)).collect::<Result<Vec<_>>>()?;
+            let mut out = AppliedCodings::default();
+            for c in &codings {
+                match insert_coding(w, coder, version.as_deref(), c)? {
+                    Stored::New(id) => out.ids.push(id),
+                    Stored::Identical(_) => out.already_present += 1,
+                }
+            }
+            let skipped = match out.already_present {
+                0 => String::new(),
+                n => format!(", {n} already there"),
+            };
             Ok(Logged {
-                summary: format!("{summary} ({} codings)", ids.len()),
-                payload: json!({"ids": ids}),
-                value: ids,
+                summary: format!("{summary} ({} codings{skipped})", out.ids.len()),
+                payload: json!({"ids": out.ids, "already_present": out.already_present}),
+                value: out,
             })
         })
     }
@@ -655,7 +744,8 @@ impl Project {
             let code_id = insert_code(w, coder, &code)?;
             let version = current_version(w.conn())?;
             let coding = NewCoding { code_id: code_id.clone(), ..coding };
-            let id = insert_coding(w, coder, version.as_deref(), &coding)?;
+            // A new code has no codings, so this coding cannot be there already.
+            let (Stored::New(id) | Stored::Identical(id)) = insert_coding(w, coder, version.as_deref(), &coding)?;
             let (doc, _) = document_info(w.conn(), &coding.document_id)?;
             Ok(Logged {
                 summary: format!("Create code {} and code {doc} [{}, {})", code.name.trim(), coding.start, coding.end),
@@ -689,6 +779,18 @@ impl Project {
             if let Some(code) = &changes.code_id {
                 code_name(w.conn(), code)?;
                 cols.push(("code_id", s(code)));
+            }
+            let (code_id, coder_id): (String, String) =
+                w.conn().query_row("SELECT code_id, coder_id FROM codings WHERE id = ?1", [id], |r| {
+                    Ok((r.get(0)?, r.get(1)?))
+                })?;
+            let code_id = changes.code_id.clone().unwrap_or(code_id);
+            if let Some(twin) = identical_coding(w.conn(), &doc_id, ns, ne, &code_id, &coder_id)?
+                && twin != id
+            {
+                return Err(Error::Invalid(format!(
+                    "the same coder already has this code on [{ns}, {ne}) of {doc_name} (coding {twin}); remove one of the two instead"
+                )));
             }
             if let Some(m) = &changes.memo {
                 cols.push(("memo", opt(m.as_deref().filter(|m| !m.trim().is_empty()))));
@@ -837,20 +939,18 @@ impl Project {
     }
 
     /// Adds a codebook's codes in one operation (see [`crate::codebook`]). Codes whose
-    /// ID is already in the project are left as they are and reported.
+    /// ID is already in the project are left as they are and reported. The existing
+    /// tree is read once, so a codebook of 100,000 codes takes seconds, not hours.
     pub fn import_codes(&mut self, source: &str, codes: Vec<NewCode>) -> Result<ImportedCodes> {
         self.execute("import_codebook", |w, coder| {
+            let mut tree = CodeTree::load(w.conn())?;
             let mut out = ImportedCodes::default();
             for c in &codes {
-                if let Some(id) = &c.id {
-                    let exists: Option<String> =
-                        w.conn().query_row("SELECT name FROM codes WHERE id = ?1", [id], |r| r.get(0)).optional()?;
-                    if exists.is_some() {
-                        out.already_present.push(c.name.clone());
-                        continue;
-                    }
+                if c.id.as_ref().is_some_and(|id| tree.names.contains_key(id)) {
+                    out.already_present.push(c.name.clone());
+                    continue;
                 }
-                out.created.push(insert_code(w, coder, c)?);
+                out.created.push(tree.insert(w, coder, c)?);
             }
             Ok(Logged {
                 summary: format!("Import codebook {source} ({} codes)", out.created.len()),
@@ -861,11 +961,118 @@ impl Project {
     }
 }
 
+/// The code tree held in memory while many codes are added in one operation: the same
+/// checks as [`insert_code`] (a name, a parent that exists, no sibling of the same name
+/// ignoring ASCII case as SQLite's `lower` does, a free UUID), each in constant time.
+struct CodeTree {
+    /// Code ID to name.
+    names: HashMap<String, String>,
+    /// (parent, lower-case name) of every code.
+    siblings: HashSet<(Option<String>, String)>,
+    /// The next position under each parent.
+    next_position: HashMap<Option<String>, i64>,
+}
+
+impl CodeTree {
+    fn load(conn: &Connection) -> Result<CodeTree> {
+        let mut tree = CodeTree { names: HashMap::new(), siblings: HashSet::new(), next_position: HashMap::new() };
+        let mut stmt = conn.prepare("SELECT id, name, parent_id, position FROM codes")?;
+        let mut rows = stmt.query([])?;
+        while let Some(r) = rows.next()? {
+            let (id, name, parent, position): (String, String, Option<String>, i64) =
+                (r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?);
+            tree.siblings.insert((parent.clone(), name.to_ascii_lowercase()));
+            let next = tree.next_position.entry(parent).or_insert(0);
+            *next = (*next).max(position + 1);
+            tree.names.insert(id, name);
+        }
+        Ok(tree)
+    }
+
+    fn insert(&mut self, w: &mut Writer, coder: &str, code: &NewCode) -> Result<String> {
+        let name = code.name.trim();
+        if name.is_empty() {
+            return Err(Error::Invalid("a code needs a name".into()));
+        }
+        let parent = code.parent_id.clone();
+        let place = match &parent {
+            Some(p) => {
+                let pname = self.names.get(p).ok_or_else(|| Error::NotFound { kind: "code", query: p.clone() })?;
+                format!("under \"{pname}\"")
+            }
+            None => "at the top level".to_string(),
+        };
+        if !self.siblings.insert((parent.clone(), name.to_ascii_lowercase())) {
+            return Err(Error::Invalid(format!("a code named \"{name}\" already exists {place}")));
+        }
+        let id = code.id.clone().unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
+        if uuid::Uuid::parse_str(&id).is_err() {
+            return Err(Error::Invalid(format!("\"{id}\" is not a UUID")));
+        }
+        if let Some(other) = self.names.get(&id) {
+            return Err(Error::Invalid(format!("the code ID {id} is already used by \"{other}\"")));
+        }
+        let color = match &code.color {
+            Some(c) => model::normalise_color(c)
+                .ok_or_else(|| Error::Invalid(format!("\"{c}\" is not a colour like #e6a23c")))?,
+            None => model::default_color(self.names.len()),
+        };
+        let next = self.next_position.entry(parent.clone()).or_insert(0);
+        let position = *next;
+        *next += 1;
+        let d = &code.description;
+        w.insert(
+            "codes",
+            &[
+                ("id", s(&id)),
+                ("name", s(name)),
+                ("parent_id", opt(parent.as_deref())),
+                ("color", s(&color)),
+                ("definition", s(&d.definition)),
+                ("inclusion", s(&d.inclusion)),
+                ("exclusion", s(&d.exclusion)),
+                ("example", s(&d.example)),
+                ("position", int(position)),
+                ("created_at", int(now_ms())),
+                ("created_by", s(coder)),
+            ],
+        )?;
+        self.names.insert(id.clone(), name.to_string());
+        Ok(id)
+    }
+}
+
 /// The result of [`Project::import_codes`].
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct ImportedCodes {
     pub created: Vec<String>,
     pub already_present: Vec<String>,
+}
+
+/// What [`Project::apply_coding`] did.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Applied {
+    /// The new coding's ID, or the ID of the identical coding already there.
+    pub id: String,
+    /// An identical coding (same document, range, code and coder) was already there:
+    /// nothing was changed and nothing logged.
+    pub already_present: bool,
+}
+
+impl Applied {
+    /// The words to show when nothing was applied, such as in a window's notice.
+    pub fn notice(&self) -> Option<String> {
+        self.already_present.then(|| "This passage already has this code from this coder; nothing was added.".into())
+    }
+}
+
+/// What [`Project::apply_codings`] did.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct AppliedCodings {
+    /// The new codings' IDs.
+    pub ids: Vec<String>,
+    /// How many were skipped because an identical coding was already there.
+    pub already_present: usize,
 }
 
 fn load_coding(conn: &Connection, id: &str) -> Result<(String, usize, usize, String, String)> {

@@ -157,12 +157,25 @@ impl Project {
             .ok_or_else(|| Error::NotFound { kind: "document", query: id.to_string() })
     }
 
-    /// A document's stored text.
+    /// A document's stored text. Text that is not valid UTF-8 (a damaged page) is
+    /// reported as damage to the file, naming the document.
     pub fn document_text(&self, id: &str) -> Result<String> {
-        self.conn()
-            .query_row("SELECT text FROM documents WHERE id = ?1", [id], |r| r.get(0))
-            .optional()?
-            .ok_or_else(|| Error::NotFound { kind: "document", query: id.to_string() })
+        let found: Option<(String, Vec<u8>)> = self
+            .conn()
+            .query_row("SELECT name, CAST(text AS BLOB) FROM documents WHERE id = ?1", [id], |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })
+            .optional()?;
+        let (name, bytes) = found.ok_or_else(|| Error::NotFound { kind: "document", query: id.to_string() })?;
+        String::from_utf8(bytes).map_err(|e| {
+            super::damaged(
+                self.path(),
+                &format!(
+                    "the text of document \"{name}\" is not valid UTF-8 from byte {}",
+                    e.utf8_error().valid_up_to()
+                ),
+            )
+        })
     }
 
     /// A document's turns, in order.

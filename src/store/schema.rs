@@ -1,14 +1,30 @@
 //! The project file's schema and its numbered migrations.
 //!
 //! The schema version is kept in SQLite's `user_version`. Each migration moves the file
-//! from version `n - 1` to `n` inside one transaction; a file whose version is above
-//! [`SCHEMA_VERSION`] was written by a newer Codeloom and is refused.
+//! from version `n - 1` to `n` inside one transaction (with the step of
+//! [`before_migration`] that needs code, not SQL); a file whose version is above
+//! [`SCHEMA_VERSION`] was written by a newer Codeloom and is refused. From version 3 on,
+//! every migration also sets SQLite's `application_id` to
+//! [`APPLICATION_ID`](super::APPLICATION_ID).
+
+use crate::error::Result;
 
 /// The schema version this build writes.
-pub const SCHEMA_VERSION: i64 = 2;
+pub const SCHEMA_VERSION: i64 = 3;
 
 /// Migration `i` (0-based) moves a file from version `i` to `i + 1`.
-pub const MIGRATIONS: &[&str] = &[V1, V2];
+pub const MIGRATIONS: &[&str] = &[V1, V2, V3];
+
+/// The work a migration to `target` does in code before its SQL, in the same
+/// transaction: version 3 first removes identical codings (see
+/// [`remove_identical_codings`](super::ops::remove_identical_codings)), which its
+/// unique index then forbids.
+pub(crate) fn before_migration(tx: &rusqlite::Transaction, target: i64, coder: &str) -> Result<()> {
+    if target == 3 {
+        super::ops::remove_identical_codings(tx, coder)?;
+    }
+    Ok(())
+}
 
 const V1: &str = r#"
 CREATE TABLE meta (
@@ -188,4 +204,11 @@ CREATE TABLE adjudications (
     created_at     INTEGER NOT NULL
 );
 CREATE INDEX adjudications_item ON adjudications(code_id, document_id, unit, start);
+"#;
+
+/// Version 3: one coding per document, range, code and coder. Applying the same code to
+/// the same span twice as the same coder is a no-op, and the index makes it impossible
+/// for any path to store a second one.
+const V3: &str = r#"
+CREATE UNIQUE INDEX codings_identical ON codings(document_id, start, "end", code_id, coder_id);
 "#;

@@ -110,7 +110,8 @@ fn every_operation_undoes_and_redoes() {
                 memo: None,
                 illustrative: false,
             })
-            .unwrap();
+            .unwrap()
+            .id;
     });
     check(&mut p, "update coding", |p| {
         p.update_coding(

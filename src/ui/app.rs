@@ -233,7 +233,10 @@ impl App {
     }
 
     fn set_project(&mut self, mut p: Project) {
-        let coder = self.prefs.coder.clone().unwrap_or_else(default_coder);
+        // The coder chosen before, else the one rule the command line follows too.
+        let coder = codeloom::store::default_coder(self.prefs.coder.as_deref())
+            .or_else(|_| codeloom::store::default_coder(None))
+            .unwrap_or_else(|_| codeloom::store::DEFAULT_CODER.to_string());
         if let Err(e) = p.set_coder(&coder) {
             self.notices.error(e.to_string());
         }
@@ -369,9 +372,13 @@ impl App {
         match a {
             SearchAction::Jump { document_id, start, end } => self.jump_to(&document_id, start, end),
             SearchAction::CodeAll { codings, summary } => {
-                let n = codings.len();
-                if self.change(|p| p.apply_codings(codings, &summary)).is_some() {
-                    self.notices.info(format!("{summary}: {}. Ctrl+Z undoes it.", count(n, "coding")));
+                if let Some(r) = self.change(|p| p.apply_codings(codings, &summary)) {
+                    let already = match r.already_present {
+                        0 => String::new(),
+                        k => format!(" ({} already there)", count(k, "identical coding")),
+                    };
+                    self.notices
+                        .info(format!("{summary}: {}{already}. Ctrl+Z undoes it.", count(r.ids.len(), "coding")));
                 }
             }
         }
@@ -704,15 +711,6 @@ impl App {
             }
         }
     }
-}
-
-/// The coder the window records changes under when none was chosen before.
-fn default_coder() -> String {
-    std::env::var("CODELOOM_CODER")
-        .ok()
-        .or_else(|| std::env::var("USER").ok())
-        .filter(|s| !s.trim().is_empty())
-        .unwrap_or_else(|| codeloom::store::DEFAULT_CODER.to_string())
 }
 
 impl eframe::App for App {

@@ -220,10 +220,13 @@ impl CodeScreen {
         let Some(coding) = self.new_coding(code_id) else {
             return notices.info("Select some text first.");
         };
-        if let Some(id) = self.change(s, notices, |p| p.apply_coding(coding)) {
+        if let Some(applied) = self.change(s, notices, |p| p.apply_coding(coding)) {
+            if let Some(notice) = applied.notice() {
+                notices.info(notice);
+            }
             self.note_recent(code_id);
             self.view.clear_selection();
-            self.view.select_coding(Some(id));
+            self.view.select_coding(Some(applied.id));
         }
     }
 

@@ -810,6 +810,6 @@ fn changes_made_by_another_process_show_up() {
     settle(&mut h);
     h.get_by_label("Added by a script");
     assert_eq!(h.state().view().marks().len(), marks + 1);
-    assert!(h.state().view().marks().iter().any(|m| m.id == coding && m.coder == "script"));
+    assert!(h.state().view().marks().iter().any(|m| m.id == coding.id && m.coder == "script"));
     assert_eq!(h.state().study().unwrap().counts.get(&code).map(|c| c.codings), Some(1));
 }

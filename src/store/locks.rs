@@ -1,0 +1,114 @@
+//! Who holds a project: when a write gives up waiting, the error names the program
+//! that holds SQLite's write lock. On Linux that is the process holding a POSIX write
+//! lock on the project's `-shm` file (the WAL write lock, byte 120) or on the file
+//! itself, found in `/proc/locks` by inode and named from `/proc/PID/cmdline`;
+//! elsewhere, "another program".
+
+use std::path::Path;
+
+/// A person-readable name for whoever holds the project's write lock, such as
+/// `codeloom import (pid 4242)`.
+pub(crate) fn holder(path: &Path) -> String {
+    #[cfg(target_os = "linux")]
+    if let Some(pid) = linux::holder_pid(path) {
+        let own = if pid == std::process::id() { ", this program" } else { "" };
+        return format!("{} (pid {pid}{own})", linux::program(pid));
+    }
+    let _ = path;
+    "another program".to_string()
+}
+
+#[cfg(target_os = "linux")]
+mod linux {
+    use super::super::open::sibling;
+    use std::io::Read;
+    use std::os::unix::fs::MetadataExt;
+    use std::path::Path;
+
+    /// The offset of SQLite's WAL write lock in the `-shm` file.
+    const WAL_WRITE_LOCK: u64 = 120;
+    /// `/proc/locks` is read up to this size.
+    const MAX_LOCKS_BYTES: u64 = 8 << 20;
+
+    /// One line of `/proc/locks`: `1: POSIX  ADVISORY  WRITE 4242 08:01:1234 120 120`.
+    struct Lock {
+        pid: u32,
+        inode: u64,
+        start: u64,
+        end: Option<u64>,
+    }
+
+    fn parse(line: &str) -> Option<Lock> {
+        let mut f = line.split_whitespace().skip(1);
+        let kind = f.next()?;
+        if kind == "->" || kind != "POSIX" {
+            return None;
+        }
+        let _advisory = f.next()?;
+        if f.next()? != "WRITE" {
+            return None;
+        }
+        let pid = f.next()?.parse().ok()?;
+        let inode = f.next()?.rsplit(':').next()?.parse().ok()?;
+        let start = f.next()?.parse().ok()?;
+        let end = f.next()?;
+        Some(Lock { pid, inode, start, end: if end == "EOF" { None } else { end.parse().ok() } })
+    }
+
+    pub(super) fn holder_pid(path: &Path) -> Option<u32> {
+        let inode = |p: &Path| std::fs::metadata(p).ok().map(|m| m.ino());
+        let shm = inode(&sibling(path, "-shm"));
+        let db = inode(path);
+        let mut text = String::new();
+        std::fs::File::open("/proc/locks").ok()?.take(MAX_LOCKS_BYTES).read_to_string(&mut text).ok()?;
+        let locks: Vec<Lock> = text.lines().filter_map(parse).collect();
+        let on_shm = locks
+            .iter()
+            .find(|l| Some(l.inode) == shm && l.start <= WAL_WRITE_LOCK && l.end.is_none_or(|e| e >= WAL_WRITE_LOCK));
+        on_shm.or_else(|| locks.iter().find(|l| Some(l.inode) == db)).map(|l| l.pid)
+    }
+
+    /// The program and its first word of arguments, such as `codeloom import`.
+    pub(super) fn program(pid: u32) -> String {
+        let mut raw = Vec::new();
+        let read = std::fs::File::open(format!("/proc/{pid}/cmdline")).and_then(|f| f.take(4096).read_to_end(&mut raw));
+        if read.is_err() || raw.is_empty() {
+            return "another program".to_string();
+        }
+        let args: Vec<String> =
+            raw.split(|b| *b == 0).filter(|a| !a.is_empty()).map(|a| String::from_utf8_lossy(a).into_owned()).collect();
+        let Some(first) = args.first() else { return "another program".to_string() };
+        let name = Path::new(first).file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or(first.clone());
+        match args.get(1) {
+            Some(sub)
+                if sub.starts_with(|c: char| c.is_ascii_alphanumeric())
+                    && sub.chars().all(|c| c.is_ascii_alphanumeric() || c == '-') =>
+            {
+                format!("{name} {sub}")
+            }
+            _ => name,
+        }
+    }
+
+    #[cfg(test)]
+    mod tests {
+        use super::*;
+
+        #[test]
+        fn lock_lines_are_read() {
+            let l = parse("4: POSIX  ADVISORY  WRITE 4242 fe:00:10028657 120 120").unwrap();
+            assert_eq!((l.pid, l.inode, l.start, l.end), (4242, 10028657, 120, Some(120)));
+            let l = parse("9: POSIX  ADVISORY  WRITE 7 08:01:99 0 EOF").unwrap();
+            assert_eq!(l.end, None);
+            assert!(parse("4: POSIX  ADVISORY  READ 4242 fe:00:1 128 128").is_none(), "readers do not block writers");
+            assert!(parse("1: FLOCK  ADVISORY  WRITE 21573 fe:00:6228191 0 EOF").is_none());
+            assert!(parse("2: -> POSIX  ADVISORY  WRITE 5 fe:00:1 120 120").is_none(), "a waiter holds nothing");
+        }
+
+        #[test]
+        fn this_process_is_named() {
+            let name = program(std::process::id());
+            assert!(!name.is_empty() && name != "another program", "{name}");
+        }
+    }
+}
