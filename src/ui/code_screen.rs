@@ -595,7 +595,7 @@ impl CodeScreen {
             self.save_coding_memo(false, s, n);
             self.open_document(&id, s, n);
         }
-        memos.then(|| CodeRequest::Memos { target: MemoTarget::Document, target_id: Some(doc_id), subject: doc_name })
+        memos.then_some(CodeRequest::Memos { target: MemoTarget::Document, target_id: Some(doc_id), subject: doc_name })
     }
 
     /// The selected coding (its code, coder, star, memo, and what can be done with it), or
