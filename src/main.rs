@@ -1,10 +1,27 @@
-//! Start-up: no arguments or a project path opens the workbench; a subcommand runs the
-//! command line.
+//! Start-up, and the one place the command line and the window meet: no arguments or a
+//! project path opens the workbench; a subcommand runs the command line, which is handed
+//! the window (for `demo --open` and the window's bench scenarios) as a [`cli::Window`]
+//! rather than importing it.
 
 mod cli;
 mod ui;
 
 use clap::Parser;
+use std::path::PathBuf;
+
+/// The workbench, as the command line may use it.
+struct Workbench;
+
+impl cli::Window for Workbench {
+    fn open(&self, project: PathBuf) -> anyhow::Result<()> {
+        ui::run(Some(project), None)
+    }
+
+    fn bench(&self, quick: bool, seed: u64) -> Vec<codeloom::bench::Measurement> {
+        let size = if quick { ui::bench::ViewBenchSize::QUICK } else { ui::bench::ViewBenchSize::FULL };
+        ui::bench::transcript_view(&size, seed)
+    }
+}
 
 fn main() {
     // Behave like other command-line tools when output is piped into `head`: stop quietly.
@@ -15,7 +32,7 @@ fn main() {
     }
     let args = cli::Cli::parse();
     let result = match args.command {
-        Some(cmd) => cli::run(cmd),
+        Some(cmd) => cli::run(cmd, &Workbench),
         None => ui::run(args.project, args.document).map(|_| 0),
     };
     match result {

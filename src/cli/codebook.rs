@@ -114,29 +114,7 @@ pub enum CodeCommand {
         common: Common,
     },
     /// Split a code into new codes. With --list, print its codings with their text and IDs.
-    Split {
-        project: PathBuf,
-        code: String,
-        /// Print the code's codings (ID, document, text) to choose from, and change nothing.
-        #[arg(long)]
-        list: bool,
-        /// A new code (repeatable).
-        #[arg(long = "part", value_name = "NAME")]
-        parts: Vec<String>,
-        /// Give a coding to a new code: CODING_ID=NAME (repeatable).
-        #[arg(long = "assign", value_name = "CODING_ID=NAME")]
-        assign: Vec<String>,
-        /// A JSON file: [{"name": ..., "codings": [IDs], "description": {...}}, ...].
-        #[arg(long)]
-        plan: Option<PathBuf>,
-        /// Remove the original code (every coding must go to a new code).
-        #[arg(long)]
-        remove_original: bool,
-        #[arg(long)]
-        json: bool,
-        #[command(flatten)]
-        common: Common,
-    },
+    Split(SplitArgs),
     /// Delete a code with its child codes; its codings go too, only with --yes.
     Delete {
         project: PathBuf,
@@ -147,6 +125,32 @@ pub enum CodeCommand {
         #[command(flatten)]
         common: Common,
     },
+}
+
+/// `codeloom code split`.
+#[derive(Args, Debug)]
+pub struct SplitArgs {
+    project: PathBuf,
+    code: String,
+    /// Print the code's codings (ID, document, text) to choose from, and change nothing.
+    #[arg(long)]
+    list: bool,
+    /// A new code (repeatable).
+    #[arg(long = "part", value_name = "NAME")]
+    parts: Vec<String>,
+    /// Give a coding to a new code: CODING_ID=NAME (repeatable).
+    #[arg(long = "assign", value_name = "CODING_ID=NAME")]
+    assign: Vec<String>,
+    /// A JSON file: [{"name": ..., "codings": [IDs], "description": {...}}, ...].
+    #[arg(long)]
+    plan: Option<PathBuf>,
+    /// Remove the original code (every coding must go to a new code).
+    #[arg(long)]
+    remove_original: bool,
+    #[arg(long)]
+    json: bool,
+    #[command(flatten)]
+    common: Common,
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
@@ -411,101 +415,8 @@ pub fn run_code(command: CodeCommand) -> Result<()> {
                 );
             }
         }
-        CodeCommand::Split { project, code, list, parts, assign, plan, remove_original, json, common } => {
-            let mut p = open(&project, Some(&common))?;
-            let id = p.resolve_code(&code)?;
-            if list {
-                let codings = p.codings(&CodingFilter { code_id: Some(id.clone()), ..Default::default() })?;
-                let mut texts: HashMap<String, (String, String)> = HashMap::new();
-                for c in &codings {
-                    if !texts.contains_key(&c.document_id) {
-                        let d = p.document(&c.document_id)?;
-                        texts.insert(c.document_id.clone(), (d.name, p.document_text(&c.document_id)?));
-                    }
-                }
-                let slicers: HashMap<&str, CharSlicer> =
-                    texts.iter().map(|(id, (_, t))| (id.as_str(), CharSlicer::new(t))).collect();
-                let mut rows = vec![];
-                for c in &codings {
-                    let doc = &texts[&c.document_id].0;
-                    let quote = slicers[c.document_id.as_str()].slice(c.start, c.end).unwrap_or("").to_string();
-                    rows.push(json!({"id": c.id, "document": doc, "start": c.start, "end": c.end, "coder": c.coder, "text": quote}));
-                }
-                if json {
-                    print_json(&rows)?;
-                } else {
-                    for r in &rows {
-                        println!(
-                            "{}  {} [{}, {}) by {}\n    \"{}\"",
-                            r["id"].as_str().unwrap_or(""),
-                            r["document"].as_str().unwrap_or(""),
-                            r["start"],
-                            r["end"],
-                            r["coder"].as_str().unwrap_or(""),
-                            r["text"].as_str().unwrap_or("").replace('\n', " ")
-                        );
-                    }
-                    println!("{} codings", rows.len());
-                }
-                return Ok(());
-            }
-            let mut split: Vec<SplitPart> = match &plan {
-                Some(f) => {
-                    let text = std::fs::read_to_string(f).with_context(|| format!("{}: cannot read", f.display()))?;
-                    serde_json::from_str(&text)
-                        .with_context(|| format!("{}: not a list of split parts", f.display()))?
-                }
-                None => vec![],
-            };
-            for name in &parts {
-                split.push(SplitPart { name: name.clone(), ..Default::default() });
-            }
-            for a in &assign {
-                let (coding, name) =
-                    a.split_once('=').with_context(|| format!("--assign {a}: write CODING_ID=NEW_CODE_NAME"))?;
-                let part = split
-                    .iter_mut()
-                    .find(|s| s.name.trim().eq_ignore_ascii_case(name.trim()))
-                    .with_context(|| format!("--assign {a}: no --part named {name}"))?;
-                part.codings.push(coding.trim().to_string());
-            }
-            let ids = p.split_code(&id, split.clone(), remove_original)?;
-            if json {
-                let out: Vec<_> = ids
-                    .iter()
-                    .zip(&split)
-                    .map(|(id, s)| json!({"id": id, "name": s.name, "codings": s.codings.len()}))
-                    .collect();
-                print_json(&out)?;
-            } else {
-                for (nid, s) in ids.iter().zip(&split) {
-                    println!("created {} ({nid}) with {} codings", s.name, s.codings.len());
-                }
-            }
-        }
-        CodeCommand::Delete { project, code, yes, common } => {
-            let mut p = open(&project, Some(&common))?;
-            let id = p.resolve_code(&code)?;
-            let path = p.code_path(&id)?;
-            let counts = p.code_counts()?;
-            let codes = p.codes()?;
-            let mut subtree = vec![id.clone()];
-            let mut i = 0;
-            while i < subtree.len() {
-                let cur = subtree[i].clone();
-                subtree.extend(codes.iter().filter(|c| c.parent_id.as_deref() == Some(&cur)).map(|c| c.id.clone()));
-                i += 1;
-            }
-            let n: usize = subtree.iter().map(|c| counts.get(c).map_or(0, |k| k.codings)).sum();
-            if n > 0 && !yes {
-                bail!(
-                    "{path} and its {} child codes have {n} codings; they would be deleted too. Run again with --yes to delete them (undo brings everything back)",
-                    subtree.len() - 1
-                );
-            }
-            let removed = p.delete_code(&id)?;
-            println!("deleted {path} ({} codes, {removed} codings); `codeloom undo` brings them back", subtree.len());
-        }
+        CodeCommand::Split(args) => split_code(args)?,
+        CodeCommand::Delete { project, code, yes, common } => code_delete(project, code, yes, common)?,
     }
     Ok(())
 }
@@ -533,36 +444,7 @@ fn coding_counts(p: &Project) -> Result<HashMap<String, usize>> {
 /// Runs a `codebook` subcommand.
 pub fn run_codebook(command: CodebookCommand) -> Result<()> {
     match command {
-        CodebookCommand::Show { project, version, json } => {
-            let p = open_read_only(&project)?;
-            let codes = match &version {
-                Some(v) => versions::version_codes(&p, v)?,
-                None => p.codes()?,
-            };
-            let counts = p.code_counts()?;
-            if json {
-                let list: Vec<_> = codes
-                    .iter()
-                    .map(|c| {
-                        let n = counts.get(&c.id).copied().unwrap_or_default();
-                        json!({"id": c.id, "name": c.name, "parent_id": c.parent_id, "color": c.color,
-                               "description": c.description, "codings": n.codings, "participants": n.participants})
-                    })
-                    .collect();
-                print_json(&list)?;
-            } else {
-                for c in &codes {
-                    let n = counts.get(&c.id).copied().unwrap_or_default();
-                    println!(
-                        "{}{}  ({} codings, {} participants)",
-                        "  ".repeat(depth_of(&codes, c)),
-                        c.name,
-                        n.codings,
-                        n.participants
-                    );
-                }
-            }
-        }
+        CodebookCommand::Show { project, version, json } => codebook_show(project, version, json)?,
         CodebookCommand::Import { project, file, json, common } => {
             let mut p = open(&project, Some(&common))?;
             let (r, notes) = codeloom::codebook::import_codebook_file(&mut p, &file)?;
@@ -623,35 +505,7 @@ pub fn run_codebook(command: CodebookCommand) -> Result<()> {
             }
         }
         CodebookCommand::History { project, codebook_only, format, out, json } => {
-            let p = open_read_only(&project)?;
-            let all = p.history()?;
-            let entries: Vec<_> =
-                all.iter().filter(|e| !codebook_only || history::is_codebook_change(e, &all)).cloned().collect();
-            let text = match format {
-                Some(AuditFormat::Csv) => Some(history::audit_csv(&entries)?),
-                Some(AuditFormat::Markdown) => {
-                    let title = format!(
-                        "Audit trail of {}",
-                        project.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default()
-                    );
-                    Some(history::audit_markdown(&title, &entries))
-                }
-                None => None,
-            };
-            match (text, out) {
-                (Some(t), Some(o)) => {
-                    output::write_bytes(&o, t.as_bytes(), &Protect::project(p.path()))?;
-                    println!("wrote {} changes to {}", entries.len(), o.display());
-                }
-                (Some(t), None) => print!("{t}"),
-                (None, Some(_)) => bail!("--out needs --format csv or markdown"),
-                (None, None) if json => print_json(&entries)?,
-                (None, None) => {
-                    for e in &entries {
-                        super::print_log_entry(e);
-                    }
-                }
-            }
+            codebook_history(project, codebook_only, format, out, json)?
         }
         CodebookCommand::Diff { project, old, new, json } => {
             let p = open_read_only(&project)?;
@@ -671,53 +525,7 @@ pub fn run_codebook(command: CodebookCommand) -> Result<()> {
             }
         }
         CodebookCommand::Reconcile { project, other, accept, decisions, json, common } => {
-            let mut p = open(&project, Some(&common))?;
-            let o = Project::open_read_only(&other)?;
-            let suggestions = reconcile::suggest_matches(&p, &o)?;
-            let chosen: Option<HashMap<String, reconcile::Decision>> = match (&decisions, accept) {
-                (Some(f), _) => {
-                    let text = std::fs::read_to_string(f).with_context(|| format!("{}: cannot read", f.display()))?;
-                    Some(
-                        serde_json::from_str(&text)
-                            .with_context(|| format!("{}: not a decisions file", f.display()))?,
-                    )
-                }
-                (None, true) => Some(reconcile::accept_suggestions(&suggestions)),
-                (None, false) => None,
-            };
-            let Some(chosen) = chosen else {
-                if json {
-                    print_json(&suggestions)?;
-                } else {
-                    for s in &suggestions {
-                        match &s.path {
-                            Some(m) => println!(
-                                "{}  ->  {}  (score {:.2}: name {:.2}, coded text {:.2})",
-                                s.other_path, m, s.score, s.name_similarity, s.text_overlap
-                            ),
-                            None => println!("{}  ->  (no match: would be added)", s.other_path),
-                        }
-                    }
-                    println!("apply with --accept, or --decisions FILE to change or reject matches");
-                }
-                return Ok(());
-            };
-            let report = p.reconcile_codebook(&o, &chosen)?;
-            if json {
-                print_json(&report)?;
-            } else {
-                println!(
-                    "{} codes matched, {} added, {} skipped; {} codings added, {} already there",
-                    report.codes_matched,
-                    report.codes_added.len(),
-                    report.codes_skipped.len(),
-                    report.codings_added,
-                    report.codings_duplicate
-                );
-                for n in &report.codings_not_merged {
-                    println!("  not merged: {n}");
-                }
-            }
+            codebook_reconcile(project, other, accept, decisions, json, common)?
         }
     }
     Ok(())
@@ -855,5 +663,243 @@ pub fn run_merge(args: MergeArgs) -> Result<()> {
     if args.json {
         print_json(&reports)?;
     }
+    Ok(())
+}
+
+/// `codeloom code split`: the code's codings with `--list`, else the split itself.
+fn split_code(a: SplitArgs) -> Result<()> {
+    if a.list {
+        return list_codings_of(&a.project, &a.code, a.json);
+    }
+    let mut p = open(&a.project, Some(&a.common))?;
+    let id = p.resolve_code(&a.code)?;
+    let mut split: Vec<SplitPart> = match &a.plan {
+        Some(f) => {
+            let text = std::fs::read_to_string(f).with_context(|| format!("{}: cannot read", f.display()))?;
+            serde_json::from_str(&text).with_context(|| format!("{}: not a list of split parts", f.display()))?
+        }
+        None => vec![],
+    };
+    for name in &a.parts {
+        split.push(SplitPart { name: name.clone(), ..Default::default() });
+    }
+    for given in &a.assign {
+        let (coding, name) =
+            given.split_once('=').with_context(|| format!("--assign {given}: write CODING_ID=NEW_CODE_NAME"))?;
+        let part = split
+            .iter_mut()
+            .find(|s| s.name.trim().eq_ignore_ascii_case(name.trim()))
+            .with_context(|| format!("--assign {given}: no --part named {name}"))?;
+        part.codings.push(coding.trim().to_string());
+    }
+    let ids = p.split_code(&id, split.clone(), a.remove_original)?;
+    if a.json {
+        let out: Vec<_> = ids
+            .iter()
+            .zip(&split)
+            .map(|(id, s)| json!({"id": id, "name": s.name, "codings": s.codings.len()}))
+            .collect();
+        print_json(&out)?;
+    } else {
+        for (nid, s) in ids.iter().zip(&split) {
+            println!("created {} ({nid}) with {} codings", s.name, s.codings.len());
+        }
+    }
+    Ok(())
+}
+
+/// `codeloom code split --list`: a code's codings with their text, to choose from. Reads only.
+fn list_codings_of(project: &std::path::Path, code: &str, json: bool) -> Result<()> {
+    let p = open_read_only(project)?;
+    let id = p.resolve_code(code)?;
+    let codings = p.codings(&CodingFilter { code_id: Some(id.clone()), ..Default::default() })?;
+    let mut texts: HashMap<String, (String, String)> = HashMap::new();
+    for c in &codings {
+        if !texts.contains_key(&c.document_id) {
+            let d = p.document(&c.document_id)?;
+            texts.insert(c.document_id.clone(), (d.name, p.document_text(&c.document_id)?));
+        }
+    }
+    let slicers: HashMap<&str, CharSlicer> =
+        texts.iter().map(|(id, (_, t))| (id.as_str(), CharSlicer::new(t))).collect();
+    let mut rows = vec![];
+    for c in &codings {
+        let doc = &texts[&c.document_id].0;
+        let quote = slicers[c.document_id.as_str()].slice(c.start, c.end).unwrap_or("").to_string();
+        rows.push(
+            json!({"id": c.id, "document": doc, "start": c.start, "end": c.end, "coder": c.coder, "text": quote}),
+        );
+    }
+    if json {
+        print_json(&rows)?;
+    } else {
+        for r in &rows {
+            println!(
+                "{}  {} [{}, {}) by {}\n    \"{}\"",
+                r["id"].as_str().unwrap_or(""),
+                r["document"].as_str().unwrap_or(""),
+                r["start"],
+                r["end"],
+                r["coder"].as_str().unwrap_or(""),
+                r["text"].as_str().unwrap_or("").replace('\n', " ")
+            );
+        }
+        println!("{} codings", rows.len());
+    }
+    Ok(())
+}
+
+/// `codeloom codebook show`: the code tree (now or a saved version) with counts.
+fn codebook_show(project: PathBuf, version: Option<String>, json: bool) -> Result<()> {
+    let p = open_read_only(&project)?;
+    let codes = match &version {
+        Some(v) => versions::version_codes(&p, v)?,
+        None => p.codes()?,
+    };
+    let counts = p.code_counts()?;
+    if json {
+        let list: Vec<_> = codes
+            .iter()
+            .map(|c| {
+                let n = counts.get(&c.id).copied().unwrap_or_default();
+                json!({"id": c.id, "name": c.name, "parent_id": c.parent_id, "color": c.color,
+                       "description": c.description, "codings": n.codings, "participants": n.participants})
+            })
+            .collect();
+        print_json(&list)?;
+    } else {
+        for c in &codes {
+            let n = counts.get(&c.id).copied().unwrap_or_default();
+            println!(
+                "{}{}  ({} codings, {} participants)",
+                "  ".repeat(depth_of(&codes, c)),
+                c.name,
+                n.codings,
+                n.participants
+            );
+        }
+    }
+    Ok(())
+}
+
+/// `codeloom codebook history`: the audit trail, printed or written as CSV or Markdown.
+fn codebook_history(
+    project: PathBuf,
+    codebook_only: bool,
+    format: Option<AuditFormat>,
+    out: Option<PathBuf>,
+    json: bool,
+) -> Result<()> {
+    let p = open_read_only(&project)?;
+    let all = p.history()?;
+    let entries: Vec<_> =
+        all.iter().filter(|e| !codebook_only || history::is_codebook_change(e, &all)).cloned().collect();
+    let text = match format {
+        Some(AuditFormat::Csv) => Some(history::audit_csv(&entries)?),
+        Some(AuditFormat::Markdown) => {
+            let title = format!(
+                "Audit trail of {}",
+                project.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default()
+            );
+            Some(history::audit_markdown(&title, &entries))
+        }
+        None => None,
+    };
+    match (text, out) {
+        (Some(t), Some(o)) => {
+            output::write_bytes(&o, t.as_bytes(), &Protect::project(p.path()))?;
+            println!("wrote {} changes to {}", entries.len(), o.display());
+        }
+        (Some(t), None) => print!("{t}"),
+        (None, Some(_)) => bail!("--out needs --format csv or markdown"),
+        (None, None) if json => print_json(&entries)?,
+        (None, None) => {
+            for e in &entries {
+                super::print_log_entry(e);
+            }
+        }
+    }
+    Ok(())
+}
+
+/// `codeloom codebook reconcile`: match a separately built codebook, print or apply.
+fn codebook_reconcile(
+    project: PathBuf,
+    other: PathBuf,
+    accept: bool,
+    decisions: Option<PathBuf>,
+    json: bool,
+    common: Common,
+) -> Result<()> {
+    let mut p = open(&project, Some(&common))?;
+    let o = Project::open_read_only(&other)?;
+    let suggestions = reconcile::suggest_matches(&p, &o)?;
+    let chosen: Option<HashMap<String, reconcile::Decision>> = match (&decisions, accept) {
+        (Some(f), _) => {
+            let text = std::fs::read_to_string(f).with_context(|| format!("{}: cannot read", f.display()))?;
+            Some(serde_json::from_str(&text).with_context(|| format!("{}: not a decisions file", f.display()))?)
+        }
+        (None, true) => Some(reconcile::accept_suggestions(&suggestions)),
+        (None, false) => None,
+    };
+    let Some(chosen) = chosen else {
+        if json {
+            print_json(&suggestions)?;
+        } else {
+            for s in &suggestions {
+                match &s.path {
+                    Some(m) => println!(
+                        "{}  ->  {}  (score {:.2}: name {:.2}, coded text {:.2})",
+                        s.other_path, m, s.score, s.name_similarity, s.text_overlap
+                    ),
+                    None => println!("{}  ->  (no match: would be added)", s.other_path),
+                }
+            }
+            println!("apply with --accept, or --decisions FILE to change or reject matches");
+        }
+        return Ok(());
+    };
+    let report = p.reconcile_codebook(&o, &chosen)?;
+    if json {
+        print_json(&report)?;
+    } else {
+        println!(
+            "{} codes matched, {} added, {} skipped; {} codings added, {} already there",
+            report.codes_matched,
+            report.codes_added.len(),
+            report.codes_skipped.len(),
+            report.codings_added,
+            report.codings_duplicate
+        );
+        for n in &report.codings_not_merged {
+            println!("  not merged: {n}");
+        }
+    }
+    Ok(())
+}
+
+/// `codeloom code delete`: only with `--yes` when codings would go too.
+fn code_delete(project: PathBuf, code: String, yes: bool, common: Common) -> Result<()> {
+    let mut p = open(&project, Some(&common))?;
+    let id = p.resolve_code(&code)?;
+    let path = p.code_path(&id)?;
+    let counts = p.code_counts()?;
+    let codes = p.codes()?;
+    let mut subtree = vec![id.clone()];
+    let mut i = 0;
+    while i < subtree.len() {
+        let cur = subtree[i].clone();
+        subtree.extend(codes.iter().filter(|c| c.parent_id.as_deref() == Some(&cur)).map(|c| c.id.clone()));
+        i += 1;
+    }
+    let n: usize = subtree.iter().map(|c| counts.get(c).map_or(0, |k| k.codings)).sum();
+    if n > 0 && !yes {
+        bail!(
+            "{path} and its {} child codes have {n} codings; they would be deleted too. Run again with --yes to delete them (undo brings everything back)",
+            subtree.len() - 1
+        );
+    }
+    let removed = p.delete_code(&id)?;
+    println!("deleted {path} ({} codes, {removed} codings); `codeloom undo` brings them back", subtree.len());
     Ok(())
 }

@@ -7,18 +7,14 @@ mod backup;
 mod codebook;
 mod export;
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Context, Result};
 use clap::{Args, Parser, Subcommand};
-use codeloom::import::naming::{NamePattern, PATTERN_SETTING};
-use codeloom::import::{self, FileOutcome};
-use codeloom::model::{AttributeKind, offsets::CharSlicer, time};
-use codeloom::store::queries::CodingFilter;
-use codeloom::{Project, demo};
-use serde_json::json;
-use std::collections::HashMap;
+use codeloom::Project;
+use codeloom::model::time;
 use std::path::{Path, PathBuf};
 
 mod interop;
+mod project;
 mod search;
 
 /// Codeloom: a workbench for qualitative interview research.
@@ -282,325 +278,56 @@ pub fn find_sources(given: Option<PathBuf>) -> Result<PathBuf> {
         .context("cannot find fixtures/ and codebooks/; run from the repository or pass --sources DIR")
 }
 
-/// Runs a subcommand; returns the process exit code.
-pub fn run(command: Command) -> Result<i32> {
-    run_command(command).map_err(name_project)
+/// What the command line may ask of the window, which it does not import: `main` passes
+/// the workbench in (`codeloom demo --open`, and the transcript view's bench scenarios).
+pub trait Window {
+    /// Opens the workbench on a project; returns when the window is closed.
+    fn open(&self, project: PathBuf) -> Result<()>;
+    /// The window's own speed measurements (`codeloom bench`).
+    fn bench(&self, quick: bool, seed: u64) -> Vec<codeloom::bench::Measurement>;
 }
 
-fn run_command(command: Command) -> Result<i32> {
+/// Runs a subcommand; returns the process exit code.
+pub fn run(command: Command, window: &dyn Window) -> Result<i32> {
+    run_command(command, window).map_err(name_project)
+}
+
+fn run_command(command: Command, window: &dyn Window) -> Result<i32> {
     match command {
-        Command::New { project, from: Some(from), json, common } => {
-            return interop::new_from(&project, &from, json, &common);
-        }
-        Command::New { project, .. } => {
-            Project::create(&project)?;
-            println!("created {}", project.display());
-        }
+        Command::New { project, from: Some(from), json, common } => interop::new_from(&project, &from, json, &common),
+        Command::New { project, .. } => project::new(&project),
         Command::Import { project, paths, json, common, .. } if paths.iter().any(|p| interop::is_qdpx(p)) => {
-            return interop::import(&project, &paths, json, &common);
+            interop::import(&project, &paths, json, &common)
         }
         Command::Import { project, paths, pattern, json, common } => {
-            let mut p = open(&project, Some(&common))?;
-            let pattern = pattern.map(|s| NamePattern::new(&s)).transpose().map_err(anyhow::Error::msg)?;
-            let bar = indicatif::ProgressBar::new(0);
-            if json {
-                bar.set_draw_target(indicatif::ProgressDrawTarget::hidden());
-            }
-            bar.set_style(
-                indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} {wide_msg}")
-                    .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
-            );
-            let report = import::import_paths(&mut p, &paths, pattern.as_ref(), &mut |pr| {
-                bar.set_length(pr.total as u64);
-                bar.set_position(pr.done as u64);
-                bar.set_message(pr.current.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default());
-            })?;
-            bar.finish_and_clear();
-            if json {
-                print_json(&report)?;
-            } else {
-                for f in &report.files {
-                    let name = f.path.display();
-                    match &f.outcome {
-                        FileOutcome::Imported { name: doc, participant, wave, turns, speakers, characters, .. } => {
-                            println!(
-                                "imported  {doc}  participant {}  wave {}  {turns} turns  {characters} characters  speakers: {}",
-                                participant.as_deref().unwrap_or("-"),
-                                wave.as_deref().unwrap_or("-"),
-                                if speakers.is_empty() {
-                                    "(none: paragraphs)".to_string()
-                                } else {
-                                    speakers.join(", ")
-                                }
-                            )
-                        }
-                        FileOutcome::Duplicate { existing_name, .. } => {
-                            println!(
-                                "duplicate {name}: the same text is already in the project as {existing_name}; not imported again"
-                            )
-                        }
-                        FileOutcome::Failed { reason } => eprintln!("error     {name}: {reason}"),
-                        FileOutcome::Skipped { reason } => println!("skipped   {name}: {reason}"),
-                    }
-                    for w in &f.warnings {
-                        println!("  warning: {w}");
-                    }
-                }
-                println!(
-                    "{} imported, {} duplicates, {} failed, {} skipped",
-                    report.imported(),
-                    report.count(|o| matches!(o, FileOutcome::Duplicate { .. })),
-                    report.failed(),
-                    report.count(|o| matches!(o, FileOutcome::Skipped { .. }))
-                );
-            }
-            if report.failed() > 0 {
-                return Ok(1);
-            }
+            project::import(&project, &paths, pattern, json, &common)
         }
-        Command::Docs { project, json } => {
-            let p = open_read_only(&project)?;
-            let docs = p.documents()?;
-            if json {
-                print_json(&docs)?;
-            } else {
-                println!(
-                    "{:<28} {:<12} {:<6} {:>6} {:>9} {:>8}  speakers",
-                    "document", "participant", "wave", "turns", "chars", "codings"
-                );
-                for d in docs {
-                    println!(
-                        "{:<28} {:<12} {:<6} {:>6} {:>9} {:>8}  {}",
-                        d.document.name,
-                        d.document.participant.as_deref().unwrap_or("-"),
-                        d.document.wave.as_deref().unwrap_or("-"),
-                        d.turn_count,
-                        d.document.char_count,
-                        d.coding_count,
-                        d.speakers.join(", ")
-                    );
-                }
-            }
-        }
-        Command::Show { project, doc, json } => {
-            let p = open_read_only(&project)?;
-            let id = p.resolve_document(&doc)?;
-            let d = p.document(&id)?;
-            let text = p.document_text(&id)?;
-            let turns = p.turns(&id)?;
-            if json {
-                print_json(&json!({
-                    "id": d.id, "name": d.name, "original_name": d.original_name, "format": d.format,
-                    "participant": d.participant, "wave": d.wave, "content_hash": d.content_hash,
-                    "characters": d.char_count, "text": text, "turns": turns,
-                }))?;
-            } else {
-                println!(
-                    "{} ({}), participant {}, wave {}, {} turns\n",
-                    d.name,
-                    d.original_name,
-                    d.participant.as_deref().unwrap_or("-"),
-                    d.wave.as_deref().unwrap_or("-"),
-                    turns.len()
-                );
-                let cut = CharSlicer::new(&text);
-                for t in &turns {
-                    let time = t.time_start_ms.map(|ms| format!("[{}] ", time::format_clock(ms))).unwrap_or_default();
-                    let body = cut.slice(t.start, t.end).unwrap_or("");
-                    match &t.speaker {
-                        Some(s) => println!("{time}{s}: {body}\n"),
-                        None => println!("{time}{body}\n"),
-                    }
-                }
-            }
-        }
-        Command::Participants { project, json } => {
-            let p = open_read_only(&project)?;
-            let parts = p.participants()?;
-            if json {
-                let list: Vec<_> = parts
-                    .iter()
-                    .map(|x| {
-                        let attrs: serde_json::Map<String, serde_json::Value> = x
-                            .attributes
-                            .iter()
-                            .map(|(k, v)| (k.clone(), json!({"kind": v.kind, "value": v.value})))
-                            .collect();
-                        json!({"id": x.id, "label": x.label, "attributes": attrs})
-                    })
-                    .collect();
-                print_json(&list)?;
-            } else {
-                for x in parts {
-                    let attrs: Vec<String> = x.attributes.iter().map(|(k, v)| format!("{k}={}", v.value)).collect();
-                    println!("{}  {}", x.label, attrs.join("  "));
-                }
-            }
-        }
+        Command::Docs { project, json } => project::docs(&project, json),
+        Command::Show { project, doc, json } => project::show(&project, &doc, json),
+        Command::Participants { project, json } => project::participants(&project, json),
         Command::Attributes { command: AttributesCommand::Import { project, file, types, common } } => {
-            let mut p = open(&project, Some(&common))?;
-            let mut kinds = HashMap::new();
-            for t in types {
-                let Some((col, kind)) = t.split_once('=') else { bail!("--type expects COLUMN=KIND, got \"{t}\"") };
-                let Some(k) = AttributeKind::parse(kind) else {
-                    bail!("unknown attribute type \"{kind}\" (text, number, date, category)")
-                };
-                kinds.insert(col.trim().to_string(), k);
-            }
-            let bytes = std::fs::read(&file).with_context(|| format!("{}: cannot read the file", file.display()))?;
-            let table = import::attributes::parse_attributes_csv(&file, &bytes, &kinds)?;
-            p.import_attributes(&table)?;
-            for (name, kind) in &table.columns {
-                println!("{name}: {kind}");
-            }
-            println!("imported {} attributes for {} participants", table.columns.len(), table.rows.len());
+            project::import_attributes(&project, &file, &types, &common)
         }
-        Command::Pattern { project, set, test, common } => {
-            let mut p = open(&project, Some(&common))?;
-            if let Some(s) = set {
-                NamePattern::new(&s).map_err(anyhow::Error::msg)?;
-                p.set_setting(PATTERN_SETTING, &s)?;
-            }
-            let pattern = import::project_pattern(&p)?;
-            println!("pattern: {}", pattern.as_str());
-            for name in test {
-                let stem =
-                    Path::new(&name).file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or(name.clone());
-                let parts = pattern.parse(&stem);
-                println!(
-                    "{name}: participant {}, wave {}",
-                    parts.participant.as_deref().unwrap_or("(none)"),
-                    parts.wave.as_deref().unwrap_or("(none)")
-                );
-            }
-        }
-        Command::Code { command } => codebook::run_code(command)?,
-        Command::Copy(args) => codebook::run_copy(args)?,
-        Command::Merge(args) => codebook::run_merge(args)?,
+        Command::Pattern { project, set, test, common } => project::pattern(&project, set, &test, &common),
+        Command::Code { command } => codebook::run_code(command).map(|()| 0),
+        Command::Copy(args) => codebook::run_copy(args).map(|()| 0),
+        Command::Merge(args) => codebook::run_merge(args).map(|()| 0),
         Command::Codings { project, doc, code, coder, version, json } => {
-            let p = open_read_only(&project)?;
-            let filter = CodingFilter {
-                document_id: doc.map(|d| p.resolve_document(&d)).transpose()?,
-                code_id: code.map(|c| p.resolve_code(&c)).transpose()?,
-                coder,
-            };
-            let codings = match version.as_deref() {
-                None => p.codings(&filter)?,
-                Some(v) if v.eq_ignore_ascii_case("none") => {
-                    codeloom::codebook::versions::codings_under(&p, None, &filter)?
-                }
-                Some(v) => codeloom::codebook::versions::codings_under(&p, Some(v), &filter)?,
-            };
-            let mut texts: HashMap<String, String> = HashMap::new();
-            let mut names: HashMap<String, String> = HashMap::new();
-            for c in &codings {
-                if !texts.contains_key(&c.document_id) {
-                    texts.insert(c.document_id.clone(), p.document_text(&c.document_id)?);
-                    names.insert(c.document_id.clone(), p.document(&c.document_id)?.name);
-                }
-                if !names.contains_key(&c.code_id) {
-                    names.insert(c.code_id.clone(), p.code_path(&c.code_id)?);
-                }
-            }
-            // One table per document, so cutting every coding's text is linear.
-            let slicers: HashMap<&str, CharSlicer> =
-                texts.iter().map(|(id, t)| (id.as_str(), CharSlicer::new(t))).collect();
-            let records: Vec<_> = codings
-                .iter()
-                .map(|c| (c, slicers[c.document_id.as_str()].slice(c.start, c.end).unwrap_or("").to_string()))
-                .collect();
-            if json {
-                let list: Vec<_> = records
-                    .iter()
-                    .map(|(c, text)| {
-                        json!({
-                            "id": c.id, "document_id": c.document_id, "document": names[&c.document_id],
-                            "start": c.start, "end": c.end, "code_id": c.code_id, "code": names[&c.code_id],
-                            "coder": c.coder, "codebook_version_id": c.codebook_version_id, "memo": c.memo,
-                            "illustrative": c.illustrative, "created_at": time::format_timestamp(c.created_at_ms),
-                            "text": text,
-                        })
-                    })
-                    .collect();
-                print_json(&list)?;
-            } else {
-                for (c, text) in &records {
-                    println!(
-                        "{}{} [{}, {}) {} by {}\n    \"{}\"",
-                        if c.illustrative { "* " } else { "" },
-                        names[&c.document_id],
-                        c.start,
-                        c.end,
-                        names[&c.code_id],
-                        c.coder,
-                        text.replace('\n', " ")
-                    );
-                }
-                println!("{} codings", records.len());
-            }
+            project::codings(&project, doc, code, coder, version.as_deref(), json)
         }
-        Command::Codebook { command } => codebook::run_codebook(command)?,
-        Command::Undo { project, common } => {
-            let mut p = open(&project, Some(&common))?;
-            let e = p.undo()?;
-            println!("undone: {}", e.summary);
-        }
-        Command::Redo { project, common } => {
-            let mut p = open(&project, Some(&common))?;
-            let e = p.redo()?;
-            println!("redone: {}", e.summary);
-        }
-        Command::Log { project, json } => {
-            let p = open_read_only(&project)?;
-            let h = p.history()?;
-            if json {
-                print_json(&h)?;
-            } else {
-                for e in &h {
-                    print_log_entry(e);
-                }
-            }
-        }
-        Command::Demo { path, sources, open: open_gui } => {
-            let root = find_sources(sources)?;
-            let path = path.unwrap_or_else(|| PathBuf::from("demo.codeloom"));
-            let path = match demo::demo_at(&path, &demo::DemoSources::in_repository(&root))? {
-                demo::DemoOutcome::Built(summary) => {
-                    eprintln!("built the demo: {} documents, {} codings", summary.import.imported(), summary.codings);
-                    summary.path
-                }
-                demo::DemoOutcome::Existing(path) => {
-                    eprintln!("{} already holds the demo study; it is left as it is", path.display());
-                    path
-                }
-            };
-            println!("{}", path.display());
-            if open_gui {
-                crate::ui::run(Some(path), None)?;
-            }
-        }
-        Command::Agreement(args) => agreement::run_agreement(args)?,
-        Command::Assign(args) => agreement::run_assign(args)?,
-        Command::Adjudicate(args) => agreement::run_adjudicate(args)?,
-        Command::Search(args) => return search::run(args),
-        Command::Export { command } => export::run(command)?,
-        Command::Backup { command } => backup::run(command)?,
-        Command::Bench { quick, seed, out } => {
-            let work = tempfile::tempdir().context("cannot make a scratch folder")?;
-            let size = if quick { codeloom::bench::BenchSize::QUICK } else { codeloom::bench::BenchSize::FULL };
-            let mut report = codeloom::bench::run(work.path(), size, seed, &mut |m| eprintln!("measuring {m} ..."))?;
-            eprintln!("measuring the transcript view ...");
-            let view_size =
-                if quick { crate::ui::bench::ViewBenchSize::QUICK } else { crate::ui::bench::ViewBenchSize::FULL };
-            report.measurements.extend(crate::ui::bench::transcript_view(&view_size, seed));
-            let text = serde_json::to_string_pretty(&report)?;
-            println!("{text}");
-            if let Some(o) = out {
-                codeloom::output::write_bytes(&o, text.as_bytes(), &codeloom::output::Protect::none())?;
-            }
-        }
+        Command::Codebook { command } => codebook::run_codebook(command).map(|()| 0),
+        Command::Undo { project, common } => project::undo(&project, &common, true),
+        Command::Redo { project, common } => project::undo(&project, &common, false),
+        Command::Log { project, json } => project::log(&project, json),
+        Command::Demo { path, sources, open } => project::demo(path, sources, open, window),
+        Command::Agreement(args) => agreement::run_agreement(args).map(|()| 0),
+        Command::Assign(args) => agreement::run_assign(args).map(|()| 0),
+        Command::Adjudicate(args) => agreement::run_adjudicate(args).map(|()| 0),
+        Command::Search(args) => search::run(args),
+        Command::Export { command } => export::run(command).map(|()| 0),
+        Command::Backup { command } => backup::run(command).map(|()| 0),
+        Command::Bench { quick, seed, out } => project::bench(quick, seed, out.as_deref(), window),
     }
-    Ok(0)
 }
 
 #[cfg(test)]
