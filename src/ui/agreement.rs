@@ -28,12 +28,17 @@ struct LayerData {
 type Choices = Vec<(String, String)>;
 
 /// What the application must do after the panel was drawn.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum Action {
     /// Open document `document_id` and select chars `start..end`.
     JumpTo { document_id: String, start: usize, end: usize },
     /// Give documents to a coder, or take them back.
     Assignment(AssignmentAction),
+    /// Decide a place of the disagreement queue into the consensus layer
+    /// (`Project::decide`); the app then reloads the queue (`AgreementPanel::queue_changed`).
+    Decide { selection: Box<Selection>, item: ItemRef, decision: Decision, rationale: String },
+    /// Undo the last operation (the last decision) from the queue.
+    Undo,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -73,9 +78,12 @@ pub struct AgreementPanel {
     choices: Option<(Choices, Choices)>,
     /// What the layers view shows, loaded once per choice and project change (not per frame).
     layers: Option<(String, LayerData)>,
-    /// The text of the document the queue item is in, read once per document.
-    queue_text: Option<(String, String)>,
+    /// The text of the document the queue item is in and its length in chars, read once
+    /// per document.
+    queue_text: Option<(String, String, u64)>,
     assignments: AssignmentsPanel,
+    /// The Study's revision as of the last frame: the layers are read again when it moves.
+    revision: u64,
 }
 
 impl Default for AgreementPanel {
@@ -102,6 +110,7 @@ impl Default for AgreementPanel {
             layers: None,
             queue_text: None,
             assignments: AssignmentsPanel::default(),
+            revision: 0,
         }
     }
 }
@@ -205,7 +214,11 @@ impl AgreementPanel {
     }
 
     /// Draws the panel; returns what the application must do.
-    pub fn ui(&mut self, ui: &mut egui::Ui, project: &mut Project, study: &Study) -> Option<Action> {
+    /// Draws the panel. It reads the project on a button press or a new choice, and keeps
+    /// what it read until the Study's revision changes; what changes the project comes back
+    /// as an [`Action`].
+    pub fn ui(&mut self, ui: &mut egui::Ui, project: &Project, study: &Study) -> Option<Action> {
+        self.revision = study.revision;
         let mut action = None;
         ui.horizontal(|ui| {
             ui.label("Coders");
@@ -381,7 +394,7 @@ impl AgreementPanel {
             self.waves,
             self.participants,
             self.unit.name(),
-            project.change_counter().ok()
+            self.revision
         );
         if self.layers.as_ref().is_none_or(|(k, _)| *k != key) {
             match self.load_layers(project, &doc, &code) {
@@ -430,17 +443,20 @@ impl AgreementPanel {
         Ok(LayerData { input, text, turns })
     }
 
-    fn queue_ui(&mut self, ui: &mut egui::Ui, project: &mut Project) -> Option<Action> {
+    /// The queue again after a decision or an undo.
+    pub fn queue_changed(&mut self, project: &Project) {
+        self.rationale.clear();
+        self.load_queue(project);
+    }
+
+    fn queue_ui(&mut self, ui: &mut egui::Ui, project: &Project) -> Option<Action> {
         let mut action = None;
         ui.horizontal(|ui| {
             if ui.button("Load queue").clicked() {
                 self.load_queue(project);
             }
             if ui.button("Undo").clicked() {
-                if let Err(e) = project.undo() {
-                    self.notice = Some(e.to_string());
-                }
-                self.load_queue(project);
+                action = Some(Action::Undo);
             }
         });
         let Some(queue) = &self.queue else {
@@ -479,11 +495,12 @@ impl AgreementPanel {
             ));
         }
         // The coders' layers side by side: agreement green, one coder only orange.
-        if self.queue_text.as_ref().is_none_or(|(id, _)| *id != d.document_id) {
+        if self.queue_text.as_ref().is_none_or(|(id, _, _)| *id != d.document_id) {
             let text = project.document_text(&d.document_id).unwrap_or_default();
-            self.queue_text = Some((d.document_id.clone(), text));
+            let len = text.chars().count() as u64;
+            self.queue_text = Some((d.document_id.clone(), text, len));
         }
-        let text = self.queue_text.as_ref().map(|(_, t)| t.clone()).unwrap_or_default();
+        let (text, len) = self.queue_text.as_ref().map(|(_, t, n)| (t.as_str(), *n)).unwrap_or_default();
         let from = d.start.saturating_sub(60);
         let to = d.end + 60;
         ui.columns(coders.len().max(1), |cols| {
@@ -495,7 +512,7 @@ impl AgreementPanel {
                 };
                 let others: Vec<&(u64, u64)> =
                     d.spans.iter().enumerate().filter(|(j, _)| *j != i).flat_map(|(_, s)| s.iter().flatten()).collect();
-                let job = layer_job(&text, from, to, mine, &others);
+                let job = layer_job(text, from, to, mine, &others);
                 col.label(job);
             }
         });
@@ -522,14 +539,13 @@ impl AgreementPanel {
             self.redraw = Some((self.current, d.start, d.end));
         }
         if let Some((_, start, end)) = &mut self.redraw {
-            let len = text.chars().count() as u64;
             ui.horizontal(|ui| {
                 let l = ui.label("Redraw from");
                 ui.add(egui::DragValue::new(start).range(0..=len)).labelled_by(l.id);
                 let l = ui.label("to");
                 ui.add(egui::DragValue::new(end).range(0..=len)).labelled_by(l.id);
                 let (a, b) = ((*start).min(*end), (*start).max(*end));
-                let quote = slice_chars(&text, a as usize, b as usize).unwrap_or("").replace('\n', " ");
+                let quote = slice_chars(text, a as usize, b as usize).unwrap_or("").replace('\n', " ");
                 let quote = if quote.chars().count() > 90 {
                     format!("{}…", quote.chars().take(90).collect::<String>())
                 } else {
@@ -542,13 +558,14 @@ impl AgreementPanel {
             });
         }
         if let Some(decision) = decision {
-            let decided = self.selection(project).and_then(|s| {
-                project.decide(&s, &ItemRef::from(&d), decision, &self.rationale).map_err(|e| e.to_string())
-            });
-            match decided {
-                Ok(_) => {
-                    self.rationale.clear();
-                    self.load_queue(project);
+            match self.selection(project) {
+                Ok(selection) => {
+                    action = Some(Action::Decide {
+                        selection: Box::new(selection),
+                        item: ItemRef::from(&d),
+                        decision,
+                        rationale: self.rationale.clone(),
+                    })
                 }
                 Err(e) => self.notice = Some(e),
             }
@@ -569,6 +586,24 @@ mod tests {
         action: Option<Action>,
     }
 
+    impl State {
+        /// What the application does with the panel's actions.
+        fn apply(&mut self, a: Action) {
+            match &a {
+                Action::Decide { selection, item, decision, rationale } => {
+                    self.project.decide(selection, item, decision.clone(), rationale).unwrap();
+                    self.panel.queue_changed(&self.project);
+                }
+                Action::Undo => {
+                    self.project.undo().unwrap();
+                    self.panel.queue_changed(&self.project);
+                }
+                _ => {}
+            }
+            self.action = Some(a);
+        }
+    }
+
     #[test]
     fn statistics_then_the_queue_with_a_decision_and_undo() {
         let dir = tempfile::tempdir().unwrap();
@@ -582,8 +617,8 @@ mod tests {
         let panel = AgreementPanel { coders: "amara,ben".into(), bootstrap: false, ..Default::default() };
         let mut harness = Harness::builder().with_size(egui::vec2(1600.0, 3000.0)).build_ui_state(
             |ui, s: &mut State| {
-                if let Some(a) = s.panel.ui(ui, &mut s.project, &Study::default()) {
-                    s.action = Some(a);
+                if let Some(a) = s.panel.ui(ui, &s.project, &Study::default()) {
+                    s.apply(a);
                 }
             },
             State { panel, project, action: None },
@@ -642,8 +677,8 @@ mod tests {
         };
         let mut harness = Harness::builder().with_size(egui::vec2(1600.0, 2000.0)).build_ui_state(
             |ui, s: &mut State| {
-                if let Some(a) = s.panel.ui(ui, &mut s.project, &Study::default()) {
-                    s.action = Some(a);
+                if let Some(a) = s.panel.ui(ui, &s.project, &Study::default()) {
+                    s.apply(a);
                 }
             },
             State { panel, project, action: None },

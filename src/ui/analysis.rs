@@ -33,8 +33,8 @@ pub struct AnalysisPanel {
     /// Codings and participants per code and wave, themes rolled up.
     counts: Option<Matrix>,
     waves: Vec<String>,
-    /// The project's change counter when the report was built.
-    built_at: Option<i64>,
+    /// The Study's revision when the report was built.
+    built_at: Option<u64>,
     stale: bool,
     notice: Option<String>,
 }
@@ -75,9 +75,9 @@ impl AnalysisPanel {
     }
 
     /// Rebuilds the preview and the counts from the project.
-    pub fn refresh(&mut self, project: &Project) {
+    pub fn refresh(&mut self, project: &Project, revision: u64) {
         self.stale = false;
-        self.built_at = project.change_counter().ok();
+        self.built_at = Some(revision);
         let built = StudyData::load(project, None).and_then(|data| {
             let report = quotes::build(&data, &self.options(), &mut |id| project.document_text(id))?;
             Ok((report, matrix::code_wave(&data, true), data.waves.clone()))
@@ -120,9 +120,11 @@ impl AnalysisPanel {
     }
 
     /// Draws the panel.
-    pub fn ui(&mut self, ui: &mut egui::Ui, project: &Project) -> Option<Action> {
-        if self.stale || project.change_counter().ok() != self.built_at {
-            self.refresh(project);
+    /// Draws the panel; the report is rebuilt when the options or the project (its
+    /// Study's `revision`) changed, not on every frame.
+    pub fn ui(&mut self, ui: &mut egui::Ui, project: &Project, revision: u64) -> Option<Action> {
+        if self.stale || self.built_at != Some(revision) {
+            self.refresh(project, revision);
         }
         let mut action = None;
         ui.horizontal(|ui| {
@@ -296,7 +298,7 @@ mod tests {
             State { panel: AnalysisPanel::default(), project: Project::open(&path).unwrap(), actions: Vec::new() };
         Harness::builder().with_size(egui::vec2(1400.0, 900.0)).build_ui_state(
             |ui, s: &mut State| {
-                if let Some(a) = s.panel.ui(ui, &s.project) {
+                if let Some(a) = s.panel.ui(ui, &s.project, 0) {
                     s.actions.push(a);
                 }
             },

@@ -384,6 +384,25 @@ impl App {
         }
     }
 
+    fn agreement_action(&mut self, a: agreement_panel::Action) {
+        match a {
+            agreement_panel::Action::JumpTo { document_id, start, end } => self.jump_to(&document_id, start, end),
+            agreement_panel::Action::Assignment(a) => self.assignment_action(a),
+            agreement_panel::Action::Decide { selection, item, decision, rationale } => {
+                self.change(|p| p.decide(&selection, &item, decision, &rationale));
+                if let Some(s) = &self.session {
+                    self.agreement.queue_changed(&s.project);
+                }
+            }
+            agreement_panel::Action::Undo => {
+                self.undo();
+                if let Some(s) = &self.session {
+                    self.agreement.queue_changed(&s.project);
+                }
+            }
+        }
+    }
+
     fn assignment_action(&mut self, a: AssignmentAction) {
         match a {
             AssignmentAction::Assign { coder, document_ids } => {
@@ -671,7 +690,8 @@ impl App {
                 }
             }
             Screen::Search => {
-                let action = egui::CentralPanel::default().show(ui, |ui| self.search.ui(ui, &s.project)).inner;
+                let action =
+                    egui::CentralPanel::default().show(ui, |ui| self.search.ui(ui, &s.project, &s.study)).inner;
                 if let Some(a) = action {
                     self.search_action(a);
                 }
@@ -681,30 +701,22 @@ impl App {
                     self.agreement.coders = s.study.coders.join(", ");
                 }
                 let action =
-                    egui::CentralPanel::default().show(ui, |ui| self.agreement.ui(ui, &mut s.project, &s.study)).inner;
-                // Adjudication decisions are written by the panel itself: pick them up.
-                if s.behind() {
-                    match s.catch_up() {
-                        Ok(changes) => self.changed(&changes),
-                        Err(e) => self.notices.error(e.to_string()),
-                    }
-                }
-                match action {
-                    Some(agreement_panel::Action::JumpTo { document_id, start, end }) => {
-                        self.jump_to(&document_id, start, end)
-                    }
-                    Some(agreement_panel::Action::Assignment(a)) => self.assignment_action(a),
-                    None => {}
+                    egui::CentralPanel::default().show(ui, |ui| self.agreement.ui(ui, &s.project, &s.study)).inner;
+                if let Some(a) = action {
+                    self.agreement_action(a);
                 }
             }
             Screen::Themes => {
-                let action = egui::CentralPanel::default().show(ui, |ui| self.analysis.ui(ui, &s.project)).inner;
+                let revision = s.study.revision;
+                let action =
+                    egui::CentralPanel::default().show(ui, |ui| self.analysis.ui(ui, &s.project, revision)).inner;
                 if let Some(analysis_panel::Action::JumpTo { document_id, start, end }) = action {
                     self.jump_to(&document_id, start, end);
                 }
             }
             Screen::Codebook => {
-                let action = egui::CentralPanel::default().show(ui, |ui| self.review.ui(ui, &s.project)).inner;
+                let action =
+                    egui::CentralPanel::default().show(ui, |ui| self.review.ui(ui, &s.project, &s.study)).inner;
                 if let Some(a) = action {
                     self.review_action(a);
                 }

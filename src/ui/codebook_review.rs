@@ -2,9 +2,12 @@
 //! two versions, the project's history with CSV/Markdown export, and the conflicts of a
 //! coder's copy being merged, in three columns (base, project, copy) with a choice per
 //! conflict; and reconciling a separately built codebook (suggested matches by name and
-//! coded text, each accepted, changed or rejected). The panel only reads the project; what must change it comes back as a
-//! [`ReviewAction`] for the app to perform.
+//! coded text, each accepted, changed or rejected). What must change the project comes back
+//! as a [`ReviewAction`] for the app to perform. It reads the project only on a button press
+//! or when the [`Study`]'s revision says it changed (the version list, the history and the
+//! diff are kept until then), never on every frame.
 
+use super::study::Study;
 use codeloom::Project;
 use codeloom::codebook::diff::{self, ChangeKind, CodebookDiff};
 use codeloom::codebook::merge::{self, Choice, MergePlan};
@@ -47,7 +50,10 @@ pub struct CodebookReview {
     /// The two sides of the diff: version names, or [`versions::CURRENT`].
     pub diff_old: String,
     pub diff_new: String,
-    cached_diff: Option<(String, String, i64, CodebookDiff)>,
+    cached_diff: Option<(String, String, u64, CodebookDiff)>,
+    /// The saved versions and the operation log, as of a revision of the Study.
+    versions: Option<(u64, Vec<versions::CodebookVersion>)>,
+    history: Option<(u64, Vec<codeloom::store::log::LogEntry>)>,
     pub codebook_only: bool,
     pub export_path: String,
     pub copy_path: String,
@@ -65,7 +71,10 @@ pub struct CodebookReview {
 
 impl CodebookReview {
     /// Draws the panel; returns what the app must do, if anything.
-    pub fn ui(&mut self, ui: &mut egui::Ui, project: &Project) -> Option<ReviewAction> {
+    pub fn ui(&mut self, ui: &mut egui::Ui, project: &Project, study: &Study) -> Option<ReviewAction> {
+        if self.versions.as_ref().is_none_or(|(r, _)| *r != study.revision) {
+            self.versions = Some((study.revision, versions::versions(project).unwrap_or_default()));
+        }
         ui.horizontal(|ui| {
             for (tab, label) in [
                 (Tab::Versions, "Versions"),
@@ -82,24 +91,25 @@ impl CodebookReview {
             ui.label(n.clone());
         }
         match self.tab {
-            Tab::Versions => self.versions_ui(ui, project),
+            Tab::Versions => self.versions_ui(ui),
             Tab::Diff => {
-                self.diff_ui(ui, project);
+                self.diff_ui(ui, project, study.revision);
                 None
             }
-            Tab::History => self.history_ui(ui, project),
+            Tab::History => self.history_ui(ui, project, study.revision),
             Tab::Merge => self.merge_ui(ui, project),
-            Tab::Reconcile => self.reconcile_ui(ui, project),
+            Tab::Reconcile => self.reconcile_ui(ui, project, study),
         }
     }
 
-    fn versions_ui(&mut self, ui: &mut egui::Ui, project: &Project) -> Option<ReviewAction> {
+    fn versions_ui(&mut self, ui: &mut egui::Ui) -> Option<ReviewAction> {
         let mut action = None;
-        match versions::versions(project) {
-            Ok(list) if list.is_empty() => {
+        let list = self.versions.as_ref().map(|(_, v)| v.clone()).unwrap_or_default();
+        match list {
+            list if list.is_empty() => {
                 ui.label("No saved versions yet.");
             }
-            Ok(list) => {
+            list => {
                 egui::Grid::new("codebook_versions").striped(true).show(ui, |ui| {
                     for h in ["Version", "Saved", "By", "Codes", "Codings", "Note"] {
                         ui.strong(h);
@@ -115,9 +125,6 @@ impl CodebookReview {
                         ui.end_row();
                     }
                 });
-            }
-            Err(e) => {
-                ui.label(format!("Cannot read the versions: {e}"));
             }
         }
         ui.separator();
@@ -139,9 +146,9 @@ impl CodebookReview {
         action
     }
 
-    fn diff_ui(&mut self, ui: &mut egui::Ui, project: &Project) {
+    fn diff_ui(&mut self, ui: &mut egui::Ui, project: &Project, revision: u64) {
         let mut names: Vec<String> =
-            versions::versions(project).unwrap_or_default().into_iter().map(|v| v.name).collect();
+            self.versions.iter().flat_map(|(_, list)| list.iter().map(|v| v.name.clone())).collect();
         names.push(versions::CURRENT.to_string());
         if self.diff_old.is_empty() {
             self.diff_old = names.first().cloned().unwrap_or_default();
@@ -160,7 +167,7 @@ impl CodebookReview {
                 r.response.labelled_by(l.id);
             }
         });
-        let counter = project.change_counter().unwrap_or(-1);
+        let counter = revision;
         let stale = !matches!(&self.cached_diff, Some((a, b, c, _)) if *a == self.diff_old && *b == self.diff_new && *c == counter);
         if stale {
             let computed = (|| -> codeloom::Result<CodebookDiff> {
@@ -222,16 +229,19 @@ impl CodebookReview {
         });
     }
 
-    fn history_ui(&mut self, ui: &mut egui::Ui, project: &Project) -> Option<ReviewAction> {
-        let all = match project.history() {
-            Ok(h) => h,
-            Err(e) => {
-                ui.label(format!("Cannot read the history: {e}"));
-                return None;
+    fn history_ui(&mut self, ui: &mut egui::Ui, project: &Project, revision: u64) -> Option<ReviewAction> {
+        if self.history.as_ref().is_none_or(|(r, _)| *r != revision) {
+            match project.history() {
+                Ok(h) => self.history = Some((revision, h)),
+                Err(e) => {
+                    ui.label(format!("Cannot read the history: {e}"));
+                    return None;
+                }
             }
-        };
+        }
+        let all = self.history.as_ref().map(|(_, h)| h.as_slice()).unwrap_or_default();
         let entries: Vec<_> =
-            all.iter().filter(|e| !self.codebook_only || history::is_codebook_change(e, &all)).cloned().collect();
+            all.iter().filter(|e| !self.codebook_only || history::is_codebook_change(e, all)).cloned().collect();
         let mut action = None;
         ui.horizontal(|ui| {
             ui.checkbox(&mut self.codebook_only, "Only codebook changes");
@@ -320,7 +330,7 @@ impl CodebookReview {
     }
 
     /// Another team's codebook, built without shared IDs: match its codes to ours.
-    fn reconcile_ui(&mut self, ui: &mut egui::Ui, project: &Project) -> Option<ReviewAction> {
+    fn reconcile_ui(&mut self, ui: &mut egui::Ui, project: &Project, study: &Study) -> Option<ReviewAction> {
         ui.label(
             "Bring in a codebook that was built separately (another project file with the same transcripts): \
              each of its codes is matched to one of ours, added as a new code, or skipped; its codings follow.",
@@ -342,8 +352,7 @@ impl CodebookReview {
             }
         });
         let Some((path, list)) = &self.suggestions else { return None };
-        let codes = project.codes().unwrap_or_default();
-        let paths = diff::paths(&codes);
+        let (codes, paths) = (&study.codes, &study.paths);
         let label = |d: Option<&Decision>| match d {
             Some(Decision::Match(id)) => format!("same as {}", paths.get(id).cloned().unwrap_or_default()),
             Some(Decision::Skip) => "leave out".to_string(),
@@ -371,7 +380,7 @@ impl CodebookReview {
                             };
                             pick(Decision::Add, ui);
                             pick(Decision::Skip, ui);
-                            for c in &codes {
+                            for c in codes {
                                 pick(Decision::Match(c.id.clone()), ui);
                             }
                         });
@@ -483,6 +492,7 @@ mod tests {
     pub(crate) struct State {
         pub panel: CodebookReview,
         pub project: Project,
+        pub study: Study,
         pub actions: Vec<ReviewAction>,
     }
 
@@ -498,11 +508,14 @@ mod tests {
     fn harness(project: Project, tab: Tab) -> Harness<'static, State> {
         Harness::builder().with_size(egui::vec2(1280.0, 820.0)).build_ui_state(
             |ui, s: &mut State| {
-                if let Some(a) = s.panel.ui(ui, &s.project) {
+                if let Some(a) = s.panel.ui(ui, &s.project, &s.study) {
                     s.actions.push(a);
                 }
             },
-            State { panel: CodebookReview { tab, ..Default::default() }, project, actions: vec![] },
+            {
+                let study = Study::load(&project).unwrap();
+                State { panel: CodebookReview { tab, ..Default::default() }, project, study, actions: vec![] }
+            },
         )
     }
 

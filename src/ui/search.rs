@@ -8,6 +8,7 @@
 
 // The app wires this panel in when its rewrite lands; until then only tests use it.
 
+use super::study::Study;
 use codeloom::Project;
 use codeloom::model::words::count;
 use codeloom::search::{Extent, HitKind, SearchOptions, SearchResults, Service, Sort, Status};
@@ -119,7 +120,7 @@ impl SearchPanel {
     }
 
     /// Draws the panel; returns what the app must do, if anything.
-    pub fn ui(&mut self, ui: &mut egui::Ui, project: &Project) -> Option<SearchAction> {
+    pub fn ui(&mut self, ui: &mut egui::Ui, project: &Project, study: &Study) -> Option<SearchAction> {
         let mut action = None;
         if self.results.is_none() {
             self.ensure_service(project, ui.ctx());
@@ -191,6 +192,10 @@ impl SearchPanel {
                 Status::Failed(e) => {
                     ui.colored_label(Color32::from_rgb(180, 40, 40), e);
                 }
+                // The index folder cannot be written (a read-only disk): searched in memory.
+                Status::Ready { note: Some(note), .. } => {
+                    ui.colored_label(Color32::from_rgb(150, 100, 0), note);
+                }
                 _ => {}
             }
         }
@@ -202,14 +207,13 @@ impl SearchPanel {
         }
 
         ui.horizontal(|ui| {
-            let codes = project.codes().unwrap_or_default();
-            let chosen =
-                self.code_id.as_ref().and_then(|id| codes.iter().find(|c| &c.id == id)).map(|c| c.name.clone());
+            let codes = &study.codes;
+            let chosen = self.code_id.as_ref().map(|id| study.path(id));
             egui::ComboBox::new("search-code", "code")
                 .selected_text(chosen.unwrap_or_else(|| "choose a code".into()))
                 .show_ui(ui, |ui| {
-                    for c in &codes {
-                        ui.selectable_value(&mut self.code_id, Some(c.id.clone()), &c.name);
+                    for c in codes {
+                        ui.selectable_value(&mut self.code_id, Some(c.id.clone()), study.path(&c.id));
                     }
                 });
             egui::ComboBox::new("search-extent", "extent").selected_text(self.extent.as_str()).show_ui(ui, |ui| {
@@ -329,6 +333,7 @@ mod tests {
     struct State {
         panel: SearchPanel,
         project: Project,
+        study: Study,
         actions: Vec<SearchAction>,
     }
 
@@ -346,11 +351,11 @@ mod tests {
         panel.set_results(results);
         let mut harness = Harness::builder().with_size(egui::vec2(1100.0, 700.0)).build_ui_state(
             |ui, s: &mut State| {
-                if let Some(a) = s.panel.ui(ui, &s.project) {
+                if let Some(a) = s.panel.ui(ui, &s.project, &s.study) {
                     s.actions.push(a);
                 }
             },
-            State { panel, project, actions: vec![] },
+            State { panel, study: Study::load(&project).unwrap(), project, actions: vec![] },
         );
         harness.run();
         harness.get_by_label_contains("passages in");
@@ -380,11 +385,16 @@ mod tests {
         let code = project.resolve_code("Living with pain").unwrap();
         let mut harness = Harness::builder().with_size(egui::vec2(1100.0, 700.0)).build_ui_state(
             |ui, s: &mut State| {
-                if let Some(a) = s.panel.ui(ui, &s.project) {
+                if let Some(a) = s.panel.ui(ui, &s.project, &s.study) {
                     s.actions.push(a);
                 }
             },
-            State { panel: SearchPanel { query: "budgie".into(), ..Default::default() }, project, actions: vec![] },
+            State {
+                panel: SearchPanel { query: "budgie".into(), ..Default::default() },
+                study: Study::load(&project).unwrap(),
+                project,
+                actions: vec![],
+            },
         );
         harness.run();
         harness.get_by_label("Search").click();
