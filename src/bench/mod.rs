@@ -5,6 +5,7 @@
 
 pub mod agreement;
 pub mod corpus;
+pub mod export;
 pub mod search;
 
 use crate::error::Result;
@@ -180,7 +181,7 @@ pub fn run(work: &Path, size: BenchSize, seed: u64, progress: &mut dyn FnMut(&st
     });
 
     progress("reports and exports");
-    measurements.push(crate::export::bench_measurement(&study)?);
+    measurements.push(export::measurement(&study)?);
 
     progress("undo and redo of one coding");
     let mut project = Project::open(&study)?;
