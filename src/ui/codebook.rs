@@ -5,8 +5,8 @@
 
 use super::study::Study;
 use super::transcript::parse_color;
-use codeloom::model::CodeDescription;
 use codeloom::model::words::count;
+use codeloom::model::{Code, CodeDescription};
 use codeloom::store::ops::{CodeChanges, NewCode};
 use egui::{Color32, RichText, Ui};
 use std::collections::HashSet;
@@ -122,129 +122,151 @@ impl CodebookPanel {
                 ui.weak("Select a code to describe it. Drag a code onto another to move it under it.");
             });
         }
+        self.tree(ui, study, &mut actions);
+        actions
+    }
+
+    /// The codes shown: tree order, below collapsed codes left out, the filter applied.
+    /// Each with its depth and whether it has child codes.
+    fn visible_codes<'s>(&self, study: &'s Study) -> Vec<(&'s Code, usize, bool)> {
         let needle = self.filter.trim().to_lowercase();
-        egui::ScrollArea::vertical().id_salt("codebook_tree").auto_shrink([false, false]).show(ui, |ui| {
-            // Dropping on this strip moves a code to the top level.
-            let (_, top_drop) = ui.dnd_drop_zone::<Dragged, ()>(egui::Frame::new().inner_margin(2.0), |ui| {
-                ui.weak("Drop a code here to move it to the top level");
-            });
-            if let Some(d) = top_drop {
-                actions.push(CodebookAction::Update(
-                    d.0.clone(),
-                    CodeChanges { parent_id: Some(None), ..Default::default() },
-                ));
-            }
-            let mut hidden_below: Option<usize> = None;
-            for code in &study.codes {
-                let depth = study.depth.get(&code.id).copied().unwrap_or(0);
-                if let Some(d) = hidden_below {
-                    if depth > d {
-                        continue;
-                    }
-                    hidden_below = None;
-                }
-                let path = study.path(&code.id);
-                if !needle.is_empty() && !path.to_lowercase().contains(&needle) {
+        let parents: HashSet<&str> = study.codes.iter().filter_map(|c| c.parent_id.as_deref()).collect();
+        let mut out = Vec::new();
+        let mut hidden_below: Option<usize> = None;
+        for code in &study.codes {
+            let depth = study.depth.get(&code.id).copied().unwrap_or(0);
+            if let Some(d) = hidden_below {
+                if depth > d {
                     continue;
                 }
-                let has_children = study.codes.iter().any(|c| c.parent_id.as_deref() == Some(code.id.as_str()));
-                let collapsed = self.collapsed.contains(&code.id);
-                if collapsed && needle.is_empty() {
-                    hidden_below = Some(depth);
-                }
-                let counts = study.counts.get(&code.id).copied().unwrap_or_default();
-                let row = ui.horizontal(|ui| {
-                    ui.add_space(depth as f32 * 16.0);
-                    if has_children {
-                        let arrow = if collapsed { "+" } else { "-" };
-                        if ui.small_button(arrow).on_hover_text(if collapsed { "Expand" } else { "Collapse" }).clicked()
-                        {
-                            if collapsed {
-                                self.collapsed.remove(&code.id);
-                            } else {
-                                self.collapsed.insert(code.id.clone());
-                            }
-                        }
-                    } else {
-                        ui.add_space(18.0);
-                    }
-                    let mut visible = !self.hidden.contains(&code.id);
-                    if ui
-                        .checkbox(&mut visible, "")
-                        .on_hover_text("Show this code's codings in the transcript")
-                        .changed()
-                    {
-                        if visible {
-                            self.hidden.remove(&code.id);
-                        } else {
-                            self.hidden.insert(code.id.clone());
-                        }
-                    }
-                    let mut rgb = {
-                        let c = parse_color(&code.color);
-                        [c.r(), c.g(), c.b()]
-                    };
-                    if egui::color_picker::color_edit_button_srgb(ui, &mut rgb).changed() {
-                        actions.push(CodebookAction::Update(
-                            code.id.clone(),
-                            CodeChanges {
-                                color: Some(format!("#{:02x}{:02x}{:02x}", rgb[0], rgb[1], rgb[2])),
-                                ..Default::default()
-                            },
-                        ));
-                    }
-                    let selected = self.selected.as_deref() == Some(code.id.as_str());
-                    // One widget both selects (click) and carries the code when dragged.
-                    let label = ui
-                        .selectable_label(
-                            selected,
-                            RichText::new(&code.name).color(if counts.codings == 0 {
-                                Color32::from_gray(110)
-                            } else {
-                                ui.visuals().text_color()
-                            }),
-                        )
-                        .interact(egui::Sense::drag());
-                    label.dnd_set_drag_payload(Dragged(code.id.clone()));
-                    if label.clicked() {
-                        if selected {
-                            self.select(None);
-                        } else {
-                            self.select(Some(code.id.clone()));
-                            actions.push(CodebookAction::Focus(code.id.clone()));
-                        }
-                    }
-                    ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
-                        ui.weak(format!("{} · {}p", counts.codings, counts.participants)).on_hover_text(format!(
-                            "{} in {} from {}",
-                            count(counts.codings, "coding"),
-                            count(counts.documents, "document"),
-                            count(counts.participants, "participant")
-                        ));
-                    });
-                });
-                // Dropping another code on this row moves it under this code.
-                if let Some(d) = row.response.dnd_release_payload::<Dragged>()
-                    && d.0 != code.id
-                {
-                    actions.push(CodebookAction::Update(
-                        d.0.clone(),
-                        CodeChanges { parent_id: Some(Some(code.id.clone())), ..Default::default() },
-                    ));
-                } else if row.response.dnd_hover_payload::<Dragged>().is_some() {
-                    ui.painter().rect_stroke(
-                        row.response.rect,
-                        3.0,
-                        egui::Stroke::new(1.5, Color32::from_rgb(40, 110, 220)),
-                        egui::StrokeKind::Inside,
-                    );
-                }
+                hidden_below = None;
             }
-            if study.codes.is_empty() {
-                ui.weak("No codes yet. Add one above, or select text and press C.");
+            if !needle.is_empty() && !study.path(&code.id).to_lowercase().contains(&needle) {
+                continue;
             }
+            if self.collapsed.contains(&code.id) && needle.is_empty() {
+                hidden_below = Some(depth);
+            }
+            out.push((code, depth, parents.contains(code.id.as_str())));
+        }
+        out
+    }
+
+    /// The code tree, drawing only the rows in view (a codebook may have thousands of codes).
+    fn tree(&mut self, ui: &mut Ui, study: &Study, actions: &mut Vec<CodebookAction>) {
+        // Dropping on this strip moves a code to the top level.
+        let (_, top_drop) = ui.dnd_drop_zone::<Dragged, ()>(egui::Frame::new().inner_margin(2.0), |ui| {
+            ui.weak("Drop a code here to move it to the top level");
         });
-        actions
+        if let Some(d) = top_drop {
+            actions
+                .push(CodebookAction::Update(d.0.clone(), CodeChanges { parent_id: Some(None), ..Default::default() }));
+        }
+        if study.codes.is_empty() {
+            ui.weak("No codes yet. Add one above, or select text and press C.");
+            return;
+        }
+        let rows = self.visible_codes(study);
+        let height = ui.spacing().interact_size.y + ui.spacing().item_spacing.y;
+        egui::ScrollArea::vertical().id_salt("codebook_tree").auto_shrink([false, false]).show_rows(
+            ui,
+            height,
+            rows.len(),
+            |ui, range| {
+                for &(code, depth, has_children) in &rows[range] {
+                    self.tree_row(ui, study, code, depth, has_children, actions);
+                }
+            },
+        );
+    }
+
+    /// One code of the tree: expand, show in the transcript, colour, name (click to select,
+    /// drag onto another code to move it there) and counts; a drop target for other codes.
+    fn tree_row(
+        &mut self,
+        ui: &mut Ui,
+        study: &Study,
+        code: &Code,
+        depth: usize,
+        has_children: bool,
+        actions: &mut Vec<CodebookAction>,
+    ) {
+        let collapsed = self.collapsed.contains(&code.id);
+        let counts = study.counts.get(&code.id).copied().unwrap_or_default();
+        let row = ui.horizontal(|ui| {
+            ui.add_space(depth as f32 * 16.0);
+            if has_children {
+                let arrow = if collapsed { "+" } else { "-" };
+                if ui.small_button(arrow).on_hover_text(if collapsed { "Expand" } else { "Collapse" }).clicked() {
+                    if collapsed {
+                        self.collapsed.remove(&code.id);
+                    } else {
+                        self.collapsed.insert(code.id.clone());
+                    }
+                }
+            } else {
+                ui.add_space(18.0);
+            }
+            let mut visible = !self.hidden.contains(&code.id);
+            if ui.checkbox(&mut visible, "").on_hover_text("Show this code's codings in the transcript").changed() {
+                if visible {
+                    self.hidden.remove(&code.id);
+                } else {
+                    self.hidden.insert(code.id.clone());
+                }
+            }
+            let mut rgb = {
+                let c = parse_color(&code.color);
+                [c.r(), c.g(), c.b()]
+            };
+            if egui::color_picker::color_edit_button_srgb(ui, &mut rgb).changed() {
+                actions.push(CodebookAction::Update(
+                    code.id.clone(),
+                    CodeChanges {
+                        color: Some(format!("#{:02x}{:02x}{:02x}", rgb[0], rgb[1], rgb[2])),
+                        ..Default::default()
+                    },
+                ));
+            }
+            let selected = self.selected.as_deref() == Some(code.id.as_str());
+            // One widget both selects (click) and carries the code when dragged.
+            let color = if counts.codings == 0 { Color32::from_gray(110) } else { ui.visuals().text_color() };
+            let label =
+                ui.selectable_label(selected, RichText::new(&code.name).color(color)).interact(egui::Sense::drag());
+            label.dnd_set_drag_payload(Dragged(code.id.clone()));
+            if label.clicked() {
+                if selected {
+                    self.select(None);
+                } else {
+                    self.select(Some(code.id.clone()));
+                    actions.push(CodebookAction::Focus(code.id.clone()));
+                }
+            }
+            ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
+                ui.weak(format!("{} · {}p", counts.codings, counts.participants)).on_hover_text(format!(
+                    "{} in {} from {}",
+                    count(counts.codings, "coding"),
+                    count(counts.documents, "document"),
+                    count(counts.participants, "participant")
+                ));
+            });
+        });
+        // Dropping another code on this row moves it under this code.
+        if let Some(d) = row.response.dnd_release_payload::<Dragged>()
+            && d.0 != code.id
+        {
+            actions.push(CodebookAction::Update(
+                d.0.clone(),
+                CodeChanges { parent_id: Some(Some(code.id.clone())), ..Default::default() },
+            ));
+        } else if row.response.dnd_hover_payload::<Dragged>().is_some() {
+            ui.painter().rect_stroke(
+                row.response.rect,
+                3.0,
+                egui::Stroke::new(1.5, Color32::from_rgb(40, 110, 220)),
+                egui::StrokeKind::Inside,
+            );
+        }
     }
 
     fn details(&mut self, ui: &mut Ui, study: &Study, actions: &mut Vec<CodebookAction>) {

@@ -121,10 +121,23 @@ impl SearchPanel {
 
     /// Draws the panel; returns what the app must do, if anything.
     pub fn ui(&mut self, ui: &mut egui::Ui, project: &Project, study: &Study) -> Option<SearchAction> {
-        let mut action = None;
         if self.results.is_none() {
             self.ensure_service(project, ui.ctx());
         }
+        let mut action = self.receive(project);
+        self.query_bar(ui, project);
+        self.status(ui);
+        self.code_all_bar(ui, project, study);
+        if let Some(a) = self.results_list(ui) {
+            action = Some(a);
+        }
+        action
+    }
+
+    /// Takes the service's answer to the query sent last: a page to show, or every hit to
+    /// code or to write as CSV.
+    fn receive(&mut self, project: &Project) -> Option<SearchAction> {
+        let mut action = None;
         // Answers from the service.
         if let Some((_, service)) = &self.service
             && let Some((ticket, answer)) = service.take_results()
@@ -149,6 +162,10 @@ impl SearchPanel {
             }
         }
 
+        action
+    }
+
+    fn query_bar(&mut self, ui: &mut egui::Ui, project: &Project) {
         ui.horizontal(|ui| {
             let edit = ui.add(
                 egui::TextEdit::singleline(&mut self.query)
@@ -177,6 +194,10 @@ impl SearchPanel {
             }
             ui.toggle_value(&mut self.show_help, "?");
         });
+    }
+
+    /// The query help, the index's state, errors and notices.
+    fn status(&mut self, ui: &mut egui::Ui) {
         if self.show_help || (self.results.is_none() && self.error.is_none()) {
             ui.label(egui::RichText::new(HELP).small());
         }
@@ -205,7 +226,9 @@ impl SearchPanel {
         if let Some(n) = &self.notice {
             ui.label(n);
         }
+    }
 
+    fn code_all_bar(&mut self, ui: &mut egui::Ui, project: &Project, study: &Study) {
         ui.horizontal(|ui| {
             let codes = &study.codes;
             let chosen = self.code_id.as_ref().map(|id| study.path(id));
@@ -231,8 +254,12 @@ impl SearchPanel {
                 self.send(project, None, Waiting::AllForCsv, ui.ctx());
             }
         });
+    }
 
-        let Some(results) = &self.results else { return action };
+    /// The counts and the keyword-in-context lines; only the lines in view are drawn.
+    fn results_list(&self, ui: &mut egui::Ui) -> Option<SearchAction> {
+        let mut action = None;
+        let Some(results) = &self.results else { return None };
         let c = &results.counts;
         ui.label(format!(
             "{} in {}{}",
@@ -248,37 +275,43 @@ impl SearchPanel {
             ui.label(format!("Waves: {}", rows(&c.waves)));
         }
         ui.separator();
-        egui::ScrollArea::vertical().auto_shrink([false, false]).show(ui, |ui| {
-            for h in &results.hits {
-                let place = match h.kind {
-                    HitKind::Turn => format!(
-                        "{} · {} · {}",
-                        h.document.as_deref().unwrap_or("-"),
-                        h.wave.as_deref().unwrap_or("-"),
-                        h.speaker.as_deref().unwrap_or("-")
-                    ),
-                    HitKind::Memo => format!("memo · {}", h.title.as_deref().unwrap_or("")),
-                    HitKind::Code => format!("code · {}", h.title.as_deref().unwrap_or("")),
-                };
-                ui.horizontal(|ui| {
-                    // A fixed column for the place keeps the context lines aligned.
-                    ui.allocate_ui_with_layout(
-                        egui::vec2(230.0, 18.0),
-                        egui::Layout::left_to_right(egui::Align::Center),
-                        |ui| {
-                            ui.set_min_width(230.0);
-                            ui.add(egui::Label::new(egui::RichText::new(place).weak().small()).truncate());
-                        },
-                    );
-                    let response = ui.add(
-                        egui::Label::new(kwic_job(ui, &h.before, &h.matched, &h.after)).sense(egui::Sense::click()),
-                    );
-                    if response.clicked() && h.kind == HitKind::Turn {
-                        action = Some(SearchAction::Jump { document_id: h.id.clone(), start: h.start, end: h.end });
-                    }
-                });
-            }
-        });
+        let row_height = ui.text_style_height(&egui::TextStyle::Body).max(18.0) + ui.spacing().item_spacing.y;
+        egui::ScrollArea::vertical().auto_shrink([false, false]).show_rows(
+            ui,
+            row_height,
+            results.hits.len(),
+            |ui, range| {
+                for h in &results.hits[range] {
+                    let place = match h.kind {
+                        HitKind::Turn => format!(
+                            "{} · {} · {}",
+                            h.document.as_deref().unwrap_or("-"),
+                            h.wave.as_deref().unwrap_or("-"),
+                            h.speaker.as_deref().unwrap_or("-")
+                        ),
+                        HitKind::Memo => format!("memo · {}", h.title.as_deref().unwrap_or("")),
+                        HitKind::Code => format!("code · {}", h.title.as_deref().unwrap_or("")),
+                    };
+                    ui.horizontal(|ui| {
+                        // A fixed column for the place keeps the context lines aligned.
+                        ui.allocate_ui_with_layout(
+                            egui::vec2(230.0, 18.0),
+                            egui::Layout::left_to_right(egui::Align::Center),
+                            |ui| {
+                                ui.set_min_width(230.0);
+                                ui.add(egui::Label::new(egui::RichText::new(place).weak().small()).truncate());
+                            },
+                        );
+                        let response = ui.add(
+                            egui::Label::new(kwic_job(ui, &h.before, &h.matched, &h.after)).sense(egui::Sense::click()),
+                        );
+                        if response.clicked() && h.kind == HitKind::Turn {
+                            action = Some(SearchAction::Jump { document_id: h.id.clone(), start: h.start, end: h.end });
+                        }
+                    });
+                }
+            },
+        );
         action
     }
 

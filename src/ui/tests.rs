@@ -808,6 +808,9 @@ fn changes_made_by_another_process_show_up() {
         .unwrap();
     std::thread::sleep(std::time::Duration::from_millis(1100));
     settle(&mut h);
+    // The tree draws only the rows in view: find the new code to bring it there.
+    type_into(&mut h, "Find a code", "by a script");
+    settle(&mut h);
     h.get_by_label("Added by a script");
     assert_eq!(h.state().view().marks().len(), marks + 1);
     assert!(h.state().view().marks().iter().any(|m| m.id == coding.id && m.coder == "script"));

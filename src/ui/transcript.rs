@@ -148,6 +148,27 @@ const TIME_COLOR: Color32 = Color32::from_rgb(120, 120, 120);
 const SELECTION: Color32 = Color32::from_rgba_premultiplied(40, 110, 220, 70);
 const FLASH: Color32 = Color32::from_rgba_premultiplied(230, 170, 0, 90);
 
+/// Where the page is drawn this frame.
+struct Page {
+    /// The top left of the text column, in screen coordinates.
+    origin: Pos2,
+    /// The part of the content in view (content coordinates).
+    viewport: Rect,
+    /// The top of the scrolled content, in screen coordinates.
+    top: f32,
+    /// The left edge of the margin.
+    margin_x: f32,
+}
+
+/// Where one turn is drawn.
+struct TurnGeometry {
+    index: usize,
+    top: f32,
+    body_pos: Pos2,
+    /// The first turn in view: stripes of codings that began above it are named here.
+    first_seen: bool,
+}
+
 /// The state of the transcript view for one document.
 #[derive(Default)]
 pub struct TranscriptView {
@@ -532,35 +553,8 @@ impl TranscriptView {
     /// Draws the view and handles the mouse and keyboard.
     pub fn ui(&mut self, ui: &mut Ui, recent_codes: &[(String, String)]) -> Vec<TranscriptEvent> {
         let mut events = Vec::new();
-        let avail = ui.available_width();
-        let lanes = self.lane_count.max(1) as f32;
-        self.labelled = self.settings.margin_labels && avail - lanes * LABEL_LANE_WIDTH - 56.0 >= MIN_TEXT_WIDTH;
-        let width = (avail - self.margin_width() - 40.0).clamp(200.0, self.typography.max_width).round() as u32;
-        if width != self.width {
-            self.width = width;
-            self.galleys.clear();
-            self.measured.iter_mut().for_each(|m| *m = false);
-        }
-        // Measure a few more turns every frame, so that the scroll bar becomes exact
-        // without ever laying out the whole transcript at once.
-        let budget = std::time::Instant::now();
-        if let Some(first) = self.measured.iter().position(|m| !m) {
-            let mut i = first;
-            while i < self.turns.len() && budget.elapsed().as_micros() < 1500 {
-                if !self.measured[i] {
-                    self.galley(ui, i);
-                    // Keep only what is likely to be painted.
-                    self.galleys.remove(&i);
-                }
-                i += 1;
-            }
-            if self.measured.iter().any(|m| !m) {
-                ui.ctx().request_repaint();
-            }
-        }
-        self.recompute_tops();
+        self.lay_out(ui);
         let total = self.tops.last().copied().unwrap_or(0.0);
-
         let mut scroll = egui::ScrollArea::vertical().id_salt("transcript_scroll").auto_shrink([false, false]);
         if let Some(c) = self.scroll_to.take() {
             let i = self.turn_of_char(c);
@@ -579,209 +573,13 @@ impl TranscriptView {
             if response.clicked() || response.drag_started() {
                 response.request_focus();
             }
-            // Visible turns, with a little overscan.
-            let first = self.turn_at_y(viewport.top() - 200.0);
-            let first_seen = self.turn_at_y(viewport.top());
-            let last = self.turn_at_y(viewport.bottom() + 200.0);
+            let page =
+                Page { origin, viewport, top: ui.min_rect().top(), margin_x: origin.x + self.width as f32 + 14.0 };
             let painter = ui.painter().clone();
-            // The page: white paper behind the text and the margin.
-            painter.rect_filled(
-                Rect::from_min_max(
-                    pos2(origin.x - 16.0, viewport.top() + ui.min_rect().top()),
-                    pos2(
-                        origin.x + self.width as f32 + 14.0 + self.margin_width(),
-                        viewport.bottom() + ui.min_rect().top(),
-                    ),
-                ),
-                0.0,
-                Color32::WHITE,
-            );
-            let margin_x = origin.x + self.width as f32 + 14.0;
-            let mut stripe_hits: Vec<(Rect, usize)> = Vec::new();
-            let selection = self.selection.filter(|s| !s.is_empty()).map(|s| s.range());
-            let selected_range = self.resize_preview.or_else(|| self.selected_coding().map(|m| (m.start, m.end)));
-            for i in first..=last.min(self.turns.len().saturating_sub(1)) {
-                if self.turns.is_empty() {
-                    break;
-                }
-                let (header, body) = self.galley(ui, i);
-                let top = origin.y + self.tops[i];
-                let header_h = header.as_ref().map_or(0.0, |h| h.size().y.max(self.typography.line_height - 4.0) + 2.0);
-                if let Some(h) = &header {
-                    painter.galley(pos2(origin.x, top), h.clone(), TEXT_COLOR);
-                }
-                let body_pos = pos2(origin.x, top + header_h);
-                painter.galley(body_pos, body.clone(), TEXT_COLOR);
-                let t = &self.turns[i];
-                // Accessibility (and tests): each visible turn is a labelled node.
-                let row_rect = Rect::from_min_size(pos2(origin.x, top), vec2(self.width as f32, self.heights[i]));
-                let label = match &t.speaker {
-                    Some(s) => format!("{s}: {}", t.text),
-                    None => t.text.clone(),
-                };
-                let row = ui.interact(row_rect, id.with(("turn", i)), Sense::hover());
-                row.widget_info(|| egui::WidgetInfo::labeled(egui::Role::Label, true, &label));
-                for (range, color) in [(selection, SELECTION), (self.flash, FLASH)] {
-                    if let Some((s, e)) = range {
-                        for r in range_rects(&body, t, s, e) {
-                            painter.rect_filled(r.translate(body_pos.to_vec2()), 2.0, color);
-                        }
-                    }
-                }
-                if let Some((s, e)) = selected_range {
-                    for r in range_rects(&body, t, s, e) {
-                        painter.rect_stroke(
-                            r.translate(body_pos.to_vec2()).expand(1.0),
-                            2.0,
-                            Stroke::new(1.5, Color32::from_gray(60)),
-                            egui::StrokeKind::Outside,
-                        );
-                    }
-                }
-                // Coding stripes in the margin.
-                let row_bottom = top + self.heights[i] - self.typography.turn_gap;
-                for &m in &self.by_turn[i] {
-                    let mark = &self.marks[m];
-                    let y0 = if mark.start <= t.start {
-                        if mark.start < t.start { top } else { body_pos.y }
-                    } else {
-                        body_pos.y + body.pos_from_cursor(CCursor::new(mark.start - t.start)).top()
-                    };
-                    let y1 = if mark.end >= t.end {
-                        if mark.end > t.end { top + self.heights[i] } else { row_bottom }
-                    } else {
-                        body_pos.y + body.pos_from_cursor(CCursor::new(mark.end - t.start)).bottom()
-                    };
-                    let x = margin_x + self.lanes[m] as f32 * self.lane_width();
-                    let r = Rect::from_x_y_ranges(x..=x + self.typography.lane_width - 2.0, y0..=y1.max(y0 + 4.0));
-                    let strong = self.selected.as_deref() == Some(mark.id.as_str());
-                    painter.rect_filled(r, 1.0, if strong { mark.color } else { tint(mark.color, 0.75) });
-                    let mut hit = r;
-                    if self.labelled && (mark.start >= t.start || i == first_seen) {
-                        hit = self.paint_label(ui, &painter, mark, pos2(r.right() + 3.0, y0), strong);
-                        hit = hit.union(r);
-                    }
-                    stripe_hits.push((hit, m));
-                }
-            }
-            // Boundary handles of the selected coding.
-            let mut handles: Vec<(Rect, Drag)> = Vec::new();
-            if let Some((s, e)) = selected_range {
-                for (c, kind) in [(s, Drag::ResizeStart), (e, Drag::ResizeEnd)] {
-                    if let Some(r) = self.char_rect(origin, c) {
-                        let h = Rect::from_center_size(r.center(), vec2(7.0, r.height() + 6.0));
-                        painter.rect_filled(h, 2.0, Color32::from_rgb(40, 40, 40));
-                        handles.push((h, kind));
-                    }
-                }
-            }
-            // The margin: hover shows the coding, click selects it.
-            let margin_rect = Rect::from_x_y_ranges(
-                margin_x..=margin_x + self.margin_width(),
-                viewport.top() + origin.y..=viewport.bottom() + origin.y,
-            );
-            let margin = ui.interact(margin_rect, id.with("margin"), Sense::click());
-            if let Some(p) = margin.hover_pos() {
-                let here: Vec<usize> =
-                    stripe_hits.iter().filter(|(r, _)| r.expand(1.0).contains(p)).map(|h| h.1).collect();
-                if let Some(&m) = here.first() {
-                    let mark = &self.marks[m];
-                    let tip = format!(
-                        "{} — {}{}{}",
-                        mark.code_name,
-                        mark.coder,
-                        if mark.starred { " (starred)" } else { "" },
-                        if mark.memo.is_some() { " (memo)" } else { "" }
-                    );
-                    margin.clone().on_hover_text_at_pointer(tip);
-                    if margin.clicked() {
-                        events.push(TranscriptEvent::SelectCoding(Some(mark.id.clone())));
-                    }
-                }
-            }
-
-            // Mouse selection and boundary dragging.
-            let shift = ui.input(|i| i.modifiers.shift);
-            if let Some(p) = response.interact_pointer_pos().or_else(|| response.hover_pos()) {
-                let c = self.char_at(p - origin.to_vec2());
-                if response.drag_started() {
-                    let on_handle = handles.iter().find(|(r, _)| r.expand(3.0).contains(p)).map(|h| h.1);
-                    match on_handle {
-                        Some(kind) => {
-                            self.drag = Some(kind);
-                            self.resize_preview = selected_range;
-                        }
-                        None => {
-                            self.drag = Some(Drag::Select);
-                            self.drag_origin = match (shift, self.selection) {
-                                (true, Some(s)) => s.anchor,
-                                _ => c,
-                            };
-                            self.selection = Some(self.drag_selection(self.drag_origin, c));
-                        }
-                    }
-                } else if response.dragged() {
-                    match self.drag {
-                        Some(Drag::Select) if self.selection.is_some() => {
-                            self.selection = Some(self.drag_selection(self.drag_origin, c));
-                        }
-                        Some(Drag::ResizeStart) => {
-                            if let Some((_, e)) = self.resize_preview {
-                                self.resize_preview = Some((c.min(e.saturating_sub(1)), e));
-                            }
-                        }
-                        Some(Drag::ResizeEnd) => {
-                            if let Some((s, _)) = self.resize_preview {
-                                self.resize_preview = Some((s, c.max(s + 1)));
-                            }
-                        }
-                        Some(Drag::Select) | None => {}
-                    }
-                    // Scroll while dragging past the edges.
-                    let edge = 30.0;
-                    let rect = response.rect;
-                    if p.y < rect.top() + edge || p.y > rect.bottom() - edge {
-                        let dy = if p.y < rect.top() + edge { edge } else { -edge };
-                        ui.scroll_with_delta(vec2(0.0, dy * 0.3));
-                    }
-                }
-                if response.triple_clicked() {
-                    let t = &self.turns[self.turn_of_char(c)];
-                    self.selection = Some(Selection { anchor: t.start, head: t.end });
-                } else if response.double_clicked() {
-                    let (s, e) = self.word_at(c);
-                    self.selection = Some(Selection { anchor: s, head: e });
-                } else if response.clicked() {
-                    if shift && let Some(s) = self.selection {
-                        self.selection = Some(Selection { anchor: s.anchor, head: c });
-                    } else {
-                        self.selection = None;
-                        if self.selected.is_some() {
-                            events.push(TranscriptEvent::SelectCoding(None));
-                        }
-                    }
-                }
-            }
-            if response.drag_stopped() {
-                if let (Some(Drag::ResizeStart | Drag::ResizeEnd), Some((s, e)), Some(m)) =
-                    (self.drag, self.resize_preview, self.selected_coding())
-                    && (s, e) != (m.start, m.end)
-                {
-                    events.push(TranscriptEvent::Resize { id: m.id.clone(), start: s, end: e });
-                }
-                self.drag = None;
-                self.resize_preview = None;
-            }
-            if response.hovered() && !handles.is_empty() {
-                if let Some(p) = response.hover_pos()
-                    && handles.iter().any(|(r, _)| r.expand(3.0).contains(p))
-                {
-                    ui.ctx().set_cursor_icon(egui::CursorIcon::ResizeHorizontal);
-                }
-            } else if response.hovered() {
-                ui.ctx().set_cursor_icon(egui::CursorIcon::Text);
-            }
-
+            let stripe_hits = self.paint(ui, &painter, &page);
+            let handles = self.paint_handles(&painter, &page);
+            self.margin(ui, &page, id, &stripe_hits, &mut events);
+            self.mouse(ui, &response, &page, &handles, &mut events);
             // Right click: code the selection, or act on the codings under the pointer.
             let pointer_char = response.hover_pos().map(|p| self.char_at(p - origin.to_vec2()));
             if response.secondary_clicked() {
@@ -800,6 +598,288 @@ impl TranscriptView {
             self.flash = None;
         }
         events
+    }
+
+    /// The text column's width for this frame (and whether the margin has room for code
+    /// names), and a few more turns measured, within a time budget, so that the scroll bar
+    /// becomes exact without ever laying out the whole transcript at once.
+    fn lay_out(&mut self, ui: &Ui) {
+        let avail = ui.available_width();
+        let lanes = self.lane_count.max(1) as f32;
+        self.labelled = self.settings.margin_labels && avail - lanes * LABEL_LANE_WIDTH - 56.0 >= MIN_TEXT_WIDTH;
+        let width = (avail - self.margin_width() - 40.0).clamp(200.0, self.typography.max_width).round() as u32;
+        if width != self.width {
+            self.width = width;
+            self.galleys.clear();
+            self.measured.iter_mut().for_each(|m| *m = false);
+        }
+        let budget = std::time::Instant::now();
+        if let Some(first) = self.measured.iter().position(|m| !m) {
+            let mut i = first;
+            while i < self.turns.len() && budget.elapsed().as_micros() < 1500 {
+                if !self.measured[i] {
+                    self.galley(ui, i);
+                    // Keep only what is likely to be painted.
+                    self.galleys.remove(&i);
+                }
+                i += 1;
+            }
+            if self.measured.iter().any(|m| !m) {
+                ui.ctx().request_repaint();
+            }
+        }
+        self.recompute_tops();
+    }
+
+    /// Paints the page and the turns in view (with a little overscan): text, selection,
+    /// flash, the selected coding's outline and the margin stripes. Returns where each
+    /// stripe (and its label) is, with the mark it shows.
+    fn paint(&mut self, ui: &Ui, painter: &egui::Painter, page: &Page) -> Vec<(Rect, usize)> {
+        let (origin, viewport) = (page.origin, page.viewport);
+        let first = self.turn_at_y(viewport.top() - 200.0);
+        let first_seen = self.turn_at_y(viewport.top());
+        let last = self.turn_at_y(viewport.bottom() + 200.0);
+        // The page: white paper behind the text and the margin.
+        painter.rect_filled(
+            Rect::from_min_max(
+                pos2(origin.x - 16.0, viewport.top() + page.top),
+                pos2(origin.x + self.width as f32 + 14.0 + self.margin_width(), viewport.bottom() + page.top),
+            ),
+            0.0,
+            Color32::WHITE,
+        );
+        let mut stripe_hits: Vec<(Rect, usize)> = Vec::new();
+        let selection = self.selection.filter(|s| !s.is_empty()).map(|s| s.range());
+        let selected_range = self.resize_preview.or_else(|| self.selected_coding().map(|m| (m.start, m.end)));
+        if self.turns.is_empty() {
+            return stripe_hits;
+        }
+        for i in first..=last.min(self.turns.len() - 1) {
+            let (header, body) = self.galley(ui, i);
+            let top = origin.y + self.tops[i];
+            let header_h = header.as_ref().map_or(0.0, |h| h.size().y.max(self.typography.line_height - 4.0) + 2.0);
+            if let Some(h) = &header {
+                painter.galley(pos2(origin.x, top), h.clone(), TEXT_COLOR);
+            }
+            let body_pos = pos2(origin.x, top + header_h);
+            painter.galley(body_pos, body.clone(), TEXT_COLOR);
+            let t = &self.turns[i];
+            // Accessibility (and tests): each visible turn is a labelled node.
+            let row_rect = Rect::from_min_size(pos2(origin.x, top), vec2(self.width as f32, self.heights[i]));
+            let label = match &t.speaker {
+                Some(s) => format!("{s}: {}", t.text),
+                None => t.text.clone(),
+            };
+            let row = ui.interact(row_rect, ui.scope_id().with(("turn", i)), Sense::hover());
+            row.widget_info(|| egui::WidgetInfo::labeled(egui::Role::Label, true, &label));
+            for (range, color) in [(selection, SELECTION), (self.flash, FLASH)] {
+                if let Some((s, e)) = range {
+                    for r in range_rects(&body, t, s, e) {
+                        painter.rect_filled(r.translate(body_pos.to_vec2()), 2.0, color);
+                    }
+                }
+            }
+            if let Some((s, e)) = selected_range {
+                for r in range_rects(&body, t, s, e) {
+                    painter.rect_stroke(
+                        r.translate(body_pos.to_vec2()).expand(1.0),
+                        2.0,
+                        Stroke::new(1.5, Color32::from_gray(60)),
+                        egui::StrokeKind::Outside,
+                    );
+                }
+            }
+            let turn = TurnGeometry { index: i, top, body_pos, first_seen: i == first_seen };
+            self.paint_stripes(ui, painter, page, &turn, &body, &mut stripe_hits);
+        }
+        stripe_hits
+    }
+
+    /// The margin stripes of one turn, with the code names beside them when labelled.
+    fn paint_stripes(
+        &self,
+        ui: &Ui,
+        painter: &egui::Painter,
+        page: &Page,
+        turn: &TurnGeometry,
+        body: &Galley,
+        stripe_hits: &mut Vec<(Rect, usize)>,
+    ) {
+        let (i, top, body_pos) = (turn.index, turn.top, turn.body_pos);
+        let t = &self.turns[i];
+        let row_bottom = top + self.heights[i] - self.typography.turn_gap;
+        for &m in &self.by_turn[i] {
+            let mark = &self.marks[m];
+            let y0 = if mark.start <= t.start {
+                if mark.start < t.start { top } else { body_pos.y }
+            } else {
+                body_pos.y + body.pos_from_cursor(CCursor::new(mark.start - t.start)).top()
+            };
+            let y1 = if mark.end >= t.end {
+                if mark.end > t.end { top + self.heights[i] } else { row_bottom }
+            } else {
+                body_pos.y + body.pos_from_cursor(CCursor::new(mark.end - t.start)).bottom()
+            };
+            let x = page.margin_x + self.lanes[m] as f32 * self.lane_width();
+            let r = Rect::from_x_y_ranges(x..=x + self.typography.lane_width - 2.0, y0..=y1.max(y0 + 4.0));
+            let strong = self.selected.as_deref() == Some(mark.id.as_str());
+            painter.rect_filled(r, 1.0, if strong { mark.color } else { tint(mark.color, 0.75) });
+            let mut hit = r;
+            if self.labelled && (mark.start >= t.start || turn.first_seen) {
+                hit = self.paint_label(ui, painter, mark, pos2(r.right() + 3.0, y0), strong).union(r);
+            }
+            stripe_hits.push((hit, m));
+        }
+    }
+
+    /// The dark handles at the ends of the selected coding, for resizing it.
+    fn paint_handles(&self, painter: &egui::Painter, page: &Page) -> Vec<(Rect, Drag)> {
+        let mut handles = Vec::new();
+        let selected_range = self.resize_preview.or_else(|| self.selected_coding().map(|m| (m.start, m.end)));
+        if let Some((s, e)) = selected_range {
+            for (c, kind) in [(s, Drag::ResizeStart), (e, Drag::ResizeEnd)] {
+                if let Some(r) = self.char_rect(page.origin, c) {
+                    let h = Rect::from_center_size(r.center(), vec2(7.0, r.height() + 6.0));
+                    painter.rect_filled(h, 2.0, Color32::from_rgb(40, 40, 40));
+                    handles.push((h, kind));
+                }
+            }
+        }
+        handles
+    }
+
+    /// The margin: hovering a stripe names its coding, clicking selects it.
+    fn margin(
+        &self,
+        ui: &Ui,
+        page: &Page,
+        id: egui::Id,
+        stripe_hits: &[(Rect, usize)],
+        events: &mut Vec<TranscriptEvent>,
+    ) {
+        let margin_rect = Rect::from_x_y_ranges(
+            page.margin_x..=page.margin_x + self.margin_width(),
+            page.viewport.top() + page.origin.y..=page.viewport.bottom() + page.origin.y,
+        );
+        let margin = ui.interact(margin_rect, id.with("margin"), Sense::click());
+        let Some(p) = margin.hover_pos() else { return };
+        let here: Vec<usize> = stripe_hits.iter().filter(|(r, _)| r.expand(1.0).contains(p)).map(|h| h.1).collect();
+        if let Some(&m) = here.first() {
+            let mark = &self.marks[m];
+            let tip = format!(
+                "{} — {}{}{}",
+                mark.code_name,
+                mark.coder,
+                if mark.starred { " (starred)" } else { "" },
+                if mark.memo.is_some() { " (memo)" } else { "" }
+            );
+            margin.clone().on_hover_text_at_pointer(tip);
+            if margin.clicked() {
+                events.push(TranscriptEvent::SelectCoding(Some(mark.id.clone())));
+            }
+        }
+    }
+
+    /// Mouse selection (drag, double and triple click, Shift+click) and boundary dragging.
+    fn mouse(
+        &mut self,
+        ui: &Ui,
+        response: &egui::Response,
+        page: &Page,
+        handles: &[(Rect, Drag)],
+        events: &mut Vec<TranscriptEvent>,
+    ) {
+        let shift = ui.input(|i| i.modifiers.shift);
+        let selected_range = self.resize_preview.or_else(|| self.selected_coding().map(|m| (m.start, m.end)));
+        if let Some(p) = response.interact_pointer_pos().or_else(|| response.hover_pos()) {
+            let c = self.char_at(p - page.origin.to_vec2());
+            if response.drag_started() {
+                match handles.iter().find(|(r, _)| r.expand(3.0).contains(p)).map(|h| h.1) {
+                    Some(kind) => {
+                        self.drag = Some(kind);
+                        self.resize_preview = selected_range;
+                    }
+                    None => {
+                        self.drag = Some(Drag::Select);
+                        self.drag_origin = match (shift, self.selection) {
+                            (true, Some(s)) => s.anchor,
+                            _ => c,
+                        };
+                        self.selection = Some(self.drag_selection(self.drag_origin, c));
+                    }
+                }
+            } else if response.dragged() {
+                self.drag_to(ui, response, p, c);
+            }
+            self.clicks(response, shift, c, events);
+        }
+        if response.drag_stopped() {
+            if let (Some(Drag::ResizeStart | Drag::ResizeEnd), Some((s, e)), Some(m)) =
+                (self.drag, self.resize_preview, self.selected_coding())
+                && (s, e) != (m.start, m.end)
+            {
+                events.push(TranscriptEvent::Resize { id: m.id.clone(), start: s, end: e });
+            }
+            self.drag = None;
+            self.resize_preview = None;
+        }
+        if response.hovered() && !handles.is_empty() {
+            if let Some(p) = response.hover_pos()
+                && handles.iter().any(|(r, _)| r.expand(3.0).contains(p))
+            {
+                ui.ctx().set_cursor_icon(egui::CursorIcon::ResizeHorizontal);
+            }
+        } else if response.hovered() {
+            ui.ctx().set_cursor_icon(egui::CursorIcon::Text);
+        }
+    }
+
+    /// A drag in progress: the selection or the boundary follows the pointer, and the view
+    /// scrolls when the pointer is near its top or bottom edge.
+    fn drag_to(&mut self, ui: &Ui, response: &egui::Response, p: Pos2, c: usize) {
+        match self.drag {
+            Some(Drag::Select) if self.selection.is_some() => {
+                self.selection = Some(self.drag_selection(self.drag_origin, c));
+            }
+            Some(Drag::ResizeStart) => {
+                if let Some((_, e)) = self.resize_preview {
+                    self.resize_preview = Some((c.min(e.saturating_sub(1)), e));
+                }
+            }
+            Some(Drag::ResizeEnd) => {
+                if let Some((s, _)) = self.resize_preview {
+                    self.resize_preview = Some((s, c.max(s + 1)));
+                }
+            }
+            Some(Drag::Select) | None => {}
+        }
+        let edge = 30.0;
+        let rect = response.rect;
+        if p.y < rect.top() + edge || p.y > rect.bottom() - edge {
+            let dy = if p.y < rect.top() + edge { edge } else { -edge };
+            ui.scroll_with_delta(vec2(0.0, dy * 0.3));
+        }
+    }
+
+    /// Triple click: the turn; double click: the word; Shift+click extends; a plain click
+    /// clears the selection and the selected coding.
+    fn clicks(&mut self, response: &egui::Response, shift: bool, c: usize, events: &mut Vec<TranscriptEvent>) {
+        if response.triple_clicked() {
+            let t = &self.turns[self.turn_of_char(c)];
+            self.selection = Some(Selection { anchor: t.start, head: t.end });
+        } else if response.double_clicked() {
+            let (s, e) = self.word_at(c);
+            self.selection = Some(Selection { anchor: s, head: e });
+        } else if response.clicked() {
+            if shift && let Some(s) = self.selection {
+                self.selection = Some(Selection { anchor: s.anchor, head: c });
+            } else {
+                self.selection = None;
+                if self.selected.is_some() {
+                    events.push(TranscriptEvent::SelectCoding(None));
+                }
+            }
+        }
     }
 
     /// Writes a coding's code name beside its stripe (cut with an ellipsis when it is
