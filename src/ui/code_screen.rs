@@ -461,7 +461,7 @@ impl CodeScreen {
     ) -> Option<CodeRequest> {
         let mut request = None;
         if panels.0 {
-            egui::Panel::left("documents").resizable(true).default_size(360.0).show(ui, |ui| {
+            egui::Panel::left("documents").resizable(true).default_size(420.0).show(ui, |ui| {
                 let open = self.open_doc.as_ref().map(|d| d.id.clone());
                 match self.documents.ui(ui, &s.study, open.as_deref()) {
                     Some(DocumentsAction::Open(id)) => {

@@ -366,8 +366,17 @@ impl TranscriptView {
         }
         let (a, b) = (origin.min(c), origin.max(c));
         let is_word = |(s, e): (usize, usize)| e > s && self.text_of(s, e).chars().any(char::is_alphanumeric);
-        let start = Some(self.word_at(a)).filter(|&w| is_word(w)).map_or(a, |w| w.0.min(a));
-        let end = Some(self.word_at(b - 1)).filter(|&w| is_word(w)).map_or(b, |w| w.1.max(b));
+        let mut start = Some(self.word_at(a)).filter(|&w| is_word(w)).map_or(a, |w| w.0.min(a));
+        let mut end = Some(self.word_at(b - 1)).filter(|&w| is_word(w)).map_or(b, |w| w.1.max(b));
+        // A drag that begins or ends between words takes no white space at its ends.
+        let text: Vec<char> = self.text_of(start, end).chars().collect();
+        if text.len() == end - start {
+            start += text.iter().take_while(|ch| ch.is_whitespace()).count();
+            end -= text.iter().rev().take_while(|ch| ch.is_whitespace()).count();
+            if end <= start {
+                return Selection { anchor: origin, head: c };
+            }
+        }
         if c >= origin { Selection { anchor: start, head: end } } else { Selection { anchor: end, head: start } }
     }
 
