@@ -182,6 +182,11 @@ fn note(set: &mut ChangeSet, pending: &mut Pending, change: &Change) {
     let partial = matches!(change, Change::Update { .. });
     let from_images = |column: &str| -> BTreeSet<String> { images.iter().filter_map(|r| text(r, column)).collect() };
     match table {
+        // A document whose only change is its kept count of codings changed its codings,
+        // not its text or turns.
+        "documents" if matches!(change, Change::Update { after, .. } if after.keys().all(|k| k == "coding_count")) => {
+            set.coded_documents.insert(id);
+        }
         "documents" => {
             set.documents.insert(id);
         }

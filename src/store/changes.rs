@@ -233,6 +233,11 @@ impl<'c> Writer<'c> {
         self.changes.is_empty()
     }
 
+    /// The changes recorded so far.
+    pub fn changes(&self) -> &[Change] {
+        &self.changes
+    }
+
     /// The recorded changes, in the order they were made.
     pub fn into_changes(self) -> Vec<Change> {
         self.changes

@@ -2,34 +2,59 @@
 //! at a cost that follows the documents and codes named, not the size of the project.
 
 use super::Project;
+use super::changes::{Change, Writer};
 use super::queries::{CodeCounts, DocumentSummary};
 use crate::error::Result;
-use rusqlite::params_from_iter;
-use std::collections::HashMap;
+use rusqlite::{OptionalExtension, params_from_iter};
+use serde_json::Value as Json;
+use std::collections::{BTreeSet, HashMap};
+
+/// Brings the stored coding count of every document whose codings the operation so far
+/// added or removed up to date, through the writer (so the log records it and undo and
+/// redo keep it). Called at the end of every operation; costs one indexed count per
+/// document the operation touched.
+pub(crate) fn maintain_coding_counts(w: &mut Writer) -> Result<()> {
+    let mut documents = BTreeSet::new();
+    let mut inserted = Vec::new();
+    for change in w.changes() {
+        match change {
+            Change::Insert { table, key, .. } if table == "codings" => inserted.push(key.clone()),
+            Change::Delete { table, row, .. } if table == "codings" => {
+                if let Some(Json::String(d)) = row.get("document_id") {
+                    documents.insert(d.clone());
+                }
+            }
+            _ => {}
+        }
+    }
+    let conn = w.conn();
+    let mut find = conn.prepare_cached("SELECT document_id FROM codings WHERE id = ?1")?;
+    for key in inserted {
+        if let Json::String(id) = key
+            && let Some(d) = find.query_row([&id], |r| r.get::<_, String>(0)).optional()?
+        {
+            documents.insert(d);
+        }
+    }
+    let mut count = conn.prepare_cached("SELECT count(*) FROM codings WHERE document_id = ?1")?;
+    let mut stored = conn.prepare_cached("SELECT coding_count FROM documents WHERE id = ?1")?;
+    for d in documents {
+        let n: i64 = count.query_row([&d], |r| r.get(0))?;
+        let Some(old) = stored.query_row([&d], |r| r.get::<_, i64>(0)).optional()? else { continue };
+        if old != n {
+            w.update("documents", d.as_str(), &[("coding_count", rusqlite::types::Value::Integer(n))])?;
+        }
+    }
+    Ok(())
+}
 
 impl Project {
     /// The summaries (turns, speakers, codings) of the documents with these IDs that exist.
     pub fn document_summaries(&self, ids: &[String]) -> Result<Vec<DocumentSummary>> {
         let mut out = Vec::with_capacity(ids.len());
-        for id in ids {
-            let Ok(document) = self.document(id) else { continue };
-            let mut stmt = self.conn().prepare_cached(
-                "SELECT speaker, count(*), min(ordinal) FROM turns WHERE document_id = ?1 GROUP BY speaker ORDER BY min(ordinal)",
-            )?;
-            let mut turn_count = 0;
-            let mut speakers = Vec::new();
-            let mut rows = stmt.query([id])?;
-            while let Some(r) = rows.next()? {
-                turn_count += r.get::<_, i64>(1)? as usize;
-                if let Some(s) = r.get::<_, Option<String>>(0)? {
-                    speakers.push(s);
-                }
-            }
-            let coding_count: i64 = self
-                .conn()
-                .prepare_cached("SELECT count(*) FROM codings WHERE document_id = ?1")?
-                .query_row([id], |r| r.get(0))?;
-            out.push(DocumentSummary { document, turn_count, speakers, coding_count: coding_count as usize });
+        for chunk in ids.chunks(500) {
+            let marks = vec!["?"; chunk.len()].join(", ");
+            out.extend(self.summaries_where(&format!("d.id IN ({marks})"), chunk)?);
         }
         Ok(out)
     }
@@ -107,6 +132,33 @@ mod tests {
                 (&a.document.id, a.turn_count, &a.speakers, a.coding_count),
                 (&b.document.id, b.turn_count, &b.speakers, b.coding_count)
             );
+        }
+    }
+}
+
+#[cfg(test)]
+mod migration_tests {
+    use crate::store::Project;
+    use std::path::Path;
+
+    /// A file from before the kept counts gains them on opening, equal to a recount.
+    #[test]
+    fn older_files_gain_the_counts_they_keep() {
+        for name in ["v1.codeloom", "v2.codeloom"] {
+            let dir = tempfile::tempdir().unwrap();
+            let path = dir.path().join(name);
+            std::fs::copy(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/compat").join(name), &path).unwrap();
+            let counted = Project::open_read_only(&path).unwrap().documents().unwrap();
+            let kept = Project::open(&path).unwrap().documents().unwrap();
+            assert!(!kept.is_empty());
+            assert_eq!(counted.len(), kept.len(), "{name}");
+            for (a, b) in counted.iter().zip(&kept) {
+                assert_eq!(
+                    (&a.document.id, a.turn_count, &a.speakers, a.coding_count),
+                    (&b.document.id, b.turn_count, &b.speakers, b.coding_count),
+                    "{name}"
+                );
+            }
         }
     }
 }

@@ -355,6 +355,7 @@ impl Project {
             tx.execute("INSERT INTO meta (key, value) VALUES (?1, ?2)", [key, value.as_str()])?;
         }
         tx.commit()?;
+        project.schema = schema::SCHEMA_VERSION;
         Ok(project)
     }
 

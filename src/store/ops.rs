@@ -424,10 +424,21 @@ pub(crate) fn insert_document(w: &mut Writer, coder: &str, doc: &StoredDocument)
     let wave_id = doc.wave.map(|v| ensure_wave(w, v)).transpose()?;
     let id = new_id();
     let char_count = doc.text.chars().count();
+    let mut speakers: Vec<&str> = Vec::new();
+    for t in doc.turns {
+        if let Some(sp) = t.speaker.as_deref()
+            && !speakers.contains(&sp)
+        {
+            speakers.push(sp);
+        }
+    }
     w.insert(
         "documents",
         &[
             ("id", s(&id)),
+            ("turn_count", int(doc.turns.len())),
+            ("speakers", s(&serde_json::to_string(&speakers)?)),
+            ("coding_count", int(0)),
             ("name", s(doc.name)),
             ("original_name", s(doc.original_name)),
             ("format", s(doc.format)),

@@ -109,44 +109,61 @@ fn coding_from_row(r: &Row) -> rusqlite::Result<Coding> {
 impl Project {
     /// All documents, ordered by participant, wave order and name, with their counts.
     pub fn documents(&self) -> Result<Vec<DocumentSummary>> {
-        let conn = self.conn();
-        let mut speakers: HashMap<String, Vec<String>> = HashMap::new();
-        let mut turn_counts: HashMap<String, usize> = HashMap::new();
-        {
-            let mut stmt = conn.prepare(
-                "SELECT document_id, speaker, count(*), min(ordinal) FROM turns GROUP BY document_id, speaker ORDER BY document_id, min(ordinal)",
-            )?;
-            let mut rows = stmt.query([])?;
+        self.summaries_where("1", &[])
+    }
+
+    /// Document summaries matching a condition on `d` (documents), in the project's order:
+    /// one row each, from the counts every document keeps (schema 4 on); a file of an
+    /// older schema opened read-only has them counted here instead.
+    pub(crate) fn summaries_where(&self, condition: &str, params: &[String]) -> Result<Vec<DocumentSummary>> {
+        if self.opened_schema() < 4 {
+            return self.summaries_counted(condition, params);
+        }
+        let mut stmt = self.conn().prepare_cached(&format!(
+            "SELECT {DOC_COLS}, d.turn_count, d.speakers, d.coding_count {DOC_FROM} WHERE {condition}
+             ORDER BY p.label IS NULL, p.label, w.position IS NULL, w.position, d.name"
+        ))?;
+        let rows = stmt.query_map(rusqlite::params_from_iter(params), |r| {
+            let speakers: String = r.get(11)?;
+            Ok(DocumentSummary {
+                document: document_from_row(r)?,
+                turn_count: r.get::<_, i64>(10)? as usize,
+                speakers: serde_json::from_str(&speakers).unwrap_or_default(),
+                coding_count: r.get::<_, i64>(12)? as usize,
+            })
+        })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// [`Project::summaries_where`] for files without stored counts: counted from turns
+    /// and codings.
+    fn summaries_counted(&self, condition: &str, params: &[String]) -> Result<Vec<DocumentSummary>> {
+        let mut stmt = self.conn().prepare(&format!(
+            "SELECT {DOC_COLS} {DOC_FROM} WHERE {condition}
+             ORDER BY p.label IS NULL, p.label, w.position IS NULL, w.position, d.name"
+        ))?;
+        let docs = stmt
+            .query_map(rusqlite::params_from_iter(params), document_from_row)?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        let mut turns = self.conn().prepare_cached(
+            "SELECT speaker, count(*), min(ordinal) FROM turns WHERE document_id = ?1 GROUP BY speaker ORDER BY min(ordinal)",
+        )?;
+        let mut codings = self.conn().prepare_cached("SELECT count(*) FROM codings WHERE document_id = ?1")?;
+        let mut out = Vec::with_capacity(docs.len());
+        for document in docs {
+            let mut turn_count = 0;
+            let mut speakers = Vec::new();
+            let mut rows = turns.query([&document.id])?;
             while let Some(r) = rows.next()? {
-                let doc: String = r.get(0)?;
-                let n: i64 = r.get(2)?;
-                *turn_counts.entry(doc.clone()).or_default() += n as usize;
-                if let Some(s) = r.get::<_, Option<String>>(1)? {
-                    speakers.entry(doc).or_default().push(s);
+                turn_count += r.get::<_, i64>(1)? as usize;
+                if let Some(s) = r.get::<_, Option<String>>(0)? {
+                    speakers.push(s);
                 }
             }
+            let coding_count = codings.query_row([&document.id], |r| r.get::<_, i64>(0))? as usize;
+            out.push(DocumentSummary { document, turn_count, speakers, coding_count });
         }
-        let mut coding_counts: HashMap<String, usize> = HashMap::new();
-        {
-            let mut stmt = conn.prepare("SELECT document_id, count(*) FROM codings GROUP BY document_id")?;
-            let mut rows = stmt.query([])?;
-            while let Some(r) = rows.next()? {
-                coding_counts.insert(r.get(0)?, r.get::<_, i64>(1)? as usize);
-            }
-        }
-        let mut stmt = conn.prepare(&format!(
-            "SELECT {DOC_COLS} {DOC_FROM} ORDER BY p.label IS NULL, p.label, w.position IS NULL, w.position, d.name"
-        ))?;
-        let docs = stmt.query_map([], document_from_row)?.collect::<rusqlite::Result<Vec<_>>>()?;
-        Ok(docs
-            .into_iter()
-            .map(|d| DocumentSummary {
-                turn_count: turn_counts.get(&d.id).copied().unwrap_or(0),
-                speakers: speakers.remove(&d.id).unwrap_or_default(),
-                coding_count: coding_counts.get(&d.id).copied().unwrap_or(0),
-                document: d,
-            })
-            .collect())
+        Ok(out)
     }
 
     /// One document by ID.

@@ -194,6 +194,12 @@ proptest! {
                 });
                 imported = n;
             }
+            // The counts every document keeps equal its codings and turns counted now.
+            for d in session.project.documents().unwrap() {
+                let filter = codeloom::store::queries::CodingFilter { document_id: Some(d.document.id.clone()), ..Default::default() };
+                prop_assert_eq!(d.coding_count, session.project.codings(&filter).unwrap().len(), "coding count after step {}", i);
+                prop_assert_eq!(d.turn_count, session.project.turns(&d.document.id).unwrap().len());
+            }
             let fresh = Study::load(&session.project).unwrap();
             prop_assert_eq!(
                 session.study.fingerprint(),
