@@ -5,6 +5,7 @@
 mod agreement;
 mod codebook;
 mod export;
+mod extract;
 
 use anyhow::{Context, Result, bail};
 use clap::{Args, Parser, Subcommand};
@@ -175,6 +176,9 @@ pub enum Command {
         #[command(subcommand)]
         command: export::ExportCommand,
     },
+    /// Reads a PDF's text for the importer, in a child process (internal).
+    #[command(name = "__extract-pdf", hide = true)]
+    ExtractPdf(extract::ExtractPdfArgs),
     /// Measure speed on synthetic corpora; prints JSON.
     Bench {
         /// A small run that checks the bench works, not the real sizes.
@@ -532,6 +536,7 @@ pub fn run(command: Command) -> Result<i32> {
         Command::Adjudicate(args) => agreement::run_adjudicate(args)?,
         Command::Search(args) => return search::run(args),
         Command::Export { command } => export::run(command)?,
+        Command::ExtractPdf(args) => return Ok(extract::run(args)),
         Command::Bench { quick, seed, out } => {
             let work = tempfile::tempdir().context("cannot make a scratch folder")?;
             let size = if quick { codeloom::bench::BenchSize::QUICK } else { codeloom::bench::BenchSize::FULL };
