@@ -398,4 +398,65 @@ pub(crate) mod tests {
         assert!(bomb.len() < 1024 * 1024);
         assert!(matches!(docx_text(&bomb), Err(ExtractError::TooLarge(_))));
     }
+
+    fn run(text: &str, bold: Option<&str>) -> String {
+        let props = match bold {
+            None => String::new(),
+            Some("") => "<w:rPr><w:b/></w:rPr>".to_string(),
+            Some(v) => format!(r#"<w:rPr><w:i/><w:b w:val="{v}"/></w:rPr>"#),
+        };
+        format!(r#"<w:r>{props}<w:t xml:space="preserve">{text}</w:t></w:r>"#)
+    }
+
+    #[test]
+    fn bold_labels_are_reported_and_the_text_is_unchanged() {
+        let paragraphs = [
+            // **Interviewer:** text
+            format!("<w:p>{}{}</w:p>", run("Interviewer:", Some("")), run(" How are you?", None)),
+            // **Dan** then a colon in a normal run
+            format!("<w:p>{}{}</w:p>", run("Dan", Some("1")), run(": Sore.", None)),
+            // **Ann** then a tab
+            format!("<w:p>{}<w:r><w:tab/><w:t>Hm.</w:t></w:r></w:p>", run("Ann", Some("true"))),
+            // w:val="0" is not bold
+            format!("<w:p>{}{}</w:p>", run("Note:", Some("0")), run(" not a label", None)),
+            // a bold word inside a sentence is not a label
+            format!("<w:p>{}{}</w:p>", run("Very", Some("")), run(" sore: yes", None)),
+            // a bold heading without a colon is not a label
+            format!("<w:p>{}</w:p>", run("Background", Some(""))),
+            // the paragraph mark's bold is not the text's
+            format!(r#"<w:p><w:pPr><w:rPr><w:b/></w:rPr></w:pPr>{}</w:p>"#, run("Mo: plain", None)),
+            // <w:b></w:b> as a start and end tag, and leading white space
+            format!(
+                r#"<w:p>{}<w:r><w:rPr><w:b></w:b></w:rPr><w:t>Grandmother:</w:t></w:r>{}</w:p>"#,
+                run(" ", None),
+                run(" Yes.", None)
+            ),
+        ];
+        let doc = docx_document(&docx(&paragraphs.concat())).unwrap();
+        assert_eq!(
+            doc.text,
+            "Interviewer: How are you?\n\nDan: Sore.\n\nAnn\tHm.\n\nNote: not a label\n\nVery sore: yes\n\nBackground\n\nMo: plain\n\n Grandmother: Yes."
+        );
+        assert_eq!(doc.bold_labels, ["Interviewer", "Dan", "Ann", "Grandmother"]);
+    }
+
+    #[test]
+    fn bold_label_shapes() {
+        assert_eq!(bold_label("Interviewer: hi", 12).as_deref(), Some("Interviewer"));
+        assert_eq!(bold_label("Interviewer:", 12).as_deref(), Some("Interviewer"), "a label paragraph of its own");
+        assert_eq!(bold_label("Dan \t text", 4).as_deref(), Some("Dan"));
+        assert_eq!(bold_label("Dan text", 3), None);
+        assert_eq!(bold_label("A very long bold sentence here: x", 31), None, "more than four words");
+        assert_eq!(bold_label("é: x", 1), None, "not on a char boundary");
+    }
+
+    #[test]
+    fn nesting_and_output_are_bounded() {
+        let deep = format!("<w:p>{}</w:p>", "<w:r>".repeat(MAX_DEPTH + 1));
+        assert!(matches!(docx_text(&docx(&deep)), Err(ExtractError::Malformed(m)) if m.contains("nests more than")));
+        let spaces = r#"<text:s text:c="1000"/>"#.repeat(70_000);
+        let xml = format!(r#"<office:document-content><office:body><office:text><text:p>{spaces}</text:p></office:text></office:body></office:document-content>"#);
+        let odt = zip_with(&[("content.xml", xml.as_bytes())]);
+        assert!(matches!(odt_text(&odt), Err(ExtractError::TooLarge(_))), "70 MB of spaces from 1.6 MB of XML");
+    }
 }

@@ -109,6 +109,11 @@ const REPLIES: &[&str] = &[
     "thank you",
     "exactly",
     "really",
+    "maybe",
+    "perhaps",
+    "sometimes",
+    "never",
+    "always",
     "true",
     "fine",
     "good",
@@ -302,15 +307,28 @@ fn key(name: &str) -> String {
     name.to_lowercase()
 }
 
-/// A label alone on its line needs a block of its own (a blank line or the start of the
-/// text before it, unless the text has no blank lines) and text after it.
+/// Whether a line ends where a turn could end: a sentence's end, or a label with no
+/// text after it.
+fn ends_a_turn(line: &Line) -> bool {
+    match &line.kind {
+        Kind::Header { .. } => true,
+        Kind::Label { body, .. } | Kind::Tag { body, .. } if line.text.trim_end().chars().count() <= *body => true,
+        _ => line.text.trim_end().ends_with(['.', '?', '!', '…', '"', '”', '’', ')', ']', '-', '—', '–']),
+    }
+}
+
+/// A label alone on its line needs a block of its own and text after it: a blank line
+/// or the start of the text before it or, in text with no blank lines at all, a line
+/// that ends a sentence (so that a word wrapped onto a line of its own is not a label).
 fn confirm_own_line_labels(lines: &mut [Line], has_blank_lines: bool) {
     let mut rejected = Vec::new();
     for i in 0..lines.len() {
         if !matches!(lines[i].kind, Kind::Header { layout: Layout::OwnLine, .. }) {
             continue;
         }
-        let opens_block = i == 0 || !has_blank_lines || matches!(lines[i - 1].kind, Kind::Blank);
+        let opens_block = i == 0
+            || matches!(lines[i - 1].kind, Kind::Blank)
+            || (!has_blank_lines && ends_a_turn(&lines[i - 1]));
         let next = lines[i + 1..].iter().find(|l| !matches!(l.kind, Kind::Blank));
         let text_follows = next.is_some_and(|l| matches!(l.kind, Kind::Text));
         if !(opens_block && text_follows) {
@@ -615,5 +633,72 @@ mod tests {
             show(t),
             vec![(sp("INTERVIEWER"), "What helps?".into(), None), (sp("P01"), "The walking group.".into(), None)]
         );
+    }
+
+    #[test]
+    fn labels_on_their_own_line_without_colon() {
+        let t = "INTERVIEWER\nHow have the nights been?\n\nParticipant 3\nLong. I’m up at three most nights.\n\nINTERVIEWER\nEvery night?\n\nParticipant 3\nMost.";
+        assert_eq!(
+            show(t),
+            vec![
+                (sp("INTERVIEWER"), "How have the nights been?".into(), None),
+                (sp("Participant 3"), "Long. I’m up at three most nights.".into(), None),
+                (sp("INTERVIEWER"), "Every night?".into(), None),
+                (sp("Participant 3"), "Most.".into(), None),
+            ]
+        );
+        let no_blank_lines = "Dan\nIt burns.\nAnn\nWhere?\nDan\nMy feet.\nAnn\nAh.";
+        let speakers: Vec<_> = show(no_blank_lines).into_iter().map(|t| t.0).collect();
+        assert_eq!(speakers, [sp("Dan"), sp("Ann"), sp("Dan"), sp("Ann")]);
+    }
+
+    #[test]
+    fn headings_and_short_replies_stay_text() {
+        let headings = "Background\nThe group met weekly.\n\nMethods\nWe asked about pain.\n\nFindings\nPacing helped.";
+        assert!(show(headings).iter().all(|t| t.0.is_none()), "headings that do not recur are not speakers");
+        let replies = "Dan: Did the pills help?\nYes\nDan: And the walking?\nYes\nDan: Good.";
+        let s = show(replies);
+        assert!(s.iter().all(|t| t.0.as_deref() != Some("Yes")), "{s:?}");
+        let wrapped = "Dan: I thought by\nTuesday\nit would pass.\nAnn: And?\nTuesday\nit did not.\nAnn: Oh.";
+        let s = show(wrapped);
+        assert!(s.iter().all(|t| t.0.as_deref() != Some("Tuesday")), "a word wrapped onto its own line: {s:?}");
+        assert_eq!(s[0], (sp("Dan"), "I thought by\nTuesday\nit would pass.".into(), None));
+    }
+
+    #[test]
+    fn labels_followed_by_a_tab() {
+        let t = "Interviewer\tWhat helps?\nDan\tHeat, mostly.\nInterviewer\tAnything else?\nDan\tSleep.";
+        assert_eq!(
+            show(t),
+            vec![
+                (sp("Interviewer"), "What helps?".into(), None),
+                (sp("Dan"), "Heat, mostly.".into(), None),
+                (sp("Interviewer"), "Anything else?".into(), None),
+                (sp("Dan"), "Sleep.".into(), None),
+            ]
+        );
+        assert!(show("Total\t12\nmean\t3").iter().all(|t| t.0.is_none()), "a table row that does not recur");
+    }
+
+    #[test]
+    fn numbered_roles_count_at_once() {
+        assert!(is_role("Participant 3") && is_role("interviewer A") && is_role("P12") && is_role("Speaker 2"));
+        assert!(!is_role("Chapter 3") && !is_role("Participant three") && !is_role("Note"));
+    }
+
+    #[test]
+    fn bold_hints_make_a_single_label_a_speaker() {
+        let t = "Grandmother: I came along with her.\n\nMarta: She did.";
+        let plain: Vec<_> = show(t).into_iter().map(|x| x.0).collect();
+        assert_eq!(plain, [None, None], "without hints two names that occur once are text");
+        let hints = LabelHints::bold(["Grandmother", "marta"]);
+        let turns = detect_turns_with(t, &hints);
+        let speakers: Vec<_> = turns.iter().map(|x| x.speaker.clone()).collect();
+        assert_eq!(speakers, [sp("Grandmother"), sp("Marta")]);
+        assert_eq!(slice_chars(t, turns[0].start, turns[0].end), Some("I came along with her."));
+        let own_line = "Grandmother\n\nI came along with her.\n\nMarta\n\nShe did.";
+        let speakers: Vec<_> = detect_turns_with(own_line, &hints).into_iter().map(|x| x.speaker).collect();
+        assert_eq!(speakers, [sp("Grandmother"), sp("Marta")], "bold labels on their own line count too");
+        assert!(hints.contains(" GRANDMOTHER ") && !hints.is_empty() && LabelHints::default().is_empty());
     }
 }
