@@ -193,7 +193,7 @@ fn bold_labels_in_a_word_file_make_speakers() {
     let plain: String = doc.text.split("\n\n").map(|p| paragraph(None, "", p)).collect();
     let plain_doc = import::extract_bytes("docx", &path, &docx(&plain)).unwrap();
     let speakers: Vec<_> = plain_doc.turns.iter().filter_map(|t| t.speaker.as_deref()).collect();
-    assert_eq!(speakers, ["Ayesha", "Ayesha", "Ayesha"]);
+    assert_eq!(speakers, ["Ayesha"; 6]);
 }
 
 #[test]
