@@ -8,7 +8,7 @@ mod common;
 use codeloom::import::{self, ExtractError};
 use codeloom::model::offsets::slice_chars;
 use proptest::prelude::*;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
@@ -135,4 +135,185 @@ fn a_pdf_page_that_is_its_own_parent_times_out() {
         "{reason}"
     );
     assert!(took < Duration::from_secs(15), "the time limit holds: {took:?}");
+}
+
+#[cfg(unix)]
+#[test]
+fn a_folder_with_a_loop_of_links_is_imported_once_and_ends() {
+    use std::os::unix::fs::symlink;
+    let dir = tempfile::tempdir().unwrap();
+    let p = project(dir.path());
+    let study = dir.path().join("study");
+    std::fs::create_dir_all(study.join("a")).unwrap();
+    std::fs::write(study.join("a/P01_W1.txt"), "INTERVIEWER: And the pain?\nP01: Less since June.\n").unwrap();
+    symlink("..", study.join("self")).unwrap();
+    symlink("../a", study.join("a/loop")).unwrap();
+    let (code, report, took) = import_json(&p, &[&study], "20");
+    assert_eq!(code, Some(0), "{report:#}");
+    assert!(took < Duration::from_secs(30), "{took:?}");
+    assert_eq!(outcome(&report, "P01_W1.txt")["status"], "imported");
+    assert_eq!(outcome(&report, "self")["status"], "skipped");
+    assert_eq!(outcome(&report, "loop")["status"], "skipped");
+    assert_eq!(report["files"].as_array().unwrap().len(), 3, "{report:#}");
+}
+
+#[test]
+fn reversed_caption_cues_are_reported_by_the_import() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = project(dir.path());
+    let vtt = dir.path().join("P05_W1.vtt");
+    std::fs::write(
+        &vtt,
+        "WEBVTT\n\n1\n00:00:05.000 --> 00:00:02.000\n<v Interviewer>How is it today?\n\n2\n00:00:01.000 --> 00:00:04.000\n<v Sam>Not bad.\n",
+    )
+    .unwrap();
+    let (code, report, _) = import_json(&p, &[&vtt], "20");
+    assert_eq!(code, Some(0));
+    let warnings = outcome(&report, "P05_W1.vtt")["warnings"].as_array().unwrap().clone();
+    assert_eq!(
+        warnings,
+        [
+            "cue 1 (00:00:05.000 --> 00:00:02.000) ends before it starts; kept as it is, check the timings",
+            "cue 2 (00:00:01.000 --> 00:00:04.000) starts before cue 1, which starts at 00:00:05.000; kept as it is, check the timings"
+        ]
+    );
+}
+
+/// Checks what every importer promises of a document it returns: turns in order inside
+/// the text, each the trimmed, non-empty slice it claims, times never reversed; and of a
+/// failure: a reason that is not a caught panic.
+fn check(format: &str, result: Result<import::Extracted, ExtractError>) -> Result<(), TestCaseError> {
+    let doc = match result {
+        Ok(doc) => doc,
+        Err(e) => {
+            let reason = e.to_string();
+            prop_assert!(!reason.contains("the reader failed"), "{format}: a parser panicked: {reason}");
+            return Ok(());
+        }
+    };
+    prop_assert!(!doc.text.contains('\r') && !doc.text.starts_with('\u{FEFF}'), "{format}: text not normalised");
+    let chars = doc.text.chars().count();
+    let mut previous_end = 0;
+    for t in &doc.turns {
+        prop_assert!(previous_end <= t.start && t.start < t.end && t.end <= chars, "{format}: turn {t:?} of {chars}");
+        let slice = slice_chars(&doc.text, t.start, t.end);
+        prop_assert!(slice.is_some_and(|s| !s.trim().is_empty() && s.trim() == s), "{format}: turn {t:?} {slice:?}");
+        if let (Some(a), Some(b)) = (t.time_start_ms, t.time_end_ms) {
+            prop_assert!(a <= b, "{format}: reversed times in {t:?}");
+        }
+        if let Some(s) = &t.speaker {
+            prop_assert!(!s.trim().is_empty(), "{format}: empty speaker");
+        }
+        previous_end = t.end;
+    }
+    Ok(())
+}
+
+fn extract(format: &str, bytes: &[u8]) -> Result<(), TestCaseError> {
+    check(format, import::extract_bytes(format, Path::new("fuzz"), bytes))
+}
+
+/// Strings made of pieces that matter to a parser, in any order.
+fn soup(pieces: &'static [&'static str], max: usize) -> impl Strategy<Value = String> {
+    prop::collection::vec(prop::sample::select(pieces), 0..max).prop_map(|v| v.concat())
+}
+
+const TRANSCRIPT_PIECES: &[&str] = &[
+    "INTERVIEWER:", "Dan:", "Participant 3", "P01: ", "  12  ", "3\t", "1 ", "[00:01:02] ", "(12:03)", "[laughs]",
+    "[id1] ", "Interviewer  0:04", "Yes", "Notes", "\t", "\n", "\n\n", "\r\n", " ", ":", "é", "“", "’", "…",
+    "So it hurts.", "x", "\u{FEFF}", "\u{0}", "99999999 ", "Dan\t", "  ",
+];
+const XML_PIECES: &[&str] = &[
+    "<w:p>", "</w:p>", "<w:p/>", "<w:r>", "</w:r>", "<w:rPr>", "</w:rPr>", "<w:b/>", "<w:b w:val=\"0\"/>", "<w:b>",
+    "</w:b>", "<w:t>", "</w:t>", "<w:tab/>", "<w:br/>", "<w:del>", "</w:del>", "Dan:", "Interviewer", " text ", ":",
+    "&amp;", "&#233;", "&#xD800;", "&bogus;", "<![CDATA[x]]>", "<!-- c -->", "<text:p>", "</text:p>",
+    "<text:s text:c=\"5\"/>", "<text:span>", "</text:span>", "<office:annotation>", "</office:annotation>", "<",
+    ">", "\"", "é",
+];
+const RTF_PIECES: &[&str] = &[
+    "{", "}", "\\par ", "\\line ", "\\tab ", "\\u8364?", "\\u-10179?", "\\u", "\\'e9", "\\'", "\\'zz", "\\uc2 ",
+    "\\uc0 ", "{\\*\\generator x;}", "{\\fonttbl{\\f0 Arial;}}", "\\b ", "\\b0 ", "Dan: ", "text ", "\\", "\\\n",
+    "é", "\u{FFFD}", "\\-99999999999999999999 ", "\\emdash ", "\r\n",
+];
+const CAPTION_PIECES: &[&str] = &[
+    "WEBVTT\n\n", "00:00:01.000 --> 00:00:02.000\n", "00:00:09,000 --> 00:00:01,000\n", "99:99 --> 1:00\n",
+    "-->", "<v Dan>", "<v.loud Ann>", "</v>", "<i>", "Dan: ", "- Ann: ", "text", "\n", "\n\n", "NOTE x\n", "1\n",
+    "&amp;", "&lt;", "STYLE\n", " ", "\r\n", "é",
+];
+
+fn docx_with(xml: &str) -> Vec<u8> {
+    zip_with("word/document.xml", &format!("<w:document><w:body>{xml}</w:body></w:document>"))
+}
+
+fn odt_with(xml: &str) -> Vec<u8> {
+    zip_with("content.xml", &format!("<office:document-content><office:body><office:text>{xml}</office:text></office:body></office:document-content>"))
+}
+
+fn zip_with(name: &str, content: &str) -> Vec<u8> {
+    use std::io::Write;
+    let mut buf = std::io::Cursor::new(Vec::new());
+    {
+        let mut z = zip::ZipWriter::new(&mut buf);
+        z.start_file(name, zip::write::SimpleFileOptions::default()).unwrap();
+        z.write_all(content.as_bytes()).unwrap();
+        z.finish().unwrap();
+    }
+    buf.into_inner()
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 400, failure_persistence: None, ..ProptestConfig::default() })]
+
+    #[test]
+    fn arbitrary_bytes_never_break_an_importer(bytes in prop::collection::vec(any::<u8>(), 0..600)) {
+        for format in ["txt", "docx", "odt", "rtf", "vtt", "srt"] {
+            extract(format, &bytes)?;
+        }
+    }
+
+    #[test]
+    fn transcript_soup(text in soup(TRANSCRIPT_PIECES, 80)) {
+        extract("txt", text.as_bytes())?;
+        let hints = import::turns::LabelHints::bold(["Dan", "Participant 3", "Yes"]);
+        let (text, _) = import::decode::normalise_newlines(&text);
+        let turns = import::turns::detect_turns_with(&text, &hints);
+        let doc = import::Extracted { text, turns, warnings: vec![] };
+        check("turns", Ok(doc))?;
+    }
+
+    #[test]
+    fn numbered_transcript_soup(
+        lines in prop::collection::vec((0u64..3, prop::bool::ANY, soup(TRANSCRIPT_PIECES, 6)), 0..40)
+    ) {
+        // Lines with increasing margin numbers (gaps, unnumbered indented lines, raw pieces).
+        let mut n = 0;
+        let mut text = String::new();
+        for (gap, numbered, body) in &lines {
+            n += gap;
+            if *numbered {
+                text.push_str(&format!("{n:>3}   {body}\n"));
+            } else {
+                text.push_str(&format!("        {body}\n"));
+            }
+        }
+        extract("txt", text.as_bytes())?;
+    }
+
+    #[test]
+    fn office_xml_soup(xml in soup(XML_PIECES, 60)) {
+        extract("docx", &docx_with(&xml))?;
+        extract("odt", &odt_with(&xml))?;
+    }
+
+    #[test]
+    fn rtf_soup(body in soup(RTF_PIECES, 60)) {
+        extract("rtf", format!("{{\\rtf1 {body}").as_bytes())?;
+    }
+
+    #[test]
+    fn caption_soup(text in soup(CAPTION_PIECES, 60)) {
+        extract("vtt", text.as_bytes())?;
+        extract("srt", text.as_bytes())?;
+        extract("vtt", format!("WEBVTT\n\n{text}").as_bytes())?;
+    }
 }

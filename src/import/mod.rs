@@ -157,19 +157,18 @@ fn finish(
     margin: bool,
 ) -> Result<Extracted, ExtractError> {
     let (mut text, _) = normalise_newlines(&text);
+    if turns.is_none()
+        && margin
+        && let Some(stripped) = line_numbers::strip_line_numbers(&text)
+    {
+        warnings.push(line_numbers::WARNING.to_string());
+        // Without its margin, a line may start with a byte-order mark.
+        text = normalise_newlines(&stripped).0;
+    }
     if text.trim().is_empty() {
         return Err(ExtractError::NoText("the file contains only white space".into()));
     }
-    let turns = match turns {
-        Some(t) => t,
-        None => {
-            if margin && let Some(stripped) = line_numbers::strip_line_numbers(&text) {
-                warnings.push(line_numbers::WARNING.to_string());
-                text = stripped;
-            }
-            turns::detect_turns_with(&text, hints)
-        }
-    };
+    let turns = turns.unwrap_or_else(|| turns::detect_turns_with(&text, hints));
     Ok(Extracted { text, turns, warnings })
 }
 
@@ -451,5 +450,9 @@ mod tests {
         let srt = "1\n00:00:01,000 --> 00:00:02,000\nDan: Hi.\n\n2\n00:00:02,000 --> 00:00:03,000\nAnn: Yo.\n\n3\n00:00:03,000 --> 00:00:04,000\nDan: Ok.\n";
         let got = extract_bytes("srt", Path::new("x.srt"), srt.as_bytes()).unwrap();
         assert!(got.warnings.is_empty(), "captions are never treated as numbered lines: {:?}", got.warnings);
+        let only_numbers = extract_bytes("txt", Path::new("x.txt"), b"1  \n2\n3  \t\n");
+        assert!(matches!(only_numbers, Err(ExtractError::NoText(_))), "{only_numbers:?}");
+        let bom = extract_bytes("txt", Path::new("x.txt"), "1 \u{FEFF}A: x\n2 B: y\n3 A: z".as_bytes()).unwrap();
+        assert_eq!(bom.text, "A: x\nB: y\nA: z", "no byte-order mark is left at the start");
     }
 }
