@@ -121,6 +121,43 @@ fn a_pdf_form_that_draws_itself_is_an_error_not_a_crash() {
     assert_eq!(outcome(&report, "P02_W1.txt")["status"], "imported", "the other file is still imported");
 }
 
+/// A page whose content uses `Do` without an operand: the reader panics.
+fn pdf_reader_panics() -> Vec<u8> {
+    pdf_from_objects(&[
+        "<< /Type /Catalog /Pages 2 0 R >>".into(),
+        "<< /Type /Pages /Kids [3 0 R] /Count 1 >>".into(),
+        "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R /Resources << >> >>".into(),
+        stream("", "Do"),
+    ])
+}
+
+#[test]
+fn a_panic_in_the_pdf_reader_is_a_quiet_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let pdf = dir.path().join("P04_W1.pdf");
+    std::fs::write(&pdf, pdf_reader_panics()).unwrap();
+    // The child process on its own: exit status 3, the reason, and no panic message.
+    let child = common::codeloom(&["__extract-pdf", "--", pdf.to_str().unwrap()]);
+    let stderr = String::from_utf8_lossy(&child.stderr);
+    assert_eq!(child.status.code(), Some(import::pdf::CHILD_FAILED), "{stderr}");
+    assert!(stderr.starts_with("the PDF is corrupt or uses features the reader does not support"), "{stderr}");
+    assert!(!stderr.contains("panicked") && !stderr.contains("backtrace"), "{stderr}");
+    assert!(child.stdout.is_empty());
+    // Through an import: a failed file naming the reason.
+    let p = project(dir.path());
+    let (code, report, _) = import_json(&p, &[&pdf], "20");
+    assert_eq!(code, Some(1));
+    let reason = outcome(&report, "P04_W1.pdf")["reason"].as_str().unwrap().to_string();
+    assert!(reason.contains("the reader failed"), "{reason}");
+}
+
+#[test]
+fn the_extractor_is_hidden_from_help() {
+    let help = common::ok(&["--help"]);
+    assert!(!help.contains("extract"), "{help}");
+    assert!(help.contains("import"));
+}
+
 #[test]
 fn a_pdf_page_that_is_its_own_parent_times_out() {
     let dir = tempfile::tempdir().unwrap();
@@ -219,26 +256,129 @@ fn soup(pieces: &'static [&'static str], max: usize) -> impl Strategy<Value = St
 }
 
 const TRANSCRIPT_PIECES: &[&str] = &[
-    "INTERVIEWER:", "Dan:", "Participant 3", "P01: ", "  12  ", "3\t", "1 ", "[00:01:02] ", "(12:03)", "[laughs]",
-    "[id1] ", "Interviewer  0:04", "Yes", "Notes", "\t", "\n", "\n\n", "\r\n", " ", ":", "é", "“", "’", "…",
-    "So it hurts.", "x", "\u{FEFF}", "\u{0}", "99999999 ", "Dan\t", "  ",
+    "INTERVIEWER:",
+    "Dan:",
+    "Participant 3",
+    "P01: ",
+    "  12  ",
+    "3\t",
+    "1 ",
+    "[00:01:02] ",
+    "(12:03)",
+    "[laughs]",
+    "[id1] ",
+    "Interviewer  0:04",
+    "Yes",
+    "Notes",
+    "\t",
+    "\n",
+    "\n\n",
+    "\r\n",
+    " ",
+    ":",
+    "é",
+    "“",
+    "’",
+    "…",
+    "So it hurts.",
+    "x",
+    "\u{FEFF}",
+    "\u{0}",
+    "99999999 ",
+    "Dan\t",
+    "  ",
 ];
 const XML_PIECES: &[&str] = &[
-    "<w:p>", "</w:p>", "<w:p/>", "<w:r>", "</w:r>", "<w:rPr>", "</w:rPr>", "<w:b/>", "<w:b w:val=\"0\"/>", "<w:b>",
-    "</w:b>", "<w:t>", "</w:t>", "<w:tab/>", "<w:br/>", "<w:del>", "</w:del>", "Dan:", "Interviewer", " text ", ":",
-    "&amp;", "&#233;", "&#xD800;", "&bogus;", "<![CDATA[x]]>", "<!-- c -->", "<text:p>", "</text:p>",
-    "<text:s text:c=\"5\"/>", "<text:span>", "</text:span>", "<office:annotation>", "</office:annotation>", "<",
-    ">", "\"", "é",
+    "<w:p>",
+    "</w:p>",
+    "<w:p/>",
+    "<w:r>",
+    "</w:r>",
+    "<w:rPr>",
+    "</w:rPr>",
+    "<w:b/>",
+    "<w:b w:val=\"0\"/>",
+    "<w:b>",
+    "</w:b>",
+    "<w:t>",
+    "</w:t>",
+    "<w:tab/>",
+    "<w:br/>",
+    "<w:del>",
+    "</w:del>",
+    "Dan:",
+    "Interviewer",
+    " text ",
+    ":",
+    "&amp;",
+    "&#233;",
+    "&#xD800;",
+    "&bogus;",
+    "<![CDATA[x]]>",
+    "<!-- c -->",
+    "<text:p>",
+    "</text:p>",
+    "<text:s text:c=\"5\"/>",
+    "<text:span>",
+    "</text:span>",
+    "<office:annotation>",
+    "</office:annotation>",
+    "<",
+    ">",
+    "\"",
+    "é",
 ];
 const RTF_PIECES: &[&str] = &[
-    "{", "}", "\\par ", "\\line ", "\\tab ", "\\u8364?", "\\u-10179?", "\\u", "\\'e9", "\\'", "\\'zz", "\\uc2 ",
-    "\\uc0 ", "{\\*\\generator x;}", "{\\fonttbl{\\f0 Arial;}}", "\\b ", "\\b0 ", "Dan: ", "text ", "\\", "\\\n",
-    "é", "\u{FFFD}", "\\-99999999999999999999 ", "\\emdash ", "\r\n",
+    "{",
+    "}",
+    "\\par ",
+    "\\line ",
+    "\\tab ",
+    "\\u8364?",
+    "\\u-10179?",
+    "\\u",
+    "\\'e9",
+    "\\'",
+    "\\'zz",
+    "\\uc2 ",
+    "\\uc0 ",
+    "{\\*\\generator x;}",
+    "{\\fonttbl{\\f0 Arial;}}",
+    "\\b ",
+    "\\b0 ",
+    "Dan: ",
+    "text ",
+    "\\",
+    "\\\n",
+    "é",
+    "\u{FFFD}",
+    "\\-99999999999999999999 ",
+    "\\emdash ",
+    "\r\n",
 ];
 const CAPTION_PIECES: &[&str] = &[
-    "WEBVTT\n\n", "00:00:01.000 --> 00:00:02.000\n", "00:00:09,000 --> 00:00:01,000\n", "99:99 --> 1:00\n",
-    "-->", "<v Dan>", "<v.loud Ann>", "</v>", "<i>", "Dan: ", "- Ann: ", "text", "\n", "\n\n", "NOTE x\n", "1\n",
-    "&amp;", "&lt;", "STYLE\n", " ", "\r\n", "é",
+    "WEBVTT\n\n",
+    "00:00:01.000 --> 00:00:02.000\n",
+    "00:00:09,000 --> 00:00:01,000\n",
+    "99:99 --> 1:00\n",
+    "-->",
+    "<v Dan>",
+    "<v.loud Ann>",
+    "</v>",
+    "<i>",
+    "Dan: ",
+    "- Ann: ",
+    "text",
+    "\n",
+    "\n\n",
+    "NOTE x\n",
+    "1\n",
+    "&amp;",
+    "&lt;",
+    "STYLE\n",
+    " ",
+    "\r\n",
+    "é",
 ];
 
 fn docx_with(xml: &str) -> Vec<u8> {
@@ -246,7 +386,12 @@ fn docx_with(xml: &str) -> Vec<u8> {
 }
 
 fn odt_with(xml: &str) -> Vec<u8> {
-    zip_with("content.xml", &format!("<office:document-content><office:body><office:text>{xml}</office:text></office:body></office:document-content>"))
+    zip_with(
+        "content.xml",
+        &format!(
+            "<office:document-content><office:body><office:text>{xml}</office:text></office:body></office:document-content>"
+        ),
+    )
 }
 
 fn zip_with(name: &str, content: &str) -> Vec<u8> {

@@ -78,7 +78,10 @@ fn line_numbers_in_the_margin_are_removed_and_turns_kept() {
             said("Interviewer", "Have you talked to them about it?"),
             said("Dan", "Once. It didn’t go well. I’d rather just get on with it."),
             said("Interviewer", "Let’s come back to sleep. Are the nights any better?"),
-            said("Dan", "A bit. The new tablets help me drop off, but I still wake at\nthree most nights with my hips burning."),
+            said(
+                "Dan",
+                "A bit. The new tablets help me drop off, but I still wake at\nthree most nights with my hips burning."
+            ),
             said("Interviewer", "What do you do then?"),
             said("Dan", "Podcasts. Anything boring. It takes my mind off it."),
         ]
@@ -127,7 +130,9 @@ fn paragraph(label: Option<&str>, separator: &str, text: &str) -> String {
     };
     match (label, separator) {
         (None, _) => format!("<w:p>{}</w:p>", run(text, false)),
-        (Some(l), "bold colon") => format!("<w:p>{}{}</w:p>", run(&format!("{l}:"), true), run(&format!(" {text}"), false)),
+        (Some(l), "bold colon") => {
+            format!("<w:p>{}{}</w:p>", run(&format!("{l}:"), true), run(&format!(" {text}"), false))
+        }
         (Some(l), "tab") => format!("<w:p>{}<w:r><w:tab/></w:r>{}</w:p>", run(l, true), run(text, false)),
         (Some(l), _) => format!("<w:p>{}{}</w:p>", run(l, true), run(&format!(": {text}"), false)),
     }
@@ -142,8 +147,10 @@ fn docx(body: &str) -> Vec<u8> {
         let mut z = zip::ZipWriter::new(&mut buf);
         let opts = zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Deflated);
         z.start_file("[Content_Types].xml", opts).unwrap();
-        z.write_all(br#"<?xml version="1.0"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"/>"#)
-            .unwrap();
+        z.write_all(
+            br#"<?xml version="1.0"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"/>"#,
+        )
+        .unwrap();
         z.start_file("word/document.xml", opts).unwrap();
         z.write_all(xml.as_bytes()).unwrap();
         z.finish().unwrap();
@@ -155,15 +162,47 @@ fn docx(body: &str) -> Vec<u8> {
 /// labels of several words: only the bold tells that they are speakers.
 const FAMILY: &[(Option<&str>, &str, &str)] = &[
     (None, "", "Family interview, household 12"),
-    (Some("Ayesha"), "bold colon", "My back went in 2019, lifting boxes at the warehouse. I thought it was a strain. It never really went away."),
-    (Some("Grandmother Farida Begum"), "colon after", "She doesn’t say it, but she’s in pain every single day. I see her face when she gets out of the car."),
-    (Some("Ayesha"), "tab", "Mum’s right, I suppose. I just don’t want it to be the whole story. I’ve got the kids, I’ve got work."),
-    (Some("Neighbour from number 4"), "bold colon", "We do the shopping together on Saturdays. I carry the heavy bags and she does the list. It’s a good system."),
-    (Some("Ayesha"), "bold colon", "It is. And it means I get out of the house, which on the bad weeks is half the battle."),
-    (Some("Ayesha"), "colon after", "The worst bit isn’t the pain, if I’m honest. It’s the planning. Every trip, every party, I’m working out where I can sit down and how long I can stand in a queue before it starts."),
+    (
+        Some("Ayesha"),
+        "bold colon",
+        "My back went in 2019, lifting boxes at the warehouse. I thought it was a strain. It never really went away.",
+    ),
+    (
+        Some("Grandmother Farida Begum"),
+        "colon after",
+        "She doesn’t say it, but she’s in pain every single day. I see her face when she gets out of the car.",
+    ),
+    (
+        Some("Ayesha"),
+        "tab",
+        "Mum’s right, I suppose. I just don’t want it to be the whole story. I’ve got the kids, I’ve got work.",
+    ),
+    (
+        Some("Neighbour from number 4"),
+        "bold colon",
+        "We do the shopping together on Saturdays. I carry the heavy bags and she does the list. It’s a good system.",
+    ),
+    (
+        Some("Ayesha"),
+        "bold colon",
+        "It is. And it means I get out of the house, which on the bad weeks is half the battle.",
+    ),
+    (
+        Some("Ayesha"),
+        "colon after",
+        "The worst bit isn’t the pain, if I’m honest. It’s the planning. Every trip, every party, I’m working out where I can sit down and how long I can stand in a queue before it starts.",
+    ),
     (None, "", "(Interruption: the children come in from school.)"),
-    (Some("Ayesha"), "tab", "Sorry. Where was I? The planning. My husband says I’ve turned into a project manager. He means it nicely. I think."),
-    (Some("Ayesha"), "bold colon", "The physio gave me a sheet of exercises in April. I did them for three weeks and felt “a bit better”, then the flare-up in May knocked me back and I stopped. I’m starting again now, slowly, ten minutes at a time."),
+    (
+        Some("Ayesha"),
+        "tab",
+        "Sorry. Where was I? The planning. My husband says I’ve turned into a project manager. He means it nicely. I think.",
+    ),
+    (
+        Some("Ayesha"),
+        "bold colon",
+        "The physio gave me a sheet of exercises in April. I did them for three weeks and felt “a bit better”, then the flare-up in May knocked me back and I stopped. I’m starting again now, slowly, ten minutes at a time.",
+    ),
 ];
 
 #[test]
@@ -185,7 +224,9 @@ fn bold_labels_in_a_word_file_make_speakers() {
     }
     assert_eq!(expected.len(), FAMILY.len() - 1);
     assert_eq!(got, expected);
-    assert!(doc.text.contains("Grandmother Farida Begum: She doesn’t say it") && doc.text.contains("Ayesha\tMum’s right"));
+    assert!(
+        doc.text.contains("Grandmother Farida Begum: She doesn’t say it") && doc.text.contains("Ayesha\tMum’s right")
+    );
     assert!(doc.warnings.is_empty());
 
     // The same text without the bold: the grandmother and the neighbour speak once, under
@@ -214,5 +255,8 @@ fn the_import_reports_the_removed_numbers_and_stores_the_clean_text() {
     assert!(!text.contains("  1 ") && !text.contains("\n11 "), "{text}");
     let first = &shown["turns"][1];
     let (s, e) = (first["start"].as_u64().unwrap() as usize, first["end"].as_u64().unwrap() as usize);
-    assert_eq!(slice_chars(text, s, e).unwrap().lines().next(), Some("Thanks for making the time again. Last time you said the"));
+    assert_eq!(
+        slice_chars(text, s, e).unwrap().lines().next(),
+        Some("Thanks for making the time again. Last time you said the")
+    );
 }

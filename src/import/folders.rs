@@ -175,10 +175,9 @@ fn collect_within(paths: &[PathBuf], max_depth: usize, max_files: usize) -> Coll
                     walk.add_file(p.clone(), p);
                 }
             }
-            Err(_) => walk
-                .found
-                .errors
-                .push(ImportError::new(p, ExtractError::Unreadable("no such file or folder".into()))),
+            Err(_) => {
+                walk.found.errors.push(ImportError::new(p, ExtractError::Unreadable("no such file or folder".into())))
+            }
         }
     }
     walk.found

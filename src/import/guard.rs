@@ -33,7 +33,14 @@ fn install_hook() {
                     .map(|s| s.to_string())
                     .or_else(|| payload.downcast_ref::<String>().cloned())
                     .unwrap_or_else(|| "an unknown failure".to_string());
-                let location = info.location().map(|l| format!(" at {}:{}", l.file(), l.line())).unwrap_or_default();
+                // The file name and line only: a full path names the build machine's folders.
+                let location = info
+                    .location()
+                    .map(|l| {
+                        let file = std::path::Path::new(l.file()).file_name().map(|f| f.to_string_lossy());
+                        format!(" at {}:{}", file.unwrap_or_default(), l.line())
+                    })
+                    .unwrap_or_default();
                 let text: String = format!("{message}{location}").chars().take(MAX_MESSAGE_CHARS).collect();
                 LAST_PANIC.with(|m| *m.borrow_mut() = Some(text));
             } else {
@@ -94,7 +101,7 @@ mod tests {
         match r {
             Err(ExtractError::Malformed(m)) => {
                 assert!(m.starts_with("the RTF is corrupt"), "{m}");
-                assert!(m.contains("index 7 out of range"), "the panic message is kept: {m}");
+                assert!(m.contains("index 7 out of range at guard.rs:"), "the panic message is kept: {m}");
             }
             other => panic!("expected a Malformed error, got {other:?}"),
         }

@@ -32,10 +32,10 @@ use crate::model::Turn;
 use crate::store::Project;
 use crate::store::ops::DocumentOutcome;
 use decode::{DecodeError, decode_text, normalise_newlines};
-use turns::LabelHints;
 use naming::{NamePattern, PATTERN_SETTING};
 use serde::Serialize;
 use std::path::{Path, PathBuf};
+use turns::LabelHints;
 
 /// The file extensions Codeloom imports as documents.
 pub const SUPPORTED: &[&str] = &["txt", "md", "docx", "odt", "rtf", "pdf", "vtt", "srt"];

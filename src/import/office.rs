@@ -455,7 +455,9 @@ pub(crate) mod tests {
         let deep = format!("<w:p>{}</w:p>", "<w:r>".repeat(MAX_DEPTH + 1));
         assert!(matches!(docx_text(&docx(&deep)), Err(ExtractError::Malformed(m)) if m.contains("nests more than")));
         let spaces = r#"<text:s text:c="1000"/>"#.repeat(70_000);
-        let xml = format!(r#"<office:document-content><office:body><office:text><text:p>{spaces}</text:p></office:text></office:body></office:document-content>"#);
+        let xml = format!(
+            r#"<office:document-content><office:body><office:text><text:p>{spaces}</text:p></office:text></office:body></office:document-content>"#
+        );
         let odt = zip_with(&[("content.xml", xml.as_bytes())]);
         assert!(matches!(odt_text(&odt), Err(ExtractError::TooLarge(_))), "70 MB of spaces from 1.6 MB of XML");
     }

@@ -67,9 +67,8 @@ impl PdfLimits {
     /// number of at most a day.
     pub fn with_time_setting(setting: Option<&str>) -> Self {
         let mut limits = PdfLimits::default();
-        if let Some(secs) = setting
-            .and_then(|v| v.trim().parse::<f64>().ok())
-            .filter(|s| s.is_finite() && *s > 0.0 && *s <= 86_400.0)
+        if let Some(secs) =
+            setting.and_then(|v| v.trim().parse::<f64>().ok()).filter(|s| s.is_finite() && *s > 0.0 && *s <= 86_400.0)
         {
             limits.time = Duration::from_secs_f64(secs);
         }
@@ -229,7 +228,10 @@ fn child_failure(status: std::process::ExitStatus, reason: String, limits: PdfLi
         );
     }
     if reason.contains("memory allocation") {
-        return ExtractError::TooLarge(format!("reading the PDF needed more than {} MB of memory", limits.memory_bytes >> 20));
+        return ExtractError::TooLarge(format!(
+            "reading the PDF needed more than {} MB of memory",
+            limits.memory_bytes >> 20
+        ));
     }
     #[cfg(unix)]
     {
@@ -279,7 +281,11 @@ pub fn run_extractor_child(path: &Path, max_memory: Option<u64>, out: &mut dyn s
     })();
     match result {
         Ok(text) => {
-            if out.write_all(TEXT_MARKER).and_then(|_| out.write_all(text.as_bytes())).and_then(|_| out.flush()).is_err()
+            if out
+                .write_all(TEXT_MARKER)
+                .and_then(|_| out.write_all(text.as_bytes()))
+                .and_then(|_| out.flush())
+                .is_err()
             {
                 return 1;
             }

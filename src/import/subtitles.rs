@@ -63,7 +63,8 @@ impl CueOrder {
             problem = Some(format!("cue {n} ({times}) ends before it starts"));
         } else if let Some((p, p_start, p_end)) = self.previous {
             if start < p_start {
-                problem = Some(format!("cue {n} ({times}) starts before cue {p}, which starts at {}", cue_time(p_start)));
+                problem =
+                    Some(format!("cue {n} ({times}) starts before cue {p}, which starts at {}", cue_time(p_start)));
             } else if start < p_end {
                 problem = Some(format!("cue {n} ({times}) starts before cue {p} ends at {}", cue_time(p_end)));
             }

@@ -326,9 +326,8 @@ fn confirm_own_line_labels(lines: &mut [Line], has_blank_lines: bool) {
         if !matches!(lines[i].kind, Kind::Header { layout: Layout::OwnLine, .. }) {
             continue;
         }
-        let opens_block = i == 0
-            || matches!(lines[i - 1].kind, Kind::Blank)
-            || (!has_blank_lines && ends_a_turn(&lines[i - 1]));
+        let opens_block =
+            i == 0 || matches!(lines[i - 1].kind, Kind::Blank) || (!has_blank_lines && ends_a_turn(&lines[i - 1]));
         let next = lines[i + 1..].iter().find(|l| !matches!(l.kind, Kind::Blank));
         let text_follows = next.is_some_and(|l| matches!(l.kind, Kind::Text));
         if !(opens_block && text_follows) {
@@ -359,9 +358,7 @@ fn choose_speakers(lines: &mut [Line], hints: &LabelHints) {
             Kind::Tag { name, .. } => tag_like(name) && (count(name) >= 2 || is_role(name)),
             Kind::Header { name, layout: Layout::Timed, .. } => count(name) >= 2,
             Kind::Header { name, .. } => {
-                is_role(name)
-                    || hints.contains(name)
-                    || (count(name) >= 2 && !REPLIES.contains(&key(name).as_str()))
+                is_role(name) || hints.contains(name) || (count(name) >= 2 && !REPLIES.contains(&key(name).as_str()))
             }
             Kind::Blank | Kind::Text => false,
         }
