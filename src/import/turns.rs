@@ -290,7 +290,7 @@ fn classify(text: &str) -> Kind {
     if let Some(c) = OWN_LINE.captures(text) {
         let name = c["name"].trim().to_string();
         let ends_like_a_name = name.chars().last().is_some_and(char::is_alphanumeric);
-        if name.chars().count() <= 30 && ends_like_a_name {
+        if name.chars().count() <= 30 && ends_like_a_name && name.chars().any(char::is_alphabetic) {
             return Kind::Header { name, time: None, layout: Layout::OwnLine };
         }
     }
@@ -653,6 +653,8 @@ mod tests {
     fn headings_and_short_replies_stay_text() {
         let headings = "Background\nThe group met weekly.\n\nMethods\nWe asked about pain.\n\nFindings\nPacing helped.";
         assert!(show(headings).iter().all(|t| t.0.is_none()), "headings that do not recur are not speakers");
+        let years = "2019\nThe first flare-up.\n\n2020\nLockdown.\n\n2019\nBack to it.\n\n2020\nAgain.";
+        assert!(show(years).iter().all(|t| t.0.is_none()), "numbers alone on a line are not names");
         let replies = "Dan: Did the pills help?\nYes\nDan: And the walking?\nYes\nDan: Good.";
         let s = show(replies);
         assert!(s.iter().all(|t| t.0.as_deref() != Some("Yes")), "{s:?}");
