@@ -11,8 +11,10 @@ pub fn check_format(format: &str, data: &[u8]) {
     match import::extract_bytes(format, Path::new("fuzz-input"), data) {
         Ok(doc) => check_document(format, &doc),
         Err(e) => {
+            // A panic inside the third-party PDF reader is contained by design (and by the
+            // child process in the binary); a panic in our own parsers is a bug.
             let reason = e.to_string();
-            assert!(!reason.contains("the reader failed"), "{format}: a parser panicked: {reason}");
+            assert!(format == "pdf" || !reason.contains("the reader failed"), "{format}: a parser panicked: {reason}");
         }
     }
 }
