@@ -66,9 +66,8 @@ impl Drop for QuietScope {
     }
 }
 
-/// Runs `f` (a third-party or our own parser of `what`, e.g. "PDF"), turning an error
-/// into [`ExtractError::Malformed`] and a panic into one that says the reader failed,
-/// without printing the panic.
+/// Runs `f` (a third-party or our own parser of `what`, e.g. "PDF"), turning a panic
+/// into [`ExtractError::ReaderFailed`] without printing it.
 pub fn guarded<T>(what: &str, f: impl FnOnce() -> Result<T, ExtractError>) -> Result<T, ExtractError> {
     let scope = QuietScope::enter();
     LAST_PANIC.with(|m| m.borrow_mut().take());
@@ -78,7 +77,7 @@ pub fn guarded<T>(what: &str, f: impl FnOnce() -> Result<T, ExtractError>) -> Re
         Ok(r) => r,
         Err(_) => {
             let detail = LAST_PANIC.with(|m| m.borrow_mut().take()).map(|m| format!(" ({m})")).unwrap_or_default();
-            Err(ExtractError::Malformed(format!(
+            Err(ExtractError::ReaderFailed(format!(
                 "the {what} is corrupt or uses features the reader does not support: the reader failed{detail}"
             )))
         }
@@ -99,11 +98,11 @@ mod tests {
     fn a_panic_becomes_an_error_naming_the_reader() {
         let r: Result<(), _> = guarded("RTF", || panic!("index 7 out of range"));
         match r {
-            Err(ExtractError::Malformed(m)) => {
+            Err(ExtractError::ReaderFailed(m)) => {
                 assert!(m.starts_with("the RTF is corrupt"), "{m}");
                 assert!(m.contains("index 7 out of range at guard.rs:"), "the panic message is kept: {m}");
             }
-            other => panic!("expected a Malformed error, got {other:?}"),
+            other => panic!("expected a ReaderFailed error, got {other:?}"),
         }
         assert!(!is_quiet(), "the flag is reset after a caught panic");
     }

@@ -60,6 +60,9 @@ pub enum ExtractError {
     TooLarge(String),
     #[error("no text found: {0}")]
     NoText(String),
+    /// A parser failed on the file (a caught panic): the file is corrupt or unusual.
+    #[error("{0}")]
+    ReaderFailed(String),
 }
 
 /// A file that could not be imported, and why.
