@@ -378,6 +378,7 @@ const CAPTION_PIECES: &[&str] = &[
     " ",
     "\r\n",
     "é",
+    "\u{FEFF}",
 ];
 
 fn docx_with(xml: &str) -> Vec<u8> {

@@ -159,6 +159,10 @@ fn finish(
     mut warnings: Vec<String>,
     margin: bool,
 ) -> Result<Extracted, ExtractError> {
+    if turns.is_some() && (text.starts_with('\u{FEFF}') || text.contains('\r')) {
+        // Turns given with the text point into it as it is; normalising would move them.
+        return Err(ExtractError::ReaderFailed("the captions were read into text that cannot be stored".into()));
+    }
     let (mut text, _) = normalise_newlines(&text);
     if turns.is_none()
         && margin

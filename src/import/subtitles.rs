@@ -106,7 +106,9 @@ fn unescape(s: &str) -> String {
 }
 
 fn cue_from(lines: &[&str], start: u64, end: u64) -> Option<Cue> {
-    let raw = lines.join(" ");
+    // A byte-order mark inside a caption file is junk; at the start of the stored text it
+    // would be dropped later and shift every turn by one.
+    let raw = lines.join(" ").replace('\u{FEFF}', "");
     let mut speaker = VOICE.captures(&raw).map(|c| c[1].trim().to_string());
     let mut text = unescape(&TAGS.replace_all(&raw, "")).split_whitespace().collect::<Vec<_>>().join(" ");
     if speaker.is_none()
@@ -296,6 +298,16 @@ mod tests {
         assert_eq!(v.warnings.len(), 1);
         assert!(v.warnings[0].starts_with("cue 1 (00:01:00.000 --> 00:00:59.000) ends before it starts"));
         assert!(v.turns[0].time_start_ms <= v.turns[0].time_end_ms, "a turn's times are never reversed");
+    }
+
+    #[test]
+    fn byte_order_marks_inside_cues_are_dropped() {
+        // Found by fuzzing: the stored text started with a BOM, which normalising removed,
+        // shifting every turn by one character.
+        let c = parse_srt("1\n00:00:01,000 --> 00:00:04,000\n\u{FEFF}s.TE").unwrap();
+        assert_eq!((c.text.as_str(), c.turns[0].start, c.turns[0].end), ("s.TE", 0, 4));
+        let v = parse_vtt("WEBVTT\n\n00:00:01.000 --> 00:00:02.000\n<v \u{FEFF}Ann>Hi.").unwrap();
+        assert_eq!(v.text, "Ann: Hi.");
     }
 
     #[test]
