@@ -160,14 +160,19 @@ fn seconds(d: Duration) -> String {
 
 /// Reads at most `limit` bytes from `from` on a thread, then drains the rest so the
 /// child never blocks on a full pipe; says whether there was more.
-fn collect<R: Read + Send + 'static>(from: R, limit: u64) -> std::thread::JoinHandle<(Vec<u8>, bool)> {
-    std::thread::spawn(move || {
+fn collect<R: Read + Send + 'static>(
+    what: &str,
+    from: R,
+    limit: u64,
+) -> Option<std::thread::JoinHandle<(Vec<u8>, bool)>> {
+    let reader = move || {
         let mut from = from;
         let mut buf = Vec::new();
         let _ = (&mut from).take(limit).read_to_end(&mut buf);
         let more = std::io::copy(&mut from, &mut std::io::sink()).is_ok_and(|n| n > 0);
         (buf, more)
-    })
+    };
+    std::thread::Builder::new().name(format!("pdf-reader-{what}")).spawn(reader).ok()
 }
 
 /// Runs `program __extract-pdf FILE` and waits at most the time limit.
@@ -183,8 +188,8 @@ fn read_in_child(x: &Extractor, path: &Path) -> Result<String, ExtractError> {
         .stderr(Stdio::piped())
         .spawn()
         .map_err(|e| ExtractError::Unreadable(format!("cannot start the PDF reader {}: {e}", x.program.display())))?;
-    let out = child.stdout.take().map(|o| collect(o, MAX_TEXT_BYTES));
-    let err = child.stderr.take().map(|e| collect(e, MAX_ERROR_BYTES));
+    let out = child.stdout.take().and_then(|o| collect("text", o, MAX_TEXT_BYTES));
+    let err = child.stderr.take().and_then(|e| collect("errors", e, MAX_ERROR_BYTES));
     let started = Instant::now();
     let status = loop {
         match child.try_wait() {
