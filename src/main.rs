@@ -30,6 +30,10 @@ fn main() {
     unsafe {
         libc::signal(libc::SIGPIPE, libc::SIG_DFL);
     }
+    // PDFs are read in a child process running this program (`__extract-pdf`).
+    if let Ok(exe) = std::env::current_exe() {
+        codeloom::import::set_extractor(exe);
+    }
     let args = cli::Cli::parse();
     let result = match args.command {
         Some(cmd) => cli::run(cmd, &Workbench),

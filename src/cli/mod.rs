@@ -6,6 +6,7 @@ mod agreement;
 mod backup;
 mod codebook;
 mod export;
+mod extract;
 
 use anyhow::{Context, Result};
 use clap::{Args, Parser, Subcommand};
@@ -180,6 +181,9 @@ pub enum Command {
         #[command(subcommand)]
         command: backup::BackupCommand,
     },
+    /// Reads a PDF's text for the importer, in a child process (internal).
+    #[command(name = "__extract-pdf", hide = true)]
+    ExtractPdf(extract::ExtractPdfArgs),
     /// Measure speed on synthetic corpora; prints JSON.
     Bench {
         /// A small run that checks the bench works, not the real sizes.
@@ -327,6 +331,7 @@ fn run_command(command: Command, window: &dyn Window) -> Result<i32> {
         Command::Export { command } => export::run(command).map(|()| 0),
         Command::Backup { command } => backup::run(command).map(|()| 0),
         Command::Bench { quick, seed, out } => project::bench(quick, seed, out.as_deref(), window),
+        Command::ExtractPdf(args) => Ok(extract::run(args)),
     }
 }
 

@@ -104,10 +104,10 @@ fn looks_binary_text(text: &str) -> bool {
     n > 0 && (control * 100 > n || text.chars().take(8192).any(|c| c == '\0'))
 }
 
-/// Converts CRLF and lone CR to LF and drops a leading BOM; reports whether any line
-/// ending changed.
+/// Converts CRLF and lone CR to LF and drops leading BOMs (a file saved twice may have
+/// two); reports whether any line ending changed.
 pub fn normalise_newlines(text: &str) -> (String, bool) {
-    let text = text.strip_prefix('\u{FEFF}').unwrap_or(text);
+    let text = text.trim_start_matches('\u{FEFF}');
     if !text.contains('\r') {
         return (text.to_string(), false);
     }
@@ -155,5 +155,8 @@ mod tests {
         assert_eq!(decode_text(b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR"), Err(DecodeError::Binary));
         assert_eq!(decode_text(b"\xFF\xFEa"), Err(DecodeError::BadUtf16));
         assert_eq!(normalise_newlines("a\rb\r\n"), ("a\nb\n".to_string(), true));
+        assert_eq!(normalise_newlines("\u{FEFF}\u{FEFF}a\u{FEFF}"), ("a\u{FEFF}".to_string(), false));
+        let (t, n) = decode_text("\u{FEFF}\u{FEFF}hi".as_bytes()).unwrap();
+        assert_eq!((t.as_str(), n.had_bom), ("hi", true), "a doubled BOM is dropped whole");
     }
 }

@@ -6,15 +6,27 @@
 //! [`ParsedDocument`] or an [`ImportError`] that names the file and the reason.
 //! [`import_paths`] reads many files (in parallel), then stores every readable one in a
 //! single operation, so a failure leaves the project as it was and one undo removes the
-//! whole import. Per-file problems are reported, not fatal.
+//! whole import. Per-file problems are reported, not fatal. [`extract_bytes`] is the
+//! one entry point from bytes to text and turns, shared by the fuzz targets.
+//!
+//! Every parser runs under [`guard::guarded`], so a panic on a hostile file becomes an
+//! error naming the file; PDF reading, whose third-party reader can also loop or
+//! overflow its stack, runs in a child process (see [`pdf`]).
 
 pub mod attributes;
 pub mod decode;
+mod folders;
+pub mod guard;
+pub mod line_numbers;
 pub mod naming;
 pub mod office;
+pub mod pdf;
 pub mod rtf;
 pub mod subtitles;
 pub mod turns;
+
+pub use folders::{Collected, MAX_FILES, MAX_FOLDER_DEPTH, collect_files};
+pub use pdf::{PdfLimits, set_extractor, set_extractor_with};
 
 use crate::model::Turn;
 use crate::store::Project;
@@ -23,6 +35,7 @@ use decode::{DecodeError, decode_text, normalise_newlines};
 use naming::{NamePattern, PATTERN_SETTING};
 use serde::Serialize;
 use std::path::{Path, PathBuf};
+use turns::LabelHints;
 
 /// The file extensions Codeloom imports as documents.
 pub const SUPPORTED: &[&str] = &["txt", "md", "docx", "odt", "rtf", "pdf", "vtt", "srt"];
@@ -47,6 +60,9 @@ pub enum ExtractError {
     TooLarge(String),
     #[error("no text found: {0}")]
     NoText(String),
+    /// A parser failed on the file (a caught panic): the file is corrupt or unusual.
+    #[error("{0}")]
+    ReaderFailed(String),
 }
 
 /// A file that could not be imported, and why.
@@ -87,41 +103,80 @@ fn decode(bytes: &[u8]) -> Result<(String, Vec<String>), ExtractError> {
     })
 }
 
-/// Runs a third-party parser, turning a panic on hostile input into an error.
-fn guarded<T>(what: &str, f: impl FnOnce() -> Result<T, String>) -> Result<T, ExtractError> {
-    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)) {
-        Ok(Ok(v)) => Ok(v),
-        Ok(Err(e)) => Err(ExtractError::Malformed(format!("the {what} cannot be read: {e}"))),
-        Err(_) => {
-            Err(ExtractError::Malformed(format!("the {what} is corrupt or uses features the reader does not support")))
-        }
-    }
+/// A file's text with its turns and warnings, before the file name is read.
+#[derive(Debug, Clone)]
+pub struct Extracted {
+    /// UTF-8, LF line endings, no BOM.
+    pub text: String,
+    pub turns: Vec<Turn>,
+    pub warnings: Vec<String>,
 }
 
-fn pdf_text(bytes: &[u8]) -> Result<String, ExtractError> {
-    if !bytes.starts_with(b"%PDF") {
-        return Err(ExtractError::Malformed("not a PDF file: it does not start with %PDF".into()));
+/// Reads the bytes of a file of the given format (a lower-case extension from
+/// [`SUPPORTED`]) into text and turns. `path` names the file for the PDF reader's child
+/// process; the bytes are what is read otherwise.
+pub fn extract_bytes(format: &str, path: &Path, bytes: &[u8]) -> Result<Extracted, ExtractError> {
+    if format == "pdf" {
+        let (text, warnings) = pdf::pdf_text(path, bytes)?;
+        return guard::guarded("PDF", || finish(text, None, &LabelHints::default(), warnings, false));
     }
-    let text = guarded("PDF", || pdf_extract::extract_text_from_mem(bytes).map_err(|e| e.to_string()))?;
-    let (text, _) = normalise_newlines(&text);
-    // PDF text comes as lines; paragraphs are runs of lines separated by blank lines.
-    let mut out = String::new();
-    let mut blank = 0;
-    for line in text.lines().map(str::trim_end) {
-        if line.trim().is_empty() {
-            blank += 1;
-            continue;
-        }
-        if !out.is_empty() {
-            out.push_str(if blank > 0 { "\n\n" } else { "\n" });
-        }
-        blank = 0;
-        out.push_str(line.trim_start());
+    let what = format!("{} file", format.to_uppercase());
+    guard::guarded(&what, || {
+        let mut warnings = Vec::new();
+        let mut hints = LabelHints::default();
+        let (text, turns) = match format {
+            "txt" | "md" => {
+                let (t, w) = decode(bytes)?;
+                warnings = w;
+                (t, None)
+            }
+            "docx" => {
+                let doc = office::docx_document(bytes)?;
+                hints = LabelHints::bold(&doc.bold_labels);
+                (doc.text, None)
+            }
+            "odt" => (office::odt_text(bytes)?, None),
+            "rtf" => (rtf::rtf_text(bytes)?, None),
+            "vtt" | "srt" => {
+                let (t, w) = decode(bytes)?;
+                warnings = w;
+                let c = if format == "vtt" { subtitles::parse_vtt(&t) } else { subtitles::parse_srt(&t) }?;
+                warnings.extend(c.warnings);
+                (c.text, Some(c.turns))
+            }
+            other => return Err(ExtractError::Unsupported(format!(".{other}"))),
+        };
+        finish(text, turns, &hints, warnings, true)
+    })
+}
+
+/// Normalises the text, removes a line-number margin and finds the turns (unless the
+/// format gave them).
+fn finish(
+    text: String,
+    turns: Option<Vec<Turn>>,
+    hints: &LabelHints,
+    mut warnings: Vec<String>,
+    margin: bool,
+) -> Result<Extracted, ExtractError> {
+    if turns.is_some() && (text.starts_with('\u{FEFF}') || text.contains('\r')) {
+        // Turns given with the text point into it as it is; normalising would move them.
+        return Err(ExtractError::ReaderFailed("the captions were read into text that cannot be stored".into()));
     }
-    if out.trim().is_empty() {
-        return Err(ExtractError::NoText("the PDF has no text layer (a scan? run OCR first)".into()));
+    let (mut text, _) = normalise_newlines(&text);
+    if turns.is_none()
+        && margin
+        && let Some(stripped) = line_numbers::strip_line_numbers(&text)
+    {
+        warnings.push(line_numbers::WARNING.to_string());
+        // Without its margin, a line may start with a byte-order mark.
+        text = normalise_newlines(&stripped).0;
     }
-    Ok(out)
+    if text.trim().is_empty() {
+        return Err(ExtractError::NoText("the file contains only white space".into()));
+    }
+    let turns = turns.unwrap_or_else(|| turns::detect_turns_with(&text, hints));
+    Ok(Extracted { text, turns, warnings })
 }
 
 /// Reads one file into a document, without touching any project.
@@ -150,31 +205,7 @@ pub fn read_document(path: &Path, pattern: &NamePattern) -> Result<ParsedDocumen
     if bytes.is_empty() {
         return Err(fail(ExtractError::Empty));
     }
-    let mut warnings = Vec::new();
-    let (text, turns) = match ext.as_str() {
-        "txt" | "md" => {
-            let (t, w) = decode(&bytes).map_err(fail)?;
-            warnings = w;
-            (t, None)
-        }
-        "docx" => (office::docx_text(&bytes).map_err(fail)?, None),
-        "odt" => (office::odt_text(&bytes).map_err(fail)?, None),
-        "rtf" => (rtf::rtf_text(&bytes).map_err(fail)?, None),
-        "pdf" => (pdf_text(&bytes).map_err(fail)?, None),
-        "vtt" | "srt" => {
-            let (t, w) = decode(&bytes).map_err(fail)?;
-            warnings = w;
-            let c = if ext == "vtt" { subtitles::parse_vtt(&t) } else { subtitles::parse_srt(&t) }.map_err(fail)?;
-            warnings.extend(c.warnings);
-            (c.text, Some(c.turns))
-        }
-        _ => unreachable!("checked against SUPPORTED above"),
-    };
-    let (text, _) = normalise_newlines(&text);
-    if text.trim().is_empty() {
-        return Err(fail(ExtractError::NoText("the file contains only white space".into())));
-    }
-    let turns = turns.unwrap_or_else(|| turns::detect_turns(&text));
+    let Extracted { text, turns, mut warnings } = extract_bytes(&ext, path, &bytes).map_err(fail)?;
     let stem = path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
     let parts = pattern.parse(&stem);
     if parts.participant.is_none() {
@@ -192,45 +223,6 @@ pub fn read_document(path: &Path, pattern: &NamePattern) -> Result<ParsedDocumen
         wave: parts.wave,
         warnings,
     })
-}
-
-/// Expands folders (recursively, skipping hidden entries) into the files to import.
-/// Files in folders with unsupported extensions are returned separately as skipped.
-pub fn collect_files(paths: &[PathBuf]) -> (Vec<PathBuf>, Vec<PathBuf>, Vec<ImportError>) {
-    let mut files = Vec::new();
-    let mut skipped = Vec::new();
-    let mut errors = Vec::new();
-    fn walk(dir: &Path, files: &mut Vec<PathBuf>, skipped: &mut Vec<PathBuf>, errors: &mut Vec<ImportError>) {
-        let entries = match std::fs::read_dir(dir) {
-            Ok(e) => e,
-            Err(e) => {
-                return errors.push(ImportError::new(dir, ExtractError::Unreadable(e.to_string())));
-            }
-        };
-        let mut list: Vec<PathBuf> = entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
-        list.sort();
-        for p in list {
-            if p.file_name().is_some_and(|n| n.to_string_lossy().starts_with('.')) {
-                continue;
-            }
-            if p.is_dir() {
-                walk(&p, files, skipped, errors);
-            } else {
-                let ext = p.extension().map(|e| e.to_string_lossy().to_lowercase()).unwrap_or_default();
-                if SUPPORTED.contains(&ext.as_str()) { files.push(p) } else { skipped.push(p) }
-            }
-        }
-    }
-    for p in paths {
-        if p.is_dir() {
-            walk(p, &mut files, &mut skipped, &mut errors);
-        } else if p.exists() {
-            files.push(p.clone());
-        } else {
-            errors.push(ImportError::new(p, ExtractError::Unreadable("no such file or folder".into())));
-        }
-    }
-    (files, skipped, errors)
 }
 
 /// What happened to one file of an import.
@@ -360,7 +352,7 @@ pub fn import_paths(
         Some(p) => p.clone(),
         None => project_pattern(project)?,
     };
-    let (files, skipped, errors) = collect_files(paths);
+    let Collected { files, skipped, errors } = collect_files(paths);
     let mut report = ImportReport::default();
     for e in errors {
         report.files.push(FileReport {
@@ -369,13 +361,7 @@ pub fn import_paths(
             warnings: vec![],
         });
     }
-    for p in skipped {
-        let ext = p.extension().map(|e| e.to_string_lossy().to_lowercase()).unwrap_or_default();
-        let reason = if ext == "csv" {
-            "not a transcript; to import participant attributes use `codeloom attributes import`".to_string()
-        } else {
-            "not a supported transcript format".to_string()
-        };
+    for (p, reason) in skipped {
         report.files.push(FileReport { path: p, outcome: FileOutcome::Skipped { reason }, warnings: vec![] });
     }
     let mut parsed = Vec::new();
@@ -421,44 +407,59 @@ pub fn import_paths(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    /// A one-page PDF with a text layer, written by hand.
-    pub fn tiny_pdf(lines: &[&str]) -> Vec<u8> {
-        let mut content = String::from("BT /F1 12 Tf 72 720 Td 14 TL\n");
-        for l in lines {
-            content.push_str(&format!("({l}) Tj T*\n"));
-        }
-        content.push_str("ET");
-        let objects = [
-            "<< /Type /Catalog /Pages 2 0 R >>".to_string(),
-            "<< /Type /Pages /Kids [3 0 R] /Count 1 >>".to_string(),
-            "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R /Resources << /Font << /F1 5 0 R >> >> >>".to_string(),
-            format!("<< /Length {} >>\nstream\n{content}\nendstream", content.len()),
-            "<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>".to_string(),
-        ];
-        let mut pdf = String::from("%PDF-1.4\n");
-        let mut offsets = Vec::new();
-        for (i, o) in objects.iter().enumerate() {
-            offsets.push(pdf.len());
-            pdf.push_str(&format!("{} 0 obj\n{o}\nendobj\n", i + 1));
-        }
-        let xref = pdf.len();
-        pdf.push_str(&format!("xref\n0 {}\n0000000000 65535 f \n", objects.len() + 1));
-        for o in offsets {
-            pdf.push_str(&format!("{o:010} 00000 n \n"));
-        }
-        pdf.push_str(&format!("trailer\n<< /Size {} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n", objects.len() + 1));
-        pdf.into_bytes()
-    }
+    use pdf::tests::tiny_pdf;
 
     #[test]
     fn pdf_text_layer() {
         let pdf = tiny_pdf(&["INTERVIEWER: How are you?", "P04: My feet burn at night."]);
-        let text = pdf_text(&pdf).unwrap();
-        assert!(text.contains("INTERVIEWER: How are you?"), "{text:?}");
-        let t = turns::detect_turns(&text);
-        assert_eq!(t.iter().filter_map(|t| t.speaker.as_deref()).collect::<Vec<_>>(), ["INTERVIEWER", "P04"]);
-        assert!(matches!(pdf_text(b"%PDF-1.4\ngarbage"), Err(ExtractError::Malformed(_))));
-        assert!(matches!(pdf_text(&tiny_pdf(&[])), Err(ExtractError::NoText(_))));
+        let got = extract_bytes("pdf", Path::new("t.pdf"), &pdf).unwrap();
+        assert!(got.text.contains("INTERVIEWER: How are you?"), "{:?}", got.text);
+        let speakers: Vec<_> = got.turns.iter().filter_map(|t| t.speaker.as_deref()).collect();
+        assert_eq!(speakers, ["INTERVIEWER", "P04"]);
+    }
+
+    #[test]
+    fn pdf_with_margin_numbers() {
+        let pdf = tiny_pdf(&[
+            "1     INTERVIEWER: Where does it hurt today?",
+            "2     P04: My feet, mostly. They burn",
+            "3          at night.",
+            "4     INTERVIEWER: Every night?",
+        ]);
+        let got = extract_bytes("pdf", Path::new("t.pdf"), &pdf).unwrap();
+        assert_eq!(got.warnings, [line_numbers::WARNING]);
+        assert_eq!(
+            got.text,
+            "INTERVIEWER: Where does it hurt today?\nP04: My feet, mostly. They burn\nat night.\nINTERVIEWER: Every night?"
+        );
+        let speakers: Vec<_> = got.turns.iter().filter_map(|t| t.speaker.as_deref()).collect();
+        assert_eq!(speakers, ["INTERVIEWER", "P04", "INTERVIEWER"], "{:?}", got.text);
+    }
+
+    #[test]
+    fn every_format_goes_through_one_entry_point() {
+        let p = Path::new("x");
+        let txt = extract_bytes("txt", p, "Dan: Hello.\nINTERVIEWER: Hi.".as_bytes()).unwrap();
+        assert_eq!(txt.turns.len(), 2);
+        assert!(matches!(extract_bytes("xls", p, b"x"), Err(ExtractError::Unsupported(_))));
+        assert!(matches!(extract_bytes("txt", p, b" \n\t"), Err(ExtractError::NoText(_))));
+        assert!(matches!(extract_bytes("rtf", p, b"{\\rtf1 }"), Err(ExtractError::NoText(_))));
+        let srt = extract_bytes("srt", p, b"1\n00:00:01,000 --> 00:00:02,000\nDan: Hi.\n").unwrap();
+        assert_eq!(srt.turns[0].speaker.as_deref(), Some("Dan"));
+    }
+
+    #[test]
+    fn margin_numbers_in_plain_text_are_removed_with_a_warning() {
+        let text = "1  INTERVIEWER: How is the pain?\n2  Dan: Worse in the cold.\n3  INTERVIEWER: I see.\n";
+        let got = extract_bytes("txt", Path::new("x.txt"), text.as_bytes()).unwrap();
+        assert_eq!(got.text, "INTERVIEWER: How is the pain?\nDan: Worse in the cold.\nINTERVIEWER: I see.\n");
+        assert_eq!(got.warnings, [line_numbers::WARNING]);
+        let srt = "1\n00:00:01,000 --> 00:00:02,000\nDan: Hi.\n\n2\n00:00:02,000 --> 00:00:03,000\nAnn: Yo.\n\n3\n00:00:03,000 --> 00:00:04,000\nDan: Ok.\n";
+        let got = extract_bytes("srt", Path::new("x.srt"), srt.as_bytes()).unwrap();
+        assert!(got.warnings.is_empty(), "captions are never treated as numbered lines: {:?}", got.warnings);
+        let only_numbers = extract_bytes("txt", Path::new("x.txt"), b"1  \n2\n3  \t\n");
+        assert!(matches!(only_numbers, Err(ExtractError::NoText(_))), "{only_numbers:?}");
+        let bom = extract_bytes("txt", Path::new("x.txt"), "1 \u{FEFF}A: x\n2 B: y\n3 A: z".as_bytes()).unwrap();
+        assert_eq!(bom.text, "A: x\nB: y\nA: z", "no byte-order mark is left at the start");
     }
 }

@@ -47,6 +47,9 @@ const SKIPPED: &[&str] = &[
     "tc",
 ];
 
+/// The deepest group nesting read; real documents stay far below it.
+const MAX_GROUP_DEPTH: usize = 4096;
+
 #[derive(Clone, Copy)]
 struct State {
     skip: bool,
@@ -76,6 +79,11 @@ pub fn rtf_text(bytes: &[u8]) -> Result<String, ExtractError> {
         let b = bytes[i];
         match b {
             b'{' => {
+                if stack.len() >= MAX_GROUP_DEPTH {
+                    return Err(ExtractError::Malformed(format!(
+                        "the RTF nests groups more than {MAX_GROUP_DEPTH} deep"
+                    )));
+                }
                 stack.push(st);
                 i += 1;
             }
@@ -213,5 +221,9 @@ mod tests {
         assert!(
             matches!(rtf_text(br"{\rtf1 unfinished {\b bold"), Err(ExtractError::Malformed(m)) if m.contains("truncated"))
         );
+        let deep = format!("{{\\rtf1 {}x{}}}", "{".repeat(MAX_GROUP_DEPTH), "}".repeat(MAX_GROUP_DEPTH));
+        assert!(matches!(rtf_text(deep.as_bytes()), Err(ExtractError::Malformed(m)) if m.contains("nests groups")));
+        let fine = format!("{{\\rtf1 {}x{}}}", "{".repeat(100), "}".repeat(100));
+        assert_eq!(rtf_text(fine.as_bytes()).unwrap(), "x");
     }
 }

@@ -1,8 +1,10 @@
 //! WebVTT and SRT captions: cues with timings, speakers from WebVTT voice tags
 //! (`<v Dan>`) or from `Name:` labels in the cue text.
 //!
-//! Consecutive cues by the same speaker become one turn, timed from the first cue's
-//! start to the last cue's end. The stored text is the transcript a reader expects
+//! Consecutive cues by the same speaker become one turn, timed from the earliest start
+//! to the latest end of its cues. A cue that ends before it starts, or starts before
+//! the cue before it (out of order or overlapping), is kept and reported as a warning
+//! naming the cue's number and times. The stored text is the transcript a reader expects
 //! (`Dan: words ...`, a blank line between turns); turn ranges cover the words only.
 
 use super::ExtractError;
@@ -33,6 +35,60 @@ pub struct Captions {
     pub warnings: Vec<String>,
 }
 
+/// The most cue-order warnings listed one by one; the rest are counted.
+const MAX_ORDER_WARNINGS: usize = 10;
+
+/// Formats milliseconds as a cue time, `hh:mm:ss.mmm`.
+fn cue_time(ms: u64) -> String {
+    let (s, ms) = (ms / 1000, ms % 1000);
+    format!("{:02}:{:02}:{:02}.{ms:03}", s / 3600, (s / 60) % 60, s % 60)
+}
+
+/// Checks cue timings in file order and words the warnings.
+#[derive(Default)]
+struct CueOrder {
+    number: usize,
+    previous: Option<(usize, u64, u64)>,
+    problems: usize,
+    warnings: Vec<String>,
+}
+
+impl CueOrder {
+    fn check(&mut self, start: u64, end: u64) {
+        self.number += 1;
+        let n = self.number;
+        let times = format!("{} --> {}", cue_time(start), cue_time(end));
+        let mut problem = None;
+        if end < start {
+            problem = Some(format!("cue {n} ({times}) ends before it starts"));
+        } else if let Some((p, p_start, p_end)) = self.previous {
+            if start < p_start {
+                problem =
+                    Some(format!("cue {n} ({times}) starts before cue {p}, which starts at {}", cue_time(p_start)));
+            } else if start < p_end {
+                problem = Some(format!("cue {n} ({times}) starts before cue {p} ends at {}", cue_time(p_end)));
+            }
+        }
+        if let Some(p) = problem {
+            self.problems += 1;
+            if self.problems <= MAX_ORDER_WARNINGS {
+                self.warnings.push(format!("{p}; kept as it is, check the timings"));
+            }
+        }
+        self.previous = Some((n, start, end));
+    }
+
+    fn finish(mut self) -> Vec<String> {
+        if self.problems > MAX_ORDER_WARNINGS {
+            self.warnings.push(format!(
+                "{} more cues end before they start, are out of order or overlap",
+                self.problems - MAX_ORDER_WARNINGS
+            ));
+        }
+        self.warnings
+    }
+}
+
 fn parse_timing(line: &str) -> Option<(u64, u64)> {
     let (a, b) = line.split_once("-->")?;
     let start = parse_clock(a.trim())?;
@@ -50,7 +106,9 @@ fn unescape(s: &str) -> String {
 }
 
 fn cue_from(lines: &[&str], start: u64, end: u64) -> Option<Cue> {
-    let raw = lines.join(" ");
+    // A byte-order mark inside a caption file is junk; at the start of the stored text it
+    // would be dropped later and shift every turn by one.
+    let raw = lines.join(" ").replace('\u{FEFF}', "");
     let mut speaker = VOICE.captures(&raw).map(|c| c[1].trim().to_string());
     let mut text = unescape(&TAGS.replace_all(&raw, "")).split_whitespace().collect::<Vec<_>>().join(" ");
     if speaker.is_none()
@@ -91,6 +149,7 @@ pub fn parse_vtt(text: &str) -> Result<Captions, ExtractError> {
     }
     let mut cues = Vec::new();
     let mut warnings = Vec::new();
+    let mut order = CueOrder::default();
     for (i, block) in blocks(text).into_iter().enumerate().skip(1) {
         let head = block[0].trim();
         if head.starts_with("NOTE") || head == "STYLE" || head == "REGION" {
@@ -104,8 +163,10 @@ pub fn parse_vtt(text: &str) -> Result<Captions, ExtractError> {
             warnings.push(format!("cue timing \"{}\" is not readable; cue skipped", block[t].trim()));
             continue;
         };
+        order.check(start, end);
         cues.extend(cue_from(&block[t + 1..], start, end));
     }
+    warnings.extend(order.finish());
     build(cues, warnings, "WebVTT")
 }
 
@@ -113,6 +174,7 @@ pub fn parse_vtt(text: &str) -> Result<Captions, ExtractError> {
 pub fn parse_srt(text: &str) -> Result<Captions, ExtractError> {
     let mut cues = Vec::new();
     let mut warnings = Vec::new();
+    let mut order = CueOrder::default();
     for block in blocks(text) {
         let Some(t) = block.iter().position(|l| l.contains("-->")) else {
             warnings
@@ -123,8 +185,10 @@ pub fn parse_srt(text: &str) -> Result<Captions, ExtractError> {
             warnings.push(format!("cue timing \"{}\" is not readable; cue skipped", block[t].trim()));
             continue;
         };
+        order.check(start, end);
         cues.extend(cue_from(&block[t + 1..], start, end));
     }
+    warnings.extend(order.finish());
     build(cues, warnings, "SRT")
 }
 
@@ -168,8 +232,8 @@ fn build(cues: Vec<Cue>, warnings: Vec<String>, what: &str) -> Result<Captions, 
             speaker,
             start,
             end: len,
-            time_start_ms: g.first().map(|c| c.start),
-            time_end_ms: g.last().map(|c| c.end),
+            time_start_ms: g.iter().map(|c| c.start).min(),
+            time_end_ms: g.iter().map(|c| c.end.max(c.start)).max(),
         });
     }
     Ok(Captions { text, turns, warnings })
@@ -213,5 +277,47 @@ mod tests {
         assert_eq!(c.turns[1].time_end_ms, Some(12000));
         let plain = parse_srt("1\n00:00:01,000 --> 00:00:02,000\nOne.\n\n2\n00:00:02,100 --> 00:00:03,000\nTwo.\n\n3\n00:00:09,000 --> 00:00:10,000\nThree.").unwrap();
         assert_eq!(plain.text, "One. Two.\n\nThree.", "speakerless cues break into paragraphs at pauses");
+        assert!(c.warnings.is_empty() && plain.warnings.is_empty(), "cues in order raise no warning");
+    }
+
+    #[test]
+    fn reversed_and_overlapping_cues_are_reported() {
+        let srt = "1\n00:00:01,000 --> 00:00:04,000\nDan: One.\n\n2\n00:00:09,000 --> 00:00:08,000\nDan: Two.\n\n3\n00:00:07,500 --> 00:00:10,000\nAnn: Three.\n\n4\n00:00:09,000 --> 00:00:12,000\nAnn: Four.\n";
+        let c = parse_srt(srt).unwrap();
+        assert_eq!(
+            c.warnings,
+            [
+                "cue 2 (00:00:09.000 --> 00:00:08.000) ends before it starts; kept as it is, check the timings",
+                "cue 3 (00:00:07.500 --> 00:00:10.000) starts before cue 2, which starts at 00:00:09.000; kept as it is, check the timings",
+                "cue 4 (00:00:09.000 --> 00:00:12.000) starts before cue 3 ends at 00:00:10.000; kept as it is, check the timings",
+            ]
+        );
+        assert_eq!((c.turns[0].time_start_ms, c.turns[0].time_end_ms), (Some(1000), Some(9000)));
+        let vtt = "WEBVTT\n\n00:01:00.000 --> 00:00:59.000\n<v Dan>Backwards.\n";
+        let v = parse_vtt(vtt).unwrap();
+        assert_eq!(v.warnings.len(), 1);
+        assert!(v.warnings[0].starts_with("cue 1 (00:01:00.000 --> 00:00:59.000) ends before it starts"));
+        assert!(v.turns[0].time_start_ms <= v.turns[0].time_end_ms, "a turn's times are never reversed");
+    }
+
+    #[test]
+    fn byte_order_marks_inside_cues_are_dropped() {
+        // Found by fuzzing: the stored text started with a BOM, which normalising removed,
+        // shifting every turn by one character.
+        let c = parse_srt("1\n00:00:01,000 --> 00:00:04,000\n\u{FEFF}s.TE").unwrap();
+        assert_eq!((c.text.as_str(), c.turns[0].start, c.turns[0].end), ("s.TE", 0, 4));
+        let v = parse_vtt("WEBVTT\n\n00:00:01.000 --> 00:00:02.000\n<v \u{FEFF}Ann>Hi.").unwrap();
+        assert_eq!(v.text, "Ann: Hi.");
+    }
+
+    #[test]
+    fn many_cue_problems_are_counted_not_listed() {
+        let mut srt = String::new();
+        for i in 0..25u64 {
+            srt.push_str(&format!("{}\n00:00:{:02},000 --> 00:00:00,500\nx{i}\n\n", i + 1, 59 - i));
+        }
+        let c = parse_srt(&srt).unwrap();
+        assert_eq!(c.warnings.len(), MAX_ORDER_WARNINGS + 1);
+        assert_eq!(c.warnings.last().unwrap(), "15 more cues end before they start, are out of order or overlap");
     }
 }

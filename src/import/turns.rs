@@ -3,13 +3,20 @@
 //! Recognised layouts, each per line at the start of a paragraph:
 //! - a label and a colon: `INTERVIEWER:`, `P07:`, `Dan:`, `interviewee:`, optionally with a
 //!   clock time before or after the name (`[00:12:03] Dan:`, `Dan (12:03):`);
+//! - a label and a tab: `Interviewer⇥So how...` (as Word tables and tab stops leave it);
 //! - a tag in square brackets: `[id1]`, `[Interviewer]`;
-//! - Otter/Zoom exports: a line `Speaker Name  12:34` above each utterance.
+//! - Otter/Zoom exports: a line `Speaker Name  12:34` above each utterance;
+//! - a label on its own line above the turn, with or without a colon: `INTERVIEWER`,
+//!   `Participant 3` (each word capitalised, at most four words, at the start of a
+//!   block, followed by text).
 //!
 //! A label only counts as a speaker when it recurs (or is a usual role word such as
-//! "Interviewer"), so that "Note:" in a field note does not become a speaker. Text with
-//! no speakers becomes paragraphs: blocks separated by blank lines, or single lines when
-//! the text has no blank lines at all.
+//! "Interviewer" or "Participant 3"), so that "Note:" in a field note does not become a
+//! speaker, or when the source marked it as a label: [`LabelHints`] carries the labels a
+//! Word file set in bold. A label on its own line must be a role word or recur, and is
+//! never a common reply such as "Yes", so that headings and short answers stay text.
+//! Text with no speakers becomes paragraphs: blocks separated by blank lines, or single
+//! lines when the text has no blank lines at all.
 //!
 //! A turn's range covers the spoken text only, not the label; text before the first
 //! speaker (a title line, say) becomes turns without a speaker. Paragraphs without a
@@ -18,7 +25,7 @@
 use crate::model::Turn;
 use crate::model::time::parse_clock;
 use regex::Regex;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::LazyLock;
 
 const CLOCK: &str = r"\d{1,2}:\d{2}(?::\d{2})?(?:[.,]\d{1,3})?";
@@ -38,6 +45,17 @@ static OTTER: LazyLock<Regex> = LazyLock::new(|| {
         r"^[ \t]*(?P<name>[\p{{L}}\p{{N}}][\p{{L}}\p{{N}} .'’_-]{{0,39}}?)[ \t]+(?P<time>{CLOCK})[ \t]*$"
     ))
     .expect("static regex")
+});
+
+/// A name, then one or more tabs, then the spoken text.
+static TABBED: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"^[ \t]*(?P<name>[\p{Lu}\p{N}][\p{L}\p{N} .'’_-]{0,29}?)[ ]*\t+").expect("static regex")
+});
+
+/// A line holding only a name: one to four words, each starting with a capital or digit.
+static OWN_LINE: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"^[ \t]*(?P<name>[\p{Lu}\p{N}][\p{L}\p{N}.'’_-]*(?:[ \t]+[\p{Lu}\p{N}][\p{L}\p{N}.'’_-]*){0,3})[ \t]*$")
+        .expect("static regex")
 });
 
 /// Words in brackets that annotate speech rather than name a speaker.
@@ -64,10 +82,55 @@ const ANNOTATIONS: &[&str] = &[
     "end",
 ];
 
-fn is_role(name: &str) -> bool {
-    let n = name.trim().to_lowercase();
+/// Short replies that can stand alone on a line and recur, and so are never labels.
+const REPLIES: &[&str] = &[
+    "yes",
+    "yeah",
+    "yep",
+    "no",
+    "nope",
+    "ok",
+    "okay",
+    "right",
+    "sure",
+    "mm",
+    "mmm",
+    "mhm",
+    "hmm",
+    "uh",
+    "um",
+    "oh",
+    "ah",
+    "well",
+    "so",
+    "and",
+    "but",
+    "thanks",
+    "thank you",
+    "exactly",
+    "really",
+    "maybe",
+    "perhaps",
+    "sometimes",
+    "never",
+    "always",
+    "true",
+    "fine",
+    "good",
+    "great",
+    "absolutely",
+    "definitely",
+    "indeed",
+    "of course",
+    "i know",
+    "i see",
+    "i don't know",
+    "i don’t know",
+];
+
+fn is_role_word(n: &str) -> bool {
     matches!(
-        n.as_str(),
+        n,
         "interviewer"
             | "interviewee"
             | "respondent"
@@ -86,6 +149,60 @@ fn is_role(name: &str) -> bool {
         || n.strip_prefix("speaker").is_some_and(|r| r.trim().chars().all(|c| c.is_ascii_digit()))
 }
 
+/// A usual role label: a role word, alone or numbered (`Participant 3`, `Interviewer A`).
+fn is_role(name: &str) -> bool {
+    let n = name.trim().to_lowercase();
+    if is_role_word(&n) {
+        return true;
+    }
+    match n.rsplit_once([' ', '\t']) {
+        Some((base, tag)) => {
+            let tag_ok = tag.chars().all(|c| c.is_ascii_digit()) || tag.chars().count() == 1;
+            let base = base.trim();
+            tag_ok && base.chars().count() > 1 && is_role_word(base)
+        }
+        None => false,
+    }
+}
+
+/// Labels that the source file marked as speakers (bold labels in a Word file), so
+/// that they count even when they occur only once.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct LabelHints {
+    names: HashSet<String>,
+}
+
+impl LabelHints {
+    /// Hints from the labels a file set in bold.
+    pub fn bold<S: AsRef<str>>(names: impl IntoIterator<Item = S>) -> Self {
+        LabelHints { names: names.into_iter().map(|n| key(n.as_ref().trim())).collect() }
+    }
+
+    /// Whether `name` was marked as a label.
+    pub fn contains(&self, name: &str) -> bool {
+        self.names.contains(&key(name.trim()))
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.names.is_empty()
+    }
+}
+
+/// How a speaker line is laid out; a layout that has speakers lets a lone label of the
+/// same layout count too.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Layout {
+    Colon,
+    Tab,
+    Tag,
+    /// An Otter/Zoom header with a clock time.
+    Timed,
+    /// A label alone on its line.
+    OwnLine,
+}
+
+const LAYOUTS: usize = 5;
+
 #[derive(Debug, Clone)]
 enum Kind {
     Blank,
@@ -95,17 +212,36 @@ enum Kind {
         name: String,
         time: Option<u64>,
         body: usize,
+        layout: Layout,
     },
     /// A bracket tag, same fields.
     Tag {
         name: String,
         body: usize,
     },
-    /// An Otter/Zoom header line: the utterance follows on the next lines.
+    /// A line above the utterance: an Otter/Zoom header or a label on its own line.
     Header {
         name: String,
         time: Option<u64>,
+        layout: Layout,
     },
+}
+
+impl Kind {
+    fn speaker(&self) -> Option<&str> {
+        match self {
+            Kind::Label { name, .. } | Kind::Tag { name, .. } | Kind::Header { name, .. } => Some(name),
+            Kind::Blank | Kind::Text => None,
+        }
+    }
+
+    fn layout(&self) -> Option<Layout> {
+        match self {
+            Kind::Label { layout, .. } | Kind::Header { layout, .. } => Some(*layout),
+            Kind::Tag { .. } => Some(Layout::Tag),
+            Kind::Blank | Kind::Text => None,
+        }
+    }
 }
 
 struct Line<'a> {
@@ -126,7 +262,7 @@ fn classify(text: &str) -> Kind {
     if let Some(c) = OTTER.captures(text) {
         let name = c["name"].trim().to_string();
         if word_count(&name) <= 4 {
-            return Kind::Header { name, time: parse_clock(&c["time"]) };
+            return Kind::Header { name, time: parse_clock(&c["time"]), layout: Layout::Timed };
         }
     }
     if let Some(c) = LABEL.captures(text) {
@@ -134,7 +270,7 @@ fn classify(text: &str) -> Kind {
         if word_count(&name) <= 4 {
             let time = c.name("t1").or(c.name("t2")).and_then(|m| parse_clock(m.as_str()));
             let end = c.get(0).map(|m| m.end()).unwrap_or(0);
-            return Kind::Label { name, time, body: text[..end].chars().count() };
+            return Kind::Label { name, time, body: text[..end].chars().count(), layout: Layout::Colon };
         }
     }
     if let Some(c) = TAG.captures(text) {
@@ -142,6 +278,20 @@ fn classify(text: &str) -> Kind {
         let end = c.get(0).map(|m| m.end()).unwrap_or(0);
         if !name.is_empty() && word_count(&name) <= 3 {
             return Kind::Tag { name, body: text[..end].chars().count() };
+        }
+    }
+    if let Some(c) = TABBED.captures(text) {
+        let name = c["name"].trim().to_string();
+        if word_count(&name) <= 4 {
+            let end = c.get(0).map(|m| m.end()).unwrap_or(0);
+            return Kind::Label { name, time: None, body: text[..end].chars().count(), layout: Layout::Tab };
+        }
+    }
+    if let Some(c) = OWN_LINE.captures(text) {
+        let name = c["name"].trim().to_string();
+        let ends_like_a_name = name.chars().last().is_some_and(char::is_alphanumeric);
+        if name.chars().count() <= 30 && ends_like_a_name && name.chars().any(char::is_alphabetic) {
+            return Kind::Header { name, time: None, layout: Layout::OwnLine };
         }
     }
     Kind::Text
@@ -157,85 +307,136 @@ fn key(name: &str) -> String {
     name.to_lowercase()
 }
 
+/// Whether a line ends where a turn could end: a sentence's end, or a label with no
+/// text after it.
+fn ends_a_turn(line: &Line) -> bool {
+    match &line.kind {
+        Kind::Header { .. } => true,
+        Kind::Label { body, .. } | Kind::Tag { body, .. } if line.text.trim_end().chars().count() <= *body => true,
+        _ => line.text.trim_end().ends_with(['.', '?', '!', '…', '"', '”', '’', ')', ']', '-', '—', '–']),
+    }
+}
+
+/// A label alone on its line needs a block of its own and text after it: a blank line
+/// or the start of the text before it or, in text with no blank lines at all, a line
+/// that ends a sentence (so that a word wrapped onto a line of its own is not a label).
+fn confirm_own_line_labels(lines: &mut [Line], has_blank_lines: bool) {
+    let mut rejected = Vec::new();
+    for i in 0..lines.len() {
+        if !matches!(lines[i].kind, Kind::Header { layout: Layout::OwnLine, .. }) {
+            continue;
+        }
+        let opens_block =
+            i == 0 || matches!(lines[i - 1].kind, Kind::Blank) || (!has_blank_lines && ends_a_turn(&lines[i - 1]));
+        let next = lines[i + 1..].iter().find(|l| !matches!(l.kind, Kind::Blank));
+        let text_follows = next.is_some_and(|l| matches!(l.kind, Kind::Text));
+        if !(opens_block && text_follows) {
+            rejected.push(i);
+        }
+    }
+    for i in rejected {
+        lines[i].kind = Kind::Text;
+    }
+}
+
+/// Which labelled lines name speakers; the others become text.
+fn choose_speakers(lines: &mut [Line], hints: &LabelHints) {
+    let mut counts: HashMap<String, usize> = HashMap::new();
+    for l in lines.iter() {
+        if let Some(name) = l.kind.speaker() {
+            *counts.entry(key(name)).or_default() += 1;
+        }
+    }
+    let count = |name: &str| counts.get(&key(name)).copied().unwrap_or(0);
+    // A label that recurs (or is a role word, or was marked) is a speaker; once a layout
+    // has speakers, a name-like label of the same layout that occurs only once (a
+    // relative who speaks once) is a speaker too. Labels on their own line never get that
+    // benefit of the doubt: a heading looks just like them.
+    let recurring = |k: &Kind| -> bool {
+        match k {
+            Kind::Label { name, .. } => count(name) >= 2 || is_role(name) || hints.contains(name),
+            Kind::Tag { name, .. } => tag_like(name) && (count(name) >= 2 || is_role(name)),
+            Kind::Header { name, layout: Layout::Timed, .. } => count(name) >= 2,
+            Kind::Header { name, .. } => {
+                is_role(name) || hints.contains(name) || (count(name) >= 2 && !REPLIES.contains(&key(name).as_str()))
+            }
+            Kind::Blank | Kind::Text => false,
+        }
+    };
+    let mut layouts_with_speakers = [false; LAYOUTS];
+    for l in lines.iter() {
+        if let Some(layout) = l.kind.layout()
+            && recurring(&l.kind)
+        {
+            layouts_with_speakers[layout as usize] = true;
+        }
+    }
+    let accepted = |k: &Kind| -> bool {
+        recurring(k)
+            || (k.layout().is_some_and(|layout| layouts_with_speakers[layout as usize])
+                && match k {
+                    Kind::Label { name, .. } => {
+                        word_count(name) <= 2 && name.chars().next().is_some_and(char::is_uppercase)
+                    }
+                    Kind::Tag { name, .. } => tag_like(name),
+                    Kind::Header { layout, .. } => *layout == Layout::Timed,
+                    Kind::Blank | Kind::Text => false,
+                })
+    };
+    for l in lines.iter_mut() {
+        if l.kind.speaker().is_some() && !accepted(&l.kind) {
+            l.kind = Kind::Text;
+        }
+    }
+    let speaker_lines = lines.iter().filter(|l| l.kind.speaker().is_some()).count();
+    if speaker_lines < 2 {
+        for l in lines.iter_mut() {
+            if !matches!(l.kind, Kind::Blank) {
+                l.kind = Kind::Text;
+            }
+        }
+    }
+}
+
+/// The usual written form of each speaker, so `INTERVIEWER` and `Interviewer` agree:
+/// the most frequent form, the first one on a tie.
+fn canonical_names(lines: &[Line]) -> HashMap<String, String> {
+    let mut forms: HashMap<String, HashMap<String, (usize, usize)>> = HashMap::new();
+    for (i, l) in lines.iter().enumerate() {
+        if let Some(name) = l.kind.speaker() {
+            forms.entry(key(name)).or_default().entry(name.to_string()).or_insert((0, i)).0 += 1;
+        }
+    }
+    forms
+        .into_iter()
+        .map(|(k, f)| {
+            let best = f.into_iter().max_by(|a, b| a.1.0.cmp(&b.1.0).then_with(|| b.1.1.cmp(&a.1.1))).map(|x| x.0);
+            (k, best.unwrap_or_default())
+        })
+        .collect()
+}
+
 /// Splits `text` into turns (or paragraphs when it names no speakers).
 pub fn detect_turns(text: &str) -> Vec<Turn> {
+    detect_turns_with(text, &LabelHints::default())
+}
+
+/// [`detect_turns`], counting the labels in `hints` as speakers even when they occur once.
+pub fn detect_turns_with(text: &str, hints: &LabelHints) -> Vec<Turn> {
     let mut lines = Vec::new();
     let mut pos = 0;
     for l in text.split('\n') {
         lines.push(Line { text: l, start: pos, kind: classify(l) });
         pos += l.chars().count() + 1;
     }
-    // Which labels are speakers. Written forms of each label keep their count and first
-    // line, to pick the usual one.
-    let mut counts: HashMap<String, usize> = HashMap::new();
-    let mut forms: HashMap<String, HashMap<String, (usize, usize)>> = HashMap::new();
-    for (i, l) in lines.iter().enumerate() {
-        if let Kind::Label { name, .. } | Kind::Tag { name, .. } | Kind::Header { name, .. } = &l.kind {
-            *counts.entry(key(name)).or_default() += 1;
-            forms.entry(key(name)).or_default().entry(name.clone()).or_insert((0, i)).0 += 1;
-        }
-    }
-    // A label that recurs (or is a role word) is a speaker; once a layout has speakers,
-    // a name-like label of the same layout that occurs only once (a relative who speaks
-    // once) is a speaker too.
-    let recurring = |k: &Kind| -> bool {
-        match k {
-            Kind::Label { name, .. } => counts[&key(name)] >= 2 || is_role(name),
-            Kind::Tag { name, .. } => tag_like(name) && (counts[&key(name)] >= 2 || is_role(name)),
-            Kind::Header { name, .. } => counts[&key(name)] >= 2,
-            _ => false,
-        }
-    };
-    let layout = |k: &Kind| match k {
-        Kind::Label { .. } => 1,
-        Kind::Tag { .. } => 2,
-        Kind::Header { .. } => 3,
-        _ => 0,
-    };
-    let mut layouts_with_speakers = [false; 4];
-    for l in &lines {
-        if recurring(&l.kind) {
-            layouts_with_speakers[layout(&l.kind)] = true;
-        }
-    }
-    let accepted = |k: &Kind| -> bool {
-        recurring(k)
-            || (layouts_with_speakers[layout(k)]
-                && match k {
-                    Kind::Label { name, .. } => {
-                        word_count(name) <= 2 && name.chars().next().is_some_and(char::is_uppercase)
-                    }
-                    Kind::Tag { name, .. } => tag_like(name),
-                    Kind::Header { .. } => true,
-                    _ => false,
-                })
-    };
-    for l in &mut lines {
-        if matches!(l.kind, Kind::Label { .. } | Kind::Tag { .. } | Kind::Header { .. }) && !accepted(&l.kind) {
-            l.kind = Kind::Text;
-        }
-    }
-    let speaker_lines = lines.iter().filter(|l| !matches!(l.kind, Kind::Blank | Kind::Text)).count();
-    if speaker_lines < 2 {
-        for l in &mut lines {
-            if !matches!(l.kind, Kind::Blank) {
-                l.kind = Kind::Text;
-            }
-        }
-    }
-    // The usual written form of each speaker, so `INTERVIEWER` and `Interviewer` agree.
-    let canonical: HashMap<String, String> = forms
-        .into_iter()
-        .map(|(k, f)| {
-            let best = f.into_iter().max_by(|a, b| a.1.0.cmp(&b.1.0).then_with(|| b.1.1.cmp(&a.1.1))).map(|x| x.0);
-            (k, best.unwrap_or_default())
-        })
-        .collect();
     let has_blank_lines = lines.iter().any(|l| matches!(l.kind, Kind::Blank));
+    confirm_own_line_labels(&mut lines, has_blank_lines);
+    choose_speakers(&mut lines, hints);
+    let canonical = canonical_names(&lines);
+    let speaker = |name: &str| canonical.get(&key(name)).cloned().unwrap_or_else(|| name.to_string());
 
     let mut builder = Builder::default();
     for l in &lines {
-        let line_len = l.text.chars().count();
         match &l.kind {
             Kind::Blank => {
                 if builder.open.as_ref().is_some_and(|t| t.speaker.is_none()) {
@@ -248,25 +449,22 @@ pub fn detect_turns(text: &str) -> Vec<Turn> {
                     builder.close();
                 }
                 builder.text(l.start + s, l.start + e);
-                let _ = line_len;
             }
-            Kind::Label { name, time, body } => {
-                builder.start(canonical.get(&key(name)).cloned().unwrap_or(name.clone()), *time);
+            Kind::Label { name, time, body, .. } => {
+                builder.start(speaker(name), *time);
                 let (s, e) = trimmed(l.text, *body);
                 if e > s {
                     builder.text(l.start + s, l.start + e);
                 }
             }
             Kind::Tag { name, body } => {
-                builder.start(canonical.get(&key(name)).cloned().unwrap_or(name.clone()), None);
+                builder.start(speaker(name), None);
                 let (s, e) = trimmed(l.text, *body);
                 if e > s {
                     builder.text(l.start + s, l.start + e);
                 }
             }
-            Kind::Header { name, time } => {
-                builder.start(canonical.get(&key(name)).cloned().unwrap_or(name.clone()), *time);
-            }
+            Kind::Header { name, time, .. } => builder.start(speaker(name), *time),
         }
     }
     builder.close();
@@ -432,5 +630,74 @@ mod tests {
             show(t),
             vec![(sp("INTERVIEWER"), "What helps?".into(), None), (sp("P01"), "The walking group.".into(), None)]
         );
+    }
+
+    #[test]
+    fn labels_on_their_own_line_without_colon() {
+        let t = "INTERVIEWER\nHow have the nights been?\n\nParticipant 3\nLong. I’m up at three most nights.\n\nINTERVIEWER\nEvery night?\n\nParticipant 3\nMost.";
+        assert_eq!(
+            show(t),
+            vec![
+                (sp("INTERVIEWER"), "How have the nights been?".into(), None),
+                (sp("Participant 3"), "Long. I’m up at three most nights.".into(), None),
+                (sp("INTERVIEWER"), "Every night?".into(), None),
+                (sp("Participant 3"), "Most.".into(), None),
+            ]
+        );
+        let no_blank_lines = "Dan\nIt burns.\nAnn\nWhere?\nDan\nMy feet.\nAnn\nAh.";
+        let speakers: Vec<_> = show(no_blank_lines).into_iter().map(|t| t.0).collect();
+        assert_eq!(speakers, [sp("Dan"), sp("Ann"), sp("Dan"), sp("Ann")]);
+    }
+
+    #[test]
+    fn headings_and_short_replies_stay_text() {
+        let headings = "Background\nThe group met weekly.\n\nMethods\nWe asked about pain.\n\nFindings\nPacing helped.";
+        assert!(show(headings).iter().all(|t| t.0.is_none()), "headings that do not recur are not speakers");
+        let years = "2019\nThe first flare-up.\n\n2020\nLockdown.\n\n2019\nBack to it.\n\n2020\nAgain.";
+        assert!(show(years).iter().all(|t| t.0.is_none()), "numbers alone on a line are not names");
+        let replies = "Dan: Did the pills help?\nYes\nDan: And the walking?\nYes\nDan: Good.";
+        let s = show(replies);
+        assert!(s.iter().all(|t| t.0.as_deref() != Some("Yes")), "{s:?}");
+        let wrapped = "Dan: I thought by\nTuesday\nit would pass.\nAnn: And?\nTuesday\nit did not.\nAnn: Oh.";
+        let s = show(wrapped);
+        assert!(s.iter().all(|t| t.0.as_deref() != Some("Tuesday")), "a word wrapped onto its own line: {s:?}");
+        assert_eq!(s[0], (sp("Dan"), "I thought by\nTuesday\nit would pass.".into(), None));
+    }
+
+    #[test]
+    fn labels_followed_by_a_tab() {
+        let t = "Interviewer\tWhat helps?\nDan\tHeat, mostly.\nInterviewer\tAnything else?\nDan\tSleep.";
+        assert_eq!(
+            show(t),
+            vec![
+                (sp("Interviewer"), "What helps?".into(), None),
+                (sp("Dan"), "Heat, mostly.".into(), None),
+                (sp("Interviewer"), "Anything else?".into(), None),
+                (sp("Dan"), "Sleep.".into(), None),
+            ]
+        );
+        assert!(show("Total\t12\nmean\t3").iter().all(|t| t.0.is_none()), "a table row that does not recur");
+    }
+
+    #[test]
+    fn numbered_roles_count_at_once() {
+        assert!(is_role("Participant 3") && is_role("interviewer A") && is_role("P12") && is_role("Speaker 2"));
+        assert!(!is_role("Chapter 3") && !is_role("Participant three") && !is_role("Note"));
+    }
+
+    #[test]
+    fn bold_hints_make_a_single_label_a_speaker() {
+        let t = "Grandmother: I came along with her.\n\nMarta: She did.";
+        let plain: Vec<_> = show(t).into_iter().map(|x| x.0).collect();
+        assert_eq!(plain, [None, None], "without hints two names that occur once are text");
+        let hints = LabelHints::bold(["Grandmother", "marta"]);
+        let turns = detect_turns_with(t, &hints);
+        let speakers: Vec<_> = turns.iter().map(|x| x.speaker.clone()).collect();
+        assert_eq!(speakers, [sp("Grandmother"), sp("Marta")]);
+        assert_eq!(slice_chars(t, turns[0].start, turns[0].end), Some("I came along with her."));
+        let own_line = "Grandmother\n\nI came along with her.\n\nMarta\n\nShe did.";
+        let speakers: Vec<_> = detect_turns_with(own_line, &hints).into_iter().map(|x| x.speaker).collect();
+        assert_eq!(speakers, [sp("Grandmother"), sp("Marta")], "bold labels on their own line count too");
+        assert!(hints.contains(" GRANDMOTHER ") && !hints.is_empty() && LabelHints::default().is_empty());
     }
 }
