@@ -369,11 +369,7 @@ fn killed_import_leaves_a_project_that_opens() {
 /// `codeloom agreement --input CASE.json --json` prints the statistics of a reference case.
 #[test]
 fn agreement_of_a_reference_case_file() {
-    let dir = root().join("../shared/design/agreement");
-    if !dir.is_dir() {
-        eprintln!("skipping: {} is absent (the reference cases come with ../shared)", dir.display());
-        return;
-    }
+    let Some(dir) = common::shared("agreement_of_a_reference_case_file", "design/agreement") else { return };
     let case = dir.join("cases/P6_cohen1960_p45.json");
     let expected: Value =
         serde_json::from_str(&std::fs::read_to_string(dir.join("out/P6_cohen1960_p45.out.json")).unwrap()).unwrap();
