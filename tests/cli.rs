@@ -124,6 +124,8 @@ fn coding_commands_and_undo_redo() {
     let start = text.chars().collect::<String>().find("little").map(|b| text[..b].chars().count()).unwrap();
     let s = start.to_string();
     let end = (start + "little and often".chars().count()).to_string();
+    let before_apply = json(&["codings", &project, "--json"]);
+    assert_eq!(before_apply, serde_json::json!([]));
     ok(&[
         "code",
         "apply",
@@ -156,14 +158,47 @@ fn coding_commands_and_undo_redo() {
     ]);
     assert!(String::from_utf8_lossy(&bad.stderr).contains("no document matches \"nope\""));
 
+    // Undo and redo give back exactly the listings before and after (IDs, text, coder, star).
+    let applied = json(&["codings", &project, "--json"]);
     assert!(ok(&["undo", &project]).contains("undone: Code P09_BL"));
-    assert_eq!(json(&["codings", &project, "--json"]).as_array().unwrap().len(), 0);
+    assert_eq!(json(&["codings", &project, "--json"]), before_apply);
     assert!(ok(&["redo", &project]).contains("redone"));
-    assert_eq!(json(&["codings", &project, "--json"]).as_array().unwrap().len(), 1);
+    assert_eq!(json(&["codings", &project, "--json"]), applied);
     let log = json(&["log", &project, "--json"]);
     let kinds: Vec<&str> = log.as_array().unwrap().iter().map(|e| e["kind"].as_str().unwrap()).collect();
     assert_eq!(kinds, ["import_documents", "create_code", "create_code", "apply_coding", "undo", "redo"]);
     assert!(log.as_array().unwrap().iter().all(|e| e["coder"] == "tester" && e["id"].is_string()));
+
+    // Deleting a code deletes its child code and every coding of both; undo restores each
+    // coding exactly as it was, redo deletes them again.
+    let (s2, e2) = ((start - 4).to_string(), (start + 6).to_string());
+    ok(&[
+        "code",
+        "apply",
+        &project,
+        "--doc",
+        "P09_BL",
+        "--start",
+        &s2,
+        "--end",
+        &e2,
+        "--code",
+        "Managing pain",
+        "--coder",
+        "amara",
+    ]);
+    let both = json(&["codings", &project, "--json"]);
+    assert_eq!(both.as_array().unwrap().len(), 2);
+    let tree = json(&["codebook", "show", &project, "--json"]);
+    ok(&["code", "delete", &project, "Managing pain", "--yes"]);
+    assert_eq!(json(&["codings", &project, "--json"]), before_apply);
+    ok(&["undo", &project]);
+    assert_eq!(json(&["codings", &project, "--json"]), both);
+    assert_eq!(json(&["codebook", "show", &project, "--json"]), tree);
+    ok(&["redo", &project]);
+    assert_eq!(json(&["codings", &project, "--json"]), before_apply);
+    ok(&["undo", &project]);
+    assert_eq!(json(&["codings", &project, "--json"]), both);
 }
 
 #[test]
