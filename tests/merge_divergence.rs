@@ -7,6 +7,7 @@
 use codeloom::Project;
 use codeloom::codebook::merge::{self, Choice, CodingOutcome, ConflictKind, MergeReport};
 use codeloom::import::ParsedDocument;
+use codeloom::model::{CodeDescription, MemoTarget};
 use codeloom::store::code_ops::SplitPart;
 use codeloom::store::ops::{CodeChanges, CodingChanges, NewCode, NewCoding};
 use codeloom::store::queries::CodingFilter;
@@ -582,4 +583,195 @@ fn a_code_deleted_in_the_copy_whose_coding_the_project_changed() {
     reason_contains(&report, &a_transport, "deleted in the copy");
     assert!(p.code(&transport).is_err());
     assert!(p.codings(&CodingFilter::default()).unwrap().iter().all(|c| c.id != a_transport));
+}
+
+fn describe(definition: &str) -> CodeDescription {
+    CodeDescription { definition: definition.into(), ..Default::default() }
+}
+
+fn change(p: &mut Project, id: &str, description: Option<&str>, color: Option<&str>) {
+    let changes =
+        CodeChanges { description: description.map(describe), color: color.map(str::to_string), ..Default::default() };
+    p.update_code(id, changes).unwrap();
+}
+
+#[test]
+fn definitions_and_colours_changed_on_one_side_or_both() {
+    let s = Study::new();
+    let (hope, fear, worry) = (s.codes["Hope"].clone(), s.codes["Fear"].clone(), s.codes["Worry"].clone());
+    let worry_colour = s.project().code(&worry).unwrap().color;
+    s.in_copy(|c| {
+        change(c, &hope, Some("Looking forward"), None);
+        change(c, &fear, Some("Afraid of something named"), None);
+        change(c, &worry, None, Some("#111111"));
+    });
+    let mut p = s.project();
+    change(&mut p, &hope, None, Some("#ff0000"));
+    change(&mut p, &fear, Some("Dread"), None);
+    change(&mut p, &worry, None, Some("#222222"));
+    let mut plan = merge::plan_merge(&p, &s.copy).unwrap();
+    let found: Vec<(ConflictKind, &str, &str, &str, &str)> = plan
+        .conflicts
+        .iter()
+        .map(|c| (c.kind, c.code.as_str(), c.base.as_str(), c.project.as_str(), c.copy.as_str()))
+        .collect();
+    assert_eq!(
+        found,
+        [
+            (ConflictKind::Redefined, "Fear", "", "definition: Dread", "definition: Afraid of something named"),
+            (ConflictKind::Recoloured, "Worry", worry_colour.as_str(), "#222222", "#111111"),
+        ]
+    );
+    plan.resolve(0, Choice::Copy).unwrap();
+    plan.resolve(1, Choice::Project).unwrap();
+    let report = p.merge_copy(&plan).unwrap();
+    assert_eq!(outcomes(&report), expect(s.untouched(&[])));
+    // Hope: the copy's definition and the project's colour, no conflict.
+    let h = p.code(&hope).unwrap();
+    assert_eq!((h.description.definition.as_str(), h.color.as_str()), ("Looking forward", "#ff0000"));
+    assert_eq!(p.code(&fear).unwrap().description.definition, "Afraid of something named");
+    assert_eq!(p.code(&worry).unwrap().color, "#222222");
+    let changed: BTreeSet<&str> = report.codes_changed.iter().map(String::as_str).collect();
+    assert_eq!(changed, BTreeSet::from(["Hope", "Fear"]));
+    // The other way round.
+    p.undo().unwrap();
+    let mut plan = merge::plan_merge(&p, &s.copy).unwrap();
+    plan.resolve(0, Choice::Project).unwrap();
+    plan.resolve(1, Choice::Copy).unwrap();
+    p.merge_copy(&plan).unwrap();
+    assert_eq!(p.code(&fear).unwrap().description.definition, "Dread");
+    assert_eq!(p.code(&worry).unwrap().color, "#111111");
+}
+
+#[test]
+fn memos_and_codebook_versions_written_in_the_copy_come_along() {
+    let s = Study::new();
+    let (hope, d1, d3) = (s.codes["Hope"].clone(), s.docs["d1"].clone(), s.docs["d3"].clone());
+    s.in_copy(|c| {
+        c.add_memo(MemoTarget::Document, Some(&d1), "Tone", "Quiet, tired.").unwrap();
+        c.add_memo(MemoTarget::Code, Some(&hope), "", "Overlaps with optimism.").unwrap();
+        c.add_memo(MemoTarget::Project, None, "Plan", "Second pass next week.").unwrap();
+        c.add_memo(MemoTarget::Document, Some(&d3), "Gone", "This one was withdrawn.").unwrap();
+        c.save_codebook_version("v1", "amara's first pass").unwrap();
+        c.save_codebook_version("v2", "").unwrap();
+    });
+    let mut p = s.project();
+    p.save_codebook_version("v1", "the lead's").unwrap();
+    p.delete_document(&d3).unwrap();
+    let report = s.merge(&mut p, &[], Choice::Project);
+    // The memo on the withdrawn document has no home; the others come with their coder.
+    assert_eq!(report.memos_added, 3);
+    let memos: BTreeSet<(String, Option<String>, String, Option<String>)> =
+        p.memos(None).unwrap().into_iter().map(|m| (m.title, m.target_id, m.body, m.coder)).collect();
+    let amara = Some("amara".to_string());
+    assert_eq!(
+        memos,
+        BTreeSet::from([
+            ("Tone".into(), Some(d1.clone()), "Quiet, tired.".into(), amara.clone()),
+            ("".into(), Some(hope.clone()), "Overlaps with optimism.".into(), amara.clone()),
+            ("Plan".into(), None, "Second pass next week.".into(), amara.clone()),
+        ])
+    );
+    // Versions keep their IDs; a name already used in the project gets the coder's name.
+    assert_eq!(report.versions_added, ["v1 (amara)", "v2"]);
+    let names: BTreeSet<String> =
+        codeloom::codebook::versions::versions(&p).unwrap().into_iter().map(|v| v.name).collect();
+    assert_eq!(names, BTreeSet::from(["v1".into(), "v1 (amara)".into(), "v2".into()]));
+    // Merging again adds nothing.
+    let again = s.merge(&mut p, &[], Choice::Project);
+    assert_eq!((again.memos_added, again.versions_added.len(), again.changed), (0, 0, false));
+}
+
+#[test]
+fn a_plan_must_be_resolved_and_still_fit_the_project() {
+    let s = Study::new();
+    let hope = s.codes["Hope"].clone();
+    s.in_copy(|c| {
+        c.update_code(&hope, CodeChanges { name: Some("Hopefulness".into()), ..Default::default() }).unwrap()
+    });
+    let mut p = s.project();
+    p.update_code(&hope, CodeChanges { name: Some("Optimism".into()), ..Default::default() }).unwrap();
+    let mut plan = merge::plan_merge(&p, &s.copy).unwrap();
+    assert_eq!(plan.unresolved(), 1);
+    let e = p.merge_copy(&plan).unwrap_err().to_string();
+    assert!(e.contains("1 conflicts are not resolved"), "{e}");
+    assert!(plan.resolve(5, Choice::Copy).is_err());
+    plan.resolve(0, Choice::Copy).unwrap();
+    assert_eq!(plan.unresolved(), 0);
+    // The project changes so that the conflict is gone: the plan no longer fits.
+    p.update_code(&hope, CodeChanges { name: Some("Hope".into()), ..Default::default() }).unwrap();
+    let e = p.merge_copy(&plan).unwrap_err().to_string();
+    assert!(e.contains("plan it again"), "{e}");
+    assert_eq!(p.code(&hope).unwrap().name, "Hope");
+}
+
+#[test]
+fn a_full_copy_keeps_every_coder_and_starts_its_own_history() {
+    let s = Study::new();
+    let p = s.project();
+    let dir = tempfile::tempdir().unwrap();
+    assert!(merge::make_copy(&p, "  ", &dir.path().join("x.codeloom"), false).is_err());
+    assert!(merge::make_copy(&p, "amara", &s.copy, false).unwrap_err().to_string().contains("already exists"));
+    let full = dir.path().join("full.codeloom");
+    let base = merge::make_copy(&p, "amara", &full, false).unwrap();
+    assert_eq!((base.coder.as_str(), base.blind, base.codings.len()), ("amara", false, 11));
+    assert_eq!(base.project_id, p.project_id().unwrap());
+    let copy = Project::open(&full).unwrap();
+    assert_eq!(copy.codings(&CodingFilter::default()).unwrap().len(), 11);
+    assert!(copy.history().unwrap().is_empty(), "the copy's history starts when it is made");
+    assert_eq!(merge::copy_base(&copy).unwrap().unwrap().copy_id, base.copy_id);
+    assert!(merge::copy_base(&p).unwrap().is_none());
+    let blind = merge::copy_base(&Project::open(&s.copy).unwrap()).unwrap().unwrap();
+    assert_eq!((blind.blind, blind.codings.len()), (true, 7), "a blind copy holds only amara's codings");
+    drop(copy);
+
+    // In a full copy amara resizes two of ben's codings; the project also changed one of
+    // them. The unchanged one takes the copy's change; the other keeps the project's, as it
+    // is not the copy's coder's coding.
+    let (b_hope, b_fear) = (s.codings["b_hope"].clone(), s.codings["b_fear"].clone());
+    {
+        let mut c = Project::open(&full).unwrap();
+        c.set_coder("amara").unwrap();
+        for id in [&b_hope, &b_fear] {
+            c.update_coding(id, CodingChanges { start: Some(2), ..Default::default() }).unwrap();
+        }
+    }
+    let mut p = s.project();
+    p.update_coding(&b_fear, CodingChanges { end: Some(40), ..Default::default() }).unwrap();
+    let plan = merge::plan_merge(&p, &full).unwrap();
+    let report = p.merge_copy(&plan).unwrap();
+    let got = outcomes(&report);
+    assert_eq!(got.len(), 11);
+    assert_eq!(got[&b_hope], CodingOutcome::Updated);
+    assert_eq!(got[&b_fear], CodingOutcome::KeptProject);
+    assert_eq!(got.values().filter(|o| **o == CodingOutcome::AlreadyPresent).count(), 9);
+    let span = |id: &str| {
+        p.codings(&CodingFilter::default()).unwrap().into_iter().find(|c| c.id == id).map(|c| (c.start, c.end))
+    };
+    assert_eq!(span(&b_hope), Some((2, 14)));
+    assert_eq!(span(&b_fear), Some((29, 40)));
+}
+
+#[test]
+fn crossed_moves_do_not_make_a_cycle_and_names_count_up() {
+    let s = Study::new();
+    let (feelings, life) = (s.codes["Feelings"].clone(), s.codes["Life"].clone());
+    // The copy puts Feelings under Life and adds a third "Stigma"; the project puts Life under
+    // Feelings and already has "Stigma" and "Stigma (amara)" there.
+    let theirs = s.in_copy(|c| {
+        c.move_code(&feelings, Some(&life), None).unwrap();
+        c.create_code(NewCode { name: "Stigma".into(), parent_id: Some(life.clone()), ..Default::default() }).unwrap()
+    });
+    let mut p = s.project();
+    p.move_code(&life, Some(&feelings), None).unwrap();
+    for name in ["Stigma", "Stigma (amara)"] {
+        p.create_code(NewCode { name: name.into(), parent_id: Some(life.clone()), ..Default::default() }).unwrap();
+    }
+    let report = s.merge(&mut p, &[], Choice::Project);
+    assert_eq!(report.codes_added, ["Stigma (amara 3)"]);
+    assert_eq!(p.code(&theirs).unwrap().parent_id.as_deref(), Some(life.as_str()));
+    // Feelings would go under its own child: it stays where the project has it.
+    assert_eq!(p.code(&feelings).unwrap().parent_id, None);
+    assert_eq!(p.code(&life).unwrap().parent_id.as_deref(), Some(feelings.as_str()));
+    assert_eq!(outcomes(&report), expect(s.untouched(&[])));
 }
