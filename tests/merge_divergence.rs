@@ -775,3 +775,37 @@ fn crossed_moves_do_not_make_a_cycle_and_names_count_up() {
     assert_eq!(p.code(&life).unwrap().parent_id.as_deref(), Some(feelings.as_str()));
     assert_eq!(outcomes(&report), expect(s.untouched(&[])));
 }
+
+#[test]
+fn a_coding_changed_in_the_copy_on_a_code_deleted_in_the_project() {
+    // The copy only resizes amara's Transport coding; the project deleted Transport. The
+    // change would be lost with the deletion, so it is a conflict like a new coding.
+    let s = Study::new();
+    let (transport, a_transport) = (s.codes["Transport"].clone(), s.codings["a_transport"].clone());
+    s.in_copy(|c| c.update_coding(&a_transport, CodingChanges { end: Some(68), ..Default::default() }).unwrap());
+    let mut p = s.project();
+    p.delete_code(&transport).unwrap();
+    let conflicts = [(ConflictKind::DeletedInProject, "Transport")];
+    let plan = merge::plan_merge(&p, &s.copy).unwrap();
+    assert_eq!(plan.conflicts[0].codings, 1);
+    assert!(
+        plan.conflicts[0].copy.contains("used by 1 codings made or changed in the copy"),
+        "{}",
+        plan.conflicts[0].copy
+    );
+    let report = s.merge(&mut p, &conflicts, Choice::Project);
+    let mut want = s.untouched(&["a_transport"]);
+    want.push((a_transport.clone(), CodingOutcome::NotMerged));
+    assert_eq!(outcomes(&report), expect(want.clone()));
+    reason_contains(&report, &a_transport, "deleted in the project");
+    // Taking the copy's side brings Transport back with the resized coding.
+    let report = s.merge(&mut p, &conflicts, Choice::Copy);
+    want.pop();
+    want.push((a_transport.clone(), CodingOutcome::Added));
+    assert_eq!(outcomes(&report), expect(want));
+    let back = p.codings(&CodingFilter { code_id: Some(transport.clone()), ..Default::default() }).unwrap();
+    assert_eq!(
+        back.iter().map(|c| (c.id.as_str(), c.start, c.end)).collect::<Vec<_>>(),
+        [(a_transport.as_str(), 62, 68)]
+    );
+}

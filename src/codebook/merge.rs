@@ -353,17 +353,20 @@ fn find_conflicts(plan: &MergePlan, ours: &[Code], ours_codings: &[Coding]) -> V
                 }
             }
             (None, Some(t)) => {
-                // Codings the copy made with the code, or moved onto it (recoded, or by a
-                // split or merge of codes), would be lost with it.
+                // Codings of the code that the copy made, moved onto it (recoded, or by a split
+                // or merge of codes) or otherwise changed would be lost with it.
                 let new_codings = plan
                     .theirs_codings
                     .iter()
-                    .filter(|c| c.code_id == b.id && base_by.get(c.id.as_str()).is_none_or(|x| x.code_id != b.id))
+                    .filter(|c| {
+                        c.code_id == b.id
+                            && base_by.get(c.id.as_str()).is_none_or(|x| !same_coding(&BaseCoding::from(*c), x))
+                    })
                     .count();
                 let changed = t.name != b.name || t.description != b.description || t.parent_id != b.parent_id;
                 if new_codings > 0 || changed {
                     let theirs_v =
-                        format!("{} (used by {new_codings} codings made or recoded in the copy)", theirs_paths[&t.id]);
+                        format!("{} (used by {new_codings} codings made or changed in the copy)", theirs_paths[&t.id]);
                     push(
                         ConflictKind::DeletedInProject,
                         b,
