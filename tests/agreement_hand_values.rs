@@ -631,3 +631,58 @@ fn bootstrap_summary_shares_and_percentiles() {
     let (lo, hi) = b.ci95.expect("ci");
     assert!((lo - 0.51).abs() < TOL && (hi - 0.89).abs() < TOL, "{lo} {hi}");
 }
+
+#[test]
+fn a_weighted_row_counts_as_that_many_units() {
+    // Cohen's table as nine weighted rows (plus a row of weight 0, which is absent) gives
+    // exactly the values of the 200 rows in `cohen_1960_table`; with missing values, the
+    // Krippendorff 2011 table with every row doubled gives the same α, AC1 and Fleiss as once.
+    let cells =
+        [(1, 1, 88), (1, 2, 14), (1, 3, 18), (2, 1, 10), (2, 2, 40), (2, 3, 10), (3, 1, 2), (3, 2, 6), (3, 3, 12)];
+    let mut rows: Vec<Vec<Option<usize>>> = cells.iter().map(|&(a, b, _)| vec![Some(a - 1), Some(b - 1)]).collect();
+    let mut weights: Vec<u64> = cells.iter().map(|c| c.2).collect();
+    rows.push(vec![Some(0), Some(2)]);
+    weights.push(0);
+    let data = ReliabilityData::from_indices(
+        vec!["A".into(), "B".into()],
+        vec!["1".into(), "2".into(), "3".into()],
+        false,
+        rows,
+    )
+    .expect("valid")
+    .with_weights(weights)
+    .expect("one weight per row");
+    assert_eq!(data.weight(0), 88);
+    assert_eq!(data.n_pairable_units(), 200);
+    let kappa = cohen_kappa(&data, 0, 1);
+    assert_eq!(kappa.n, 200);
+    close(kappa.value, 29.0 / 59.0);
+    close(scott_pi(&data, 0, 1).value, 19.0 / 39.0);
+    let fleiss = fleiss_kappa_complete(&data);
+    assert_eq!(fleiss.n_units_used, 200);
+    close(fleiss.value, 19.0 / 39.0);
+    close(fleiss.category_kappa[2], 5.0 / 17.0);
+    close(fleiss_kappa_generalized(&data).value, 19.0 / 39.0);
+    close(gwet_ac1(&data).value, 163.0 / 283.0);
+    close(brennan_prediger(&data).value, 0.55);
+    close(krippendorff_alpha(&data, Metric::Nominal).expect("α").value(), 127.0 / 260.0);
+    close(percent_agreement(&data).pairwise_pooled, 0.7);
+    close(percent_agreement(&data).all_coders_agree, 0.7);
+    assert!(data.clone().with_weights(vec![1; 3]).is_none(), "one weight per row or none");
+
+    let k = kripp2011();
+    let doubled = k.with_units(&(0..12).chain(0..12).collect::<Vec<_>>()).expect("in range");
+    let weighted_once = doubled.clone().with_weights(vec![1; 24]).expect("weights");
+    let twice = k.clone().with_weights(vec![2; 12]).expect("weights");
+    for d in [&doubled, &weighted_once, &twice] {
+        // α sees the sample size: n = 80, D_o = 1/5, D_e = (80² − 4·384)/(80·79) = 304/395;
+        // α = 1 − (1/5)(395/304) = 225/304. The other statistics are unchanged.
+        close(krippendorff_alpha(d, Metric::Nominal).expect("α").value(), 225.0 / 304.0);
+        close(gwet_ac1(d).value, 31_825.0 / 41_041.0);
+        close(fleiss_kappa_generalized(d).value, 7343.0 / 9647.0);
+        close(fleiss_kappa_complete(d).value, 229.0 / 357.0);
+        close(percent_agreement(d).pairwise_mean, 9.0 / 11.0);
+        assert_eq!(percent_agreement(d).n_pairable_units, 22);
+    }
+    assert!(k.with_units(&[12]).is_none(), "unit 12 does not exist");
+}
