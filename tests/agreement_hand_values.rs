@@ -171,8 +171,9 @@ fn krippendorff_2011_percent_agreement_ac1_brennan_prediger_and_fleiss() {
     close(light.value, pairs.iter().sum::<f64>() / 6.0);
     // Prevalence among pairable values: n_c / n = (9, 13, 10, 5, 3)/40.
     let prev = prevalence(&data).expect("pairable values");
+    assert_eq!(prev.len(), 5);
     for (got, want) in prev.iter().zip([9.0, 13.0, 10.0, 5.0, 3.0]) {
-        assert!((got - want / 40.0).abs() < TOL);
+        assert!((got - want / 40.0).abs() < TOL, "{prev:?}");
     }
 }
 
@@ -212,6 +213,43 @@ fn three_coders_by_hand() {
     // Scott's π for A and C: pooled p_1 = (3 + 2)/12 = 5/12, P_e = 25/144 + 49/144 = 74/144;
     // π = (5/6 − 37/72)/(35/72) = 23/35.
     close(scott_pi(&data, 0, 2).value, 23.0 / 35.0);
+    // The full report of three coders has Light's κ and no two-coder coefficient; with two
+    // coders (A and C), it is the other way round.
+    let r = units_report(&data);
+    close(r.light_kappa.expect("three coders").value, 1.0 / 3.0);
+    assert!(r.cohen_kappa.is_none() && r.scott_pi.is_none());
+    close(r.alpha_nominal.value(), 29.0 / 80.0);
+    close(r.fleiss_complete.value, 13.0 / 40.0);
+    // With two values every metric's δ² is one constant for c ≠ k, so α is the same in all.
+    let metrics: Vec<Metric> = r.alpha_other.iter().map(|(m, _)| *m).collect();
+    assert_eq!(metrics, [Metric::Ordinal, Metric::Interval, Metric::Ratio]);
+    for (_, a) in &r.alpha_other {
+        close(*a, 29.0 / 80.0);
+    }
+    let r = units_report(&by_coder(&["1 1 0 0 1 0", "1 0 0 0 1 0"]));
+    assert!(r.light_kappa.is_none());
+    close(r.cohen_kappa.expect("two coders").value, 2.0 / 3.0);
+    close(r.scott_pi.expect("two coders").value, 23.0 / 35.0);
+    let prev = r.prevalence.expect("pairable values");
+    assert!((prev[0] - 7.0 / 12.0).abs() < TOL && (prev[1] - 5.0 / 12.0).abs() < TOL, "{prev:?}");
+}
+
+#[test]
+fn units_without_any_value_are_ignored() {
+    // The three-coder example with two units nobody coded: every statistic is unchanged
+    // (AGREEMENT.md §3: "unit with no values at all: ignored"), including AC1's π_k, whose
+    // N₁ counts only units with a value.
+    let data = by_coder(&["1 . 1 0 0 1 0 .", "1 . 1 0 1 0 0 .", "1 . 0 0 0 1 0 ."]);
+    assert_eq!(data.n_units(), 8);
+    let pa = percent_agreement(&data);
+    assert_eq!(pa.n_pairable_units, 6);
+    close(pa.pairwise_mean, 2.0 / 3.0);
+    close(krippendorff_alpha(&data, Metric::Nominal).expect("α").value(), 29.0 / 80.0);
+    close(gwet_ac1(&data).value, 14.0 / 41.0);
+    close(fleiss_kappa_generalized(&data).value, 13.0 / 40.0);
+    close(fleiss_kappa_complete(&data).value, 13.0 / 40.0);
+    close(brennan_prediger(&data).value, 1.0 / 3.0);
+    close(light_kappa(&data).value, 1.0 / 3.0);
 }
 
 #[test]
@@ -393,12 +431,23 @@ fn undefined_statistics_say_why() {
         krippendorff_alpha(&declared, Metric::Nominal).expect("α").value(),
         Estimate::Undefined(Undefined::NoVariation)
     );
-    // One coder: nothing is defined.
+    // One coder: nothing is defined, and the reason says so.
     let single = by_coder(&["x y x"]);
     let r = units_report(&single);
-    assert_eq!(r.alpha_nominal.value(), Estimate::Undefined(Undefined::FewerThanTwoCoders));
-    assert_eq!(r.percent_agreement.pairwise_mean, Estimate::Undefined(Undefined::FewerThanTwoCoders));
-    assert_eq!(r.fleiss_complete.value, Estimate::Undefined(Undefined::FewerThanTwoCoders));
+    let fewer = Estimate::Undefined(Undefined::FewerThanTwoCoders);
+    assert_eq!(r.alpha_nominal.value(), fewer);
+    assert_eq!(r.percent_agreement.pairwise_mean, fewer);
+    assert_eq!((r.fleiss_complete.value, r.fleiss_complete.n_units_used), (fewer, 0));
+    assert_eq!((r.gwet_ac1.value, r.brennan_prediger.value, r.fleiss_generalized.value), (fewer, fewer, fewer));
+    assert_eq!(light_kappa(&single).value, fewer);
+    // A coder compared with itself, or one that is not there, is not a pair.
+    let pair = three_coders();
+    assert_eq!((cohen_kappa(&pair, 1, 1).value, cohen_kappa(&pair, 1, 1).n), (fewer, 0));
+    assert_eq!(scott_pi(&pair, 0, 3).value, fewer);
+    assert_eq!(cohen_kappa(&pair, 7, 0).value, fewer);
+    // Light's κ of two coders is their Cohen κ (three_coders_by_hand: A–C, 2/3).
+    let two = by_coder(&["1 1 0 0 1 0", "1 0 0 0 1 0"]);
+    close(light_kappa(&two).value, 2.0 / 3.0);
     // Two coders who never coded the same unit.
     let disjoint = by_coder(&["x . y .", ". y . x"]);
     let r = units_report(&disjoint);
@@ -685,4 +734,61 @@ fn a_weighted_row_counts_as_that_many_units() {
         assert_eq!(percent_agreement(d).n_pairable_units, 22);
     }
     assert!(k.with_units(&[12]).is_none(), "unit 12 does not exist");
+}
+
+#[test]
+fn reliability_data_reads_back_what_it_was_given() {
+    use codeloom::agreement::AgreementError;
+    let k = kripp2011();
+    assert_eq!((k.n_coders(), k.n_units(), k.q()), (4, 12, 5));
+    assert!(!k.categories_declared());
+    assert_eq!(k.categories_observed(), ["1", "2", "3", "4", "5"]);
+    // Unit 1: coder C is missing; unit 6: coders give 1, 2, 3, 4 (indices 0–3).
+    assert_eq!((k.value(0, 2), k.value(0, 3)), (None, Some(0)));
+    assert_eq!((0..4).map(|c| k.value(5, c)).collect::<Vec<_>>(), [Some(0), Some(1), Some(2), Some(3)]);
+    assert_eq!((k.value(12, 0), k.value(0, 4)), (None, None));
+    assert_eq!(k.unit_counts(1), [0, 3, 1, 0, 0]);
+    assert_eq!(k.unit_counts(40), [0; 5]);
+    // Declared categories keep their order and may go unused.
+    let two = |v: &str| vec![Some(v.to_string()), Some(v.to_string())];
+    let declared = ReliabilityData::new(
+        vec!["a".into(), "b".into()],
+        vec![two("low"), two("high")],
+        Some(vec!["low".into(), "mid".into(), "high".into()]),
+    )
+    .expect("valid");
+    assert!(declared.categories_declared());
+    assert_eq!(declared.categories(), ["low", "mid", "high"]);
+    assert_eq!(declared.categories_observed(), ["low", "high"]);
+    assert_eq!(declared.q(), 3);
+    assert_eq!(declared.value(1, 1), Some(2));
+    // Observed labels sort as numbers when they all are numbers, else as text.
+    assert_eq!(by_coder(&["10 9 2", "2 10 9"]).categories(), ["2", "9", "10"]);
+    assert_eq!(by_coder(&["b a 10", "a b 9"]).categories(), ["10", "9", "a", "b"]);
+    assert!(declared.numeric_categories().is_err());
+    assert_eq!(by_coder(&["1.5 2", "2 -1"]).numeric_categories().expect("numbers"), [-1.0, 1.5, 2.0]);
+    // Bad input is an error naming what is wrong.
+    let coders = || vec!["a".to_string(), "b".to_string()];
+    let e = ReliabilityData::new(vec!["a".into(), "a".into()], vec![], None).unwrap_err();
+    assert_eq!(e, AgreementError::DuplicateCoder("a".into()));
+    let e = ReliabilityData::new(coders(), vec![vec![Some("x".into())]], None).unwrap_err();
+    assert_eq!(e, AgreementError::CoderCountMismatch { unit: 0, expected: 2, found: 1 });
+    let e = ReliabilityData::new(coders(), vec![], Some(vec!["x".into(), "x".into()])).unwrap_err();
+    assert_eq!(e, AgreementError::DuplicateCategory("x".into()));
+    let e = ReliabilityData::new(coders(), vec![two("z")], Some(vec!["x".into()])).unwrap_err();
+    assert_eq!(e, AgreementError::UndeclaredCategory("z".into()));
+    let e = ReliabilityData::from_indices(coders(), vec!["x".into()], true, vec![vec![Some(0), Some(1)]]).unwrap_err();
+    assert_eq!(e, AgreementError::UndeclaredCategory("#1".into()));
+    assert!(k.with_coder_order(&[0, 1, 2]).is_none() && k.with_coder_order(&[0, 1, 2, 2]).is_none());
+    let swapped = k.with_coder_order(&[3, 2, 1, 0]).expect("a permutation");
+    assert_eq!((swapped.coders()[0].as_str(), swapped.value(0, 0), swapped.value(0, 1)), ("c3", Some(0), None));
+    assert_eq!(
+        [Metric::Nominal, Metric::Ordinal, Metric::Interval, Metric::Ratio].map(Metric::name),
+        ["nominal", "ordinal", "interval", "ratio"]
+    );
+    // Interval α needs numbers: an error, not a value.
+    assert_eq!(
+        krippendorff_alpha(&declared, Metric::Interval).unwrap_err(),
+        AgreementError::NonNumericCategory("low".into())
+    );
 }
