@@ -17,7 +17,9 @@ use codeloom::agreement::stats::{
     brennan_prediger, cohen_kappa, fleiss_kappa_complete, fleiss_kappa_generalized, gwet_ac1, krippendorff_alpha,
     light_kappa, percent_agreement, prevalence, scott_pi, units_report,
 };
-use codeloom::agreement::{Estimate, Metric, ReliabilityData, Span, SpanData, SpanDocument, Undefined};
+use codeloom::agreement::{
+    CoincidenceMatrix, Estimate, Metric, ReliabilityData, Span, SpanData, SpanDocument, Undefined,
+};
 
 const TOL: f64 = 1e-9;
 
@@ -84,6 +86,7 @@ fn krippendorff_2011_alpha_in_all_four_metrics() {
     // n_c = 9, 13, 10, 5, 3.
     let nominal = krippendorff_alpha(&data, Metric::Nominal).expect("nominal");
     let o = &nominal.coincidences;
+    assert_eq!((o.q(), o.get(5, 0), o.get(0, 5), o.get(5, 5)), (5, 0.0, 0.0, 0.0), "outside the matrix: 0");
     for (c, k, want) in [(0, 0, 7.0), (1, 1, 10.0), (2, 2, 8.0), (0, 1, 4.0 / 3.0), (2, 3, 1.0 / 3.0), (4, 4, 3.0)] {
         assert!((o.get(c, k) - want).abs() < TOL, "o[{c}][{k}] = {}", o.get(c, k));
     }
@@ -191,7 +194,14 @@ fn three_coders_by_hand() {
     // o00 = 7, o11 = 5, o01 = o10 = 3; n = 18, n0 = 10, n1 = 8.
     // α = [(n − 1)Σo_cc − Σn_c(n_c − 1)] / [n(n − 1) − Σn_c(n_c − 1)]
     //   = [17·12 − (90 + 56)] / [306 − 146] = 58/160 = 29/80.
-    close(krippendorff_alpha(&data, Metric::Nominal).expect("α").value(), 29.0 / 80.0);
+    let alpha = krippendorff_alpha(&data, Metric::Nominal).expect("α");
+    close(alpha.value(), 29.0 / 80.0);
+    // Pooling adds matrices: the same data three times over is o × 3 (n = 54), and α becomes
+    // [53·36 − (30·29 + 24·23)]/[54·53 − 1422] = 486/1440 = 27/80.
+    let mut pooled = CoincidenceMatrix::new(2);
+    pooled.add_matrix(&alpha.coincidences, 3.0);
+    assert_eq!([pooled.get(0, 0), pooled.get(0, 1), pooled.get(1, 1), pooled.total()], [21.0, 9.0, 15.0, 54.0]);
+    close(pooled.alpha(Metric::Nominal, None).expect("nominal").value, 27.0 / 80.0);
     // Fleiss: p_1 = 8/18 = 4/9, P̄_e = 16/81 + 25/81 = 41/81; κ = (2/3 − 41/81)/(40/81) = 13/40.
     // With two categories, each category κ_j equals κ: 1 − 6/(6·3·2·(4/9)(5/9)) = 13/40.
     let fleiss = fleiss_kappa_complete(&data);
