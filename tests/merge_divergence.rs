@@ -102,7 +102,7 @@ impl Study {
         ];
         let batch = plan.iter().map(|&(_, doc, s, e, code, coder)| coding(doc, s, e, &codes[code], coder)).collect();
         let ids = p.apply_codings(batch, "base").unwrap();
-        let codings = plan.iter().map(|x| x.0).zip(ids).collect();
+        let codings = plan.iter().map(|x| x.0).zip(ids.ids).collect();
         let copy = dir.path().join("amara.codeloom");
         merge::make_copy(&p, "amara", &copy, true).unwrap();
         Study { _dir: dir, path, copy, docs, codes, codings }
@@ -177,7 +177,7 @@ fn a_code_renamed_in_the_copy_and_then_used() {
     let hope = s.codes["Hope"].clone();
     let new = s.in_copy(|c| {
         c.update_code(&hope, CodeChanges { name: Some("Hopefulness".into()), ..Default::default() }).unwrap();
-        c.apply_coding(coding(&s.docs["d1"], 21, 25, &hope, "amara")).unwrap()
+        c.apply_coding(coding(&s.docs["d1"], 21, 25, &hope, "amara")).unwrap().id
     });
     let mut p = s.project();
     let before = codings_of(&p);
@@ -223,8 +223,8 @@ fn a_code_moved_in_the_copy_and_then_used() {
         let emotions = c.create_code(NewCode { name: "Emotions".into(), ..Default::default() }).unwrap();
         c.move_code(&fear, Some(&emotions), None).unwrap();
         c.move_code(&hope, Some(&life), None).unwrap();
-        let f = c.apply_coding(coding(&s.docs["d1"], 38, 43, &fear, "amara")).unwrap();
-        let h = c.apply_coding(coding(&s.docs["d1"], 21, 25, &hope, "amara")).unwrap();
+        let f = c.apply_coding(coding(&s.docs["d1"], 38, 43, &fear, "amara")).unwrap().id;
+        let h = c.apply_coding(coding(&s.docs["d1"], 21, 25, &hope, "amara")).unwrap().id;
         (emotions, f, h)
     });
     let mut p = s.project();
@@ -271,7 +271,7 @@ fn a_code_split_in_the_copy_and_then_used() {
                 true,
             )
             .unwrap();
-        let new = c.apply_coding(coding(&s.docs["d1"], 38, 43, &parts[1], "amara")).unwrap();
+        let new = c.apply_coding(coding(&s.docs["d1"], 38, 43, &parts[1], "amara")).unwrap().id;
         (parts, new)
     });
     // Ben's coding of "Work and money" is not in the copy, so removing the code is a conflict.
@@ -309,7 +309,7 @@ fn codes_merged_in_the_copy_and_then_used() {
     let (fear, worry) = (s.codes["Fear"].clone(), s.codes["Worry"].clone());
     let new = s.in_copy(|c| {
         c.merge_codes(std::slice::from_ref(&fear), &worry).unwrap();
-        c.apply_coding(coding(&s.docs["d2"], 35, 39, &worry, "amara")).unwrap()
+        c.apply_coding(coding(&s.docs["d2"], 35, 39, &worry, "amara")).unwrap().id
     });
     let (a_fear, b_fear) = (s.codings["a_fear"].clone(), s.codings["b_fear"].clone());
     let conflicts = [(ConflictKind::DeletedInCopy, "Fear")];
@@ -341,7 +341,7 @@ fn codes_merged_in_the_copy_and_then_used() {
 fn a_code_deleted_in_the_project_but_used_in_the_copy() {
     let s = Study::new();
     let transport = s.codes["Transport"].clone();
-    let new = s.in_copy(|c| c.apply_coding(coding(&s.docs["d1"], 69, 82, &transport, "amara")).unwrap());
+    let new = s.in_copy(|c| c.apply_coding(coding(&s.docs["d1"], 69, 82, &transport, "amara")).unwrap().id);
     let mut p = s.project();
     p.delete_code(&transport).unwrap();
     let before = codings_of(&p);
@@ -393,7 +393,7 @@ fn the_same_new_name_on_both_sides() {
         .unwrap();
     p.create_code(NewCode { name: "Optimism".into(), parent_id: Some(feelings.clone()), ..Default::default() })
         .unwrap();
-    let ben = p.apply_coding(coding(&s.docs["d1"], 62, 65, &ours, "ben")).unwrap();
+    let ben = p.apply_coding(coding(&s.docs["d1"], 62, 65, &ours, "ben")).unwrap().id;
     drop(p);
     // The copy gains its own "Stigma" (another UUID) and renames Hope to "Optimism"; amara
     // codes with both.
@@ -402,8 +402,8 @@ fn the_same_new_name_on_both_sides() {
             .create_code(NewCode { name: "Stigma".into(), parent_id: Some(feelings.clone()), ..Default::default() })
             .unwrap();
         c.update_code(&hope, CodeChanges { name: Some("Optimism".into()), ..Default::default() }).unwrap();
-        let a = c.apply_coding(coding(&s.docs["d1"], 62, 65, &theirs, "amara")).unwrap();
-        let b = c.apply_coding(coding(&s.docs["d1"], 21, 25, &hope, "amara")).unwrap();
+        let a = c.apply_coding(coding(&s.docs["d1"], 62, 65, &theirs, "amara")).unwrap().id;
+        let b = c.apply_coding(coding(&s.docs["d1"], 21, 25, &hope, "amara")).unwrap().id;
         (theirs, a, b)
     });
     assert_ne!(ours, theirs);
@@ -445,8 +445,8 @@ fn every_way_a_coding_can_differ() {
         resize(copy, &c("a_fear"), 28, 33);
         copy.delete_coding(&c("a_transport")).unwrap();
         copy.delete_coding(&c("a_work")).unwrap();
-        let twin = copy.apply_coding(coding(&s.docs["d2"], 35, 39, &hope, "amara")).unwrap();
-        let on_d3 = copy.apply_coding(coding(&d3, 8, 12, &hope, "amara")).unwrap();
+        let twin = copy.apply_coding(coding(&s.docs["d2"], 35, 39, &hope, "amara")).unwrap().id;
+        let on_d3 = copy.apply_coding(coding(&d3, 8, 12, &hope, "amara")).unwrap().id;
         (twin, on_d3)
     });
     let mut p = s.project();
@@ -454,7 +454,7 @@ fn every_way_a_coding_can_differ() {
     p.update_coding(&c("a_worry"), CodingChanges { memo: Some(Some("checked".into())), ..Default::default() }).unwrap();
     p.update_coding(&c("a_work"), CodingChanges { end: Some(25), ..Default::default() }).unwrap();
     p.delete_coding(&c("a_garden")).unwrap();
-    let twin_in_project = p.apply_coding(coding(&s.docs["d2"], 35, 39, &hope, "amara")).unwrap();
+    let twin_in_project = p.apply_coding(coding(&s.docs["d2"], 35, 39, &hope, "amara")).unwrap().id;
     p.delete_document(&d3).unwrap();
 
     let report = s.merge(&mut p, &[], Choice::Project);
