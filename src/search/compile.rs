@@ -153,10 +153,11 @@ impl SearchIndex {
             }
             return Ok(Box::new(TermSetQuery::new(ids.into_iter().map(|id| Term::from_field_text(f.codes, &id)))));
         }
-        let Some(attr) = self.catalog.attributes.iter().find(|a| a.name.to_lowercase() == name) else {
+        let catalog = &self.stamp.catalog;
+        let Some(attr) = catalog.attributes.iter().find(|a| a.name.to_lowercase() == name) else {
             let mut known: Vec<String> =
                 ["speaker", "wave", "participant", "document", "code", "coder"].iter().map(|s| s.to_string()).collect();
-            known.extend(self.catalog.attributes.iter().map(|a| a.name.to_lowercase()));
+            known.extend(catalog.attributes.iter().map(|a| a.name.to_lowercase()));
             return Err(QueryError {
                 position: position.saturating_sub(name.chars().count() + 1),
                 message: format!("there is no filter \"{name}:\"; filters are {}", known.join(", ")),
@@ -197,12 +198,11 @@ impl SearchIndex {
                 Comparison::GreaterOrEqual => ord.is_ge(),
             }
         };
-        let people: Vec<Term> = self
-            .catalog
+        let people: Vec<Term> = catalog
             .participants
-            .iter()
-            .filter(|(_, attrs)| attrs.iter().any(|(n, v)| n == &attr.name && keep(&v.value)))
-            .map(|(label, _)| Term::from_field_text(f.participant, &label.to_lowercase()))
+            .values()
+            .filter(|p| p.attributes.iter().any(|(n, v)| n == &attr.name && keep(v)))
+            .map(|p| Term::from_field_text(f.participant, &p.label.to_lowercase()))
             .collect();
         Ok(if people.is_empty() { Box::new(EmptyQuery) } else { Box::new(TermSetQuery::new(people)) })
     }
@@ -210,14 +210,14 @@ impl SearchIndex {
     /// The IDs of the codes a name or path names, with all their subcodes.
     fn codes_named(&self, value: &str) -> Vec<String> {
         let want = value.trim().to_lowercase();
-        let roots: Vec<&str> = self
-            .catalog
+        let catalog = &self.stamp.catalog;
+        let roots: Vec<&str> = catalog
             .codes
             .iter()
             .filter(|c| {
                 c.id == value
                     || c.name.to_lowercase() == want
-                    || self.catalog.code_paths.get(&c.id).is_some_and(|p| {
+                    || catalog.code_path(&c.id).is_some_and(|p| {
                         let p = p.to_lowercase();
                         want.contains('/')
                             && (p == want.split('/').map(str::trim).collect::<Vec<_>>().join(" / ")
@@ -233,7 +233,7 @@ impl SearchIndex {
         let mut i = 0;
         while i < out.len() {
             let parent = out[i].clone();
-            for c in &self.catalog.codes {
+            for c in &catalog.codes {
                 if c.parent_id.as_deref() == Some(parent.as_str()) && !out.contains(&c.id) {
                     out.push(c.id.clone());
                 }

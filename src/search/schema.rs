@@ -8,15 +8,18 @@
 //! hyphenated compounds are split into their parts and also indexed run together (see
 //! [`split_words`]). The stemmed field adds the English Snowball stemmer on top.
 
-use tantivy::schema::{Field, INDEXED, IndexRecordOption, STORED, STRING, Schema, TextFieldIndexing, TextOptions};
+use tantivy::schema::{
+    FAST, Field, INDEXED, IndexRecordOption, STORED, STRING, Schema, TextFieldIndexing, TextOptions,
+};
 use tantivy::tokenizer::{
     Language, LowerCaser, RemoveLongFilter, Stemmer, TextAnalyzer, Token, TokenFilter, TokenStream, Tokenizer,
 };
 use unicode_segmentation::UnicodeSegmentation;
 
 /// Bump when the schema or the word analysis changes: an index with another version
-/// is rebuilt. 2: typographic apostrophes, apostrophe and compound forms.
-pub const INDEX_SCHEMA_VERSION: u32 = 2;
+/// is rebuilt. 2: typographic apostrophes, apostrophe and compound forms. 3: turns keep
+/// no stored fields (their text is read from the project), documents are numbered.
+pub const INDEX_SCHEMA_VERSION: u32 = 3;
 
 /// Name of the unstemmed analyzer.
 pub const WORDS: &str = "codeloom_words";
@@ -26,28 +29,28 @@ pub const STEMS: &str = "codeloom_stems";
 /// Words longer than this (in bytes) are not indexed (tantivy limits term length).
 const LONGEST_WORD: usize = 200;
 
-/// The fields of an index document (a turn, a memo or a code description).
+/// The fields of an index document: a turn, a memo or a code description.
+///
+/// A turn stores nothing: it is found by its document's number and its ordinal (fast
+/// fields), and its text is read from the project when it is shown. Memos and code
+/// descriptions, which are short, keep their kind, ID, title and text.
 #[derive(Debug, Clone, Copy)]
 pub struct Fields {
-    /// `turn`, `memo` or `code`.
+    /// `memo` or `code` (turns have none).
     pub kind: Field,
-    /// Document ID (turns), memo ID or code ID.
+    /// Memo ID or code ID (turns have none).
     pub id: Field,
-    /// The document's index number (turns), for counting hits per document from fast fields.
+    /// The number of a turn's document (see the catalog); indexed, so that a document's
+    /// turns can be deleted together, and fast, for counting and ordering hits.
     pub doc_ix: Field,
     /// Turn ordinal within its document.
     pub ordinal: Field,
-    /// Char offsets of the turn in its document.
-    pub start: Field,
-    pub end: Field,
     /// Unstemmed words of the text.
     pub text: Field,
     /// Stemmed words of the same text.
     pub stems: Field,
     /// Lower-cased filter values.
     pub speaker: Field,
-    /// The speaker as written, for display.
-    pub speaker_label: Field,
     pub participant: Field,
     pub wave: Field,
     pub document: Field,
@@ -59,37 +62,36 @@ pub struct Fields {
     pub attrs: Field,
     /// A memo's title or a code's name.
     pub title: Field,
+    /// The searchable text of a memo or code, as shown.
+    pub body: Field,
 }
 
 /// Builds the schema and names its fields.
 pub fn build_schema() -> (Schema, Fields) {
     let mut sb = Schema::builder();
-    let text_options = |analyzer: &str, stored: bool| {
-        let o = TextOptions::default().set_indexing_options(
+    let words = |analyzer: &str| {
+        TextOptions::default().set_indexing_options(
             TextFieldIndexing::default()
                 .set_tokenizer(analyzer)
                 .set_index_option(IndexRecordOption::WithFreqsAndPositions),
-        );
-        if stored { o.set_stored() } else { o }
+        )
     };
     let fields = Fields {
         kind: sb.add_text_field("kind", STRING | STORED),
         id: sb.add_text_field("id", STRING | STORED),
-        doc_ix: sb.add_u64_field("doc_ix", INDEXED | STORED | tantivy::schema::FAST),
-        ordinal: sb.add_u64_field("ordinal", STORED | tantivy::schema::FAST),
-        start: sb.add_u64_field("start", STORED),
-        end: sb.add_u64_field("end", STORED),
-        text: sb.add_text_field("text", text_options(WORDS, true)),
-        stems: sb.add_text_field("stems", text_options(STEMS, false)),
+        doc_ix: sb.add_u64_field("doc_ix", INDEXED | FAST),
+        ordinal: sb.add_u64_field("ordinal", FAST),
+        text: sb.add_text_field("text", words(WORDS)),
+        stems: sb.add_text_field("stems", words(STEMS)),
         speaker: sb.add_text_field("speaker", STRING),
-        speaker_label: sb.add_text_field("speaker_label", STORED),
         participant: sb.add_text_field("participant", STRING),
         wave: sb.add_text_field("wave", STRING),
         document: sb.add_text_field("document", STRING),
         codes: sb.add_text_field("codes", STRING),
         coders: sb.add_text_field("coders", STRING),
         attrs: sb.add_text_field("attrs", STRING),
-        title: sb.add_text_field("title", STRING | STORED),
+        title: sb.add_text_field("title", STORED),
+        body: sb.add_text_field("body", STORED),
     };
     (sb.build(), fields)
 }
