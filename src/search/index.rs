@@ -125,6 +125,14 @@ fn nothing_done(index: &SearchIndex) -> UpdateReport {
     UpdateReport { documents: index.document_count(), ..Default::default() }
 }
 
+/// Where the project is: its change counter, read first, and then the newest entry of
+/// its log. A change between the two reads leaves the counter behind the log, so the
+/// change is looked for again, never missed.
+fn position(project: &Project) -> Result<(i64, (i64, Option<String>))> {
+    let counter = project.change_counter()?;
+    Ok((counter, project.log_point()?))
+}
+
 /// Whether the project's log still holds the entry the stamp names, so that the
 /// changes since then are the project's history since the index was written.
 fn history_continues(project: &Project, stamp: &Stamp, point: &(i64, Option<String>)) -> Result<bool> {
@@ -151,13 +159,13 @@ impl SearchIndex {
     ) -> Result<(SearchIndex, UpdateReport)> {
         let dir = index_dir(project.path());
         let project_id = project.project_id()?;
-        let point = project.log_point()?;
+        let (counter, point) = position(project)?;
         let mut opened = None;
         if folder::inspect(&dir)? == Folder::Ours {
             let shared = UpdateLock::shared(&dir, wait)?;
             match Self::open_on_disk(&dir, project, &project_id, wait) {
                 Ok(mut index) if index.stamp.is_at(&point) => {
-                    index.stamp.change_counter = project.change_counter()?;
+                    index.stamp.change_counter = counter;
                     let report = nothing_done(&index);
                     return Ok((index, report));
                 }
@@ -197,7 +205,7 @@ impl SearchIndex {
         wait: Duration,
         _lock: &UpdateLock,
     ) -> Result<(SearchIndex, UpdateReport)> {
-        let point = project.log_point()?;
+        let (counter, point) = position(project)?;
         let opened = match folder::inspect(dir)? {
             Folder::Ours => Self::open_on_disk(dir, project, project_id, wait),
             Folder::Free | Folder::Missing => Err("there was no index".to_string()),
@@ -206,7 +214,7 @@ impl SearchIndex {
             && index.stamp.is_at(&point)
         {
             let mut index = opened.map_err(|e| index_error(dir, e))?;
-            index.stamp.change_counter = project.change_counter()?;
+            index.stamp.change_counter = counter;
             let report = nothing_done(&index);
             return Ok((index, report));
         }
@@ -245,7 +253,7 @@ impl SearchIndex {
         why: &str,
     ) -> Result<(SearchIndex, UpdateReport)> {
         if let Some(mut index) = opened {
-            let point = project.log_point()?;
+            let (counter, point) = position(project)?;
             if history_continues(project, &index.stamp, &point)? {
                 let changes = project.changes_since(index.stamp.log_seq)?;
                 let mut stamp = index.stamp.clone();
@@ -254,7 +262,7 @@ impl SearchIndex {
                     stamp.catalog.finish();
                     stamp.log_seq = changes.through_seq;
                     stamp.log_id = project.operation_id(changes.through_seq)?;
-                    stamp.change_counter = project.change_counter()?;
+                    stamp.change_counter = counter;
                     index.stamp = stamp;
                     let report = nothing_done(&index);
                     return Ok((index, report));
@@ -398,9 +406,9 @@ impl SearchIndex {
     /// the folder's lock; if another process changed the index meanwhile, starts from
     /// what it wrote. If the folder can no longer be written, goes on in memory.
     pub fn update(&mut self, project: &Project, progress: &mut dyn FnMut(Progress)) -> Result<UpdateReport> {
-        let point = project.log_point()?;
+        let (counter, point) = position(project)?;
         if self.stamp.is_at(&point) {
-            self.stamp.change_counter = project.change_counter()?;
+            self.stamp.change_counter = counter;
             return Ok(nothing_done(self));
         }
         let Some(dir) = self.dir.clone() else {
@@ -444,6 +452,7 @@ impl SearchIndex {
 
     /// Indexes again what changed since the stamp's log entry, then writes the stamp.
     fn catch_up(&mut self, project: &Project, progress: &mut dyn FnMut(Progress)) -> Result<UpdateReport> {
+        let counter = project.change_counter()?;
         let changes = project.changes_since(self.stamp.log_seq)?;
         let mut stamp = self.stamp.clone();
         let plan = Plan::read(project, &mut stamp.catalog, &changes)?;
@@ -454,7 +463,7 @@ impl SearchIndex {
         stamp.catalog.finish();
         stamp.log_seq = changes.through_seq;
         stamp.log_id = project.operation_id(changes.through_seq)?;
-        stamp.change_counter = project.change_counter()?;
+        stamp.change_counter = counter;
         self.save_stamp(stamp)?;
         report.documents = self.document_count();
         Ok(report)
@@ -462,9 +471,8 @@ impl SearchIndex {
 
     /// Indexes the whole project into an empty index (or one that is cleared first).
     fn rebuild(&mut self, project: &Project, progress: &mut dyn FnMut(Progress)) -> Result<UpdateReport> {
-        // The log entry first: whatever is written after it is indexed again next time.
-        let point = project.log_point()?;
-        let counter = project.change_counter()?;
+        // Where the project is first: whatever is written after it is indexed again next time.
+        let (counter, point) = position(project)?;
         let mut stamp = Stamp::new(self.stamp.project_id.clone());
         let mut report = build::write_all(self, project, &mut stamp, progress)?;
         stamp.catalog.finish();

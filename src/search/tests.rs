@@ -532,3 +532,129 @@ fn operator_soup_never_panics_when_searched() {
         })
         .unwrap();
 }
+
+fn coding(document_id: &str, start: usize, end: usize, code_id: &str, coder: &str) -> crate::store::ops::NewCoding {
+    crate::store::ops::NewCoding {
+        document_id: document_id.into(),
+        start,
+        end,
+        code_id: code_id.into(),
+        coder: Some(coder.into()),
+        memo: None,
+        illustrative: false,
+    }
+}
+
+/// Every passage of every document, in document order, with its counts.
+fn everything(index: &SearchIndex) -> SearchResults {
+    search(index, "NOT zzzz")
+}
+
+#[test]
+fn an_update_indexes_what_the_change_set_names() {
+    let (_dir, path) = demo();
+    let mut project = Project::open(&path).unwrap();
+    let (mut index, _) = SearchIndex::open(&project, &mut |_| {}).unwrap();
+    let doc = project.resolve_document("P01_BL").unwrap();
+    let code = project.resolve_code("Sleep disruption").unwrap();
+    let update = |index: &mut SearchIndex, project: &Project| {
+        let report = index.update(project, &mut |_| {}).unwrap();
+        assert_eq!(report.rebuilt_because, None);
+        assert_eq!(everything(index), everything(&SearchIndex::in_memory(project).unwrap()), "{report:?}");
+        (report.indexed, report.removed, report.extras)
+    };
+
+    // One coding: its document only.
+    project.apply_coding(coding(&doc, 0, 40, &code, "zoe")).unwrap();
+    assert_eq!(update(&mut index, &project), (1, 0, 0));
+    assert_eq!(search(&index, "coder:zoe").counts.documents.len(), 1);
+    // A code renamed: its description's entry, no turn.
+    project
+        .update_code(&code, crate::store::ops::CodeChanges { name: Some("Broken sleep".into()), ..Default::default() })
+        .unwrap();
+    assert_eq!(update(&mut index, &project), (0, 0, 1));
+    assert!(search(&index, "code:\"Broken sleep\" coder:zoe").counts.passages > 0);
+    // A memo: its entry.
+    project.add_memo(crate::model::MemoTarget::Project, None, "Quince", "quince jam").unwrap();
+    assert_eq!(update(&mut index, &project), (0, 0, 1));
+    assert_eq!(search(&index, "quince").counts.other, 1);
+    // An attribute of P01: P01's documents.
+    let p01_documents =
+        project.documents().unwrap().iter().filter(|d| d.document.participant.as_deref() == Some("P01")).count();
+    assert!(p01_documents > 1);
+    project.set_attribute("P01", "tenure", crate::model::AttributeKind::Category, Some("renting")).unwrap();
+    assert_eq!(update(&mut index, &project), (p01_documents, 0, 0));
+    assert_eq!(search(&index, "tenure:renting").counts.documents.len(), p01_documents);
+    // The waves reordered: no document indexed again, but the order follows.
+    let mut waves: Vec<String> = project.waves().unwrap().into_iter().map(|w| w.name).collect();
+    waves.reverse();
+    project.set_wave_order(&waves).unwrap();
+    assert_eq!(update(&mut index, &project), (0, 0, 0));
+    let order: Vec<String> = everything(&index).counts.waves.into_iter().map(|w| w.key).collect();
+    assert_eq!(order, waves);
+    // Undo reverses each, costing the same.
+    project.undo().unwrap();
+    project.undo().unwrap();
+    assert_eq!(update(&mut index, &project), (p01_documents, 0, 0));
+    // Nothing changed: nothing done.
+    assert_eq!(update(&mut index, &project), (0, 0, 0));
+}
+
+#[test]
+fn turns_store_no_text_and_memos_and_codes_keep_theirs() {
+    let (_dir, path) = demo();
+    let project = Project::open(&path).unwrap();
+    let (index, _) = SearchIndex::open(&project, &mut |_| {}).unwrap();
+    let searcher = index.reader.searcher();
+    let (mut turns, mut extras) = (0, 0);
+    for (ord, seg) in searcher.segment_readers().iter().enumerate() {
+        let doc_ix = seg.fast_fields().u64("doc_ix").unwrap();
+        for d in 0..seg.max_doc() {
+            let stored: tantivy::TantivyDocument = searcher.doc(tantivy::DocAddress::new(ord as u32, d)).unwrap();
+            let values = stored.field_values().count();
+            if doc_ix.first(d).is_some() {
+                assert_eq!(values, 0, "a turn keeps nothing");
+                turns += 1;
+            } else {
+                assert_eq!(values, 4, "a memo or code keeps its kind, ID, title and text");
+                extras += 1;
+            }
+        }
+    }
+    assert!(turns > 100 && extras > 10, "{turns} {extras}");
+}
+
+#[test]
+fn a_project_whose_history_is_not_the_one_indexed_is_rebuilt() {
+    let (_dir, path) = demo();
+    let mut project = Project::open(&path).unwrap();
+    let doc = project.resolve_document("P01_BL").unwrap();
+    let code = project.resolve_code("Sleep disruption").unwrap();
+    let (mut index, _) = SearchIndex::open(&project, &mut |_| {}).unwrap();
+    let backup = project.backup_now().unwrap();
+    project.apply_coding(coding(&doc, 0, 40, &code, "xavier")).unwrap();
+    index.update(&project, &mut |_| {}).unwrap();
+    assert!(search(&index, "coder:xavier").counts.passages > 0);
+    drop((index, project));
+
+    // The backup restored: the indexed log entry is past the end of the log.
+    crate::store::backup::restore(&path, &backup.name).unwrap();
+    let mut project = Project::open(&path).unwrap();
+    let (index, report) = SearchIndex::open(&project, &mut |_| {}).unwrap();
+    assert!(report.rebuilt_because.as_deref().unwrap_or("").contains("history"), "{report:?}");
+    assert_eq!(search(&index, "coder:xavier").counts.passages, 0);
+    drop(index);
+
+    // Restored again and changed otherwise: the entry at the indexed position is another one.
+    let (mut index, _) = SearchIndex::open(&project, &mut |_| {}).unwrap();
+    project.apply_coding(coding(&doc, 0, 40, &code, "xavier")).unwrap();
+    index.update(&project, &mut |_| {}).unwrap();
+    drop((index, project));
+    crate::store::backup::restore(&path, &backup.name).unwrap();
+    let mut project = Project::open(&path).unwrap();
+    project.apply_coding(coding(&doc, 0, 40, &code, "yusuf")).unwrap();
+    let (index, report) = SearchIndex::open(&project, &mut |_| {}).unwrap();
+    assert!(report.rebuilt_because.as_deref().unwrap_or("").contains("history"), "{report:?}");
+    assert_eq!(search(&index, "coder:xavier").counts.passages, 0);
+    assert!(search(&index, "coder:yusuf").counts.passages > 0);
+}
