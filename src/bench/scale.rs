@@ -358,4 +358,35 @@ mod tests {
         let count = |w: &str| draws.iter().filter(|d| **d == w).count();
         assert!(count("the") > 500 && count(&v.words[RARE_RANK]) < 5, "{}", count("the"));
     }
+
+    #[test]
+    fn a_small_study_is_built_once_and_its_search_figures_are_measured() {
+        let work = tempfile::tempdir().unwrap();
+        let size = ScaleSize { transcripts: 6, turns: 20, chars: 4_000, codings: 300, codes: 12, coders: 3 };
+        let study = build(work.path(), 5, size, &mut |_| {}).unwrap();
+        assert_eq!(study.measurements.len(), 3);
+        let project = Project::open_read_only(&study.path).unwrap();
+        let docs = project.documents().unwrap();
+        assert_eq!(docs.len(), 6);
+        assert!(docs.iter().all(|d| d.turn_count == 20 && d.document.participant.is_some()));
+        assert_eq!(project.codings(&Default::default()).unwrap().len(), 300);
+        assert_eq!(project.codes().unwrap().len(), 12);
+        drop(project);
+        // Built once: asked again, it is found as it is.
+        let again = build(work.path(), 5, size, &mut |_| {}).unwrap();
+        assert!(again.measurements.is_empty() && again.path == study.path && again.text_bytes == study.text_bytes);
+        let figures = crate::bench::search::measure_at_scale(&study, None, &mut |_| {}).unwrap();
+        let names: Vec<&str> = figures.iter().map(|m| m.name.as_str()).collect();
+        assert_eq!(
+            names,
+            [
+                "scale_search_index_build_6",
+                "scale_search_in_process_6",
+                "scale_search_window_6",
+                "scale_search_update_one_coding_6"
+            ]
+        );
+        assert_eq!(figures[0].details["documents"], 6);
+        assert_eq!(figures[3].details["documents_indexed"], serde_json::json!(vec![1; crate::bench::search::RUNS]));
+    }
 }

@@ -170,7 +170,7 @@ fn scale_queries(study: &super::scale::ScaleProject) -> Vec<(&'static str, Strin
 }
 
 /// Runs of each timed query (the machine is shared: medians are reported).
-const RUNS: usize = 7;
+pub(crate) const RUNS: usize = 7;
 
 /// The search figures of the scale scenario: building the index of the study, its
 /// size against the text, searching it in this process, through the window's search

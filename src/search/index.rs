@@ -46,7 +46,7 @@ pub fn index_dir(project_path: &Path) -> PathBuf {
 }
 
 /// More document numbers than this in a stamp mark it as damaged.
-const MOST_DOCUMENT_NUMBERS: u64 = 1 << 28;
+const MOST_DOCUMENT_NUMBERS: u64 = 1 << 24;
 
 /// What the index holds: written after every change to the index, read when it opens.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
