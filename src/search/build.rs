@@ -1,7 +1,7 @@
 //! Writing into the index: a whole project at once, or what a change set names.
 //!
 //! Every turn of a document becomes one index document, with the words of its text
-//! (unstemmed and stemmed), its document's number and its ordinal as fast fields, and
+//! (as written and stemmed, see [`super::schema`]), its document's number and its ordinal as fast fields, and
 //! the filter values of its document (name, participant, wave), its speaker, its
 //! participant's attributes and the codes and coders of the codings that overlap it. A
 //! document with no turns is indexed as one turn covering its whole text. Memos and
@@ -270,7 +270,6 @@ fn add_document(
         d.add_u64(f.doc_ix, ix);
         d.add_u64(f.ordinal, ordinal as u64);
         d.add_text(f.text, turn_text);
-        d.add_text(f.stems, turn_text);
         if let Some(s) = &t.speaker {
             d.add_text(f.speaker, s.to_lowercase());
         }
@@ -327,7 +326,6 @@ fn add_extra(
     d.add_text(f.title, title);
     d.add_text(f.body, text);
     d.add_text(f.text, text);
-    d.add_text(f.stems, text);
     writer.add_document(d).map_err(|e| crate::Error::Invalid(e.to_string()))?;
     Ok(())
 }

@@ -9,17 +9,58 @@
 use super::highlight::Matcher;
 use super::index::SearchIndex;
 use super::query::{Comparison, DEEPEST_NESTING, Node, QueryError};
-use super::schema::{analyzer, primary_forms};
+use super::schema::{STEM_MARK, analyzer, primary_forms, stem_of};
 use crate::model::AttributeKind;
 use tantivy::Term;
 use tantivy::query::{
-    AllQuery, BooleanQuery, EmptyQuery, FuzzyTermQuery, Occur, PhraseQuery, Query, TermQuery, TermSetQuery,
+    AllQuery, BooleanQuery, EmptyQuery, FuzzyTermQuery, Occur, PhraseQuery, Query, RegexPhraseQuery, TermQuery,
+    TermSetQuery,
 };
-use tantivy::schema::IndexRecordOption;
+use tantivy::schema::{Field, IndexRecordOption};
 
 /// The deepest query tree compiled: what the parser makes at most (an `OR` and an
 /// `AND` for each parenthesis, a `NOT` for each negation, and the top and a word).
 const DEEPEST_TREE: usize = 2 * DEEPEST_NESTING + 3;
+
+/// Words as written, one after another.
+fn words_query(field: Field, forms: &[String]) -> Box<dyn Query> {
+    if let [form] = forms {
+        Box::new(TermQuery::new(Term::from_field_text(field, form), IndexRecordOption::WithFreqs))
+    } else {
+        Box::new(PhraseQuery::new(forms.iter().map(|s| Term::from_field_text(field, s)).collect()))
+    }
+}
+
+/// The terms a stem is found by in the words field: the marked stem, and the stem
+/// itself when it is a word that is its own stem.
+fn stem_terms(stem: &str) -> Vec<String> {
+    let mut terms = vec![format!("{STEM_MARK}{stem}")];
+    if stem_of(stem).is_none() {
+        terms.push(stem.to_string());
+    }
+    terms
+}
+
+/// Words by their stems, one after another: each place may hold any of its stem's terms.
+fn stems_query(field: Field, stems: &[String]) -> Box<dyn Query> {
+    if let [stem] = stems {
+        let clauses: Vec<(Occur, Box<dyn Query>)> = stem_terms(stem)
+            .into_iter()
+            .map(|t| -> (Occur, Box<dyn Query>) {
+                (Occur::Should, Box::new(TermQuery::new(Term::from_field_text(field, &t), IndexRecordOption::WithFreqs)))
+            })
+            .collect();
+        return Box::new(BooleanQuery::new(clauses));
+    }
+    let patterns: Vec<String> = stems
+        .iter()
+        .map(|stem| {
+            let alternatives: Vec<String> = stem_terms(stem).iter().map(|t| regex::escape(t)).collect();
+            format!("(?:{})", alternatives.join("|"))
+        })
+        .collect();
+    Box::new(RegexPhraseQuery::new(field, patterns))
+}
 
 impl SearchIndex {
     /// Turns a parsed query into a tantivy query and collects the matchers of its
@@ -52,17 +93,16 @@ impl SearchIndex {
             Node::Word(w) | Node::Phrase(w) => {
                 let mut a = analyzer(!exact);
                 let forms = primary_forms(&mut a, w);
-                let field = if exact { f.text } else { f.stems };
                 if forms.is_empty() {
                     return Ok(Box::new(EmptyQuery));
                 }
                 if !negated {
                     matchers.push(Matcher::Words { forms: forms.clone(), stemmed: !exact });
                 }
-                if forms.len() == 1 {
-                    Box::new(TermQuery::new(Term::from_field_text(field, &forms[0]), IndexRecordOption::WithFreqs))
+                if exact {
+                    words_query(f.text, &forms)
                 } else {
-                    Box::new(PhraseQuery::new(forms.iter().map(|s| Term::from_field_text(field, s)).collect()))
+                    stems_query(f.text, &forms)
                 }
             }
             Node::Prefix(p) | Node::Fuzzy(p, _) => {

@@ -345,7 +345,7 @@ impl SearchIndex {
             for d in 0..seg.max_doc().min(64) {
                 let _ = col.first(d);
             }
-            for field in [fields.text, fields.stems, fields.id] {
+            for field in [fields.text, fields.id] {
                 seg.inverted_index(field).map_err(|e| damaged(&e))?;
             }
             seg.get_store_reader(1).map_err(|e| damaged(&e))?;

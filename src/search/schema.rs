@@ -6,25 +6,36 @@
 //! apostrophes are read as `'`; a word with an apostrophe is also indexed run together
 //! and, for English possessives and contractions, as the word before the apostrophe;
 //! hyphenated compounds are split into their parts and also indexed run together (see
-//! [`split_words`]). The stemmed field adds the English Snowball stemmer on top.
+//! [`split_words`]). The stemmed analysis adds the English Snowball stemmer on top.
+//!
+//! The index has one field of words: each word under its forms as written (lower-cased)
+//! and, at the same position, under its stem marked with [`STEM_MARK`] when the stem is
+//! not the word itself ([`MarkedStems`]). An exact search looks for the forms; a stemmed
+//! one for the marked stem or, when the stem is a word whose own stem it is, that word.
+//! Most words of running text (`the`, `and`, `pain`) are their own stem, so the index
+//! holds their positions once rather than twice, and a text is split into words once.
 
-use tantivy::schema::{
-    FAST, Field, INDEXED, IndexRecordOption, STORED, STRING, Schema, TextFieldIndexing, TextOptions,
-};
+use std::collections::HashMap;
+use tantivy::schema::{FAST, Field, INDEXED, IndexRecordOption, STORED, Schema, TextFieldIndexing, TextOptions};
 use tantivy::tokenizer::{
-    Language, LowerCaser, RemoveLongFilter, Stemmer, TextAnalyzer, Token, TokenFilter, TokenStream, Tokenizer,
+    Language, LowerCaser, RawTokenizer, RemoveLongFilter, Stemmer, TextAnalyzer, Token, TokenFilter, TokenStream,
+    Tokenizer,
 };
 use unicode_segmentation::UnicodeSegmentation;
 
 /// Bump when the schema or the word analysis changes: an index with another version
 /// is rebuilt. 2: typographic apostrophes, apostrophe and compound forms. 3: turns keep
-/// no stored fields (their text is read from the project), documents are numbered.
+/// no stored fields (their text is read from the project), documents are numbered, words
+/// and marked stems share one field.
 pub const INDEX_SCHEMA_VERSION: u32 = 3;
 
-/// Name of the unstemmed analyzer.
-pub const WORDS: &str = "codeloom_words";
-/// Name of the stemmed analyzer.
-pub const STEMS: &str = "codeloom_stems";
+/// Name of the analyzer of the words field: forms as written and marked stems.
+pub const WORDS_AND_STEMS: &str = "codeloom_words_and_stems";
+
+/// What a stem starts with in the words field. No word contains `#` (it is no part of a
+/// UAX #29 word), and three of them put every stem more edits away from every word than
+/// a fuzzy search allows, so prefix and fuzzy searches never reach a stem.
+pub const STEM_MARK: &str = "###";
 
 /// Words longer than this (in bytes) are not indexed (tantivy limits term length).
 const LONGEST_WORD: usize = 200;
@@ -45,10 +56,8 @@ pub struct Fields {
     pub doc_ix: Field,
     /// Turn ordinal within its document.
     pub ordinal: Field,
-    /// Unstemmed words of the text.
+    /// The words of the text as written (lower-cased), and their marked stems.
     pub text: Field,
-    /// Stemmed words of the same text.
-    pub stems: Field,
     /// Lower-cased filter values.
     pub speaker: Field,
     pub participant: Field,
@@ -69,27 +78,32 @@ pub struct Fields {
 /// Builds the schema and names its fields.
 pub fn build_schema() -> (Schema, Fields) {
     let mut sb = Schema::builder();
-    let words = |analyzer: &str| {
-        TextOptions::default().set_indexing_options(
-            TextFieldIndexing::default()
-                .set_tokenizer(analyzer)
-                .set_index_option(IndexRecordOption::WithFreqsAndPositions),
-        )
-    };
+    let words = TextOptions::default().set_indexing_options(
+        TextFieldIndexing::default()
+            .set_tokenizer(WORDS_AND_STEMS)
+            .set_index_option(IndexRecordOption::WithFreqsAndPositions),
+    );
+    // Filter values: whole values, no frequencies or positions, and no field norms (a
+    // byte per passage per field that only scoring by length would use).
+    let value = TextOptions::default().set_indexing_options(
+        TextFieldIndexing::default()
+            .set_tokenizer("raw")
+            .set_index_option(IndexRecordOption::Basic)
+            .set_fieldnorms(false),
+    );
     let fields = Fields {
-        kind: sb.add_text_field("kind", STRING | STORED),
-        id: sb.add_text_field("id", STRING | STORED),
+        kind: sb.add_text_field("kind", value.clone() | STORED),
+        id: sb.add_text_field("id", value.clone() | STORED),
         doc_ix: sb.add_u64_field("doc_ix", INDEXED | FAST),
         ordinal: sb.add_u64_field("ordinal", FAST),
-        text: sb.add_text_field("text", words(WORDS)),
-        stems: sb.add_text_field("stems", words(STEMS)),
-        speaker: sb.add_text_field("speaker", STRING),
-        participant: sb.add_text_field("participant", STRING),
-        wave: sb.add_text_field("wave", STRING),
-        document: sb.add_text_field("document", STRING),
-        codes: sb.add_text_field("codes", STRING),
-        coders: sb.add_text_field("coders", STRING),
-        attrs: sb.add_text_field("attrs", STRING),
+        text: sb.add_text_field("text", words),
+        speaker: sb.add_text_field("speaker", value.clone()),
+        participant: sb.add_text_field("participant", value.clone()),
+        wave: sb.add_text_field("wave", value.clone()),
+        document: sb.add_text_field("document", value.clone()),
+        codes: sb.add_text_field("codes", value.clone()),
+        coders: sb.add_text_field("coders", value.clone()),
+        attrs: sb.add_text_field("attrs", value),
         title: sb.add_text_field("title", STORED),
         body: sb.add_text_field("body", STORED),
     };
@@ -108,10 +122,25 @@ pub fn analyzer(stemmed: bool) -> TextAnalyzer {
     }
 }
 
-/// Registers both analyzers with an index.
+/// The analyzer of the words field: the unstemmed analysis, each word followed by its
+/// marked stem when that differs.
+pub fn words_and_stems() -> TextAnalyzer {
+    TextAnalyzer::builder(WordTokenizer::default())
+        .filter(RemoveLongFilter::limit(LONGEST_WORD))
+        .filter(LowerCaser)
+        .filter(DistinctForms)
+        .filter(MarkedStems)
+        .build()
+}
+
+/// Registers the words field's analyzer with an index.
 pub fn register(index: &tantivy::Index) {
-    index.tokenizers().register(WORDS, analyzer(false));
-    index.tokenizers().register(STEMS, analyzer(true));
+    index.tokenizers().register(WORDS_AND_STEMS, words_and_stems());
+}
+
+/// The stem of one lower-cased word, when it is not the word itself.
+pub fn stem_of(word: &str) -> Option<String> {
+    StemCache::default().stem(word).map(str::to_string)
 }
 
 /// One analysed word: byte range in the text, position, and its (lower-cased, maybe stemmed) form.
@@ -373,6 +402,128 @@ impl<T: TokenStream> TokenStream for DistinctFormsStream<'_, T> {
     }
 }
 
+/// Follows each word with its stem, marked with [`STEM_MARK`], at the same position and
+/// over the same text, when the stem differs from the word and is not already there.
+#[derive(Clone, Copy, Default)]
+pub struct MarkedStems;
+
+impl TokenFilter for MarkedStems {
+    type Tokenizer<T: Tokenizer> = MarkedStemsFilter<T>;
+
+    fn transform<T: Tokenizer>(self, tokenizer: T) -> MarkedStemsFilter<T> {
+        MarkedStemsFilter { tokenizer, stems: StemCache::default() }
+    }
+}
+
+/// Stems of words already seen: words recur (running text is mostly a few thousand
+/// words), so most are stemmed once. Forgets everything past [`StemCache::KEPT`] words.
+#[derive(Clone)]
+struct StemCache {
+    stemmer: TextAnalyzer,
+    /// Word → its stem, or `None` when the word is its own stem.
+    known: HashMap<String, Option<String>>,
+}
+
+impl Default for StemCache {
+    fn default() -> Self {
+        let stemmer = TextAnalyzer::builder(RawTokenizer::default()).filter(Stemmer::new(Language::English)).build();
+        StemCache { stemmer, known: HashMap::new() }
+    }
+}
+
+impl StemCache {
+    const KEPT: usize = 100_000;
+
+    fn stem(&mut self, word: &str) -> Option<&str> {
+        if !self.known.contains_key(word) {
+            if self.known.len() >= Self::KEPT {
+                self.known.clear();
+            }
+            let mut stream = self.stemmer.token_stream(word);
+            let stem = if stream.advance() { stream.token().text.clone() } else { word.to_string() };
+            self.known.insert(word.to_string(), (stem != word).then_some(stem));
+        }
+        self.known.get(word).and_then(|s| s.as_deref())
+    }
+}
+
+/// [`MarkedStems`] around a tokenizer.
+#[derive(Clone)]
+pub struct MarkedStemsFilter<T> {
+    tokenizer: T,
+    stems: StemCache,
+}
+
+impl<T: Tokenizer> Tokenizer for MarkedStemsFilter<T> {
+    type TokenStream<'a> = MarkedStemsStream<'a, T::TokenStream<'a>>;
+
+    fn token_stream<'a>(&'a mut self, text: &'a str) -> Self::TokenStream<'a> {
+        MarkedStemsStream {
+            tail: self.tokenizer.token_stream(text),
+            stems: &mut self.stems,
+            marked: Token::default(),
+            pending: false,
+            showing_marked: false,
+            seen: Vec::new(),
+            position: None,
+        }
+    }
+}
+
+/// The token stream of [`MarkedStemsFilter`].
+pub struct MarkedStemsStream<'a, T> {
+    tail: T,
+    stems: &'a mut StemCache,
+    /// The marked stem of the last word, to be given next when `pending`.
+    marked: Token,
+    pending: bool,
+    showing_marked: bool,
+    /// The marked stems already given at `position`.
+    seen: Vec<String>,
+    position: Option<usize>,
+}
+
+impl<T: TokenStream> TokenStream for MarkedStemsStream<'_, T> {
+    fn advance(&mut self) -> bool {
+        if self.pending {
+            self.pending = false;
+            self.showing_marked = true;
+            return true;
+        }
+        self.showing_marked = false;
+        if !self.tail.advance() {
+            return false;
+        }
+        let t = self.tail.token();
+        if self.position != Some(t.position) {
+            self.position = Some(t.position);
+            self.seen.clear();
+        }
+        if let Some(stem) = self.stems.stem(&t.text)
+            && !self.seen.iter().any(|s| s[STEM_MARK.len()..] == *stem)
+        {
+            self.marked.text.clear();
+            self.marked.text.push_str(STEM_MARK);
+            self.marked.text.push_str(stem);
+            self.marked.offset_from = t.offset_from;
+            self.marked.offset_to = t.offset_to;
+            self.marked.position = t.position;
+            self.marked.position_length = t.position_length;
+            self.seen.push(self.marked.text.clone());
+            self.pending = true;
+        }
+        true
+    }
+
+    fn token(&self) -> &Token {
+        if self.showing_marked { &self.marked } else { self.tail.token() }
+    }
+
+    fn token_mut(&mut self) -> &mut Token {
+        if self.showing_marked { &mut self.marked } else { self.tail.token_mut() }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -507,5 +658,26 @@ mod tests {
         assert_eq!(primary_forms(&mut a, "dont"), ["dont"]);
         let mut s = analyzer(true);
         assert_eq!(primary_forms(&mut s, "daughter\u{2019}s don't"), ["daughter", "don't"]);
+    }
+
+    #[test]
+    fn the_words_field_holds_forms_and_marked_stems_that_differ() {
+        let mut a = words_and_stems();
+        let got: Vec<(usize, String)> =
+            words(&mut a, "Walking daughter's pain, the walks").into_iter().map(|w| (w.position, w.form)).collect();
+        let want = [
+            (0, "walking"),
+            (0, "###walk"),
+            (1, "daughter's"),
+            (1, "###daughter"),
+            (1, "daughter"),
+            (2, "pain"),
+            (3, "the"),
+            (4, "walks"),
+            (4, "###walk"),
+        ];
+        assert_eq!(got, want.map(|(p, f)| (p, f.to_string())));
+        assert_eq!(stem_of("walking").as_deref(), Some("walk"));
+        assert_eq!(stem_of("walk"), None);
     }
 }

@@ -658,3 +658,64 @@ fn a_project_whose_history_is_not_the_one_indexed_is_rebuilt() {
     assert_eq!(search(&index, "coder:xavier").counts.passages, 0);
     assert!(search(&index, "coder:yusuf").counts.passages > 0);
 }
+
+/// Whatever the words, the passages the index finds for a word or phrase (stemmed or
+/// exact) are exactly those in which the highlighter finds it: no passage is missed, and
+/// none is found without a highlighted match.
+#[test]
+fn the_index_finds_exactly_the_passages_the_highlighter_marks() {
+    use proptest::prelude::*;
+    use proptest::test_runner::{Config, TestCaseError, TestRunner};
+    // `agreed` stems to `agre`, whose own stem is `agr`: a word need not be its stem's stem.
+    let vocabulary: Vec<&str> = "walk walks walking walked walker general generous generally gener daughter \
+        daughter's daughters daughter’s follow-up followup follow up the really realli happy happiness happi news \
+        new running run cafés café don't agreed agre"
+        .split_whitespace()
+        .collect();
+    let word = 0..vocabulary.len();
+    let turn = proptest::collection::vec(word.clone(), 1..9);
+    let corpus = proptest::collection::vec(turn, 2..8);
+    let query = (proptest::collection::vec(word, 1..3), any::<bool>());
+    let case = (corpus, proptest::collection::vec(query, 1..8));
+    let check = |corpus: Vec<Vec<usize>>, queries: Vec<(Vec<usize>, bool)>| -> Result<(), TestCaseError> {
+        let dir = tempfile::tempdir().unwrap();
+        let mut project = Project::create(&dir.path().join("w.codeloom")).unwrap();
+        let text: String = corpus
+            .iter()
+            .map(|t| format!("P01: {}.\n\n", t.iter().map(|w| vocabulary[*w]).collect::<Vec<_>>().join(" ")))
+            .collect();
+        project.import_documents(vec![parsed("P01_BL", &text, Some("P01"), Some("BL"))]).unwrap();
+        let index = SearchIndex::in_memory(&project).unwrap();
+        let turns = project.turns(&project.resolve_document("P01_BL").unwrap()).unwrap();
+        for (words, exact) in queries {
+            let said: Vec<&str> = words.iter().map(|w| vocabulary[*w]).collect();
+            let q = if said.len() > 1 { format!("\"{}\"", said.join(" ")) } else { said[0].to_string() };
+            let node = query::parse(&q).unwrap();
+            let mut matchers = Vec::new();
+            index.compile(&node, exact, &mut matchers, false).unwrap();
+            let mut highlighter = highlight::Highlighter::new(matchers);
+            let marked: Vec<usize> = turns
+                .iter()
+                .enumerate()
+                .filter(|(_, t)| !highlighter.find(slice_chars(&text, t.start, t.end).unwrap()).is_empty())
+                .map(|(i, _)| i)
+                .collect();
+            let found = index.search(&q, &SearchOptions { exact, ..all(&q) }).unwrap();
+            prop_assert!(found.hits.iter().all(|h| !h.whole_passage), "{} (exact: {}) in {:?}", q, exact, text);
+            let mut passages: Vec<usize> = found.hits.iter().filter_map(|h| h.turn).collect();
+            passages.dedup();
+            prop_assert_eq!(passages, marked, "{} (exact: {}) in {:?}", q, exact, text);
+        }
+        Ok(())
+    };
+    // A word whose stem's own stem differs (`agre`), beside the word stemmed to it.
+    let at = |w: &str| vocabulary.iter().position(|x| *x == w).unwrap();
+    let fixed = vec![vec![at("agre"), at("the")], vec![at("agreed")], vec![at("walk"), at("agre")]];
+    for q in ["agreed", "agre", "walk"] {
+        for exact in [false, true] {
+            check(fixed.clone(), vec![(vec![at(q)], exact)]).unwrap();
+        }
+    }
+    let mut runner = TestRunner::new(Config { cases: 24, ..Config::default() });
+    runner.run(&case, |(corpus, queries)| check(corpus, queries)).unwrap();
+}
