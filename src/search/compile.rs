@@ -47,7 +47,10 @@ fn stems_query(field: Field, stems: &[String]) -> Box<dyn Query> {
         let clauses: Vec<(Occur, Box<dyn Query>)> = stem_terms(stem)
             .into_iter()
             .map(|t| -> (Occur, Box<dyn Query>) {
-                (Occur::Should, Box::new(TermQuery::new(Term::from_field_text(field, &t), IndexRecordOption::WithFreqs)))
+                (
+                    Occur::Should,
+                    Box::new(TermQuery::new(Term::from_field_text(field, &t), IndexRecordOption::WithFreqs)),
+                )
             })
             .collect();
         return Box::new(BooleanQuery::new(clauses));
@@ -99,11 +102,7 @@ impl SearchIndex {
                 if !negated {
                     matchers.push(Matcher::Words { forms: forms.clone(), stemmed: !exact });
                 }
-                if exact {
-                    words_query(f.text, &forms)
-                } else {
-                    stems_query(f.text, &forms)
-                }
+                if exact { words_query(f.text, &forms) } else { stems_query(f.text, &forms) }
             }
             Node::Prefix(p) | Node::Fuzzy(p, _) => {
                 let mut a = analyzer(false);

@@ -16,10 +16,10 @@
 //! holds their positions once rather than twice, and a text is split into words once.
 
 use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
 use tantivy::schema::{FAST, Field, INDEXED, IndexRecordOption, STORED, Schema, TextFieldIndexing, TextOptions};
 use tantivy::tokenizer::{
-    Language, LowerCaser, RawTokenizer, RemoveLongFilter, Stemmer, TextAnalyzer, Token, TokenFilter, TokenStream,
-    Tokenizer,
+    Language, RawTokenizer, RemoveLongFilter, Stemmer, TextAnalyzer, Token, TokenFilter, TokenStream, Tokenizer,
 };
 use unicode_segmentation::UnicodeSegmentation;
 
@@ -112,9 +112,7 @@ pub fn build_schema() -> (Schema, Fields) {
 
 /// The unstemmed or stemmed analyzer.
 pub fn analyzer(stemmed: bool) -> TextAnalyzer {
-    let base = TextAnalyzer::builder(WordTokenizer::default())
-        .filter(RemoveLongFilter::limit(LONGEST_WORD))
-        .filter(LowerCaser);
+    let base = TextAnalyzer::builder(WordTokenizer::default()).filter(RemoveLongFilter::limit(LONGEST_WORD));
     if stemmed {
         base.filter(Stemmer::new(Language::English)).filter(DistinctForms).build()
     } else {
@@ -127,7 +125,6 @@ pub fn analyzer(stemmed: bool) -> TextAnalyzer {
 pub fn words_and_stems() -> TextAnalyzer {
     TextAnalyzer::builder(WordTokenizer::default())
         .filter(RemoveLongFilter::limit(LONGEST_WORD))
-        .filter(LowerCaser)
         .filter(DistinctForms)
         .filter(MarkedStems)
         .build()
@@ -196,18 +193,53 @@ const CLITICS: [&str; 5] = ["d", "ll", "m", "re", "ve"];
 /// A compound of more parts than this gets no run-together form.
 const LONGEST_COMPOUND: usize = 6;
 
-/// One word of a text before lower-casing and stemming: its byte range in the text, its
-/// position, and a form it is indexed under.
+/// One word of a text before stemming: its byte range in the text, its position, and
+/// where in [`Pieces::forms`] the form it is indexed under is.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Piece {
     pub from: usize,
     pub to: usize,
     pub position: usize,
-    pub form: String,
+    pub form: std::ops::Range<usize>,
+}
+
+/// The words of a text as [`split_words`] finds them, with their forms lower-cased in
+/// one buffer (kept from text to text, so that splitting allocates nothing once warm).
+#[derive(Debug, Clone, Default)]
+pub struct Pieces {
+    pub forms: String,
+    pub list: Vec<Piece>,
+    /// The byte ranges of the text's words (kept to be reused).
+    spans: Vec<(usize, usize)>,
+}
+
+impl Pieces {
+    /// A piece's form.
+    pub fn form(&self, piece: &Piece) -> &str {
+        &self.forms[piece.form.clone()]
+    }
+
+    /// Adds a form, lower-cased char by char (`c.to_lowercase()`, as tantivy's
+    /// lower-caser does), and returns where it is.
+    fn add(&mut self, parts: &[&str]) -> std::ops::Range<usize> {
+        let start = self.forms.len();
+        for part in parts {
+            if part.is_ascii() {
+                let at = self.forms.len();
+                self.forms.push_str(part);
+                self.forms[at..].make_ascii_lowercase();
+            } else {
+                for c in part.chars() {
+                    self.forms.extend(c.to_lowercase());
+                }
+            }
+        }
+        start..self.forms.len()
+    }
 }
 
 /// Splits `text` into words, each at its own position, and gives some words more forms
-/// at the same position, all covering the whole word:
+/// at the same position, all covering the whole word; every form is lower-cased:
 ///
 /// - A word is a UAX #29 word segment, found after every character in [`APOSTROPHES`] is
 ///   read as `'`; its first form is the word as written, apostrophes as `'` (`don't`).
@@ -220,27 +252,43 @@ pub struct Piece {
 ///   consecutive positions and the phrase "follow up" finds it; the first part's
 ///   position also carries the parts run together (`followup`), covering the whole
 ///   compound, when a part has a letter and there are at most six parts.
-pub fn split_words(text: &str) -> Vec<Piece> {
+pub fn split_words(text: &str) -> Pieces {
+    let mut out = Pieces::default();
+    split_words_into(text, &mut out);
+    out
+}
+
+/// [`split_words`] into `out`, reusing its buffers.
+pub fn split_words_into(text: &str, out: &mut Pieces) {
     let folded = Folded::new(text);
-    let spans: Vec<(usize, usize)> = folded.text.unicode_word_indices().map(|(b, w)| (b, b + w.len())).collect();
+    out.forms.clear();
+    out.list.clear();
+    let mut spans = std::mem::take(&mut out.spans);
+    spans.clear();
+    spans.extend(folded.text.unicode_word_indices().map(|(b, w)| (b, b + w.len())));
     let hyphen_after = |i: usize| {
         spans.get(i + 1).is_some_and(|next| {
             let mut gap = folded.text[spans[i].1..next.0].chars();
             gap.next().is_some_and(|c| HYPHENS.contains(&c)) && gap.next().is_none()
         })
     };
-    let mut out = Vec::with_capacity(spans.len());
     for (position, &(b, e)) in spans.iter().enumerate() {
         let word = &folded.text[b..e];
         let (from, to) = (folded.original(b), folded.original(e));
-        let mut push = |form: String| out.push(Piece { from, to, position, form });
-        push(word.to_string());
+        let form = out.add(&[word]);
+        out.list.push(Piece { from, to, position, form });
         if let Some((head, tail)) = word.rsplit_once('\'') {
             let clitic = tail.eq_ignore_ascii_case("s") || CLITICS.iter().any(|c| tail.eq_ignore_ascii_case(c));
-            if !clitic {
-                push(word.chars().filter(|&c| c != '\'').collect());
+            let form = if !clitic {
+                let parts: Vec<&str> = word.split('\'').collect();
+                Some(out.add(&parts))
             } else if !head.is_empty() {
-                push(head.to_string());
+                Some(out.add(&[head]))
+            } else {
+                None
+            };
+            if let Some(form) = form {
+                out.list.push(Piece { from, to, position, form });
             }
         }
         // The first part of a compound: the parts run together.
@@ -253,12 +301,13 @@ pub fn split_words(text: &str) -> Vec<Piece> {
             let whole = parts.len() <= LONGEST_COMPOUND && !hyphen_after(last);
             let lettered = parts.iter().any(|&(b, e)| folded.text[b..e].chars().any(char::is_alphabetic));
             if whole && lettered {
-                let form: String = parts.iter().map(|&(b, e)| &folded.text[b..e]).collect();
-                out.push(Piece { from, to: folded.original(spans[last].1), position, form });
+                let words: Vec<&str> = parts.iter().map(|&(b, e)| &folded.text[b..e]).collect();
+                let form = out.add(&words);
+                out.list.push(Piece { from, to: folded.original(spans[last].1), position, form });
             }
         }
     }
-    out
+    out.spans = spans;
 }
 
 /// A text with every apostrophe character written as `'`, and the way back to byte
@@ -304,11 +353,13 @@ impl<'a> Folded<'a> {
 #[derive(Clone, Default)]
 pub struct WordTokenizer {
     token: Token,
+    pieces: Pieces,
 }
 
 /// The token stream of [`WordTokenizer`].
 pub struct WordStream<'a> {
-    pieces: std::vec::IntoIter<Piece>,
+    pieces: &'a Pieces,
+    next: usize,
     token: &'a mut Token,
 }
 
@@ -316,18 +367,22 @@ impl Tokenizer for WordTokenizer {
     type TokenStream<'a> = WordStream<'a>;
 
     fn token_stream<'a>(&'a mut self, text: &'a str) -> WordStream<'a> {
-        self.token.reset();
-        WordStream { pieces: split_words(text).into_iter(), token: &mut self.token }
+        let WordTokenizer { token, pieces } = self;
+        token.reset();
+        split_words_into(text, pieces);
+        WordStream { pieces, next: 0, token }
     }
 }
 
 impl TokenStream for WordStream<'_> {
     fn advance(&mut self) -> bool {
-        let Some(piece) = self.pieces.next() else { return false };
+        let Some(piece) = self.pieces.list.get(self.next) else { return false };
+        self.next += 1;
         self.token.position = piece.position;
         self.token.offset_from = piece.from;
         self.token.offset_to = piece.to;
-        self.token.text = piece.form;
+        self.token.text.clear();
+        self.token.text.push_str(self.pieces.form(piece));
         true
     }
 
@@ -340,6 +395,36 @@ impl TokenStream for WordStream<'_> {
     }
 }
 
+/// Strings kept at one position, reused from position to position so that keeping one
+/// allocates nothing once warm.
+#[derive(Debug, Clone, Default)]
+struct Seen {
+    forms: Vec<String>,
+    used: usize,
+}
+
+impl Seen {
+    fn clear(&mut self) {
+        self.used = 0;
+    }
+
+    fn contains(&self, form: &str) -> bool {
+        self.forms[..self.used].iter().any(|f| f == form)
+    }
+
+    fn push(&mut self, parts: &[&str]) {
+        if self.used == self.forms.len() {
+            self.forms.push(String::new());
+        }
+        let slot = &mut self.forms[self.used];
+        slot.clear();
+        for p in parts {
+            slot.push_str(p);
+        }
+        self.used += 1;
+    }
+}
+
 /// Drops a token whose form is already at its position (`daughter's` and `daughter`
 /// both stem to `daughter`), so that a word counts once for relevance.
 #[derive(Clone, Copy, Default)]
@@ -349,7 +434,7 @@ impl TokenFilter for DistinctForms {
     type Tokenizer<T: Tokenizer> = DistinctFormsFilter<T>;
 
     fn transform<T: Tokenizer>(self, tokenizer: T) -> DistinctFormsFilter<T> {
-        DistinctFormsFilter { tokenizer, seen: Vec::new() }
+        DistinctFormsFilter { tokenizer, seen: Seen::default() }
     }
 }
 
@@ -357,7 +442,7 @@ impl TokenFilter for DistinctForms {
 #[derive(Clone)]
 pub struct DistinctFormsFilter<T> {
     tokenizer: T,
-    seen: Vec<String>,
+    seen: Seen,
 }
 
 impl<T: Tokenizer> Tokenizer for DistinctFormsFilter<T> {
@@ -373,7 +458,7 @@ impl<T: Tokenizer> Tokenizer for DistinctFormsFilter<T> {
 pub struct DistinctFormsStream<'a, T> {
     tail: T,
     /// The forms already given at `position`.
-    seen: &'a mut Vec<String>,
+    seen: &'a mut Seen,
     position: Option<usize>,
 }
 
@@ -386,7 +471,7 @@ impl<T: TokenStream> TokenStream for DistinctFormsStream<'_, T> {
                 self.seen.clear();
             }
             if !self.seen.contains(&t.text) {
-                self.seen.push(t.text.clone());
+                self.seen.push(&[&t.text]);
                 return true;
             }
         }
@@ -421,13 +506,45 @@ impl TokenFilter for MarkedStems {
 struct StemCache {
     stemmer: TextAnalyzer,
     /// Word → its stem, or `None` when the word is its own stem.
-    known: HashMap<String, Option<String>>,
+    known: HashMap<String, Option<String>, BuildHasherDefault<FxHasher>>,
+}
+
+/// The multiply-rotate hash of rustc and Firefox: much faster than SipHash on short
+/// words, and the cache's keys are words of the project's own texts.
+#[derive(Debug, Clone, Copy, Default)]
+struct FxHasher(u64);
+
+impl FxHasher {
+    fn add(&mut self, word: u64) {
+        self.0 = (self.0.rotate_left(5) ^ word).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+    }
+}
+
+impl Hasher for FxHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        let mut chunks = bytes.chunks_exact(8);
+        for c in &mut chunks {
+            self.add(u64::from_le_bytes([c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]]));
+        }
+        let mut last = [0u8; 8];
+        let rest = chunks.remainder();
+        last[..rest.len()].copy_from_slice(rest);
+        self.add(u64::from_le_bytes(last) ^ rest.len() as u64);
+    }
+
+    fn write_u8(&mut self, i: u8) {
+        self.add(i as u64);
+    }
+
+    fn finish(&self) -> u64 {
+        self.0
+    }
 }
 
 impl Default for StemCache {
     fn default() -> Self {
         let stemmer = TextAnalyzer::builder(RawTokenizer::default()).filter(Stemmer::new(Language::English)).build();
-        StemCache { stemmer, known: HashMap::new() }
+        StemCache { stemmer, known: HashMap::default() }
     }
 }
 
@@ -464,7 +581,7 @@ impl<T: Tokenizer> Tokenizer for MarkedStemsFilter<T> {
             marked: Token::default(),
             pending: false,
             showing_marked: false,
-            seen: Vec::new(),
+            seen: Seen::default(),
             position: None,
         }
     }
@@ -478,8 +595,8 @@ pub struct MarkedStemsStream<'a, T> {
     marked: Token,
     pending: bool,
     showing_marked: bool,
-    /// The marked stems already given at `position`.
-    seen: Vec<String>,
+    /// The stems already given at `position`.
+    seen: Seen,
     position: Option<usize>,
 }
 
@@ -500,7 +617,7 @@ impl<T: TokenStream> TokenStream for MarkedStemsStream<'_, T> {
             self.seen.clear();
         }
         if let Some(stem) = self.stems.stem(&t.text)
-            && !self.seen.iter().any(|s| s[STEM_MARK.len()..] == *stem)
+            && !self.seen.contains(stem)
         {
             self.marked.text.clear();
             self.marked.text.push_str(STEM_MARK);
@@ -509,7 +626,7 @@ impl<T: TokenStream> TokenStream for MarkedStemsStream<'_, T> {
             self.marked.offset_to = t.offset_to;
             self.marked.position = t.position;
             self.marked.position_length = t.position_length;
-            self.seen.push(self.marked.text.clone());
+            self.seen.push(&[stem]);
             self.pending = true;
         }
         true
