@@ -16,7 +16,6 @@
 //! holds their positions once rather than twice, and a text is split into words once.
 
 use std::collections::HashMap;
-use std::hash::{BuildHasherDefault, Hasher};
 use tantivy::schema::{FAST, Field, INDEXED, IndexRecordOption, STORED, Schema, TextFieldIndexing, TextOptions};
 use tantivy::tokenizer::{
     Language, RawTokenizer, RemoveLongFilter, Stemmer, TextAnalyzer, Token, TokenFilter, TokenStream, Tokenizer,
@@ -506,39 +505,7 @@ impl TokenFilter for MarkedStems {
 struct StemCache {
     stemmer: TextAnalyzer,
     /// Word → its stem, or `None` when the word is its own stem.
-    known: HashMap<String, Option<String>, BuildHasherDefault<FxHasher>>,
-}
-
-/// The multiply-rotate hash of rustc and Firefox: much faster than SipHash on short
-/// words, and the cache's keys are words of the project's own texts.
-#[derive(Debug, Clone, Copy, Default)]
-struct FxHasher(u64);
-
-impl FxHasher {
-    fn add(&mut self, word: u64) {
-        self.0 = (self.0.rotate_left(5) ^ word).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
-    }
-}
-
-impl Hasher for FxHasher {
-    fn write(&mut self, bytes: &[u8]) {
-        let mut chunks = bytes.chunks_exact(8);
-        for c in &mut chunks {
-            self.add(u64::from_le_bytes([c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]]));
-        }
-        let mut last = [0u8; 8];
-        let rest = chunks.remainder();
-        last[..rest.len()].copy_from_slice(rest);
-        self.add(u64::from_le_bytes(last) ^ rest.len() as u64);
-    }
-
-    fn write_u8(&mut self, i: u8) {
-        self.add(i as u64);
-    }
-
-    fn finish(&self) -> u64 {
-        self.0
-    }
+    known: HashMap<String, Option<String>, rustc_hash::FxBuildHasher>,
 }
 
 impl Default for StemCache {
