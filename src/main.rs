@@ -7,7 +7,7 @@ mod cli;
 mod ui;
 
 use clap::Parser;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 /// The workbench, as the command line may use it.
 struct Workbench;
@@ -20,6 +20,10 @@ impl cli::Window for Workbench {
     fn bench(&self, quick: bool, seed: u64) -> Vec<codeloom::bench::Measurement> {
         let size = if quick { ui::bench::ViewBenchSize::QUICK } else { ui::bench::ViewBenchSize::FULL };
         ui::bench::transcript_view(&size, seed)
+    }
+
+    fn bench_scale(&self, project: &Path) -> codeloom::Result<Vec<codeloom::bench::Measurement>> {
+        ui::bench::study_at_scale(project)
     }
 }
 

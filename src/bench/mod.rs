@@ -4,6 +4,7 @@
 //! Benchmarks measure; tests never assert on time.
 
 pub mod agreement;
+pub mod commands;
 pub mod corpus;
 pub mod export;
 pub mod scale;
@@ -230,18 +231,42 @@ pub fn run(work: &Path, size: BenchSize, seed: u64, progress: &mut dyn FnMut(&st
 /// The scale scenario (`codeloom bench --scale`): builds the study of [`scale::build`]
 /// in `work` (a tenth of it when `quick`) and measures search on it. `exe` is the
 /// `codeloom` binary, for timing whole processes; without it those figures are left out.
+/// Returns the report and the study's project file.
 pub fn run_scale(
     work: &Path,
     quick: bool,
     seed: u64,
     exe: Option<&Path>,
     progress: &mut dyn FnMut(&str),
-) -> Result<BenchReport> {
+) -> Result<(BenchReport, std::path::PathBuf)> {
     let size = if quick { scale::ScaleSize::QUICK } else { scale::ScaleSize::FULL };
     let study = scale::build(work, seed, size, progress)?;
     let mut measurements = study.measurements.clone();
     measurements.extend(search::measure_at_scale(&study, exe, progress)?);
-    Ok(report(seed, measurements))
+    if let Some(exe) = exe {
+        measurements.extend(commands::measure_at_scale(&study, exe, progress)?);
+    }
+    Ok((report(seed, measurements), study.path))
+}
+
+/// The median of some timings (0 for none).
+fn median(mut times: Vec<f64>) -> f64 {
+    times.sort_by(f64::total_cmp);
+    times.get(times.len() / 2).copied().unwrap_or(0.0)
+}
+
+/// Runs a whole process to its end with its output discarded; how long it took. Exit code
+/// 1 counts as success (`grep` finding nothing, `codeloom search` with no hits).
+fn time_process(cmd: &mut std::process::Command) -> Result<f64> {
+    use std::process::Stdio;
+    let t = std::time::Instant::now();
+    let status = cmd.stdout(Stdio::null()).stderr(Stdio::null()).status();
+    let seconds = t.elapsed().as_secs_f64();
+    match status {
+        Ok(s) if s.success() || s.code() == Some(1) => Ok(seconds),
+        Ok(s) => Err(crate::Error::Invalid(format!("{cmd:?} failed ({s})"))),
+        Err(e) => Err(crate::Error::Invalid(format!("{cmd:?}: {e}"))),
+    }
 }
 
 fn report(seed: u64, measurements: Vec<Measurement>) -> BenchReport {

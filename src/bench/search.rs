@@ -1,7 +1,7 @@
 //! Search speed: building the index for a synthetic corpus of many transcripts, and the
 //! time to the first page of highlighted results for each kind of query.
 
-use super::{Measurement, corpus};
+use super::{Measurement, corpus, median, time_process};
 use crate::error::Result;
 use crate::import::{ParsedDocument, turns::detect_turns};
 use crate::search::{SearchIndex, SearchOptions};
@@ -137,12 +137,6 @@ pub fn measure(
         });
     }
     Ok(out)
-}
-
-/// The median of some timings (0 for none).
-fn median(mut times: Vec<f64>) -> f64 {
-    times.sort_by(f64::total_cmp);
-    times.get(times.len() / 2).copied().unwrap_or(0.0)
 }
 
 /// Bytes in a folder and its subfolders.
@@ -300,24 +294,14 @@ fn measure_process(
     exe: &Path,
     progress: &mut dyn FnMut(&str),
 ) -> Result<Measurement> {
-    use std::process::{Command, Stdio};
+    use std::process::Command;
     progress("scale: whole `codeloom search` processes and grep");
-    let run = |cmd: &mut Command| -> Result<f64> {
-        let t = Instant::now();
-        let status = cmd.stdout(Stdio::null()).stderr(Stdio::null()).status();
-        let seconds = t.elapsed().as_secs_f64();
-        match status {
-            Ok(s) if s.success() || s.code() == Some(1) => Ok(seconds),
-            Ok(s) => Err(crate::Error::Invalid(format!("{cmd:?} failed ({s})"))),
-            Err(e) => Err(crate::Error::Invalid(format!("{cmd:?}: {e}"))),
-        }
-    };
     let mut per_query = serde_json::Map::new();
     let mut worst: f64 = 0.0;
     let mut common = 0.0;
     for (kind, q) in scale_queries(study) {
         let times = (0..RUNS)
-            .map(|_| run(Command::new(exe).arg("search").arg(&study.path).arg(&q).args(["--limit", "50"])))
+            .map(|_| time_process(Command::new(exe).arg("search").arg(&study.path).arg(&q).args(["--limit", "50"])))
             .collect::<Result<Vec<f64>>>()?;
         let m = median(times);
         worst = worst.max(m);
@@ -327,7 +311,7 @@ fn measure_process(
         per_query.insert(kind.into(), serde_json::json!({"query": q, "median_seconds": m}));
     }
     let grep = (0..3)
-        .map(|_| run(Command::new("grep").arg("-rwoic").arg(&study.common_word).arg(&study.corpus)))
+        .map(|_| time_process(Command::new("grep").arg("-rwoic").arg(&study.common_word).arg(&study.corpus)))
         .collect::<Result<Vec<f64>>>();
     let (grep_seconds, note) = match grep {
         Ok(times) => (Some(median(times)), None),

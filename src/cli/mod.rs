@@ -295,6 +295,8 @@ pub trait Window {
     fn open(&self, project: PathBuf) -> Result<()>;
     /// The window's own speed measurements (`codeloom bench`).
     fn bench(&self, quick: bool, seed: u64) -> Vec<codeloom::bench::Measurement>;
+    /// The window's measurements on the scale study at `project` (`codeloom bench --scale`).
+    fn bench_scale(&self, project: &Path) -> codeloom::Result<Vec<codeloom::bench::Measurement>>;
 }
 
 /// Runs a subcommand; returns the process exit code.

@@ -334,7 +334,11 @@ pub fn bench(
     };
     let report = if scale {
         let exe = std::env::current_exe().ok();
-        codeloom::bench::run_scale(work, quick, seed, exe.as_deref(), &mut |m| eprintln!("measuring {m} ..."))?
+        let (mut report, study) =
+            codeloom::bench::run_scale(work, quick, seed, exe.as_deref(), &mut |m| eprintln!("measuring {m} ..."))?;
+        eprintln!("measuring the window on the scale study ...");
+        report.measurements.extend(window.bench_scale(&study)?);
+        report
     } else {
         let size = if quick { codeloom::bench::BenchSize::QUICK } else { codeloom::bench::BenchSize::FULL };
         let mut report = codeloom::bench::run(work, size, seed, &mut |m| eprintln!("measuring {m} ..."))?;

@@ -179,3 +179,94 @@ pub fn transcript_view(size: &ViewBenchSize, seed: u64) -> Vec<Measurement> {
         },
     ]
 }
+
+/// The resident memory of this process in bytes (Linux), or 0 where it cannot be read.
+fn resident_bytes() -> u64 {
+    let statm = std::fs::read_to_string("/proc/self/statm").unwrap_or_default();
+    let pages: u64 = statm.split_whitespace().nth(1).and_then(|p| p.parse().ok()).unwrap_or(0);
+    pages * 4096
+}
+
+/// The window's side of the scale study at `path` (`codeloom bench --scale`): opening it
+/// to the [`Study`](super::study::Study) its first frame draws, the memory that takes, and
+/// each kind of change the window makes, timed as the window makes them: the operation,
+/// its change set and the Study's update through [`Session::change`](super::session::Session::change).
+/// Drawing is not included (the panels are virtualised; `transcript_view` times frames).
+pub fn study_at_scale(path: &std::path::Path) -> codeloom::Result<Vec<Measurement>> {
+    use super::session::Session;
+    use codeloom::store::ops::{CodingChanges, NewCode, NewCoding};
+    let before = resident_bytes();
+    let t = Instant::now();
+    let mut project = codeloom::Project::open(path)?;
+    project.set_coder("bench")?;
+    let mut session = Session::open(project)?;
+    let open = t.elapsed().as_secs_f64();
+    let memory = resident_bytes().saturating_sub(before);
+    let n = session.study.documents.len();
+    let doc = session.study.documents.get(n / 2).map(|d| d.document.id.clone()).unwrap_or_default();
+    let code = session.study.codes.first().map(|c| c.id.clone()).unwrap_or_default();
+    let other = session.study.codes.get(1).map(|c| c.id.clone()).unwrap_or_default();
+    let mut times: Vec<(&str, Vec<f64>)> = Vec::new();
+    let mut time = |name: &'static str,
+                    session: &mut Session,
+                    f: &mut dyn FnMut(&mut codeloom::Project) -> codeloom::Result<()>|
+     -> codeloom::Result<()> {
+        let t = Instant::now();
+        session.change(|p| f(p))?;
+        let s = t.elapsed().as_secs_f64();
+        match times.iter_mut().find(|(k, _)| *k == name) {
+            Some((_, v)) => v.push(s),
+            None => times.push((name, vec![s])),
+        }
+        Ok(())
+    };
+    for run in 0..5usize {
+        let start = 17 + run * 211;
+        let new = NewCoding {
+            document_id: doc.clone(),
+            start,
+            end: start + 40,
+            code_id: code.clone(),
+            coder: None,
+            memo: None,
+            illustrative: false,
+        };
+        let mut id = String::new();
+        time("apply a coding", &mut session, &mut |p| p.apply_coding(new.clone()).map(|a| id = a.id))?;
+        let resize = CodingChanges { end: Some(start + 48), ..Default::default() };
+        time("resize a coding", &mut session, &mut |p| p.update_coding(&id, resize.clone()))?;
+        let recode = CodingChanges { code_id: Some(other.clone()), ..Default::default() };
+        time("recode a coding", &mut session, &mut |p| p.update_coding(&id, recode.clone()))?;
+        time("delete a coding", &mut session, &mut |p| p.delete_coding(&id))?;
+        let mut new_code = String::new();
+        let code_row = NewCode { name: format!("Bench code {run}"), ..Default::default() };
+        time("add a code", &mut session, &mut |p| p.create_code(code_row.clone()).map(|c| new_code = c))?;
+        let rename = codeloom::store::ops::CodeChanges { name: Some(format!("Renamed {run}")), ..Default::default() };
+        time("rename a code", &mut session, &mut |p| p.update_code(&new_code, rename.clone()))?;
+        time("move a code", &mut session, &mut |p| p.move_code(&new_code, Some(&code), None))?;
+        time("undo", &mut session, &mut |p| p.undo().map(|_| ()))?;
+        time("redo", &mut session, &mut |p| p.redo().map(|_| ()))?;
+    }
+    let mut out = vec![Measurement {
+        name: format!("scale_window_open_{n}"),
+        what: format!(
+            "open a project of {n} documents to the Study the first frame draws (documents grid, codes with counts, coders)"
+        ),
+        seconds: open,
+        target_seconds: Some(1.0),
+        details: json!({ "resident_bytes_added": memory, "memory_target_bytes": 500_000_000u64 }),
+    }];
+    let per_change: serde_json::Map<String, serde_json::Value> =
+        times.iter().map(|(k, v)| (k.to_string(), json!(stats(v.clone()).0))).collect();
+    let worst = times.iter().map(|(_, v)| stats(v.clone()).0).fold(0.0, f64::max);
+    out.push(Measurement {
+        name: format!("scale_window_change_{n}"),
+        what: format!(
+            "each kind of change the window makes in a project of {n} documents: the operation, its change set and the Study's update; seconds is the slowest kind's median (drawing not included)"
+        ),
+        seconds: worst,
+        target_seconds: Some(0.05),
+        details: json!({ "median_seconds": per_change, "runs": 5 }),
+    });
+    Ok(out)
+}
