@@ -539,6 +539,8 @@ mod tests {
         let (_dir, mut project) = demo();
         let hope = project.resolve_code("Hope").unwrap();
         let mut d = project.code(&hope).unwrap().description;
+        let old_definition = d.definition.clone();
+        assert!(!old_definition.is_empty());
         d.definition = "Looking forward with some confidence".into();
         project
             .update_code(
@@ -550,8 +552,14 @@ mod tests {
         h.run();
         h.get_by_label("1 renamed, 1 redefined");
         h.get_by_label_contains("Renamed Identity and emotion / Hope -> Identity and emotion / Optimism");
-        h.get_by_label("Looking forward with some confidence");
-        h.get_by_label("Before");
+        // The definitions side by side: the version's old one under "Before", the new one after.
+        let before = h.get_by_label("Before").rect();
+        let new = h.get_by_label("Looking forward with some confidence").rect();
+        let old = h.get_by_label(&old_definition).rect();
+        assert!(new.left() > old.left(), "the new definition is to the right of the old one");
+        assert!(old.top() > before.top(), "the old definition is under Before");
+        // Nothing else differs from the starter version.
+        assert_eq!(h.query_all_by_label_contains("Renamed ").count(), 1);
     }
 
     #[test]

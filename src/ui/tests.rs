@@ -461,7 +461,13 @@ fn a_project_that_cannot_open_is_reported_without_closing_the_current_one() {
     settle(&mut h);
     h.get_by_label("Open project…").click();
     wait_for(&mut h, |a| !a.is_importing());
-    h.get_by_label_contains("notes.codeloom");
+    // The error names the file and the reason, and leaves the file as it was.
+    let named = h.get_by_label_contains("notes.codeloom").rect();
+    let reason = h.get_by_label_contains("not a Codeloom project").rect();
+    assert_eq!(named, reason, "one notice says both which file and why");
+    assert_eq!(std::fs::read(&bad).unwrap(), b"just some text");
+    // The demo is still the open project, with its documents.
+    assert_eq!(h.state().project().unwrap().path(), path.as_path());
     h.get_by_label("6 participants · 3 waves · 17 documents");
 }
 
