@@ -26,6 +26,7 @@ use super::bootstrap::{BootstrapConfig, multiplicities, summarise};
 use super::report::{AgreementReport, ReportSettings, ResultRow, Scope, StatKind, Statistic, UnitizingSummary};
 use super::spans::{Span, SpanData, SpanDocument, UnitizingTally, Variable};
 use super::stats;
+pub use super::unit::{GroupBy, UnitKind};
 use super::units::ReliabilityData;
 use super::{AgreementError, Estimate, SplitMix64, Undefined};
 use crate::error::{Error, Result};
@@ -34,62 +35,6 @@ use crate::store::queries::CodingFilter;
 
 /// The most coders one analysis may compare (value patterns are counted in a table of 3^m cells).
 pub const MAX_CODERS: usize = 8;
-
-/// The unit of analysis.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum UnitKind {
-    /// Characters (shape D2), with the unitizing α family (shape D3) alongside.
-    Char,
-    /// Speaker turns, or paragraphs in documents without speakers (shape D1 per segment).
-    Turn,
-    /// Sentences within turns (Unicode sentence boundaries; shape D1 per segment).
-    Sentence,
-    /// Code presence per document (shape D1).
-    Document,
-}
-
-impl UnitKind {
-    /// Reads `char`, `turn` (or `paragraph`), `sentence`, `doc` (or `document`).
-    pub fn parse(s: &str) -> Option<UnitKind> {
-        match s.trim().to_ascii_lowercase().as_str() {
-            "char" | "character" | "characters" => Some(UnitKind::Char),
-            "turn" | "turns" | "paragraph" | "paragraphs" => Some(UnitKind::Turn),
-            "sentence" | "sentences" => Some(UnitKind::Sentence),
-            "doc" | "document" | "documents" => Some(UnitKind::Document),
-            _ => None,
-        }
-    }
-
-    /// The short name used on the command line and in the project file.
-    pub fn name(self) -> &'static str {
-        match self {
-            UnitKind::Char => "char",
-            UnitKind::Turn => "turn",
-            UnitKind::Sentence => "sentence",
-            UnitKind::Document => "doc",
-        }
-    }
-
-    /// What one unit is, in words, for the methods section.
-    pub fn describe(self) -> &'static str {
-        match self {
-            UnitKind::Char => {
-                "character: each character of each document, coded or not coded by each coder (a coder's \
-                 overlapping spans of one code are merged); unitizing alphas on the character continuum"
-            }
-            UnitKind::Turn => {
-                "speaker turn (paragraph where there are no speakers): the code applies if a coder's coding \
-                 of it overlaps the turn"
-            }
-            UnitKind::Sentence => {
-                "sentence within a speaker turn (Unicode sentence boundaries): the code applies if a coder's \
-                 coding of it overlaps the sentence"
-            }
-            UnitKind::Document => "document: the code applies if a coder applied it at least once in the document",
-        }
-    }
-}
 
 /// Which documents to compare. Every filter that is given must hold; the sample is drawn last.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -541,16 +486,6 @@ pub struct AnalysisOptions {
     pub bootstrap: Option<BootstrapConfig>,
     /// Also report rows per document or per wave, pooled over codes.
     pub group_by: Option<GroupBy>,
-}
-
-/// Extra rows of a report.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum GroupBy {
-    /// One row per document, pooled over codes.
-    Document,
-    /// One row per wave, pooled over its documents and the codes.
-    Wave,
 }
 
 /// The point estimates of one row, from its pooled pattern table.

@@ -93,10 +93,7 @@ pub(crate) fn busy_or(path: &Path, wait: &Wait, e: rusqlite::Error) -> Error {
     }
 }
 
-/// Whether a database error means the file is damaged.
-pub fn is_damage(e: &rusqlite::Error) -> bool {
-    matches!(e.sqlite_error_code(), Some(ErrorCode::DatabaseCorrupt | ErrorCode::NotADatabase))
-}
+pub use crate::error::is_damage;
 
 /// The path with a suffix added to its file name (`-wal`, `-shm`).
 pub(crate) fn sibling(path: &Path, suffix: &str) -> PathBuf {
@@ -550,6 +547,25 @@ impl Project {
     /// The schema version the file had when it was opened.
     pub fn opened_schema(&self) -> i64 {
         self.schema
+    }
+}
+
+/// Errors are defined below the store; naming the project file in one is the store's
+/// work, because a damaged file's error names its last backup.
+impl Error {
+    /// This error with the project file named: a database or log error that names no
+    /// file becomes one about `path` (a damaged file says where the last backup is).
+    /// Other errors already name what they are about and are returned as they are.
+    pub fn in_project(self, path: &std::path::Path) -> Error {
+        match self {
+            Error::Sqlite(e) if is_damage(&e) => super::damaged(path, &sqlite_message(&e)),
+            Error::Sqlite(e) => Error::Project { path: path.to_path_buf(), message: sqlite_message(&e) },
+            Error::Log(e) => Error::Project {
+                path: path.to_path_buf(),
+                message: format!("an operation log entry is unreadable: {e}"),
+            },
+            other => other,
+        }
     }
 }
 

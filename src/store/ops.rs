@@ -5,7 +5,7 @@ use super::changes::Writer;
 use super::log::Logged;
 use super::{Project, new_id, now_ms};
 use crate::error::{Error, Result};
-use crate::import::ParsedDocument;
+use crate::model::ParsedDocument;
 use crate::model::{self, AttributeKind, CodeDescription, MemoTarget, wave::wave_sort_key};
 use rusqlite::types::Value;
 use rusqlite::{Connection, OptionalExtension};
