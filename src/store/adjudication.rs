@@ -14,14 +14,13 @@
 
 use std::collections::{HashMap, HashSet};
 
-use rusqlite::types::Value;
 use rusqlite::{Connection, OptionalExtension};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use super::changes::Writer;
 use super::log::Logged;
-use super::ops::ensure_coder;
+use super::ops::{CodingRow, current_version, ensure_coder, insert_coding_row, int, opt, s};
 use super::{Project, new_id, now_ms};
 use crate::error::{Error, Result};
 
@@ -134,14 +133,6 @@ pub fn consensus_compared() -> Error {
     ))
 }
 
-fn s(v: &str) -> Value {
-    Value::Text(v.to_string())
-}
-
-fn int(v: impl TryInto<i64>) -> Value {
-    Value::Integer(v.try_into().unwrap_or(i64::MAX))
-}
-
 fn coder_id(conn: &Connection, name: &str) -> Result<Option<String>> {
     Ok(conn.query_row("SELECT id FROM coders WHERE name = ?1", [name], |r| r.get(0)).optional()?)
 }
@@ -229,12 +220,7 @@ fn write_decision(
     let mut coding_ids = Vec::new();
     if !consensus.is_empty() {
         let consensus_id = ensure_coder(w, CONSENSUS_CODER)?;
-        let version: Option<String> = w
-            .conn()
-            .query_row("SELECT id FROM codebook_versions ORDER BY created_at DESC, rowid DESC LIMIT 1", [], |r| {
-                r.get(0)
-            })
-            .optional()?;
+        let version = current_version(w.conn())?;
         for &(start, end) in consensus {
             let (from, to) = (start as usize, end as usize);
             if super::ops::identical_coding(w.conn(), &item.document_id, from, to, &item.code_id, &consensus_id)?
@@ -244,21 +230,20 @@ fn write_decision(
                 // it stays that decision's.
                 continue;
             }
-            let id = uuid::Uuid::new_v4().to_string();
-            w.insert(
-                "codings",
-                &[
-                    ("id", s(&id)),
-                    ("document_id", s(&item.document_id)),
-                    ("start", int(start)),
-                    ("end", int(end)),
-                    ("code_id", s(&item.code_id)),
-                    ("coder_id", s(&consensus_id)),
-                    ("codebook_version_id", version.as_deref().map(s).unwrap_or(Value::Null)),
-                    ("memo", Value::Null),
-                    ("illustrative", int(0)),
-                    ("created_at", int(now_ms())),
-                ],
+            let id = insert_coding_row(
+                w,
+                &CodingRow {
+                    id: None,
+                    document_id: &item.document_id,
+                    start: from,
+                    end: to,
+                    code_id: &item.code_id,
+                    coder_id: &consensus_id,
+                    codebook_version_id: version.as_deref(),
+                    memo: None,
+                    illustrative: false,
+                    created_at_ms: now_ms(),
+                },
             )?;
             coding_ids.push(id);
         }
@@ -275,7 +260,7 @@ fn write_decision(
             ("end", int(item.end)),
             ("coders", s(&serde_json::to_string(coders)?)),
             ("decision", s(decision)),
-            ("accepted_coder", accepted.map(s).unwrap_or(Value::Null)),
+            ("accepted_coder", opt(accepted)),
             ("consensus", s(&serde_json::to_string(consensus)?)),
             ("coding_ids", s(&serde_json::to_string(&coding_ids)?)),
             ("rationale", s(rationale.trim())),

@@ -4,7 +4,8 @@
 //! changing anything, read-only opens, the damage check, waiting for another writer),
 //! the schema and its migrations ([`schema`]), backups ([`backup`]), the operation log
 //! with undo and redo ([`log`], built on [`changes`]), the operations that change a
-//! project ([`ops`]) and the queries that read it ([`queries`]).
+//! project ([`ops`]; the steps of merging another file's work in are [`merge_ops`]) and the queries that read it ([`queries`]), saved codebook versions
+//! ([`versions`]).
 //!
 //! Invariants: a file that is not a Codeloom project is never changed, not even by
 //! opening it; every change is one SQLite transaction, begun `IMMEDIATE` so that two
@@ -22,10 +23,12 @@ pub mod counts;
 pub mod interop_ops;
 mod locks;
 pub mod log;
+pub mod merge_ops;
 pub mod open;
 pub mod ops;
 pub mod queries;
 pub mod schema;
+pub mod versions;
 
 use crate::error::{Error, Result};
 use rusqlite::Connection;

@@ -106,7 +106,7 @@ pub struct AttributeTable {
     pub rows: Vec<(String, Vec<Option<String>>)>,
 }
 
-pub(crate) fn ensure_coder(w: &mut Writer, name: &str) -> Result<String> {
+pub fn ensure_coder(w: &mut Writer, name: &str) -> Result<String> {
     let found: Option<String> =
         w.conn().query_row("SELECT id FROM coders WHERE name = ?1", [name], |r| r.get(0)).optional()?;
     if let Some(id) = found {
@@ -217,7 +217,7 @@ pub(crate) fn insert_code(w: &mut Writer, coder: &str, code: &NewCode) -> Result
         code_name(w.conn(), p)?;
     }
     check_sibling_name(w.conn(), name, code.parent_id.as_deref(), None)?;
-    let id = code.id.clone().unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
+    let id = code.id.clone().unwrap_or_else(new_id);
     if uuid::Uuid::parse_str(&id).is_err() {
         return Err(Error::Invalid(format!("\"{id}\" is not a UUID")));
     }
@@ -233,26 +233,89 @@ pub(crate) fn insert_code(w: &mut Writer, coder: &str, code: &NewCode) -> Result
         }
         None => model::default_color(count as usize),
     };
-    let position: i64 = w.conn().query_row(
-        "SELECT coalesce(max(position) + 1, 0) FROM codes WHERE parent_id IS ?1",
-        [&code.parent_id],
-        |r| r.get(0),
-    )?;
-    let d = &code.description;
+    let position = super::merge_ops::next_code_position(w.conn(), code.parent_id.as_deref())?;
+    insert_code_row(
+        w,
+        &CodeRow {
+            id: Some(&id),
+            name,
+            parent: code.parent_id.as_deref(),
+            color: &color,
+            description: &code.description,
+            position,
+            created_by: coder,
+        },
+    )
+}
+
+/// A row of the codes table to write.
+#[derive(Debug, Clone, Copy)]
+pub struct CodeRow<'a> {
+    /// A known ID to keep; a new one ([`new_id`]) when `None`.
+    pub id: Option<&'a str>,
+    pub name: &'a str,
+    pub parent: Option<&'a str>,
+    pub color: &'a str,
+    pub description: &'a CodeDescription,
+    pub position: i64,
+    pub created_by: &'a str,
+}
+
+/// The one way a code row is written (checks are the caller's); returns the code's ID.
+pub(crate) fn insert_code_row(w: &mut Writer, row: &CodeRow<'_>) -> Result<String> {
+    let id = row.id.map_or_else(new_id, str::to_string);
+    let d = row.description;
     w.insert(
         "codes",
         &[
             ("id", s(&id)),
-            ("name", s(name)),
-            ("parent_id", opt(code.parent_id.as_deref())),
-            ("color", s(&color)),
+            ("name", s(row.name)),
+            ("parent_id", opt(row.parent)),
+            ("color", s(row.color)),
             ("definition", s(&d.definition)),
             ("inclusion", s(&d.inclusion)),
             ("exclusion", s(&d.exclusion)),
             ("example", s(&d.example)),
-            ("position", int(position)),
+            ("position", int(row.position)),
             ("created_at", int(now_ms())),
-            ("created_by", s(coder)),
+            ("created_by", s(row.created_by)),
+        ],
+    )?;
+    Ok(id)
+}
+
+/// A row of the codings table to write.
+#[derive(Debug, Clone, Copy)]
+pub struct CodingRow<'a> {
+    /// A known ID to keep; a new one ([`new_id`]) when `None`.
+    pub id: Option<&'a str>,
+    pub document_id: &'a str,
+    pub start: usize,
+    pub end: usize,
+    pub code_id: &'a str,
+    pub coder_id: &'a str,
+    pub codebook_version_id: Option<&'a str>,
+    pub memo: Option<&'a str>,
+    pub illustrative: bool,
+    pub created_at_ms: i64,
+}
+
+/// The one way a coding row is written (checks are the caller's); returns the coding's ID.
+pub(crate) fn insert_coding_row(w: &mut Writer, row: &CodingRow<'_>) -> Result<String> {
+    let id = row.id.map_or_else(new_id, str::to_string);
+    w.insert(
+        "codings",
+        &[
+            ("id", s(&id)),
+            ("document_id", s(row.document_id)),
+            ("start", int(row.start)),
+            ("end", int(row.end)),
+            ("code_id", s(row.code_id)),
+            ("coder_id", s(row.coder_id)),
+            ("codebook_version_id", opt(row.codebook_version_id)),
+            ("memo", opt(row.memo)),
+            ("illustrative", int(row.illustrative as i64)),
+            ("created_at", int(row.created_at_ms)),
         ],
     )?;
     Ok(id)
@@ -297,21 +360,20 @@ fn insert_coding(w: &mut Writer, default_coder: &str, version: Option<&str>, c: 
     if let Some(existing) = identical_coding(w.conn(), &c.document_id, c.start, c.end, &c.code_id, &coder_id)? {
         return Ok(Stored::Identical(existing));
     }
-    let id = uuid::Uuid::new_v4().to_string();
-    w.insert(
-        "codings",
-        &[
-            ("id", s(&id)),
-            ("document_id", s(&c.document_id)),
-            ("start", int(c.start)),
-            ("end", int(c.end)),
-            ("code_id", s(&c.code_id)),
-            ("coder_id", s(&coder_id)),
-            ("codebook_version_id", opt(version)),
-            ("memo", opt(c.memo.as_deref())),
-            ("illustrative", int(c.illustrative as i64)),
-            ("created_at", int(now_ms())),
-        ],
+    let id = insert_coding_row(
+        w,
+        &CodingRow {
+            id: None,
+            document_id: &c.document_id,
+            start: c.start,
+            end: c.end,
+            code_id: &c.code_id,
+            coder_id: &coder_id,
+            codebook_version_id: version,
+            memo: c.memo.as_deref(),
+            illustrative: c.illustrative,
+            created_at_ms: now_ms(),
+        },
     )?;
     Ok(Stored::New(id))
 }
@@ -360,7 +422,7 @@ pub(crate) fn delete_codings_where(w: &mut Writer, column: &str, value: &str) ->
     Ok(ids.len())
 }
 
-pub(crate) fn delete_memos_about(w: &mut Writer, kind: MemoTarget, id: &str) -> Result<()> {
+pub fn delete_memos_about(w: &mut Writer, kind: MemoTarget, id: &str) -> Result<()> {
     let ids: Vec<String> = {
         let mut stmt = w.conn().prepare("SELECT id FROM memos WHERE target_kind = ?1 AND target_id = ?2")?;
         stmt.query_map([kind.as_str(), id], |r| r.get(0))?.collect::<rusqlite::Result<_>>()?
@@ -1016,7 +1078,7 @@ impl CodeTree {
         if !self.siblings.insert((parent.clone(), name.to_ascii_lowercase())) {
             return Err(Error::Invalid(format!("a code named \"{name}\" already exists {place}")));
         }
-        let id = code.id.clone().unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
+        let id = code.id.clone().unwrap_or_else(new_id);
         if uuid::Uuid::parse_str(&id).is_err() {
             return Err(Error::Invalid(format!("\"{id}\" is not a UUID")));
         }
@@ -1031,22 +1093,17 @@ impl CodeTree {
         let next = self.next_position.entry(parent.clone()).or_insert(0);
         let position = *next;
         *next += 1;
-        let d = &code.description;
-        w.insert(
-            "codes",
-            &[
-                ("id", s(&id)),
-                ("name", s(name)),
-                ("parent_id", opt(parent.as_deref())),
-                ("color", s(&color)),
-                ("definition", s(&d.definition)),
-                ("inclusion", s(&d.inclusion)),
-                ("exclusion", s(&d.exclusion)),
-                ("example", s(&d.example)),
-                ("position", int(position)),
-                ("created_at", int(now_ms())),
-                ("created_by", s(coder)),
-            ],
+        insert_code_row(
+            w,
+            &CodeRow {
+                id: Some(&id),
+                name,
+                parent: parent.as_deref(),
+                color: &color,
+                description: &code.description,
+                position,
+                created_by: coder,
+            },
         )?;
         self.names.insert(id.clone(), name.to_string());
         Ok(id)
