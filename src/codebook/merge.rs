@@ -585,7 +585,7 @@ impl<'a> Merge<'a> {
         Ok(())
     }
 
-    /// 1. Codes new in the copy, or brought back from it, parents first.
+    /// Step 1, codes new in the copy, or brought back from it, parents first.
     fn add_codes(&mut self, w: &mut Writer) -> Result<()> {
         for t in &self.plan.theirs_codes {
             let in_base = self.base_codes.contains_key(t.id.as_str());
@@ -606,7 +606,7 @@ impl<'a> Merge<'a> {
         Ok(())
     }
 
-    /// 2. Codes on both sides: take each field changed on one side only, or as resolved.
+    /// Step 2, codes on both sides: take each field changed on one side only, or as resolved.
     fn update_codes(&mut self, w: &mut Writer) -> Result<()> {
         let plan = self.plan;
         for o in &self.ours.codes {
@@ -675,7 +675,7 @@ impl<'a> Merge<'a> {
         }
     }
 
-    /// 3. The copy's codings.
+    /// Step 3, the copy's codings.
     fn codings(&mut self, w: &mut Writer) -> Result<()> {
         let mut version_ok = HashMap::new();
         for t in &self.plan.theirs_codings {
@@ -808,8 +808,8 @@ impl<'a> Merge<'a> {
         Ok(())
     }
 
-    /// 4. Codes deleted in the copy: bottom up, after their codings. Returns what the log
-    /// records of each.
+    /// Step 4, codes deleted in the copy: bottom up, after their codings. Returns what the
+    /// log records of each.
     fn delete_codes(&mut self, w: &mut Writer) -> Result<Vec<serde_json::Value>> {
         let plan = self.plan;
         let mut deletions: Vec<&Code> = self
@@ -863,7 +863,7 @@ impl<'a> Merge<'a> {
         }
     }
 
-    /// 5. Memos written in the copy.
+    /// Step 5, memos written in the copy.
     fn memos(&mut self, w: &mut Writer) -> Result<()> {
         for m in &self.plan.theirs_memos {
             if self.ours.memo_ids.contains(&m.id) {

@@ -367,14 +367,7 @@ impl Project {
                 message: "this is a backup, which Codeloom never changes; restore it with `codeloom backup restore PROJECT BACKUP`, or copy it out of the backups folder to work on the copy".into(),
             });
         }
-        match inspect(path)? {
-            Verdict::Ours => {}
-            Verdict::LookInside { wal } => look_inside(path, wal)?,
-        }
-        check_writable(path)?;
-        let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
-        let conn = Connection::open_with_flags(path, flags).map_err(|e| open_error(path, e))?;
-        let mut project = Project::with_connection(conn, path, false)?;
+        let mut project = Self::recognised_for_writing(path)?;
         let version = project.checked_version()?;
         project.check_damage()?;
         project.configure().map_err(|e| e.in_project(path))?;
@@ -414,9 +407,9 @@ impl Project {
         Ok(project)
     }
 
-    /// Opens a project for writing with no checks beyond recognising it: for restoring
-    /// a backup over a damaged file.
-    pub(crate) fn open_unchecked(path: &Path) -> Result<Project> {
+    /// A project recognised as Codeloom's (looking inside when the header cannot tell)
+    /// and opened for writing, before its version is checked.
+    fn recognised_for_writing(path: &Path) -> Result<Project> {
         match inspect(path)? {
             Verdict::Ours => {}
             Verdict::LookInside { wal } => look_inside(path, wal)?,
@@ -424,7 +417,13 @@ impl Project {
         check_writable(path)?;
         let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
         let conn = Connection::open_with_flags(path, flags).map_err(|e| open_error(path, e))?;
-        let project = Project::with_connection(conn, path, false)?;
+        Project::with_connection(conn, path, false)
+    }
+
+    /// Opens a project for writing with no checks beyond recognising it: for restoring
+    /// a backup over a damaged file.
+    pub(crate) fn open_unchecked(path: &Path) -> Result<Project> {
+        let project = Self::recognised_for_writing(path)?;
         project.checked_version()?;
         Ok(project)
     }

@@ -106,25 +106,26 @@ pub struct AttributeTable {
     pub rows: Vec<(String, Vec<Option<String>>)>,
 }
 
+/// The ID of the coder named `name`, created if there is none.
 pub fn ensure_coder(w: &mut Writer, name: &str) -> Result<String> {
-    let found: Option<String> =
-        w.conn().query_row("SELECT id FROM coders WHERE name = ?1", [name], |r| r.get(0)).optional()?;
-    if let Some(id) = found {
-        return Ok(id);
-    }
-    let id = new_id();
-    w.insert("coders", &[("id", s(&id)), ("name", s(name)), ("created_at", int(now_ms()))])?;
-    Ok(id)
+    ensure_named(w, "coders", "name", name)
 }
 
+/// The ID of the participant labelled `label`, created if there is none.
 pub(crate) fn ensure_participant(w: &mut Writer, label: &str) -> Result<String> {
+    ensure_named(w, "participants", "label", label)
+}
+
+/// The ID of the row of `table` (coders or participants) whose `column` is `value`,
+/// created with a new ID and the time now if there is none.
+fn ensure_named(w: &mut Writer, table: &str, column: &str, value: &str) -> Result<String> {
     let found: Option<String> =
-        w.conn().query_row("SELECT id FROM participants WHERE label = ?1", [label], |r| r.get(0)).optional()?;
+        w.conn().query_row(&format!("SELECT id FROM {table} WHERE {column} = ?1"), [value], |r| r.get(0)).optional()?;
     if let Some(id) = found {
         return Ok(id);
     }
     let id = new_id();
-    w.insert("participants", &[("id", s(&id)), ("label", s(label)), ("created_at", int(now_ms()))])?;
+    w.insert(table, &[("id", s(&id)), (column, s(value)), ("created_at", int(now_ms()))])?;
     Ok(id)
 }
 
@@ -422,6 +423,7 @@ pub(crate) fn delete_codings_where(w: &mut Writer, column: &str, value: &str) ->
     Ok(ids.len())
 }
 
+/// Removes the memos about one object (a code, document or participant).
 pub fn delete_memos_about(w: &mut Writer, kind: MemoTarget, id: &str) -> Result<()> {
     let ids: Vec<String> = {
         let mut stmt = w.conn().prepare("SELECT id FROM memos WHERE target_kind = ?1 AND target_id = ?2")?;
