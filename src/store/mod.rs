@@ -4,8 +4,11 @@
 //! changing anything, read-only opens, the damage check, waiting for another writer),
 //! the schema and its migrations ([`schema`]), backups ([`backup`]), the operation log
 //! with undo and redo ([`log`], built on [`changes`]), the operations that change a
-//! project ([`ops`]; the steps of merging another file's work in are [`merge_ops`]) and the queries that read it ([`queries`]), saved codebook versions
-//! ([`versions`]).
+//! project ([`ops`], [`code_ops`]; the steps of merging another file's work in,
+//! [`merge_ops`]), the queries that read it ([`queries`], saved codebook versions in
+//! [`versions`]), and coder assignments with the record of adjudication decisions
+//! ([`adjudication`]). It is the only module that speaks SQL; the modules above it pass
+//! and receive plain data.
 //!
 //! Invariants: a file that is not a Codeloom project is never changed, not even by
 //! opening it; every change is one SQLite transaction, begun `IMMEDIATE` so that two
