@@ -31,7 +31,7 @@ pub struct SavedVersion {
     pub created_by: Option<String>,
 }
 
-/// A memo to write with its own ID and time (one brought in from a copy).
+/// A memo row to write (see [`add_memo_row`]).
 #[derive(Debug, Clone, Copy)]
 pub struct MemoRow<'a> {
     pub id: &'a str,
@@ -306,7 +306,7 @@ pub fn add_saved_version(w: &mut Writer, v: &SavedVersion, rename: impl Fn(u32) 
     Ok(Some(name))
 }
 
-/// Adds a memo with its own ID and time.
+/// The one way a memo row is written: with its own ID, created and updated at `at_ms`.
 pub fn add_memo_row(w: &mut Writer, m: &MemoRow<'_>) -> Result<()> {
     w.insert(
         "memos",
@@ -321,4 +321,84 @@ pub fn add_memo_row(w: &mut Writer, m: &MemoRow<'_>) -> Result<()> {
             ("updated_at", int(m.at_ms)),
         ],
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::log::Logged;
+    use crate::store::ops::NewCode;
+    use serde_json::json;
+
+    fn logged<T>(value: T) -> Result<Logged<T>> {
+        Ok(Logged { value, summary: "test".into(), payload: json!({}) })
+    }
+
+    #[test]
+    fn a_taken_name_gets_the_first_free_variant_and_a_kept_id_is_kept() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut p = Project::create(&dir.path().join("t.codeloom")).unwrap();
+        let pain = p.create_code(NewCode { name: "Pain".into(), ..Default::default() }).unwrap();
+        p.create_code(NewCode { name: "pain (ben)".into(), ..Default::default() }).unwrap();
+        let code = p.code(&pain).unwrap();
+        let kept = "0190e6a0-0000-7000-8000-000000000001";
+        let (name, id, renamed_self) = p
+            .execute("t", |w, _| {
+                let rename = |i: u32| if i == 2 { "Pain (ben)".to_string() } else { format!("Pain (ben {i})") };
+                let name = free_code_name(w, "PAIN", None, None, rename)?;
+                let id = add_code(w, Some(kept), &code, &name, None, "ben")?;
+                // A code is never in its own way.
+                let renamed_self = free_code_name(w, "Pain", None, Some(&pain), |_| "other".into())?;
+                logged((name, id, renamed_self))
+            })
+            .unwrap();
+        assert_eq!(name, "Pain (ben 3)");
+        assert_eq!(id, kept);
+        assert_eq!(renamed_self, "Pain");
+        let added = p.code(kept).unwrap();
+        assert_eq!((added.name.as_str(), added.color.as_str()), ("Pain (ben 3)", code.color.as_str()));
+    }
+
+    #[test]
+    fn a_saved_version_is_added_once_under_a_free_name() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut p = Project::create(&dir.path().join("t.codeloom")).unwrap();
+        p.save_codebook_version("v1", "ours").unwrap();
+        let theirs = SavedVersion {
+            id: "0190e6a0-0000-7000-8000-0000000000aa".into(),
+            name: "v1".into(),
+            note: "theirs".into(),
+            snapshot: "[]".into(),
+            created_at_ms: 5,
+            created_by: Some("ben".into()),
+        };
+        let rename = |i: u32| if i == 2 { "v1 (ben)".to_string() } else { format!("v1 (ben {i})") };
+        let first = p.execute("t", |w, _| logged(add_saved_version(w, &theirs, rename)?)).unwrap();
+        let again = p.execute("t", |w, _| logged(add_saved_version(w, &theirs, rename)?)).unwrap();
+        assert_eq!(first.as_deref(), Some("v1 (ben)"));
+        assert_eq!(again, None, "a version already here is not added twice");
+        let saved = p.saved_versions().unwrap();
+        assert_eq!(saved.len(), 2);
+        assert!(saved.contains(&SavedVersion { name: "v1 (ben)".into(), ..theirs.clone() }));
+    }
+
+    #[test]
+    fn a_code_removed_keeping_children_lifts_them_to_its_parent() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut p = Project::create(&dir.path().join("t.codeloom")).unwrap();
+        let top = p.create_code(NewCode { name: "Body".into(), ..Default::default() }).unwrap();
+        let mid =
+            p.create_code(NewCode { name: "Pain".into(), parent_id: Some(top.clone()), ..Default::default() }).unwrap();
+        let leaf = p
+            .create_code(NewCode { name: "Knees".into(), parent_id: Some(mid.clone()), ..Default::default() })
+            .unwrap();
+        p.add_memo(MemoTarget::Code, Some(&mid), "why", "a memo about Pain").unwrap();
+        let name = p.execute("t", |w, _| logged(remove_code_keeping_children(w, &mid, Some(&top))?)).unwrap();
+        assert_eq!(name, "Pain");
+        assert_eq!(p.code(&leaf).unwrap().parent_id.as_deref(), Some(top.as_str()));
+        assert!(p.code(&mid).is_err());
+        assert!(p.memos(None).unwrap().is_empty(), "the memos about the code go with it");
+        let within = p.execute("t", |w, _| logged(is_within(w, &leaf, &top)?)).unwrap();
+        assert!(within);
+    }
 }

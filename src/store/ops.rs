@@ -931,19 +931,17 @@ impl Project {
         self.execute("add_memo", |w, coder| {
             let coder_id = ensure_coder(w, coder)?;
             let id = new_id();
-            let now = now_ms();
-            w.insert(
-                "memos",
-                &[
-                    ("id", s(&id)),
-                    ("target_kind", s(target.as_str())),
-                    ("target_id", opt(target_id)),
-                    ("title", s(title)),
-                    ("body", s(body)),
-                    ("coder_id", s(&coder_id)),
-                    ("created_at", int(now)),
-                    ("updated_at", int(now)),
-                ],
+            super::merge_ops::add_memo_row(
+                w,
+                &super::merge_ops::MemoRow {
+                    id: &id,
+                    target,
+                    target_id,
+                    title,
+                    body,
+                    coder_id: Some(&coder_id),
+                    at_ms: now_ms(),
+                },
             )?;
             Ok(Logged {
                 summary: format!(
