@@ -17,7 +17,8 @@ use super::ops::{CodeRow, CodingRow, code_name, insert_code_row, insert_coding_r
 use crate::error::{Error, Result};
 use crate::model::{Code, CodeDescription, MemoTarget};
 
-pub use super::ops::{delete_memos_about, ensure_coder};
+pub use super::memo_ops::{MemoRow, add_memo_row, delete_memos_about};
+pub use super::ops::ensure_coder;
 
 /// A codebook version as saved, with its code tree as the JSON it was saved as.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -29,18 +30,6 @@ pub struct SavedVersion {
     pub snapshot: String,
     pub created_at_ms: i64,
     pub created_by: Option<String>,
-}
-
-/// A memo row to write (see [`add_memo_row`]).
-#[derive(Debug, Clone, Copy)]
-pub struct MemoRow<'a> {
-    pub id: &'a str,
-    pub target: MemoTarget,
-    pub target_id: Option<&'a str>,
-    pub title: &'a str,
-    pub body: &'a str,
-    pub coder_id: Option<&'a str>,
-    pub at_ms: i64,
 }
 
 impl Project {
@@ -304,23 +293,6 @@ pub fn add_saved_version(w: &mut Writer, v: &SavedVersion, rename: impl Fn(u32) 
         ],
     )?;
     Ok(Some(name))
-}
-
-/// The one way a memo row is written: with its own ID, created and updated at `at_ms`.
-pub fn add_memo_row(w: &mut Writer, m: &MemoRow<'_>) -> Result<()> {
-    w.insert(
-        "memos",
-        &[
-            ("id", s(m.id)),
-            ("target_kind", s(m.target.as_str())),
-            ("target_id", opt(m.target_id)),
-            ("title", s(m.title)),
-            ("body", s(m.body)),
-            ("coder_id", opt(m.coder_id)),
-            ("created_at", int(m.at_ms)),
-            ("updated_at", int(m.at_ms)),
-        ],
-    )
 }
 
 #[cfg(test)]

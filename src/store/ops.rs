@@ -1,12 +1,17 @@
-//! The operations that change a project. Each public method here is one operation:
-//! one transaction, one log entry, undoable and redoable.
+//! The operations that change a project's documents, waves, settings, codes and codings,
+//! and the row writers the other operation files share (one way to write a code, a
+//! coding, a coder; the SQL value helpers). Each public method here is one operation: one
+//! transaction, one log entry, undoable and redoable. Attributes ([`super::attribute_ops`]),
+//! memos ([`super::memo_ops`]), codebook versions ([`super::versions`]), merging and
+//! splitting codes ([`super::code_ops`]) and adjudication ([`super::adjudication`]) have
+//! their own files.
 
 use super::changes::Writer;
 use super::log::Logged;
 use super::{Project, new_id, now_ms};
 use crate::error::{Error, Result};
 use crate::model::ParsedDocument;
-use crate::model::{self, AttributeKind, CodeDescription, MemoTarget, wave::wave_sort_key};
+use crate::model::{self, CodeDescription, MemoTarget, wave::wave_sort_key};
 use rusqlite::types::Value;
 use rusqlite::{Connection, OptionalExtension};
 use serde::{Deserialize, Serialize};
@@ -14,14 +19,21 @@ use serde_json::json;
 use sha2::{Digest, Sha256};
 use std::collections::{HashMap, HashSet};
 
+pub use super::attribute_ops::AttributeTable;
+pub(crate) use super::attribute_ops::{attribute_value_id, set_attribute_value};
+pub use super::memo_ops::delete_memos_about;
+
+/// A text value for a row ([`Writer::insert`], [`Writer::update`]).
 pub(crate) fn s(v: &str) -> Value {
     Value::Text(v.to_string())
 }
 
+/// A text value, or NULL for `None`.
 pub(crate) fn opt(v: Option<&str>) -> Value {
     v.map(s).unwrap_or(Value::Null)
 }
 
+/// An integer value (one too large for SQLite is stored as `i64::MAX`).
 pub(crate) fn int(v: impl TryInto<i64>) -> Value {
     Value::Integer(v.try_into().unwrap_or(i64::MAX))
 }
@@ -93,17 +105,6 @@ pub enum DocumentOutcome {
         existing_id: String,
         existing_name: String,
     },
-}
-
-/// A table of participant attributes read from a file.
-#[derive(Debug, Clone, Serialize)]
-pub struct AttributeTable {
-    /// Where it came from, for the log.
-    pub source: String,
-    /// Column names and types, in order.
-    pub columns: Vec<(String, AttributeKind)>,
-    /// Participant label and one value per column (`None` for a missing value).
-    pub rows: Vec<(String, Vec<Option<String>>)>,
 }
 
 /// The ID of the coder named `name`, created if there is none.
@@ -421,51 +422,6 @@ pub(crate) fn delete_codings_where(w: &mut Writer, column: &str, value: &str) ->
         w.delete("codings", id.as_str())?;
     }
     Ok(ids.len())
-}
-
-/// Removes the memos about one object (a code, document or participant).
-pub fn delete_memos_about(w: &mut Writer, kind: MemoTarget, id: &str) -> Result<()> {
-    let ids: Vec<String> = {
-        let mut stmt = w.conn().prepare("SELECT id FROM memos WHERE target_kind = ?1 AND target_id = ?2")?;
-        stmt.query_map([kind.as_str(), id], |r| r.get(0))?.collect::<rusqlite::Result<_>>()?
-    };
-    for m in ids {
-        w.delete("memos", m.as_str())?;
-    }
-    Ok(())
-}
-
-/// The row holding a participant's value of an attribute, if there is one.
-pub(crate) fn attribute_value_id(w: &Writer, participant_id: &str, attribute_id: &str) -> Result<Option<String>> {
-    Ok(w.conn()
-        .query_row(
-            "SELECT id FROM attribute_values WHERE participant_id = ?1 AND attribute_id = ?2",
-            [participant_id, attribute_id],
-            |r| r.get(0),
-        )
-        .optional()?)
-}
-
-/// Sets a participant's value of an attribute: updates row `existing`, or inserts one.
-pub(crate) fn set_attribute_value(
-    w: &mut Writer,
-    participant_id: &str,
-    attribute_id: &str,
-    existing: Option<String>,
-    value: &str,
-) -> Result<()> {
-    match existing {
-        Some(id) => w.update("attribute_values", id, &[("value", s(value))]),
-        None => w.insert(
-            "attribute_values",
-            &[
-                ("id", s(&new_id())),
-                ("participant_id", s(participant_id)),
-                ("attribute_id", s(attribute_id)),
-                ("value", s(value)),
-            ],
-        ),
-    }
 }
 
 /// A new document to store: its text, turns, and where it came from.
@@ -882,135 +838,6 @@ impl Project {
         })
     }
 
-    /// Sets (or, with `None`, removes) one attribute value of a participant.
-    pub fn set_attribute(
-        &mut self,
-        participant: &str,
-        attribute: &str,
-        kind: AttributeKind,
-        value: Option<&str>,
-    ) -> Result<()> {
-        let table = AttributeTable {
-            source: "manual entry".into(),
-            columns: vec![(attribute.to_string(), kind)],
-            rows: vec![(participant.to_string(), vec![value.map(str::to_string)])],
-        };
-        self.execute("set_attribute", |w, _| {
-            write_attributes(w, &table, true)?;
-            Ok(Logged {
-                value: (),
-                summary: format!("Set {attribute} of {participant} to {}", value.unwrap_or("(none)")),
-                payload: json!({"participant": participant, "attribute": attribute, "kind": kind, "value": value}),
-            })
-        })
-    }
-
-    /// Imports a table of attributes in one operation, creating participants and
-    /// attributes as needed. Missing values leave existing ones untouched.
-    pub fn import_attributes(&mut self, table: &AttributeTable) -> Result<()> {
-        self.execute("import_attributes", |w, _| {
-            write_attributes(w, table, false)?;
-            Ok(Logged {
-                value: (),
-                summary: format!(
-                    "Import {} attributes of {} participants from {}",
-                    table.columns.len(),
-                    table.rows.len(),
-                    table.source
-                ),
-                payload: json!({"source": table.source, "columns": table.columns, "participants": table.rows.iter().map(|r| &r.0).collect::<Vec<_>>()}),
-            })
-        })
-    }
-
-    /// Writes a memo about the project, a document, a participant or a code.
-    pub fn add_memo(&mut self, target: MemoTarget, target_id: Option<&str>, title: &str, body: &str) -> Result<String> {
-        if target != MemoTarget::Project && target_id.is_none() {
-            return Err(Error::Invalid(format!("a memo about a {} needs its ID", target.as_str())));
-        }
-        self.execute("add_memo", |w, coder| {
-            let coder_id = ensure_coder(w, coder)?;
-            let id = new_id();
-            super::merge_ops::add_memo_row(
-                w,
-                &super::merge_ops::MemoRow {
-                    id: &id,
-                    target,
-                    target_id,
-                    title,
-                    body,
-                    coder_id: Some(&coder_id),
-                    at_ms: now_ms(),
-                },
-            )?;
-            Ok(Logged {
-                summary: format!(
-                    "Write memo on {} \"{}\"",
-                    target.as_str(),
-                    if title.is_empty() { "untitled" } else { title }
-                ),
-                payload: json!({"id": id, "target": target, "target_id": target_id, "title": title}),
-                value: id,
-            })
-        })
-    }
-
-    /// Changes a memo's title and text.
-    pub fn update_memo(&mut self, id: &str, title: &str, body: &str) -> Result<()> {
-        self.execute("update_memo", |w, _| {
-            w.update("memos", id, &[("title", s(title)), ("body", s(body)), ("updated_at", int(now_ms()))])?;
-            Ok(Logged {
-                value: (),
-                summary: format!("Edit memo \"{title}\""),
-                payload: json!({"id": id, "title": title}),
-            })
-        })
-    }
-
-    /// Deletes a memo.
-    pub fn delete_memo(&mut self, id: &str) -> Result<()> {
-        self.execute("delete_memo", |w, _| {
-            w.delete("memos", id)?;
-            Ok(Logged { value: (), summary: "Delete memo".into(), payload: json!({"id": id}) })
-        })
-    }
-
-    /// Saves the current code tree as a named, immutable codebook version; codings made
-    /// from now on record it.
-    pub fn save_codebook_version(&mut self, name: &str, note: &str) -> Result<String> {
-        let name = name.trim().to_string();
-        if name.is_empty() {
-            return Err(Error::Invalid("a codebook version needs a name".into()));
-        }
-        let snapshot = serde_json::to_string(&self.codes()?)?;
-        self.execute("save_codebook_version", |w, coder| {
-            let taken: Option<String> = w
-                .conn()
-                .query_row("SELECT id FROM codebook_versions WHERE name = ?1", [&name], |r| r.get(0))
-                .optional()?;
-            if taken.is_some() {
-                return Err(Error::Invalid(format!("a codebook version named \"{name}\" already exists")));
-            }
-            let id = new_id();
-            w.insert(
-                "codebook_versions",
-                &[
-                    ("id", s(&id)),
-                    ("name", s(&name)),
-                    ("note", s(note)),
-                    ("snapshot", s(&snapshot)),
-                    ("created_at", int(now_ms())),
-                    ("created_by", s(coder)),
-                ],
-            )?;
-            Ok(Logged {
-                summary: format!("Save codebook version {name}"),
-                payload: json!({"id": id, "name": name, "note": note}),
-                value: id,
-            })
-        })
-    }
-
     /// Adds a codebook's codes in one operation (see [`crate::codebook`]). Codes whose
     /// ID is already in the project are left as they are and reported. The existing
     /// tree is read once, so a codebook of 100,000 codes takes seconds, not hours.
@@ -1151,56 +978,4 @@ fn load_coding(conn: &Connection, id: &str) -> Result<(String, usize, usize, Str
     )
     .optional()?
     .ok_or_else(|| Error::NotFound { kind: "coding", query: id.to_string() })
-}
-
-fn write_attributes(w: &mut Writer, table: &AttributeTable, clear_missing: bool) -> Result<()> {
-    let mut attr_ids = Vec::new();
-    for (name, kind) in &table.columns {
-        let name = name.trim();
-        if name.is_empty() {
-            return Err(Error::Invalid(format!("{}: an attribute column has no name", table.source)));
-        }
-        let found: Option<(String, String)> = w
-            .conn()
-            .query_row("SELECT id, kind FROM attributes WHERE lower(name) = lower(?1)", [name], |r| {
-                Ok((r.get(0)?, r.get(1)?))
-            })
-            .optional()?;
-        let id = match found {
-            Some((id, k)) => {
-                if k != kind.as_str() {
-                    w.update("attributes", id.as_str(), &[("kind", s(kind.as_str()))])?;
-                }
-                id
-            }
-            None => {
-                let id = new_id();
-                let pos: i64 =
-                    w.conn().query_row("SELECT coalesce(max(position) + 1, 0) FROM attributes", [], |r| r.get(0))?;
-                w.insert(
-                    "attributes",
-                    &[("id", s(&id)), ("name", s(name)), ("kind", s(kind.as_str())), ("position", int(pos))],
-                )?;
-                id
-            }
-        };
-        attr_ids.push(id);
-    }
-    for (label, values) in &table.rows {
-        let pid = ensure_participant(w, label)?;
-        for ((attr_id, (name, kind)), value) in attr_ids.iter().zip(&table.columns).zip(values) {
-            let existing = attribute_value_id(w, &pid, attr_id)?;
-            match (value.as_deref().map(str::trim).filter(|v| !v.is_empty()), existing) {
-                (Some(v), existing) => {
-                    let v = kind
-                        .validate(v)
-                        .map_err(|e| Error::Invalid(format!("{}: {name} of {label}: {e}", table.source)))?;
-                    set_attribute_value(w, &pid, attr_id, existing, &v)?;
-                }
-                (None, Some(id)) if clear_missing => w.delete("attribute_values", id)?,
-                (None, _) => {}
-            }
-        }
-    }
-    Ok(())
 }

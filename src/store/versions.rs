@@ -1,12 +1,17 @@
 //! Saved codebook versions as stored: listing them with how many codings were made under
 //! each, finding one by ID or name, and reading the code tree one saved. Saving a version is
-//! [`Project::save_codebook_version`]; comparing and reporting versions is the codebook's.
+//! [`Project::save_codebook_version`], one operation; comparing and reporting versions is
+//! the codebook's.
 
 use rusqlite::OptionalExtension;
 use serde::Serialize;
 
-use super::Project;
-use crate::error::Result;
+use serde_json::json;
+
+use super::log::Logged;
+use super::ops::{int, s};
+use super::{Project, new_id, now_ms};
+use crate::error::{Error, Result};
 use crate::model::Code;
 
 /// A saved codebook version.
@@ -85,5 +90,41 @@ impl Project {
         let snapshot: String =
             self.conn().query_row("SELECT snapshot FROM codebook_versions WHERE id = ?1", [id], |r| r.get(0))?;
         Ok(serde_json::from_str(&snapshot)?)
+    }
+
+    /// Saves the current code tree as a named, immutable codebook version; codings made
+    /// from now on record it.
+    pub fn save_codebook_version(&mut self, name: &str, note: &str) -> Result<String> {
+        let name = name.trim().to_string();
+        if name.is_empty() {
+            return Err(Error::Invalid("a codebook version needs a name".into()));
+        }
+        let snapshot = serde_json::to_string(&self.codes()?)?;
+        self.execute("save_codebook_version", |w, coder| {
+            let taken: Option<String> = w
+                .conn()
+                .query_row("SELECT id FROM codebook_versions WHERE name = ?1", [&name], |r| r.get(0))
+                .optional()?;
+            if taken.is_some() {
+                return Err(Error::Invalid(format!("a codebook version named \"{name}\" already exists")));
+            }
+            let id = new_id();
+            w.insert(
+                "codebook_versions",
+                &[
+                    ("id", s(&id)),
+                    ("name", s(&name)),
+                    ("note", s(note)),
+                    ("snapshot", s(&snapshot)),
+                    ("created_at", int(now_ms())),
+                    ("created_by", s(coder)),
+                ],
+            )?;
+            Ok(Logged {
+                summary: format!("Save codebook version {name}"),
+                payload: json!({"id": id, "name": name, "note": note}),
+                value: id,
+            })
+        })
     }
 }
