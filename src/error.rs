@@ -1,7 +1,7 @@
 //! The library's typed errors. Each says what went wrong, names the file or object
 //! involved, and where it can, what to do next.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 /// Errors from opening, reading and changing a project.
 #[derive(Debug, thiserror::Error)]
@@ -15,7 +15,7 @@ pub enum Error {
     NewerSchema { path: PathBuf, found: i64, supported: i64 },
 
     #[error(transparent)]
-    Import(#[from] crate::import::ImportError),
+    Import(#[from] ImportError),
 
     #[error("no {kind} matches \"{query}\"")]
     NotFound { kind: &'static str, query: String },
@@ -85,21 +85,10 @@ impl From<serde_json::Error> for Error {
     }
 }
 
-impl Error {
-    /// This error with the project file named: a database or log error that names no
-    /// file becomes one about `path` (a damaged file says where the last backup is).
-    /// Other errors already name what they are about and are returned as they are.
-    pub fn in_project(self, path: &std::path::Path) -> Error {
-        match self {
-            Error::Sqlite(e) if crate::store::is_damage(&e) => crate::store::damaged(path, &sqlite_message(&e)),
-            Error::Sqlite(e) => Error::Project { path: path.to_path_buf(), message: sqlite_message(&e) },
-            Error::Log(e) => Error::Project {
-                path: path.to_path_buf(),
-                message: format!("an operation log entry is unreadable: {e}"),
-            },
-            other => other,
-        }
-    }
+/// Whether a database error means the file is damaged (corrupt, or not a database at
+/// all). The store turns such an error into [`Error::Damaged`], naming the last backup.
+pub fn is_damage(e: &rusqlite::Error) -> bool {
+    matches!(e.sqlite_error_code(), Some(rusqlite::ErrorCode::DatabaseCorrupt | rusqlite::ErrorCode::NotADatabase))
 }
 
 /// SQLite's own words for an error, once: rusqlite's message when it has one, else the
@@ -112,6 +101,42 @@ pub fn sqlite_message(e: &rusqlite::Error) -> String {
             format!("column {col} holds a {ty} value that cannot be read: {inner}")
         }
         other => other.to_string(),
+    }
+}
+
+/// Why a file could not be read.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ExtractError {
+    #[error("the file is empty")]
+    Empty,
+    #[error("the file is binary, not text (is the extension right?)")]
+    Binary,
+    #[error("unsupported file type \"{0}\" (Codeloom imports .txt, .md, .docx, .odt, .rtf, .pdf, .vtt and .srt)")]
+    Unsupported(String),
+    #[error("cannot read the file: {0}")]
+    Unreadable(String),
+    #[error("{0}")]
+    Malformed(String),
+    #[error("too large: {0}")]
+    TooLarge(String),
+    #[error("no text found: {0}")]
+    NoText(String),
+    /// A parser failed on the file (a caught panic): the file is corrupt or unusual.
+    #[error("{0}")]
+    ReaderFailed(String),
+}
+
+/// A file that could not be imported, and why.
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("{}: {reason}", path.display())]
+pub struct ImportError {
+    pub path: PathBuf,
+    pub reason: ExtractError,
+}
+
+impl ImportError {
+    pub fn new(path: &Path, reason: ExtractError) -> Self {
+        ImportError { path: path.to_path_buf(), reason }
     }
 }
 

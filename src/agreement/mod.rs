@@ -2,8 +2,9 @@
 //!
 //! This module owns every number Codeloom reports about how well independent coders agree, as
 //! specified in `design/agreement/AGREEMENT.md`. The statistics are pure computation on
-//! plain structures; only [`project::ReliabilityInput::load`] reads a project and only the
-//! [`report`] writers write files. There is no UI here.
+//! plain structures; only [`project::ReliabilityInput::load`] reads a project, only
+//! [`adjudication`] asks the store to record decisions, and only the [`report`] writers write
+//! files. There is no UI here.
 //!
 //! * [`units`]: form A reliability data (coders × units, nominal values, missing allowed,
 //!   optional declared categories) and the coincidence matrix.
@@ -19,6 +20,9 @@
 //! * [`project`]: reliability data from a project (coders, documents, codes, unit of analysis,
 //!   assignments as missing data), the pooled per-code / overall / per-document / per-wave
 //!   analysis, and the disagreements behind the adjudication queue.
+//! * [`adjudication`]: the adjudication queue (the disagreements of a selection with their
+//!   decisions) and deciding a place, which the store records.
+//! * [`unit`]: the unit of analysis and the extra rows of a report.
 //! * [`report`]: the report of a project analysis and its CSV, Markdown and XLSX writers.
 //! * [`cases`]: the reference case files (JSON, forms A and B) to module types, and all
 //!   statistics of a case back to one JSON object.
@@ -26,6 +30,7 @@
 //! A statistic that is not defined for the data (0/0, fewer than two coders, no variation, …)
 //! is an [`Estimate::Undefined`] carrying the reason; it is never reported as 0 or 1.
 
+pub mod adjudication;
 pub mod bands;
 pub mod bootstrap;
 pub mod cases;
@@ -33,6 +38,7 @@ pub mod project;
 pub mod report;
 pub mod spans;
 pub mod stats;
+pub mod unit;
 pub mod units;
 
 use std::fmt;

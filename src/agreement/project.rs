@@ -26,6 +26,7 @@ use super::bootstrap::{BootstrapConfig, multiplicities, summarise};
 use super::report::{AgreementReport, ReportSettings, ResultRow, Scope, StatKind, Statistic, UnitizingSummary};
 use super::spans::{Span, SpanData, SpanDocument, UnitizingTally, Variable};
 use super::stats;
+pub use super::unit::{GroupBy, UnitKind};
 use super::units::ReliabilityData;
 use super::{AgreementError, Estimate, SplitMix64, Undefined};
 use crate::error::{Error, Result};
@@ -34,62 +35,6 @@ use crate::store::queries::CodingFilter;
 
 /// The most coders one analysis may compare (value patterns are counted in a table of 3^m cells).
 pub const MAX_CODERS: usize = 8;
-
-/// The unit of analysis.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum UnitKind {
-    /// Characters (shape D2), with the unitizing α family (shape D3) alongside.
-    Char,
-    /// Speaker turns, or paragraphs in documents without speakers (shape D1 per segment).
-    Turn,
-    /// Sentences within turns (Unicode sentence boundaries; shape D1 per segment).
-    Sentence,
-    /// Code presence per document (shape D1).
-    Document,
-}
-
-impl UnitKind {
-    /// Reads `char`, `turn` (or `paragraph`), `sentence`, `doc` (or `document`).
-    pub fn parse(s: &str) -> Option<UnitKind> {
-        match s.trim().to_ascii_lowercase().as_str() {
-            "char" | "character" | "characters" => Some(UnitKind::Char),
-            "turn" | "turns" | "paragraph" | "paragraphs" => Some(UnitKind::Turn),
-            "sentence" | "sentences" => Some(UnitKind::Sentence),
-            "doc" | "document" | "documents" => Some(UnitKind::Document),
-            _ => None,
-        }
-    }
-
-    /// The short name used on the command line and in the project file.
-    pub fn name(self) -> &'static str {
-        match self {
-            UnitKind::Char => "char",
-            UnitKind::Turn => "turn",
-            UnitKind::Sentence => "sentence",
-            UnitKind::Document => "doc",
-        }
-    }
-
-    /// What one unit is, in words, for the methods section.
-    pub fn describe(self) -> &'static str {
-        match self {
-            UnitKind::Char => {
-                "character: each character of each document, coded or not coded by each coder (a coder's \
-                 overlapping spans of one code are merged); unitizing alphas on the character continuum"
-            }
-            UnitKind::Turn => {
-                "speaker turn (paragraph where there are no speakers): the code applies if a coder's coding \
-                 of it overlaps the turn"
-            }
-            UnitKind::Sentence => {
-                "sentence within a speaker turn (Unicode sentence boundaries): the code applies if a coder's \
-                 coding of it overlaps the sentence"
-            }
-            UnitKind::Document => "document: the code applies if a coder applied it at least once in the document",
-        }
-    }
-}
 
 /// Which documents to compare. Every filter that is given must hold; the sample is drawn last.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -543,16 +488,6 @@ pub struct AnalysisOptions {
     pub group_by: Option<GroupBy>,
 }
 
-/// Extra rows of a report.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum GroupBy {
-    /// One row per document, pooled over codes.
-    Document,
-    /// One row per wave, pooled over its documents and the codes.
-    Wave,
-}
-
 /// The point estimates of one row, from its pooled pattern table.
 struct PointStats {
     units: u64,
@@ -720,6 +655,106 @@ fn unitizing_stat(
     }
 }
 
+/// The form B data of the documents `docs` (characters): every coder's spans of every code.
+fn span_data(input: &ReliabilityInput, docs: &[usize]) -> std::result::Result<SpanData, AgreementError> {
+    let docs = docs
+        .iter()
+        .map(|&d| {
+            let doc = &input.documents[d];
+            let mut spans = Vec::new();
+            for (k, per_coder) in doc.spans.iter().enumerate() {
+                for (ci, list) in per_coder.iter().enumerate() {
+                    for &(s, e) in list {
+                        spans.push(Span {
+                            coder: input.coders[ci].clone(),
+                            code: input.codes[k].id.clone(),
+                            start: s,
+                            end: e.min(doc.length),
+                        });
+                    }
+                }
+            }
+            SpanDocument { length: doc.length, spans }
+        })
+        .collect();
+    SpanData::new(input.coders.clone(), docs, BTreeMap::new())
+}
+
+/// The extra rows of a report: one per document or one per wave, pooled over codes
+/// (`overall_clusters` holds each document's table pooled over codes).
+fn group_rows(
+    input: &ReliabilityInput,
+    options: &AnalysisOptions,
+    overall_clusters: &[PatternCounts],
+) -> std::result::Result<Vec<ResultRow>, AgreementError> {
+    let mut groups = Vec::new();
+    match options.group_by {
+        Some(GroupBy::Document) => {
+            for (d, doc) in input.documents.iter().enumerate() {
+                groups.push(row_from_clusters(
+                    Scope::Document,
+                    Some(doc.id.clone()),
+                    doc.name.clone(),
+                    std::slice::from_ref(&overall_clusters[d]),
+                    &input.coders,
+                    None,
+                ));
+            }
+        }
+        Some(GroupBy::Wave) => {
+            let mut waves: Vec<Option<String>> = input.documents.iter().map(|d| d.wave.clone()).collect();
+            waves.sort_by_key(|w| w.as_deref().map(crate::model::wave::wave_sort_key));
+            waves.dedup();
+            for wave in waves {
+                let members: Vec<PatternCounts> = input
+                    .documents
+                    .iter()
+                    .zip(overall_clusters)
+                    .filter(|(d, _)| d.wave == wave)
+                    .map(|(_, t)| t.clone())
+                    .collect();
+                let wave_draws = match options.bootstrap {
+                    Some(config) => Some(multiplicities(members.len(), config)?),
+                    None => None,
+                };
+                groups.push(row_from_clusters(
+                    Scope::Wave,
+                    wave.clone(),
+                    wave.clone().unwrap_or_else(|| "(no wave)".into()),
+                    &members,
+                    &input.coders,
+                    wave_draws.as_deref(),
+                ));
+            }
+        }
+        None => {}
+    }
+    Ok(groups)
+}
+
+/// The report's warnings: the input's, the span data's, unitizing on fewer documents, and
+/// coders who applied none of the codes.
+fn warnings(input: &ReliabilityInput, span_data: Option<&SpanData>, unitizing_docs: usize) -> Vec<String> {
+    let mut warnings = input.warnings.clone();
+    if let Some(data) = span_data {
+        warnings.extend(data.warnings().iter().cloned());
+        if unitizing_docs < input.documents.len() {
+            warnings.push(format!(
+                "the unitizing alphas use the {} of {} documents that every coder was assigned",
+                unitizing_docs,
+                input.documents.len()
+            ));
+        }
+    }
+    for (ci, coder) in input.coders.iter().enumerate() {
+        let applied = input.documents.iter().any(|d| d.spans.iter().any(|per| !per[ci].is_empty()));
+        if !applied {
+            warnings.push(format!("coder {coder} applied none of the selected codes in the selected documents"));
+        }
+    }
+    warnings
+}
+
 /// Computes the agreement report of `input`.
 pub fn analyse(
     input: &ReliabilityInput,
@@ -752,31 +787,7 @@ pub fn analyse(
     } else {
         Vec::new()
     };
-    let span_data = if input.unit == UnitKind::Char {
-        let docs = unitizing_docs
-            .iter()
-            .map(|&d| {
-                let doc = &input.documents[d];
-                let mut spans = Vec::new();
-                for (k, per_coder) in doc.spans.iter().enumerate() {
-                    for (ci, list) in per_coder.iter().enumerate() {
-                        for &(s, e) in list {
-                            spans.push(Span {
-                                coder: input.coders[ci].clone(),
-                                code: input.codes[k].id.clone(),
-                                start: s,
-                                end: e.min(doc.length),
-                            });
-                        }
-                    }
-                }
-                SpanDocument { length: doc.length, spans }
-            })
-            .collect();
-        Some(SpanData::new(input.coders.clone(), docs, BTreeMap::new())?)
-    } else {
-        None
-    };
+    let span_data = if input.unit == UnitKind::Char { Some(span_data(input, &unitizing_docs)?) } else { None };
     let unitizing_draws = match (options.bootstrap, &span_data) {
         (Some(config), Some(_)) => Some(multiplicities(unitizing_docs.len(), config)?),
         _ => None,
@@ -812,48 +823,7 @@ pub fn analyse(
     let overall =
         row_from_clusters(Scope::Overall, None, "All codes (pooled)".into(), &overall_clusters, &input.coders, draws);
 
-    let mut groups = Vec::new();
-    match options.group_by {
-        Some(GroupBy::Document) => {
-            for (d, doc) in input.documents.iter().enumerate() {
-                groups.push(row_from_clusters(
-                    Scope::Document,
-                    Some(doc.id.clone()),
-                    doc.name.clone(),
-                    std::slice::from_ref(&overall_clusters[d]),
-                    &input.coders,
-                    None,
-                ));
-            }
-        }
-        Some(GroupBy::Wave) => {
-            let mut waves: Vec<Option<String>> = input.documents.iter().map(|d| d.wave.clone()).collect();
-            waves.sort_by_key(|w| w.as_deref().map(crate::model::wave::wave_sort_key));
-            waves.dedup();
-            for wave in waves {
-                let members: Vec<PatternCounts> = input
-                    .documents
-                    .iter()
-                    .zip(&overall_clusters)
-                    .filter(|(d, _)| d.wave == wave)
-                    .map(|(_, t)| t.clone())
-                    .collect();
-                let wave_draws = match options.bootstrap {
-                    Some(config) => Some(multiplicities(members.len(), config)?),
-                    None => None,
-                };
-                groups.push(row_from_clusters(
-                    Scope::Wave,
-                    wave.clone(),
-                    wave.clone().unwrap_or_else(|| "(no wave)".into()),
-                    &members,
-                    &input.coders,
-                    wave_draws.as_deref(),
-                ));
-            }
-        }
-        None => {}
-    }
+    let groups = group_rows(input, options, &overall_clusters)?;
 
     let unitizing = span_data.as_ref().map(|data| {
         let all = data.tallies(Variable::AllCodes);
@@ -870,23 +840,7 @@ pub fn analyse(
             cu_coverage: coverage,
         }
     });
-    let mut warnings = input.warnings.clone();
-    if let Some(data) = &span_data {
-        warnings.extend(data.warnings().iter().cloned());
-        if unitizing_docs.len() < n_docs {
-            warnings.push(format!(
-                "the unitizing alphas use the {} of {} documents that every coder was assigned",
-                unitizing_docs.len(),
-                n_docs
-            ));
-        }
-    }
-    for (ci, coder) in input.coders.iter().enumerate() {
-        let applied = input.documents.iter().any(|d| d.spans.iter().any(|per| !per[ci].is_empty()));
-        if !applied {
-            warnings.push(format!("coder {coder} applied none of the selected codes in the selected documents"));
-        }
-    }
+    let warnings = warnings(input, span_data.as_ref(), unitizing_docs.len());
     let settings = ReportSettings {
         coders: input.coders.clone(),
         unit: input.unit,

@@ -12,7 +12,7 @@ use serde::Serialize;
 use serde_json::{Value, json};
 
 use super::bands::{Band, LandisKoch, MIN_MINORITY_COUNT, MIN_PAIRABLE_UNITS, RELIABLE, TENTATIVE};
-use super::project::{GroupBy, UnitKind};
+use super::unit::{GroupBy, UnitKind};
 use super::{Estimate, Undefined};
 use crate::error::{Error, Result};
 use crate::output::{self, Protect};

@@ -6,12 +6,13 @@ use anyhow::{Context, Result, bail};
 use clap::{Args, Subcommand};
 use codeloom::Project;
 use codeloom::agreement::BootstrapConfig;
+use codeloom::agreement::adjudication::Queue;
 use codeloom::agreement::bootstrap::MAX_RESAMPLES;
 use codeloom::agreement::project::{
     AnalysisOptions, DocumentFilter, GroupBy, ReliabilityInput, Selection, UnitKind, analyse,
 };
 use codeloom::output::Protect;
-use codeloom::store::adjudication::{Decision, ItemRef, Queue};
+use codeloom::store::adjudication::{Decision, ItemRef};
 use std::path::PathBuf;
 
 /// Which coders, documents, codes and unit to compare.

@@ -13,12 +13,17 @@
 //! of the copy and of its base. Merging the same copy again changes nothing.
 
 use crate::error::{Error, Result};
-use crate::model::{Code, CodeDescription, Coding, Memo};
+use crate::model::{Code, CodeDescription, Coding, Memo, MemoTarget};
+use crate::store::changes::Writer;
 use crate::store::log::Logged;
-use crate::store::ops::{code_name, ensure_coder, int, opt, s};
+use crate::store::merge_ops::{
+    MemoRow, SavedVersion, add_code, add_coding, add_memo_row, add_saved_version, code_exists, coding_by_coder_name,
+    codings_of_code, ensure_coder, free_code_name, is_within, participant_exists, remove_code_keeping_children,
+    remove_coding, update_code, update_coding, version_exists,
+};
+use crate::store::ops::CodingRow;
 use crate::store::queries::CodingFilter;
 use crate::store::{Project, new_id, now_ms};
-use rusqlite::{Connection, OptionalExtension};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use std::collections::{HashMap, HashSet};
@@ -76,28 +81,7 @@ pub fn make_copy(project: &Project, coder: &str, out: &Path, blind: bool) -> Res
         return Err(Error::Invalid("a copy needs the name of the coder it is for".into()));
     }
     crate::output::create_new(out, &crate::output::Protect::project(project.path()), |staged| {
-        let target = staged
-            .to_str()
-            .ok_or_else(|| Error::Project { path: out.to_path_buf(), message: "the path is not valid UTF-8".into() })?;
-        project
-            .conn()
-            .execute("VACUUM INTO ?1", [target])
-            .map_err(|e| Error::Project { path: out.to_path_buf(), message: format!("cannot write the copy: {e}") })?;
-        let mut conn = Connection::open(staged)?;
-        conn.pragma_update(None, "foreign_keys", "ON")?;
-        let tx = conn.transaction()?;
-        if blind {
-            tx.execute("DELETE FROM codings WHERE coder_id NOT IN (SELECT id FROM coders WHERE name = ?1)", [coder])?;
-            tx.execute(
-                "DELETE FROM memos WHERE coder_id IS NOT NULL AND coder_id NOT IN (SELECT id FROM coders WHERE name = ?1)",
-                [coder],
-            )?;
-        }
-        // The copy's history starts now: undo in the copy must not reach back into the
-        // project's past, and a blind copy must not keep others' codings in row images.
-        tx.execute("DELETE FROM operations", [])?;
-        tx.commit()?;
-        drop(conn);
+        project.write_copy(staged, blind.then_some(coder))?;
         let copy = Project::open(staged)?;
         let base = CopyBase {
             copy_id: new_id(),
@@ -109,19 +93,14 @@ pub fn make_copy(project: &Project, coder: &str, out: &Path, blind: bool) -> Res
             codes: copy.codes()?,
             codings: copy.codings(&CodingFilter::default())?.iter().map(BaseCoding::from).collect(),
         };
-        copy.conn().execute(
-            "INSERT OR REPLACE INTO meta (key, value) VALUES (?1, ?2)",
-            [COPY_BASE_KEY, &serde_json::to_string(&base)?],
-        )?;
-        copy.conn().execute_batch("PRAGMA wal_checkpoint(TRUNCATE);")?;
+        copy.set_meta_checkpointed(COPY_BASE_KEY, &serde_json::to_string(&base)?)?;
         Ok(base)
     })
 }
 
 /// The base recorded in a copy, if the project is one.
 pub fn copy_base(project: &Project) -> Result<Option<CopyBase>> {
-    let raw: Option<String> =
-        project.conn().query_row("SELECT value FROM meta WHERE key = ?1", [COPY_BASE_KEY], |r| r.get(0)).optional()?;
+    let raw = project.meta(COPY_BASE_KEY)?;
     raw.map(|r| serde_json::from_str(&r).map_err(Error::from)).transpose()
 }
 
@@ -177,7 +156,7 @@ pub struct MergePlan {
     theirs_codes: Vec<Code>,
     theirs_codings: Vec<Coding>,
     theirs_memos: Vec<Memo>,
-    theirs_versions: Vec<(String, String, String, String, i64, Option<String>)>,
+    theirs_versions: Vec<SavedVersion>,
     /// The copy's document IDs to the project's.
     doc_map: HashMap<String, String>,
     doc_names: HashMap<String, String>,
@@ -256,12 +235,7 @@ pub fn plan_merge(project: &Project, copy_path: &Path) -> Result<MergePlan> {
     let theirs_codes = copy.codes()?;
     let theirs_codings = copy.codings(&CodingFilter::default())?;
     let theirs_memos = copy.memos(None)?;
-    let theirs_versions = {
-        let mut stmt =
-            copy.conn().prepare("SELECT id, name, note, snapshot, created_at, created_by FROM codebook_versions")?;
-        stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?)))?
-            .collect::<rusqlite::Result<Vec<_>>>()?
-    };
+    let theirs_versions = copy.saved_versions()?;
     let ours_docs = project.documents()?;
     let mut doc_map = HashMap::new();
     let mut doc_names = HashMap::new();
@@ -541,37 +515,387 @@ fn same_coding(a: &BaseCoding, b: &BaseCoding) -> bool {
         && a.illustrative == b.illustrative
 }
 
-fn is_within(conn: &Connection, id: &str, ancestor: &str) -> Result<bool> {
-    let mut cur = Some(id.to_string());
-    let mut steps = 0;
-    while let Some(c) = cur {
-        if c == ancestor {
-            return Ok(true);
-        }
-        cur = conn.query_row("SELECT parent_id FROM codes WHERE id = ?1", [&c], |r| r.get(0)).optional()?.flatten();
-        steps += 1;
-        if steps > 10_000 {
-            return Ok(true);
-        }
-    }
-    Ok(false)
+/// The project's side of a merge, read before the operation begins.
+struct Ours {
+    codes: Vec<Code>,
+    codings: Vec<Coding>,
+    memo_ids: HashSet<String>,
 }
 
-/// A name free among the siblings under `parent`, adding the coder's name if needed.
-fn free_name(conn: &Connection, name: &str, parent: Option<&str>, except: Option<&str>, coder: &str) -> Result<String> {
-    let mut candidate = name.to_string();
-    let mut i = 1;
-    loop {
-        if crate::store::ops::sibling_named(conn, &candidate, parent, except)?.is_none() {
-            return Ok(candidate);
-        }
-        i += 1;
-        candidate = if i == 2 { format!("{name} ({coder})") } else { format!("{name} ({coder} {i})") };
-    }
+/// A merge being applied: the plan, both sides indexed by ID, and the report so far.
+struct Merge<'a> {
+    plan: &'a MergePlan,
+    ours: &'a Ours,
+    coder: &'a str,
+    base_codes: HashMap<&'a str, &'a Code>,
+    ours_by: HashMap<&'a str, &'a Code>,
+    theirs_by: HashMap<&'a str, &'a Code>,
+    base_codings: HashMap<&'a str, &'a BaseCoding>,
+    ours_codings_by: HashMap<&'a str, &'a Coding>,
+    report: MergeReport,
 }
 
-fn code_exists(conn: &Connection, id: &str) -> Result<bool> {
-    Ok(conn.query_row("SELECT 1 FROM codes WHERE id = ?1", [id], |_| Ok(())).optional()?.is_some())
+/// `name (coder)`, then `name (coder 3)`, ...: the name of something brought in from a
+/// copy whose name is taken.
+fn with_coder(name: &str, coder: &str, i: u32) -> String {
+    if i == 2 { format!("{name} ({coder})") } else { format!("{name} ({coder} {i})") }
+}
+
+impl<'a> Merge<'a> {
+    fn new(plan: &'a MergePlan, ours: &'a Ours, copy_label: String) -> Self {
+        let base = &plan.base;
+        Merge {
+            plan,
+            ours,
+            coder: &base.coder,
+            base_codes: base.codes.iter().map(|c| (c.id.as_str(), c)).collect(),
+            ours_by: ours.codes.iter().map(|c| (c.id.as_str(), c)).collect(),
+            theirs_by: plan.theirs_codes.iter().map(|c| (c.id.as_str(), c)).collect(),
+            base_codings: base.codings.iter().map(|c| (c.id.as_str(), c)).collect(),
+            ours_codings_by: ours.codings.iter().map(|c| (c.id.as_str(), c)).collect(),
+            report: MergeReport {
+                copy: copy_label,
+                coder: base.coder.clone(),
+                conflicts: plan.conflicts.clone(),
+                ..Default::default()
+            },
+        }
+    }
+
+    fn code_label(&self, id: &str) -> String {
+        self.theirs_by
+            .get(id)
+            .or_else(|| self.ours_by.get(id))
+            .or_else(|| self.base_codes.get(id))
+            .map(|c| c.name.clone())
+            .unwrap_or_else(|| id.to_string())
+    }
+
+    fn doc_label(&self, id: &str) -> String {
+        self.plan.doc_names.get(id).cloned().unwrap_or_else(|| id.to_string())
+    }
+
+    /// Codebook versions saved in the copy.
+    fn versions(&mut self, w: &mut Writer) -> Result<()> {
+        for v in &self.plan.theirs_versions {
+            if let Some(name) = add_saved_version(w, v, |i| with_coder(&v.name, self.coder, i))? {
+                self.report.versions_added.push(name);
+            }
+        }
+        Ok(())
+    }
+
+    /// Step 1, codes new in the copy, or brought back from it, parents first.
+    fn add_codes(&mut self, w: &mut Writer) -> Result<()> {
+        for t in &self.plan.theirs_codes {
+            let in_base = self.base_codes.contains_key(t.id.as_str());
+            let in_ours = self.ours_by.contains_key(t.id.as_str());
+            let bring_back =
+                in_base && !in_ours && self.plan.choice(&t.id, ConflictKind::DeletedInProject) == Some(Choice::Copy);
+            if in_ours || (in_base && !bring_back) {
+                continue;
+            }
+            let parent = match t.parent_id.as_deref() {
+                Some(p) if code_exists(w, p)? => Some(p),
+                _ => None,
+            };
+            let name = free_code_name(w, &t.name, parent, None, |i| with_coder(&t.name, self.coder, i))?;
+            add_code(w, Some(&t.id), t, &name, parent, self.coder)?;
+            self.report.codes_added.push(name);
+        }
+        Ok(())
+    }
+
+    /// Step 2, codes on both sides: take each field changed on one side only, or as resolved.
+    fn update_codes(&mut self, w: &mut Writer) -> Result<()> {
+        let plan = self.plan;
+        for o in &self.ours.codes {
+            let (Some(b), Some(t)) = (self.base_codes.get(o.id.as_str()), self.theirs_by.get(o.id.as_str())) else {
+                continue;
+            };
+            // Whether to take the copy's value: the copy changed it, and the project did
+            // not (or changed it differently and the conflict was resolved to the copy).
+            let pick = |kind: ConflictKind, copy_changed: bool, ours_differs: bool| -> bool {
+                copy_changed && (!ours_differs || plan.choice(&o.id, kind) == Some(Choice::Copy))
+            };
+            let name_c = pick(ConflictKind::Renamed, t.name != b.name, o.name != b.name && o.name != t.name);
+            let parent_c = pick(
+                ConflictKind::Moved,
+                t.parent_id != b.parent_id,
+                o.parent_id != b.parent_id && o.parent_id != t.parent_id,
+            );
+            let desc_c = pick(
+                ConflictKind::Redefined,
+                t.description != b.description,
+                o.description != b.description && o.description != t.description,
+            );
+            let color_c = pick(ConflictKind::Recoloured, t.color != b.color, o.color != b.color && o.color != t.color);
+            let mut parent = o.parent_id.clone();
+            if parent_c {
+                let p = match t.parent_id.as_deref() {
+                    Some(p) if code_exists(w, p)? => Some(p.to_string()),
+                    _ => None,
+                };
+                let cycle = match &p {
+                    Some(p) => is_within(w, p, &o.id)?,
+                    None => false,
+                };
+                if !cycle {
+                    parent = p;
+                }
+            }
+            let want_name = if name_c { &t.name } else { &o.name };
+            let name =
+                free_code_name(w, want_name, parent.as_deref(), Some(&o.id), |i| with_coder(want_name, self.coder, i))?;
+            let changed = update_code(
+                w,
+                &o.id,
+                &name,
+                parent.as_deref(),
+                color_c.then_some(t.color.as_str()),
+                desc_c.then_some(&t.description),
+            )?;
+            if changed {
+                self.report.codes_changed.push(name);
+            }
+        }
+        Ok(())
+    }
+
+    fn line(&self, t: &Coding, outcome: CodingOutcome, reason: Option<String>) -> CodingLine {
+        CodingLine {
+            id: t.id.clone(),
+            document: self.doc_label(&t.document_id),
+            start: t.start,
+            end: t.end,
+            code: self.code_label(&t.code_id),
+            coder: t.coder.clone(),
+            outcome,
+            reason,
+        }
+    }
+
+    /// Step 3, the copy's codings.
+    fn codings(&mut self, w: &mut Writer) -> Result<()> {
+        let mut version_ok = HashMap::new();
+        for t in &self.plan.theirs_codings {
+            let (outcome, reason) = self.coding(w, t, &mut version_ok)?;
+            let line = self.line(t, outcome, reason);
+            self.report.codings.push(line);
+        }
+        Ok(())
+    }
+
+    /// What to do with one coding of the copy; writes it and returns its outcome.
+    fn coding(
+        &self,
+        w: &mut Writer,
+        t: &Coding,
+        version_ok: &mut HashMap<String, bool>,
+    ) -> Result<(CodingOutcome, Option<String>)> {
+        let Some(doc) = self.plan.doc_map.get(&t.document_id) else {
+            return Ok((
+                CodingOutcome::NotMerged,
+                Some("its document is not in the project (no document with the same ID or text)".into()),
+            ));
+        };
+        let mut tb = BaseCoding::from(t);
+        tb.document_id = doc.clone();
+        let b = self.base_codings.get(t.id.as_str()).copied();
+        if !self.ours_codings_by.contains_key(t.id.as_str())
+            && let Some(b) = b
+            && same_coding(&tb, b)
+        {
+            return Ok((CodingOutcome::StaysRemoved, Some("removed from the project after the copy was made".into())));
+        }
+        if !code_exists(w, &t.code_id)? {
+            let reason = if self.plan.has_conflict(&t.code_id, ConflictKind::DeletedInProject) {
+                "its code was deleted in the project, and the conflict was resolved to the project's version"
+            } else {
+                "its code is not in the project"
+            };
+            return Ok((CodingOutcome::NotMerged, Some(reason.into())));
+        }
+        if let Some(o) = self.ours_codings_by.get(t.id.as_str()) {
+            let ob = BaseCoding::from(*o);
+            if same_coding(&ob, &tb) {
+                return Ok((CodingOutcome::AlreadyPresent, None));
+            }
+            let ours_unchanged = b.is_some_and(|b| same_coding(&ob, b));
+            let theirs_unchanged = b.is_some_and(|b| same_coding(&tb, b));
+            let take = if ours_unchanged {
+                true
+            } else if theirs_unchanged {
+                false
+            } else {
+                t.coder == self.coder
+            };
+            if !take {
+                return Ok((CodingOutcome::KeptProject, Some("changed in the project since the copy was made".into())));
+            }
+            update_coding(w, &t.id, (t.start, t.end), &t.code_id, t.memo.as_deref(), t.illustrative)?;
+            return Ok((CodingOutcome::Updated, None));
+        }
+        if let Some(twin) = coding_by_coder_name(w, doc, t.start, t.end, &t.code_id, &t.coder)? {
+            return Ok((CodingOutcome::Duplicate, Some(format!("the project has it as {twin}"))));
+        }
+        let coder_id = ensure_coder(w, &t.coder)?;
+        let version = match &t.codebook_version_id {
+            Some(v) => {
+                let ok = match version_ok.get(v) {
+                    Some(ok) => *ok,
+                    None => {
+                        let ok = version_exists(w, v)?;
+                        version_ok.insert(v.clone(), ok);
+                        ok
+                    }
+                };
+                ok.then_some(v.as_str())
+            }
+            None => None,
+        };
+        add_coding(
+            w,
+            &CodingRow {
+                id: Some(&t.id),
+                document_id: doc,
+                start: t.start,
+                end: t.end,
+                code_id: &t.code_id,
+                coder_id: &coder_id,
+                codebook_version_id: version,
+                memo: t.memo.as_deref(),
+                illustrative: t.illustrative,
+                created_at_ms: t.created_at_ms,
+            },
+        )?;
+        Ok((CodingOutcome::Added, None))
+    }
+
+    /// Codings of the base that the coder removed in the copy.
+    fn removed_codings(&mut self, w: &mut Writer) -> Result<()> {
+        let theirs_ids: HashSet<&str> = self.plan.theirs_codings.iter().map(|c| c.id.as_str()).collect();
+        let kept_by_choice: HashSet<&str> = self
+            .plan
+            .conflicts
+            .iter()
+            .filter(|c| c.kind == ConflictKind::DeletedInCopy && c.choice == Some(Choice::Project))
+            .map(|c| c.code_id.as_str())
+            .collect();
+        for b in &self.plan.base.codings {
+            if theirs_ids.contains(b.id.as_str()) {
+                continue;
+            }
+            let Some(o) = self.ours_codings_by.get(b.id.as_str()).copied() else { continue };
+            let (outcome, reason) = if kept_by_choice.contains(o.code_id.as_str()) {
+                (
+                    CodingOutcome::KeptProject,
+                    Some("removed with its code in the copy; the code is kept (conflict resolved to the project's version)".into()),
+                )
+            } else if same_coding(&BaseCoding::from(o), b) {
+                remove_coding(w, &b.id)?;
+                (CodingOutcome::RemovedByCoder, None)
+            } else {
+                (CodingOutcome::KeptProject, Some("removed in the copy but changed in the project since; kept".into()))
+            };
+            let line = CodingLine {
+                id: b.id.clone(),
+                document: self.doc_label(&b.document_id),
+                ..self.line(o, outcome, reason)
+            };
+            self.report.codings.push(line);
+        }
+        Ok(())
+    }
+
+    /// Step 4, codes deleted in the copy: bottom up, after their codings. Returns what the
+    /// log records of each.
+    fn delete_codes(&mut self, w: &mut Writer) -> Result<Vec<serde_json::Value>> {
+        let plan = self.plan;
+        let mut deletions: Vec<&Code> = self
+            .ours
+            .codes
+            .iter()
+            .filter(|o| self.base_codes.contains_key(o.id.as_str()) && !self.theirs_by.contains_key(o.id.as_str()))
+            .filter(|o| {
+                !plan.has_conflict(&o.id, ConflictKind::DeletedInCopy)
+                    || plan.choice(&o.id, ConflictKind::DeletedInCopy) == Some(Choice::Copy)
+            })
+            .collect();
+        deletions.reverse(); // `codes()` lists parents first
+        let mut removed_codes = vec![];
+        for o in deletions {
+            let with_code = self.ours.codings.iter().filter(|c| c.code_id == o.id).count();
+            removed_codes.push(json!({"id": o.id, "name": o.name, "codings": with_code}));
+            for id in codings_of_code(w, &o.id)? {
+                self.remove_with_code(o, &id);
+                remove_coding(w, &id)?;
+            }
+            let name = remove_code_keeping_children(w, &o.id, o.parent_id.as_deref())?;
+            self.report.codes_removed.push(name);
+        }
+        Ok(removed_codes)
+    }
+
+    /// Reports a coding removed with its deleted code. A coding already reported (its
+    /// change in the copy could not be merged, or the project's version was kept) goes
+    /// with its code: one line, the last word.
+    fn remove_with_code(&mut self, code: &Code, id: &str) {
+        let c = self.ours_codings_by.get(id);
+        let reason = "its code was deleted in the copy (conflict resolved to the copy's version)";
+        let mut removed = CodingLine {
+            id: id.to_string(),
+            document: c.map(|c| self.doc_label(&c.document_id)).unwrap_or_default(),
+            start: c.map_or(0, |c| c.start),
+            end: c.map_or(0, |c| c.end),
+            code: code.name.clone(),
+            coder: c.map(|c| c.coder.clone()).unwrap_or_default(),
+            outcome: CodingOutcome::RemovedWithCode,
+            reason: Some(reason.into()),
+        };
+        match self.report.codings.iter().position(|l| l.id == id) {
+            Some(i) => {
+                let earlier = self.report.codings[i].reason.take().unwrap_or_default();
+                removed.reason = Some(format!("{reason}; before that: {earlier}"));
+                self.report.codings[i] = removed;
+            }
+            None => self.report.codings.push(removed),
+        }
+    }
+
+    /// Step 5, memos written in the copy.
+    fn memos(&mut self, w: &mut Writer) -> Result<()> {
+        for m in &self.plan.theirs_memos {
+            if self.ours.memo_ids.contains(&m.id) {
+                continue;
+            }
+            let target_id = match (m.target, &m.target_id) {
+                (MemoTarget::Document, Some(d)) => self.plan.doc_map.get(d).cloned(),
+                (MemoTarget::Code, Some(c)) => code_exists(w, c)?.then(|| c.clone()),
+                (MemoTarget::Participant, Some(p)) => participant_exists(w, p)?.then(|| p.clone()),
+                (MemoTarget::Project, _) => None,
+                _ => continue,
+            };
+            if m.target != MemoTarget::Project && target_id.is_none() {
+                continue;
+            }
+            let coder_id = m.coder.as_deref().map(|c| ensure_coder(w, c)).transpose()?;
+            add_memo_row(
+                w,
+                &MemoRow {
+                    id: &m.id,
+                    target: m.target,
+                    target_id: target_id.as_deref(),
+                    title: &m.title,
+                    body: &m.body,
+                    coder_id: coder_id.as_deref(),
+                    at_ms: m.updated_at_ms,
+                },
+            )?;
+            self.report.memos_added += 1;
+        }
+        Ok(())
+    }
 }
 
 impl Project {
@@ -583,430 +907,41 @@ impl Project {
                 plan.unresolved()
             )));
         }
-        let ours_codes = self.codes()?;
-        let ours_codings = self.codings(&CodingFilter::default())?;
-        let ours_memo_ids: HashSet<String> = self.memos(None)?.into_iter().map(|m| m.id).collect();
-        let fresh = find_conflicts(plan, &ours_codes, &ours_codings);
+        let ours = Ours {
+            codes: self.codes()?,
+            codings: self.codings(&CodingFilter::default())?,
+            memo_ids: self.memos(None)?.into_iter().map(|m| m.id).collect(),
+        };
+        let fresh = find_conflicts(plan, &ours.codes, &ours.codings);
         if fresh.len() != plan.conflicts.len()
             || fresh.iter().zip(&plan.conflicts).any(|(a, b)| a.code_id != b.code_id || a.kind != b.kind)
         {
             return Err(Error::Invalid("the project changed since this merge was planned; plan it again".into()));
         }
         let copy_label = plan.copy_path.display().to_string();
-        let coder_of_copy = plan.base.coder.clone();
         self.execute("merge_copy", |w, _| {
-            let conn = w.conn();
-            let base = &plan.base;
-            let mut report = MergeReport {
-                copy: copy_label.clone(),
-                coder: coder_of_copy.clone(),
-                conflicts: plan.conflicts.clone(),
-                ..Default::default()
-            };
-            let base_codes: HashMap<&str, &Code> = base.codes.iter().map(|c| (c.id.as_str(), c)).collect();
-            let ours_by: HashMap<&str, &Code> = ours_codes.iter().map(|c| (c.id.as_str(), c)).collect();
-            let theirs_by: HashMap<&str, &Code> = plan.theirs_codes.iter().map(|c| (c.id.as_str(), c)).collect();
-
-            // Codebook versions saved in the copy.
-            for (id, name, note, snapshot, created_at, created_by) in &plan.theirs_versions {
-                let have: Option<String> =
-                    conn.query_row("SELECT id FROM codebook_versions WHERE id = ?1", [id], |r| r.get(0)).optional()?;
-                if have.is_some() {
-                    continue;
-                }
-                let mut vname = name.clone();
-                let mut i = 1;
-                while conn
-                    .query_row("SELECT 1 FROM codebook_versions WHERE name = ?1", [&vname], |_| Ok(()))
-                    .optional()?
-                    .is_some()
-                {
-                    i += 1;
-                    vname = if i == 2 { format!("{name} ({coder_of_copy})") } else { format!("{name} ({coder_of_copy} {i})") };
-                }
-                w.insert(
-                    "codebook_versions",
-                    &[
-                        ("id", s(id)),
-                        ("name", s(&vname)),
-                        ("note", s(note)),
-                        ("snapshot", s(snapshot)),
-                        ("created_at", int(*created_at)),
-                        ("created_by", opt(created_by.as_deref())),
-                    ],
-                )?;
-                report.versions_added.push(vname);
-            }
-
-            // 1. Codes new in the copy, or brought back from it, parents first.
-            for t in &plan.theirs_codes {
-                let in_base = base_codes.contains_key(t.id.as_str());
-                let in_ours = ours_by.contains_key(t.id.as_str());
-                let bring_back = in_base && !in_ours && plan.choice(&t.id, ConflictKind::DeletedInProject) == Some(Choice::Copy);
-                if in_ours || (in_base && !bring_back) {
-                    continue;
-                }
-                let parent = t.parent_id.as_deref().filter(|p| code_exists(conn, p).unwrap_or(false));
-                let name = free_name(conn, &t.name, parent, None, &coder_of_copy)?;
-                let position: i64 = conn.query_row(
-                    "SELECT coalesce(max(position) + 1, 0) FROM codes WHERE parent_id IS ?1",
-                    [parent],
-                    |r| r.get(0),
-                )?;
-                let d = &t.description;
-                w.insert(
-                    "codes",
-                    &[
-                        ("id", s(&t.id)),
-                        ("name", s(&name)),
-                        ("parent_id", opt(parent)),
-                        ("color", s(&t.color)),
-                        ("definition", s(&d.definition)),
-                        ("inclusion", s(&d.inclusion)),
-                        ("exclusion", s(&d.exclusion)),
-                        ("example", s(&d.example)),
-                        ("position", int(position)),
-                        ("created_at", int(now_ms())),
-                        ("created_by", s(&coder_of_copy)),
-                    ],
-                )?;
-                report.codes_added.push(name);
-            }
-
-            // 2. Codes on both sides: take each field changed on one side only, or as resolved.
-            for o in &ours_codes {
-                let (Some(b), Some(t)) = (base_codes.get(o.id.as_str()), theirs_by.get(o.id.as_str())) else { continue };
-                let pick = |kind: ConflictKind, bv: bool, ov: bool| -> bool {
-                    // true: take the copy's value.
-                    if !bv {
-                        return false; // the copy did not change it
-                    }
-                    if !ov {
-                        return true; // only the copy changed it
-                    }
-                    plan.choice(&o.id, kind) == Some(Choice::Copy)
-                };
-                let name_c = pick(ConflictKind::Renamed, t.name != b.name, o.name != b.name && o.name != t.name);
-                let parent_c =
-                    pick(ConflictKind::Moved, t.parent_id != b.parent_id, o.parent_id != b.parent_id && o.parent_id != t.parent_id);
-                let desc_c = pick(
-                    ConflictKind::Redefined,
-                    t.description != b.description,
-                    o.description != b.description && o.description != t.description,
-                );
-                let color_c = pick(ConflictKind::Recoloured, t.color != b.color, o.color != b.color && o.color != t.color);
-                let mut parent = o.parent_id.clone();
-                if parent_c {
-                    let p = t.parent_id.clone().filter(|p| code_exists(conn, p).unwrap_or(false));
-                    let cycle = match &p {
-                        Some(p) => is_within(conn, p, &o.id)?,
-                        None => false,
-                    };
-                    if !cycle {
-                        parent = p;
-                    }
-                }
-                let want_name = if name_c { t.name.clone() } else { o.name.clone() };
-                let name = free_name(conn, &want_name, parent.as_deref(), Some(&o.id), &coder_of_copy)?;
-                let mut cols = vec![("name", s(&name)), ("parent_id", opt(parent.as_deref()))];
-                if color_c {
-                    cols.push(("color", s(&t.color)));
-                }
-                if desc_c {
-                    let d = &t.description;
-                    cols.extend([
-                        ("definition", s(&d.definition)),
-                        ("inclusion", s(&d.inclusion)),
-                        ("exclusion", s(&d.exclusion)),
-                        ("example", s(&d.example)),
-                    ]);
-                }
-                let n_before = w.len();
-                w.update("codes", o.id.as_str(), &cols)?;
-                if w.len() > n_before {
-                    report.codes_changed.push(name);
-                }
-            }
-
-            // 3. Codings.
-            let base_codings: HashMap<&str, &BaseCoding> = base.codings.iter().map(|c| (c.id.as_str(), c)).collect();
-            let ours_codings_by: HashMap<&str, &Coding> = ours_codings.iter().map(|c| (c.id.as_str(), c)).collect();
-            let theirs_ids: HashSet<&str> = plan.theirs_codings.iter().map(|c| c.id.as_str()).collect();
-            let code_label = |id: &str| -> String {
-                theirs_by
-                    .get(id)
-                    .or_else(|| ours_by.get(id))
-                    .or_else(|| base_codes.get(id))
-                    .map(|c| c.name.clone())
-                    .unwrap_or_else(|| id.to_string())
-            };
-            let doc_label = |id: &str| plan.doc_names.get(id).cloned().unwrap_or_else(|| id.to_string());
-            let kept_by_choice: HashSet<&str> = plan
-                .conflicts
-                .iter()
-                .filter(|c| c.kind == ConflictKind::DeletedInCopy && c.choice == Some(Choice::Project))
-                .map(|c| c.code_id.as_str())
-                .collect();
-            let mut version_ok = HashMap::new();
-            for t in &plan.theirs_codings {
-                let line = |outcome, reason: Option<String>| CodingLine {
-                    id: t.id.clone(),
-                    document: doc_label(&t.document_id),
-                    start: t.start,
-                    end: t.end,
-                    code: code_label(&t.code_id),
-                    coder: t.coder.clone(),
-                    outcome,
-                    reason,
-                };
-                let Some(doc) = plan.doc_map.get(&t.document_id) else {
-                    report.codings.push(line(
-                        CodingOutcome::NotMerged,
-                        Some("its document is not in the project (no document with the same ID or text)".into()),
-                    ));
-                    continue;
-                };
-                let mut tb = BaseCoding::from(t);
-                tb.document_id = doc.clone();
-                let b = base_codings.get(t.id.as_str()).copied();
-                if !ours_codings_by.contains_key(t.id.as_str())
-                    && let Some(b) = b
-                    && same_coding(&tb, b)
-                {
-                    report.codings.push(line(
-                        CodingOutcome::StaysRemoved,
-                        Some("removed from the project after the copy was made".into()),
-                    ));
-                    continue;
-                }
-                if !code_exists(conn, &t.code_id)? {
-                    let reason = if plan.has_conflict(&t.code_id, ConflictKind::DeletedInProject) {
-                        "its code was deleted in the project, and the conflict was resolved to the project's version"
-                    } else {
-                        "its code is not in the project"
-                    };
-                    report.codings.push(line(CodingOutcome::NotMerged, Some(reason.into())));
-                    continue;
-                }
-                match ours_codings_by.get(t.id.as_str()) {
-                    Some(o) => {
-                        let ob = BaseCoding::from(*o);
-                        if same_coding(&ob, &tb) {
-                            report.codings.push(line(CodingOutcome::AlreadyPresent, None));
-                        } else {
-                            let ours_unchanged = b.is_some_and(|b| same_coding(&ob, b));
-                            let theirs_unchanged = b.is_some_and(|b| same_coding(&tb, b));
-                            let take = if ours_unchanged {
-                                true
-                            } else if theirs_unchanged {
-                                false
-                            } else {
-                                t.coder == coder_of_copy
-                            };
-                            if take {
-                                w.update(
-                                    "codings",
-                                    t.id.as_str(),
-                                    &[
-                                        ("start", int(t.start)),
-                                        ("end", int(t.end)),
-                                        ("code_id", s(&t.code_id)),
-                                        ("memo", opt(t.memo.as_deref())),
-                                        ("illustrative", int(t.illustrative as i64)),
-                                    ],
-                                )?;
-                                report.codings.push(line(CodingOutcome::Updated, None));
-                            } else {
-                                report.codings.push(line(
-                                    CodingOutcome::KeptProject,
-                                    Some("changed in the project since the copy was made".into()),
-                                ));
-                            }
-                        }
-                    }
-                    None => {
-                        let twin: Option<String> = conn
-                            .query_row(
-                                "SELECT c.id FROM codings c JOIN coders k ON k.id = c.coder_id WHERE c.document_id = ?1 AND c.start = ?2 AND c.\"end\" = ?3 AND c.code_id = ?4 AND k.name = ?5",
-                                rusqlite::params![doc, t.start as i64, t.end as i64, t.code_id, t.coder],
-                                |r| r.get(0),
-                            )
-                            .optional()?;
-                        if let Some(twin) = twin {
-                            report.codings.push(line(CodingOutcome::Duplicate, Some(format!("the project has it as {twin}"))));
-                            continue;
-                        }
-                        let coder_id = ensure_coder(w, &t.coder)?;
-                        let version = match &t.codebook_version_id {
-                            Some(v) => {
-                                let ok = match version_ok.get(v) {
-                                    Some(ok) => *ok,
-                                    None => {
-                                        let ok = conn
-                                            .query_row("SELECT 1 FROM codebook_versions WHERE id = ?1", [v], |_| Ok(()))
-                                            .optional()?
-                                            .is_some();
-                                        version_ok.insert(v.clone(), ok);
-                                        ok
-                                    }
-                                };
-                                ok.then(|| v.clone())
-                            }
-                            None => None,
-                        };
-                        w.insert(
-                            "codings",
-                            &[
-                                ("id", s(&t.id)),
-                                ("document_id", s(doc)),
-                                ("start", int(t.start)),
-                                ("end", int(t.end)),
-                                ("code_id", s(&t.code_id)),
-                                ("coder_id", s(&coder_id)),
-                                ("codebook_version_id", opt(version.as_deref())),
-                                ("memo", opt(t.memo.as_deref())),
-                                ("illustrative", int(t.illustrative as i64)),
-                                ("created_at", int(t.created_at_ms)),
-                            ],
-                        )?;
-                        report.codings.push(line(CodingOutcome::Added, None));
-                    }
-                }
-            }
-            // Codings of the base that the coder removed in the copy.
-            for b in &base.codings {
-                if theirs_ids.contains(b.id.as_str()) {
-                    continue;
-                }
-                let Some(o) = ours_codings_by.get(b.id.as_str()) else { continue };
-                let line = |outcome, reason: Option<String>| CodingLine {
-                    id: b.id.clone(),
-                    document: doc_label(&b.document_id),
-                    start: o.start,
-                    end: o.end,
-                    code: code_label(&o.code_id),
-                    coder: o.coder.clone(),
-                    outcome,
-                    reason,
-                };
-                if kept_by_choice.contains(o.code_id.as_str()) {
-                    report.codings.push(line(
-                        CodingOutcome::KeptProject,
-                        Some("removed with its code in the copy; the code is kept (conflict resolved to the project's version)".into()),
-                    ));
-                } else if same_coding(&BaseCoding::from(*o), b) {
-                    w.delete("codings", b.id.as_str())?;
-                    report.codings.push(line(CodingOutcome::RemovedByCoder, None));
-                } else {
-                    report.codings.push(line(
-                        CodingOutcome::KeptProject,
-                        Some("removed in the copy but changed in the project since; kept".into()),
-                    ));
-                }
-            }
-
-            // 4. Codes deleted in the copy: bottom up, after their codings.
-            let mut deletions: Vec<&Code> = ours_codes
-                .iter()
-                .filter(|o| base_codes.contains_key(o.id.as_str()) && !theirs_by.contains_key(o.id.as_str()))
-                .filter(|o| {
-                    !plan.has_conflict(&o.id, ConflictKind::DeletedInCopy)
-                        || plan.choice(&o.id, ConflictKind::DeletedInCopy) == Some(Choice::Copy)
-                })
-                .collect();
-            deletions.reverse(); // `codes()` lists parents first
-            let mut removed_codes = vec![];
-            for o in deletions {
-                let with_code = ours_codings.iter().filter(|c| c.code_id == o.id).count();
-                removed_codes.push(json!({"id": o.id, "name": o.name, "codings": with_code}));
-                let remaining: Vec<String> = {
-                    let mut stmt = conn.prepare("SELECT id FROM codings WHERE code_id = ?1")?;
-                    stmt.query_map([&o.id], |r| r.get(0))?.collect::<rusqlite::Result<_>>()?
-                };
-                for id in remaining {
-                    let c = ours_codings_by.get(id.as_str());
-                    let reason = "its code was deleted in the copy (conflict resolved to the copy's version)";
-                    let mut removed = CodingLine {
-                        id: id.clone(),
-                        document: c.map(|c| doc_label(&c.document_id)).unwrap_or_default(),
-                        start: c.map_or(0, |c| c.start),
-                        end: c.map_or(0, |c| c.end),
-                        code: o.name.clone(),
-                        coder: c.map(|c| c.coder.clone()).unwrap_or_default(),
-                        outcome: CodingOutcome::RemovedWithCode,
-                        reason: Some(reason.into()),
-                    };
-                    // A coding already reported (its change in the copy could not be merged, or
-                    // the project's version was kept) goes with its code: one line, the last word.
-                    match report.codings.iter().position(|l| l.id == id) {
-                        Some(i) => {
-                            let earlier = report.codings[i].reason.take().unwrap_or_default();
-                            removed.reason = Some(format!("{reason}; before that: {earlier}"));
-                            report.codings[i] = removed;
-                        }
-                        None => report.codings.push(removed),
-                    }
-                    w.delete("codings", id.as_str())?;
-                }
-                let grand = o.parent_id.clone().filter(|p| code_exists(conn, p).unwrap_or(false));
-                let kids: Vec<String> = {
-                    let mut stmt = conn.prepare("SELECT id FROM codes WHERE parent_id = ?1")?;
-                    stmt.query_map([&o.id], |r| r.get(0))?.collect::<rusqlite::Result<_>>()?
-                };
-                for k in kids {
-                    w.update("codes", k.as_str(), &[("parent_id", opt(grand.as_deref()))])?;
-                }
-                crate::store::ops::delete_memos_about(w, crate::model::MemoTarget::Code, &o.id)?;
-                let name = code_name(conn, &o.id)?;
-                w.delete("codes", o.id.as_str())?;
-                report.codes_removed.push(name);
-            }
-
-            // 5. Memos written in the copy.
-            for m in &plan.theirs_memos {
-                if ours_memo_ids.contains(&m.id) {
-                    continue;
-                }
-                let target_id = match (m.target, &m.target_id) {
-                    (crate::model::MemoTarget::Document, Some(d)) => plan.doc_map.get(d).cloned(),
-                    (crate::model::MemoTarget::Code, Some(c)) => code_exists(conn, c)?.then(|| c.clone()),
-                    (crate::model::MemoTarget::Participant, Some(p)) => conn
-                        .query_row("SELECT id FROM participants WHERE id = ?1", [p], |r| r.get(0))
-                        .optional()?,
-                    (crate::model::MemoTarget::Project, _) => None,
-                    _ => continue,
-                };
-                if m.target != crate::model::MemoTarget::Project && target_id.is_none() {
-                    continue;
-                }
-                let coder_id = m.coder.as_deref().map(|c| ensure_coder(w, c)).transpose()?;
-                w.insert(
-                    "memos",
-                    &[
-                        ("id", s(&m.id)),
-                        ("target_kind", s(m.target.as_str())),
-                        ("target_id", opt(target_id.as_deref())),
-                        ("title", s(&m.title)),
-                        ("body", s(&m.body)),
-                        ("coder_id", opt(coder_id.as_deref())),
-                        ("created_at", int(m.updated_at_ms)),
-                        ("updated_at", int(m.updated_at_ms)),
-                    ],
-                )?;
-                report.memos_added += 1;
-            }
+            let mut m = Merge::new(plan, &ours, copy_label.clone());
+            m.versions(w)?;
+            m.add_codes(w)?;
+            m.update_codes(w)?;
+            m.codings(w)?;
+            m.removed_codings(w)?;
+            let removed_codes = m.delete_codes(w)?;
+            m.memos(w)?;
+            let mut report = m.report;
             report.changed = !w.is_empty();
             let added = report.codings.iter().filter(|l| l.outcome == CodingOutcome::Added).count();
+            let coder = &plan.base.coder;
             Ok(Logged {
                 summary: format!(
-                    "Merge the copy of {coder_of_copy}: {} codes added, {} changed, {} removed, {added} codings added, {} conflicts",
+                    "Merge the copy of {coder}: {} codes added, {} changed, {} removed, {added} codings added, {} conflicts",
                     report.codes_added.len(),
                     report.codes_changed.len(),
                     report.codes_removed.len(),
                     report.conflicts.len()
                 ),
                 payload: json!({
-                    "copy_id": base.copy_id, "coder": coder_of_copy, "copy": copy_label,
+                    "copy_id": plan.base.copy_id, "coder": coder, "copy": copy_label,
                     "codes_added": report.codes_added, "codes_changed": report.codes_changed,
                     "codes_removed": report.codes_removed, "removed_codes": removed_codes,
                     "conflicts": report.conflicts,

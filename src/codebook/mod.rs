@@ -102,7 +102,7 @@ pub fn parse_codebook(source: &Path, bytes: &[u8]) -> Result<(CodebookFile, Vec<
                         .map_err(|_| bad(format!("the id of \"{name}\" is not a UUID: {id}")))?;
                     u.to_string()
                 }
-                None => uuid::Uuid::new_v4().to_string(),
+                None => crate::store::new_id(),
             };
             if !ids.insert(id.clone()) {
                 return Err(bad(format!("the id {id} is used by more than one code")));

@@ -6,11 +6,14 @@
 
 use crate::error::{Error, Result};
 use crate::model::{Code, Coding};
+use crate::store::Project;
+use crate::store::changes::Writer;
 use crate::store::log::Logged;
-use crate::store::ops::{ensure_coder, int, opt, s};
+use crate::store::merge_ops::{
+    add_code, add_coding, code_exists, coding_by_coder_name, coding_exists, ensure_coder, free_code_name,
+};
+use crate::store::ops::CodingRow;
 use crate::store::queries::CodingFilter;
-use crate::store::{Project, now_ms};
-use rusqlite::OptionalExtension;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use std::collections::{HashMap, HashSet};
@@ -219,6 +222,35 @@ pub fn accept_suggestions(suggestions: &[Suggestion]) -> HashMap<String, Decisio
         .collect()
 }
 
+/// Adds the other codebook's codes as `decisions` say (parents first, keeping their IDs
+/// unless taken, under a free name); returns the other file's code IDs to the project's.
+fn reconcile_codes(
+    w: &mut Writer,
+    theirs: &[Code],
+    decisions: &HashMap<String, Decision>,
+    report: &mut ReconcileReport,
+) -> Result<HashMap<String, String>> {
+    let mut map: HashMap<String, String> = HashMap::new();
+    for t in theirs {
+        match decisions.get(&t.id).cloned().unwrap_or(Decision::Add) {
+            Decision::Match(c) => {
+                map.insert(t.id.clone(), c);
+                report.codes_matched += 1;
+            }
+            Decision::Skip => report.codes_skipped.push(t.name.clone()),
+            Decision::Add => {
+                let keep_id = (!code_exists(w, &t.id)?).then_some(t.id.as_str());
+                let parent = t.parent_id.as_ref().and_then(|p| map.get(p)).cloned();
+                let name = free_code_name(w, &t.name, parent.as_deref(), None, |i| format!("{} ({i})", t.name))?;
+                let id = add_code(w, keep_id, t, &name, parent.as_deref(), "reconcile")?;
+                map.insert(t.id.clone(), id);
+                report.codes_added.push(name);
+            }
+        }
+    }
+    Ok(map)
+}
+
 impl Project {
     /// Brings another, separately built codebook and its codings into this project in
     /// one operation, as `decisions` (by the other file's code ID) say; codes without a
@@ -245,61 +277,8 @@ impl Project {
         }
         let source = other.path().display().to_string();
         self.execute("reconcile_codebook", |w, _| {
-            let conn = w.conn();
             let mut report = ReconcileReport::default();
-            let mut map: HashMap<String, String> = HashMap::new();
-            for t in &theirs {
-                match decisions.get(&t.id).cloned().unwrap_or(Decision::Add) {
-                    Decision::Match(c) => {
-                        map.insert(t.id.clone(), c);
-                        report.codes_matched += 1;
-                    }
-                    Decision::Skip => report.codes_skipped.push(t.name.clone()),
-                    Decision::Add => {
-                        let taken = conn.query_row("SELECT 1 FROM codes WHERE id = ?1", [&t.id], |_| Ok(())).optional()?;
-                        let id = if taken.is_some() { uuid::Uuid::new_v4().to_string() } else { t.id.clone() };
-                        let parent = t.parent_id.as_ref().and_then(|p| map.get(p)).cloned();
-                        let mut name = t.name.clone();
-                        let mut i = 1;
-                        while conn
-                            .query_row(
-                                "SELECT 1 FROM codes WHERE lower(name) = lower(?1) AND parent_id IS ?2",
-                                rusqlite::params![name, parent],
-                                |_| Ok(()),
-                            )
-                            .optional()?
-                            .is_some()
-                        {
-                            i += 1;
-                            name = format!("{} ({i})", t.name);
-                        }
-                        let position: i64 = conn.query_row(
-                            "SELECT coalesce(max(position) + 1, 0) FROM codes WHERE parent_id IS ?1",
-                            [&parent],
-                            |r| r.get(0),
-                        )?;
-                        let d = &t.description;
-                        w.insert(
-                            "codes",
-                            &[
-                                ("id", s(&id)),
-                                ("name", s(&name)),
-                                ("parent_id", opt(parent.as_deref())),
-                                ("color", s(&t.color)),
-                                ("definition", s(&d.definition)),
-                                ("inclusion", s(&d.inclusion)),
-                                ("exclusion", s(&d.exclusion)),
-                                ("example", s(&d.example)),
-                                ("position", int(position)),
-                                ("created_at", int(now_ms())),
-                                ("created_by", s("reconcile")),
-                            ],
-                        )?;
-                        map.insert(t.id.clone(), id);
-                        report.codes_added.push(name);
-                    }
-                }
-            }
+            let map = reconcile_codes(w, &theirs, decisions, &mut report)?;
             for c in &their_codings {
                 let (hash, doc_name) = their_docs.get(&c.document_id).cloned().unwrap_or_default();
                 let label = format!("{doc_name} [{}, {}) by {}", c.start, c.end, c.coder);
@@ -311,34 +290,26 @@ impl Project {
                     report.codings_not_merged.push(format!("{label}: its code was skipped"));
                     continue;
                 };
-                let twin = conn
-                    .query_row(
-                        "SELECT 1 FROM codings c JOIN coders k ON k.id = c.coder_id WHERE c.document_id = ?1 AND c.start = ?2 AND c.\"end\" = ?3 AND c.code_id = ?4 AND k.name = ?5",
-                        rusqlite::params![doc, c.start as i64, c.end as i64, code, c.coder],
-                        |_| Ok(()),
-                    )
-                    .optional()?;
-                if twin.is_some() {
+                if coding_by_coder_name(w, doc, c.start, c.end, code, &c.coder)?.is_some() {
                     report.codings_duplicate += 1;
                     continue;
                 }
                 let coder_id = ensure_coder(w, &c.coder)?;
-                let taken = conn.query_row("SELECT 1 FROM codings WHERE id = ?1", [&c.id], |_| Ok(())).optional()?;
-                let id = if taken.is_some() { uuid::Uuid::new_v4().to_string() } else { c.id.clone() };
-                w.insert(
-                    "codings",
-                    &[
-                        ("id", s(&id)),
-                        ("document_id", s(doc)),
-                        ("start", int(c.start)),
-                        ("end", int(c.end)),
-                        ("code_id", s(code)),
-                        ("coder_id", s(&coder_id)),
-                        ("codebook_version_id", rusqlite::types::Value::Null),
-                        ("memo", opt(c.memo.as_deref())),
-                        ("illustrative", int(c.illustrative as i64)),
-                        ("created_at", int(c.created_at_ms)),
-                    ],
+                let keep_id = (!coding_exists(w, &c.id)?).then_some(c.id.as_str());
+                add_coding(
+                    w,
+                    &CodingRow {
+                        id: keep_id,
+                        document_id: doc,
+                        start: c.start,
+                        end: c.end,
+                        code_id: code,
+                        coder_id: &coder_id,
+                        codebook_version_id: None,
+                        memo: c.memo.as_deref(),
+                        illustrative: c.illustrative,
+                        created_at_ms: c.created_at_ms,
+                    },
                 )?;
                 report.codings_added += 1;
             }

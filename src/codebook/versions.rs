@@ -7,81 +7,20 @@ use crate::error::{Error, Result};
 use crate::model::{Code, Coding};
 use crate::store::Project;
 use crate::store::queries::CodingFilter;
-use rusqlite::OptionalExtension;
-use serde::Serialize;
+pub use crate::store::versions::CodebookVersion;
 
 /// The name that stands for the code tree as it is now, wherever a version is asked for.
 pub const CURRENT: &str = "current";
 
-/// A saved codebook version.
-#[derive(Debug, Clone, Serialize)]
-pub struct CodebookVersion {
-    pub id: String,
-    pub name: String,
-    pub note: String,
-    pub created_at_ms: i64,
-    pub created_by: Option<String>,
-    /// Codes in the saved tree.
-    pub codes: usize,
-    /// Codings (still in the project) that were made under this version.
-    pub codings: usize,
-}
-
 /// Every saved version, oldest first.
 pub fn versions(project: &Project) -> Result<Vec<CodebookVersion>> {
-    let conn = project.conn();
-    let mut counts = std::collections::HashMap::new();
-    {
-        let mut stmt = conn.prepare(
-            "SELECT codebook_version_id, count(*) FROM codings WHERE codebook_version_id IS NOT NULL GROUP BY 1",
-        )?;
-        let mut rows = stmt.query([])?;
-        while let Some(r) = rows.next()? {
-            counts.insert(r.get::<_, String>(0)?, r.get::<_, i64>(1)? as usize);
-        }
-    }
-    let mut stmt = conn.prepare(
-        "SELECT id, name, note, created_at, created_by, snapshot FROM codebook_versions ORDER BY created_at, rowid",
-    )?;
-    let rows = stmt.query_map([], |r| {
-        Ok((
-            r.get::<_, String>(0)?,
-            r.get::<_, String>(1)?,
-            r.get::<_, String>(2)?,
-            r.get::<_, i64>(3)?,
-            r.get::<_, Option<String>>(4)?,
-            r.get::<_, String>(5)?,
-        ))
-    })?;
-    let mut out = Vec::new();
-    for row in rows {
-        let (id, name, note, created_at_ms, created_by, snapshot) = row?;
-        let codes: Vec<Code> = serde_json::from_str(&snapshot)?;
-        out.push(CodebookVersion {
-            codings: counts.get(&id).copied().unwrap_or(0),
-            codes: codes.len(),
-            id,
-            name,
-            note,
-            created_at_ms,
-            created_by,
-        });
-    }
-    Ok(out)
+    project.codebook_versions()
 }
 
 /// Finds a version by ID or name (case-insensitively); returns its ID and name.
 pub fn resolve_version(project: &Project, query: &str) -> Result<(String, String)> {
     let q = query.trim();
-    project
-        .conn()
-        .query_row(
-            "SELECT id, name FROM codebook_versions WHERE id = ?1 OR lower(name) = lower(?1) ORDER BY id = ?1 DESC LIMIT 1",
-            [q],
-            |r| Ok((r.get(0)?, r.get(1)?)),
-        )
-        .optional()?
-        .ok_or_else(|| Error::NotFound { kind: "codebook version", query: q.to_string() })
+    project.find_codebook_version(q)?.ok_or_else(|| Error::NotFound { kind: "codebook version", query: q.to_string() })
 }
 
 /// The code tree a version saved; [`CURRENT`] gives the tree as it is now.
@@ -90,9 +29,7 @@ pub fn version_codes(project: &Project, query: &str) -> Result<Vec<Code>> {
         return project.codes();
     }
     let (id, _) = resolve_version(project, query)?;
-    let snapshot: String =
-        project.conn().query_row("SELECT snapshot FROM codebook_versions WHERE id = ?1", [&id], |r| r.get(0))?;
-    Ok(serde_json::from_str(&snapshot)?)
+    project.codebook_version_codes(&id)
 }
 
 /// The codings made under a version (by ID or name), or with `None`, those made before

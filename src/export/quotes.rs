@@ -212,17 +212,7 @@ pub fn build(
 ) -> Result<QuoteReport> {
     let template = Template::parse(&options.template);
     let mut warnings = template.warnings.clone();
-    let known: HashSet<String> = BUILT_IN_FIELDS
-        .iter()
-        .map(|s| s.to_string())
-        .chain(data.attributes.iter().map(|a| a.name.trim().to_lowercase()))
-        .collect();
-    let mut unknown: Vec<&str> = template.fields().filter(|f| !known.contains(&f.to_lowercase())).collect();
-    unknown.dedup();
-    for f in unknown {
-        warnings
-            .push(format!("the template's {{{f}}} names no attribute (known: {}); it is left out", known_list(data)));
-    }
+    warnings.extend(template_warnings(data, &template));
 
     // Themes and their rows.
     let theme_ids: Vec<String> = if options.themes.is_empty() {
@@ -235,7 +225,66 @@ pub fn build(
             return Err(Error::NotFound { kind: "code", query: id.clone() });
         }
     }
-    // (theme index, row code, row name)
+    let rows = theme_rows(data, options, &theme_ids);
+    // Rows by (theme, code): a coding goes to the nearest row code at or above its code,
+    // once per theme that holds such a row.
+    let mut row_of: HashMap<(usize, &str), usize> = HashMap::new();
+    for (i, (t, code, _)) in rows.iter().enumerate() {
+        row_of.insert((*t, code.as_str()), i);
+    }
+    let (columns, column_of) = quote_columns(data, &options.waves, &mut warnings);
+
+    // The rows each code's codings go to (one per theme at most), worked out once per code.
+    let rows_of_code: HashMap<&str, Vec<usize>> = data
+        .codes
+        .iter()
+        .map(|code| {
+            let lineage = data.lineage(&code.id);
+            let rows: Vec<usize> = (0..theme_ids.len())
+                .filter_map(|t| lineage.iter().find_map(|c| row_of.get(&(t, c.id.as_str())).copied()))
+                .collect();
+            (code.id.as_str(), rows)
+        })
+        .filter(|(_, rows)| !rows.is_empty())
+        .collect();
+
+    let (candidates, outside_groups) = candidates(data, options, &rows_of_code, &column_of, text_of)?;
+    if outside_groups > 0 {
+        warnings.push(format!("{outside_groups} quote(s) come from waves in no wave group and are left out"));
+    }
+    let by_row = passages(&candidates, rows.len(), options.max_words);
+    let picked = Picked { rows: &rows, by_row: &by_row, columns: columns.len(), template: &template };
+    let (themes, empty_themes) = theme_tables(data, options, &theme_ids, &picked)?;
+    Ok(QuoteReport {
+        title: options.title.clone(),
+        template: options.template.clone(),
+        columns,
+        themes,
+        empty_themes,
+        selection_note: selection_note(options),
+        warnings,
+    })
+}
+
+/// Warnings for the template's placeholders that name no attribute.
+fn template_warnings(data: &StudyData, template: &Template) -> Vec<String> {
+    let mut warnings = Vec::new();
+    let known: HashSet<String> = BUILT_IN_FIELDS
+        .iter()
+        .map(|s| s.to_string())
+        .chain(data.attributes.iter().map(|a| a.name.trim().to_lowercase()))
+        .collect();
+    let mut unknown: Vec<&str> = template.fields().filter(|f| !known.contains(&f.to_lowercase())).collect();
+    unknown.dedup();
+    for f in unknown {
+        warnings
+            .push(format!("the template's {{{f}}} names no attribute (known: {}); it is left out", known_list(data)));
+    }
+    warnings
+}
+
+/// The rows of every theme: (theme index, row code, row name), a theme's own row first.
+fn theme_rows(data: &StudyData, options: &QuoteOptions, theme_ids: &[String]) -> Vec<(usize, String, String)> {
     let mut rows: Vec<(usize, String, String)> = Vec::new();
     for (t, theme_id) in theme_ids.iter().enumerate() {
         if options.subthemes.is_empty() || options.subthemes.contains(theme_id) {
@@ -256,15 +305,12 @@ pub fn build(
             }
         }
     }
-    // Rows by (theme, code): a coding goes to the nearest row code at or above its code,
-    // once per theme that holds such a row.
-    let mut row_of: HashMap<(usize, &str), usize> = HashMap::new();
-    for (i, (t, code, _)) in rows.iter().enumerate() {
-        row_of.insert((*t, code.as_str()), i);
-    }
+    rows
+}
 
-    // Columns.
-    let (columns, column_of): (Vec<String>, ColumnOf) = match &options.waves {
+/// The quote columns' headings and which column a wave goes in.
+fn quote_columns(data: &StudyData, waves: &WaveSplit, warnings: &mut Vec<String>) -> (Vec<String>, ColumnOf) {
+    match waves {
         WaveSplit::Together => (vec!["Illustrative quotes".into()], Box::new(|_| Some(0))),
         WaveSplit::EachWave => {
             let mut cols = data.waves.clone();
@@ -300,23 +346,18 @@ pub fn build(
                 Box::new(move |w| w.and_then(|w| g2.iter().position(|g| g.waves.iter().any(|x| x == w)))),
             )
         }
-    };
+    }
+}
 
-    // The rows each code's codings go to (one per theme at most), worked out once per code.
-    let rows_of_code: HashMap<&str, Vec<usize>> = data
-        .codes
-        .iter()
-        .map(|code| {
-            let lineage = data.lineage(&code.id);
-            let rows: Vec<usize> = (0..theme_ids.len())
-                .filter_map(|t| lineage.iter().find_map(|c| row_of.get(&(t, c.id.as_str())).copied()))
-                .collect();
-            (code.id.as_str(), rows)
-        })
-        .filter(|(_, rows)| !rows.is_empty())
-        .collect();
-
-    // Candidates.
+/// Every coding that may be quoted, once for each row it goes to; and how many were left
+/// out because their wave is in no column.
+fn candidates<'a>(
+    data: &'a StudyData,
+    options: &QuoteOptions,
+    rows_of_code: &HashMap<&str, Vec<usize>>,
+    column_of: &ColumnOf,
+    text_of: &mut dyn FnMut(&str) -> Result<String>,
+) -> Result<(Vec<Candidate<'a>>, usize)> {
     let starred_only = matches!(options.selection, Selection::Starred { .. });
     let mut texts: HashMap<String, (String, CharIndex)> = HashMap::new();
     let mut candidates: Vec<Candidate> = Vec::new();
@@ -357,11 +398,17 @@ pub fn build(
             });
         }
     }
-    if outside_groups > 0 {
-        warnings.push(format!("{outside_groups} quote(s) come from waves in no wave group and are left out"));
-    }
+    Ok((candidates, outside_groups))
+}
 
-    let band_high = options.max_words.map_or(60, |m| m.clamp(1, 60));
+/// Each row's candidates in rank order, one passage per overlap: starred first, then by
+/// rank (length closest to the comfortable band, document, position, ID).
+fn passages<'a, 'b>(
+    candidates: &'b [Candidate<'a>],
+    rows: usize,
+    max_words: Option<usize>,
+) -> Vec<Vec<&'b Candidate<'a>>> {
+    let band_high = max_words.map_or(60, |m| m.clamp(1, 60));
     let band_low = 12.min(band_high);
     let length_penalty = |w: usize| {
         if w < band_low { band_low - w } else { w.saturating_sub(band_high) }
@@ -369,9 +416,7 @@ pub fn build(
     let rank = |c: &Candidate| {
         (!c.coding.illustrative, length_penalty(c.words), c.document.to_string(), c.coding.start, c.coding.id.clone())
     };
-
-    // One passage per overlap: starred first, then by rank.
-    let mut by_row: Vec<Vec<&Candidate>> = vec![Vec::new(); rows.len()];
+    let mut by_row: Vec<Vec<&Candidate>> = vec![Vec::new(); rows];
     {
         let mut sorted: Vec<&Candidate> = candidates.iter().collect();
         sorted.sort_by_cached_key(|c| (c.row, rank(c)));
@@ -385,7 +430,25 @@ pub fn build(
             by_row[c.row].push(c);
         }
     }
+    by_row
+}
 
+/// What the tables are filled from.
+struct Picked<'p, 'a, 'b> {
+    rows: &'p [(usize, String, String)],
+    by_row: &'p [Vec<&'b Candidate<'a>>],
+    columns: usize,
+    template: &'p Template,
+}
+
+/// One table per theme with quotes (picked cell by cell), and the names of the themes
+/// without any quote.
+fn theme_tables(
+    data: &StudyData,
+    options: &QuoteOptions,
+    theme_ids: &[String],
+    picked: &Picked,
+) -> Result<(Vec<ThemeTable>, Vec<String>)> {
     let per_cell = match options.selection {
         Selection::Starred { per_cell } => per_cell.unwrap_or(usize::MAX),
         Selection::Propose { per_cell } => per_cell,
@@ -396,12 +459,12 @@ pub fn build(
         let theme = data.code(theme_id).ok_or_else(|| Error::NotFound { kind: "code", query: theme_id.clone() })?;
         let mut used_in_table: HashMap<&str, usize> = HashMap::new();
         let mut table_rows = Vec::new();
-        for (r, (_, code_id, name)) in rows.iter().enumerate().filter(|(_, (rt, _, _))| *rt == t) {
-            let mut cells: Vec<Vec<Quote>> = vec![Vec::new(); columns.len()];
+        for (r, (_, code_id, name)) in picked.rows.iter().enumerate().filter(|(_, (rt, _, _))| *rt == t) {
+            let mut cells: Vec<Vec<Quote>> = vec![Vec::new(); picked.columns];
             for (col, cell) in cells.iter_mut().enumerate() {
                 // `by_row` is in rank order, so a candidate's place in the pool is its rank.
                 let mut pool: Vec<(usize, &Candidate)> =
-                    by_row[r].iter().copied().filter(|c| c.column == col).enumerate().collect();
+                    picked.by_row[r].iter().copied().filter(|c| c.column == col).enumerate().collect();
                 let mut in_cell: HashMap<&str, usize> = HashMap::new();
                 while cell.len() < per_cell && !pool.is_empty() {
                     let best = pool
@@ -421,7 +484,7 @@ pub fn build(
                     let (_, c) = pool.remove(i);
                     *in_cell.entry(c.participant_key.as_str()).or_default() += 1;
                     *used_in_table.entry(c.participant_key.as_str()).or_default() += 1;
-                    cell.push(make_quote(data, c, &template, options.max_words));
+                    cell.push(make_quote(data, c, picked.template, options.max_words));
                 }
             }
             if cells.iter().any(|c| !c.is_empty()) {
@@ -439,7 +502,11 @@ pub fn build(
             });
         }
     }
+    Ok((themes, empty_themes))
+}
 
+/// How the quotes were chosen, in a sentence.
+fn selection_note(options: &QuoteOptions) -> String {
     let selection_note = match options.selection {
         Selection::Starred { per_cell: None } => "Quotes: every quote starred as illustrative".to_string(),
         Selection::Starred { per_cell: Some(n) } => format!("Quotes: up to {n} starred quote(s) per cell"),
@@ -457,15 +524,7 @@ pub fn build(
         note.push_str(&format!("; codings by {c}"));
     }
     note.push('.');
-    Ok(QuoteReport {
-        title: options.title.clone(),
-        template: options.template.clone(),
-        columns,
-        themes,
-        empty_themes,
-        selection_note: note,
-        warnings,
-    })
+    note
 }
 
 fn known_list(data: &StudyData) -> String {

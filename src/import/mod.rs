@@ -25,6 +25,8 @@ pub mod rtf;
 pub mod subtitles;
 pub mod turns;
 
+pub use crate::error::{ExtractError, ImportError};
+pub use crate::model::ParsedDocument;
 pub use folders::{Collected, MAX_FILES, MAX_FOLDER_DEPTH, collect_files};
 pub use pdf::{PdfLimits, set_extractor, set_extractor_with};
 
@@ -42,58 +44,6 @@ pub const SUPPORTED: &[&str] = &["txt", "md", "docx", "odt", "rtf", "pdf", "vtt"
 
 /// The largest file accepted for import.
 pub const MAX_FILE_BYTES: u64 = 128 * 1024 * 1024;
-
-/// Why a file could not be read.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum ExtractError {
-    #[error("the file is empty")]
-    Empty,
-    #[error("the file is binary, not text (is the extension right?)")]
-    Binary,
-    #[error("unsupported file type \"{0}\" (Codeloom imports .txt, .md, .docx, .odt, .rtf, .pdf, .vtt and .srt)")]
-    Unsupported(String),
-    #[error("cannot read the file: {0}")]
-    Unreadable(String),
-    #[error("{0}")]
-    Malformed(String),
-    #[error("too large: {0}")]
-    TooLarge(String),
-    #[error("no text found: {0}")]
-    NoText(String),
-    /// A parser failed on the file (a caught panic): the file is corrupt or unusual.
-    #[error("{0}")]
-    ReaderFailed(String),
-}
-
-/// A file that could not be imported, and why.
-#[derive(Debug, Clone, thiserror::Error)]
-#[error("{}: {reason}", path.display())]
-pub struct ImportError {
-    pub path: PathBuf,
-    pub reason: ExtractError,
-}
-
-impl ImportError {
-    pub fn new(path: &Path, reason: ExtractError) -> Self {
-        ImportError { path: path.to_path_buf(), reason }
-    }
-}
-
-/// A file read and ready to be stored.
-#[derive(Debug, Clone)]
-pub struct ParsedDocument {
-    pub source: PathBuf,
-    /// The file name without extension.
-    pub name: String,
-    pub original_name: String,
-    pub format: String,
-    /// UTF-8, LF line endings, no BOM.
-    pub text: String,
-    pub turns: Vec<Turn>,
-    pub participant: Option<String>,
-    pub wave: Option<String>,
-    pub warnings: Vec<String>,
-}
 
 fn decode(bytes: &[u8]) -> Result<(String, Vec<String>), ExtractError> {
     decode_text(bytes).map(|(t, n)| (t, n.warnings())).map_err(|e| match e {

@@ -12,6 +12,7 @@ pub mod words;
 
 use serde::{Deserialize, Serialize};
 use std::fmt;
+use std::path::PathBuf;
 
 /// A turn (or paragraph) of a document: a speaker's contiguous stretch of text.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -238,6 +239,22 @@ pub fn check_range(start: usize, end: usize, char_count: usize) -> Result<(), St
         return Err(format!("the range [{start}, {end}) runs past the end of the document ({char_count} characters)"));
     }
     Ok(())
+}
+
+/// A file read and ready to be stored.
+#[derive(Debug, Clone)]
+pub struct ParsedDocument {
+    pub source: PathBuf,
+    /// The file name without extension.
+    pub name: String,
+    pub original_name: String,
+    pub format: String,
+    /// UTF-8, LF line endings, no BOM.
+    pub text: String,
+    pub turns: Vec<Turn>,
+    pub participant: Option<String>,
+    pub wave: Option<String>,
+    pub warnings: Vec<String>,
 }
 
 #[cfg(test)]

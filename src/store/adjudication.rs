@@ -1,31 +1,27 @@
-//! Coder assignments and adjudication.
+//! Coder assignments and the record of adjudication decisions.
 //!
 //! Assignments say which coder was given which document, so that agreement treats a document a
 //! coder was not given as missing data rather than as "nothing coded". A coder without any
 //! assignment counts as assigned every document.
 //!
-//! Adjudication works through the places where the coders' layers of a code differ (the
-//! disagreement queue, computed by [`crate::agreement::project::disagreements`]) and records one
-//! decision for each: accept one coder's coding, take the union or the intersection, redraw, or
-//! skip, with an optional rationale. A decision writes the consensus codings under the reserved
-//! coder [`CONSENSUS_CODER`] and a row in `adjudications`; the coders' own codings are never
-//! touched. Every decision is one operation, so undo takes it back; deciding a place again
-//! replaces the earlier decision and its consensus codings in the same operation.
+//! The store keeps what adjudication decided: for each place of the disagreement queue
+//! (computed by the agreement module), one decision (accept one coder's coding, take the union or
+//! the intersection, redraw, or skip) with an optional rationale. Recording a decision writes the
+//! consensus codings under the reserved coder [`CONSENSUS_CODER`] and a row in `adjudications`;
+//! the coders' own codings are never touched. Every decision is one operation, so undo takes it
+//! back; deciding a place again replaces the earlier decision and its consensus codings in the
+//! same operation.
 
 use std::collections::{HashMap, HashSet};
 
-use rusqlite::types::Value;
 use rusqlite::{Connection, OptionalExtension};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use super::changes::Writer;
 use super::log::Logged;
-use super::ops::ensure_coder;
+use super::ops::{CodingRow, current_version, ensure_coder, insert_coding_row, int, opt, s};
 use super::{Project, new_id, now_ms};
-use crate::agreement::project::{
-    Disagreement, DocumentFilter, ReliabilityInput, Selection, disagreements, intersection_of, merge_spans, union_of,
-};
 use crate::error::{Error, Result};
 
 /// The coder the consensus layer is recorded under.
@@ -96,41 +92,6 @@ pub struct DecisionRecord {
     pub created_at_ms: i64,
 }
 
-/// One place of the queue with its decision, if any.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct QueueItem {
-    /// Where the coders differ, and how.
-    #[serde(flatten)]
-    pub disagreement: Disagreement,
-    /// The decision taken, if any.
-    pub decision: Option<DecisionRecord>,
-}
-
-/// The disagreement queue of a selection.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Queue {
-    /// The coders compared.
-    pub coders: Vec<String>,
-    /// The unit of analysis.
-    pub unit: crate::agreement::project::UnitKind,
-    /// Every disagreement, sorted by code, document and position.
-    pub items: Vec<QueueItem>,
-    /// How many have a decision.
-    pub decided: usize,
-}
-
-impl Queue {
-    /// The index of the first item without a decision: where to resume.
-    pub fn next_undecided(&self) -> Option<usize> {
-        self.items.iter().position(|i| i.decision.is_none())
-    }
-
-    /// Number of items.
-    pub fn total(&self) -> usize {
-        self.items.len()
-    }
-}
-
 /// Which place of a selection's queue a decision is about.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct ItemRef {
@@ -144,18 +105,32 @@ pub struct ItemRef {
     pub end: u64,
 }
 
-impl From<&Disagreement> for ItemRef {
-    fn from(d: &Disagreement) -> Self {
-        ItemRef { document_id: d.document_id.clone(), code_id: d.code_id.clone(), start: d.start, end: d.end }
-    }
+/// A decision to record on one place (see [`Project::record_decision`]).
+#[derive(Debug, Clone, Copy)]
+pub struct NewDecision<'a> {
+    /// The place decided.
+    pub item: &'a ItemRef,
+    /// The unit of analysis the place belongs to (`char`, `turn`, ...).
+    pub unit: &'a str,
+    /// The coders compared.
+    pub coders: &'a [String],
+    /// What was decided.
+    pub decision: &'a Decision,
+    /// The consensus spans to write.
+    pub consensus: &'a [(u64, u64)],
+    /// Why, in the adjudicator's words.
+    pub rationale: &'a str,
+    /// The code's name, for the history.
+    pub code: &'a str,
+    /// The document's name, for the history.
+    pub document: &'a str,
 }
 
-fn s(v: &str) -> Value {
-    Value::Text(v.to_string())
-}
-
-fn int(v: impl TryInto<i64>) -> Value {
-    Value::Integer(v.try_into().unwrap_or(i64::MAX))
+/// The error for a comparison that includes the consensus layer itself.
+pub fn consensus_compared() -> Error {
+    Error::Invalid(format!(
+        "the \"{CONSENSUS_CODER}\" layer is the result of adjudication; compare the coders' own layers"
+    ))
 }
 
 fn coder_id(conn: &Connection, name: &str) -> Result<Option<String>> {
@@ -245,12 +220,7 @@ fn write_decision(
     let mut coding_ids = Vec::new();
     if !consensus.is_empty() {
         let consensus_id = ensure_coder(w, CONSENSUS_CODER)?;
-        let version: Option<String> = w
-            .conn()
-            .query_row("SELECT id FROM codebook_versions ORDER BY created_at DESC, rowid DESC LIMIT 1", [], |r| {
-                r.get(0)
-            })
-            .optional()?;
+        let version = current_version(w.conn())?;
         for &(start, end) in consensus {
             let (from, to) = (start as usize, end as usize);
             if super::ops::identical_coding(w.conn(), &item.document_id, from, to, &item.code_id, &consensus_id)?
@@ -260,21 +230,20 @@ fn write_decision(
                 // it stays that decision's.
                 continue;
             }
-            let id = uuid::Uuid::new_v4().to_string();
-            w.insert(
-                "codings",
-                &[
-                    ("id", s(&id)),
-                    ("document_id", s(&item.document_id)),
-                    ("start", int(start)),
-                    ("end", int(end)),
-                    ("code_id", s(&item.code_id)),
-                    ("coder_id", s(&consensus_id)),
-                    ("codebook_version_id", version.as_deref().map(s).unwrap_or(Value::Null)),
-                    ("memo", Value::Null),
-                    ("illustrative", int(0)),
-                    ("created_at", int(now_ms())),
-                ],
+            let id = insert_coding_row(
+                w,
+                &CodingRow {
+                    id: None,
+                    document_id: &item.document_id,
+                    start: from,
+                    end: to,
+                    code_id: &item.code_id,
+                    coder_id: &consensus_id,
+                    codebook_version_id: version.as_deref(),
+                    memo: None,
+                    illustrative: false,
+                    created_at_ms: now_ms(),
+                },
             )?;
             coding_ids.push(id);
         }
@@ -291,7 +260,7 @@ fn write_decision(
             ("end", int(item.end)),
             ("coders", s(&serde_json::to_string(coders)?)),
             ("decision", s(decision)),
-            ("accepted_coder", accepted.map(s).unwrap_or(Value::Null)),
+            ("accepted_coder", opt(accepted)),
             ("consensus", s(&serde_json::to_string(consensus)?)),
             ("coding_ids", s(&serde_json::to_string(&coding_ids)?)),
             ("rationale", s(rationale.trim())),
@@ -300,15 +269,6 @@ fn write_decision(
         ],
     )?;
     Ok(id)
-}
-
-fn check_adjudication_coders(selection: &Selection) -> Result<()> {
-    if selection.coders.iter().any(|c| c == CONSENSUS_CODER) {
-        return Err(Error::Invalid(format!(
-            "the \"{CONSENSUS_CODER}\" layer is the result of adjudication; compare the coders' own layers"
-        )));
-    }
-    Ok(())
 }
 
 impl Project {
@@ -399,8 +359,8 @@ impl Project {
         Ok((!docs.is_empty()).then_some(docs))
     }
 
-    /// The decisions recorded for a unit kind, by the place they decide.
-    fn decisions(&self, unit: &str) -> Result<HashMap<ItemRef, DecisionRecord>> {
+    /// The decisions recorded for a unit kind (`char`, `turn`, ...), by the place they decide.
+    pub fn adjudication_decisions(&self, unit: &str) -> Result<HashMap<ItemRef, DecisionRecord>> {
         let mut stmt = self
             .conn()
             .prepare(&format!("SELECT {DECISION_COLS} FROM adjudications WHERE unit = ?1 ORDER BY created_at"))?;
@@ -413,141 +373,71 @@ impl Project {
         Ok(out)
     }
 
-    /// The disagreement queue of a selection, with each place's decision and the progress.
-    pub fn adjudication_queue(&self, selection: &Selection) -> Result<Queue> {
-        check_adjudication_coders(selection)?;
-        let input = ReliabilityInput::load(self, selection)?;
-        let mut decisions = self.decisions(selection.unit.name())?;
-        let items: Vec<QueueItem> = disagreements(&input, false)
-            .into_iter()
-            .map(|d| {
-                let decision = decisions.remove(&ItemRef::from(&d));
-                QueueItem { disagreement: d, decision }
-            })
-            .collect();
-        let decided = items.iter().filter(|i| i.decision.is_some()).count();
-        Ok(Queue { coders: input.coders, unit: input.unit, items, decided })
-    }
-
-    /// Records a decision on one place of a selection's queue, writing the consensus codings;
-    /// returns the decision's ID. The place is looked up again in the current codings, so a
-    /// decision on a stale place is refused. A place decided before is decided anew.
-    pub fn decide(
-        &mut self,
-        selection: &Selection,
-        item: &ItemRef,
-        decision: Decision,
-        rationale: &str,
-    ) -> Result<String> {
-        check_adjudication_coders(selection)?;
-        let narrowed = Selection {
-            documents: DocumentFilter { documents: vec![item.document_id.clone()], ..Default::default() },
-            codes: Some(vec![item.code_id.clone()]),
-            ..selection.clone()
-        };
-        let input = ReliabilityInput::load(self, &narrowed)?;
-        let Some(place) = disagreements(&input, true).into_iter().find(|d| d.start == item.start && d.end == item.end)
-        else {
-            return Err(Error::NotFound {
-                kind: "disagreement",
-                query: format!("{} [{}, {})", item.document_id, item.start, item.end),
-            });
-        };
-        let length = input.documents.first().map_or(0, |d| d.length);
-        let layers: Vec<&[(u64, u64)]> = place.spans.iter().flatten().map(Vec::as_slice).collect();
-        let consensus = match &decision {
-            Decision::Accept { coder } => {
-                let i = input
-                    .coders
-                    .iter()
-                    .position(|c| c == coder)
-                    .ok_or_else(|| Error::Invalid(format!("{coder} is not one of the coders compared")))?;
-                place.spans[i]
-                    .clone()
-                    .ok_or_else(|| Error::Invalid(format!("{coder} was not assigned {}", place.document)))?
-            }
-            Decision::Union => union_of(&layers),
-            Decision::Intersection => intersection_of(&layers),
-            Decision::Redraw { spans } => {
-                for &(s, e) in spans {
-                    if e <= s || e > length {
-                        return Err(Error::Invalid(format!(
-                            "[{s}, {e}) is not a range in {} ({length} characters)",
-                            place.document
-                        )));
-                    }
-                }
-                let mut spans = spans.clone();
-                merge_spans(&mut spans);
-                spans
-            }
-            Decision::Skip => Vec::new(),
-        };
-        let unit = selection.unit.name();
-        let key = ItemRef::from(&place);
-        let coders = input.coders.clone();
+    /// Records a decision on one place, writing its consensus codings and replacing any
+    /// earlier decision on the same place, in one operation; returns the decision's ID. The
+    /// caller has checked the place and computed the consensus.
+    pub fn record_decision(&mut self, new: NewDecision<'_>) -> Result<String> {
+        let NewDecision { item, unit, coders, decision, consensus, rationale, code, document } = new;
+        if coders.iter().any(|c| c == CONSENSUS_CODER) {
+            return Err(consensus_compared());
+        }
         self.execute("adjudicate", |w, decided_by| {
-            let replaced = remove_decisions(w, &key, unit)?;
-            let accepted = match &decision {
+            let replaced = remove_decisions(w, item, unit)?;
+            let accepted = match decision {
                 Decision::Accept { coder } => Some(coder.as_str()),
                 _ => None,
             };
             let id = write_decision(
                 w,
                 decided_by,
-                &key,
+                item,
                 unit,
-                &coders,
+                coders,
                 decision.name(),
                 accepted,
-                &consensus,
+                consensus,
                 rationale,
             )?;
-            let what = match &decision {
+            let what = match decision {
                 Decision::Accept { coder } => format!("accept {coder}"),
                 other => other.name().to_string(),
             };
             Ok(Logged {
                 summary: format!(
-                    "Adjudicate {} in {} [{}, {}): {what}{}",
-                    place.code,
-                    place.document,
-                    key.start,
-                    key.end,
+                    "Adjudicate {code} in {document} [{}, {}): {what}{}",
+                    item.start,
+                    item.end,
                     if replaced > 0 { " (replacing the earlier decision)" } else { "" }
                 ),
-                payload: json!({"id": id, "item": key, "unit": unit, "coders": coders, "decision": decision, "rationale": rationale, "consensus": consensus}),
+                payload: json!({"id": id, "item": item, "unit": unit, "coders": coders, "decision": decision, "rationale": rationale, "consensus": consensus}),
                 value: id,
             })
         })
     }
 
-    /// Adopts every place where the coders agree (and that has no decision yet) into the
-    /// consensus layer, in one operation; returns how many places were adopted.
-    pub fn adopt_agreements(&mut self, selection: &Selection) -> Result<usize> {
-        check_adjudication_coders(selection)?;
-        let input = ReliabilityInput::load(self, selection)?;
-        let decided = self.decisions(selection.unit.name())?;
-        let agreed: Vec<Disagreement> = disagreements(&input, true)
-            .into_iter()
-            .filter(|d| d.agreed && !decided.contains_key(&ItemRef::from(d)))
-            .collect();
-        let unit = selection.unit.name();
-        let coders = input.coders.clone();
+    /// Records, in one operation, an `agreed` decision for each place where the coders agree,
+    /// with its consensus spans; returns how many were recorded.
+    pub fn record_agreements(
+        &mut self,
+        unit: &str,
+        coders: &[String],
+        places: &[(ItemRef, Vec<(u64, u64)>)],
+    ) -> Result<usize> {
+        if coders.iter().any(|c| c == CONSENSUS_CODER) {
+            return Err(consensus_compared());
+        }
         self.execute("adopt_agreements", |w, decided_by| {
-            for place in &agreed {
-                let layers: Vec<&[(u64, u64)]> = place.spans.iter().flatten().map(Vec::as_slice).collect();
-                let consensus = union_of(&layers);
-                write_decision(w, decided_by, &ItemRef::from(place), unit, &coders, "agreed", None, &consensus, "")?;
+            for (item, consensus) in places {
+                write_decision(w, decided_by, item, unit, coders, "agreed", None, consensus, "")?;
             }
             Ok(Logged {
-                value: agreed.len(),
+                value: places.len(),
                 summary: format!(
                     "Adopt {} agreed codings of {} into the consensus layer",
-                    agreed.len(),
+                    places.len(),
                     coders.join(", ")
                 ),
-                payload: json!({"coders": coders, "unit": unit, "places": agreed.len()}),
+                payload: json!({"coders": coders, "unit": unit, "places": places.len()}),
             })
         })
     }

@@ -243,7 +243,7 @@ mod tests {
     fn project() -> (tempfile::TempDir, Project, String) {
         let dir = tempfile::tempdir().unwrap();
         let mut p = Project::create(&dir.path().join("p.codeloom")).unwrap();
-        let parsed = crate::import::ParsedDocument {
+        let parsed = crate::model::ParsedDocument {
             source: "P01_BL.txt".into(),
             original_name: "P01_BL.txt".into(),
             name: "P01_BL".into(),

@@ -44,8 +44,8 @@ fn parent_of(conn: &Connection, id: &str) -> Result<Option<String>> {
     Ok(conn.query_row("SELECT parent_id FROM codes WHERE id = ?1", [id], |r| r.get(0))?)
 }
 
-/// Whether `ancestor` is `id` or one of its ancestors.
-fn is_within(conn: &Connection, id: &str, ancestor: &str) -> Result<bool> {
+/// Whether `ancestor` is `id` or one of its ancestors; a cycle in the code tree is an error.
+pub(crate) fn is_within(conn: &Connection, id: &str, ancestor: &str) -> Result<bool> {
     let mut cur = Some(id.to_string());
     let mut steps = 0;
     while let Some(c) = cur {

@@ -4,7 +4,11 @@
 //! changing anything, read-only opens, the damage check, waiting for another writer),
 //! the schema and its migrations ([`schema`]), backups ([`backup`]), the operation log
 //! with undo and redo ([`log`], built on [`changes`]), the operations that change a
-//! project ([`ops`]) and the queries that read it ([`queries`]).
+//! project ([`ops`], [`code_ops`], [`attribute_ops`], [`memo_ops`]; the steps of merging another file's work in,
+//! [`merge_ops`]), the queries that read it ([`queries`], saved codebook versions in
+//! [`versions`]), and coder assignments with the record of adjudication decisions
+//! ([`adjudication`]). It is the only module that speaks SQL; the modules above it pass
+//! and receive plain data.
 //!
 //! Invariants: a file that is not a Codeloom project is never changed, not even by
 //! opening it; every change is one SQLite transaction, begun `IMMEDIATE` so that two
@@ -14,6 +18,7 @@
 //! preceded by a backup.
 
 pub mod adjudication;
+pub mod attribute_ops;
 pub mod backup;
 pub mod change_set;
 pub mod changes;
@@ -22,11 +27,14 @@ pub mod counts;
 pub mod interop_ops;
 mod locks;
 pub mod log;
+pub mod memo_ops;
+pub mod merge_ops;
 pub mod open;
 pub mod ops;
 pub mod queries;
 pub mod schema;
 pub mod search_source;
+pub mod versions;
 
 use crate::error::{Error, Result};
 use rusqlite::Connection;

@@ -93,10 +93,7 @@ pub(crate) fn busy_or(path: &Path, wait: &Wait, e: rusqlite::Error) -> Error {
     }
 }
 
-/// Whether a database error means the file is damaged.
-pub fn is_damage(e: &rusqlite::Error) -> bool {
-    matches!(e.sqlite_error_code(), Some(ErrorCode::DatabaseCorrupt | ErrorCode::NotADatabase))
-}
+pub use crate::error::is_damage;
 
 /// The path with a suffix added to its file name (`-wal`, `-shm`).
 pub(crate) fn sibling(path: &Path, suffix: &str) -> PathBuf {
@@ -370,14 +367,7 @@ impl Project {
                 message: "this is a backup, which Codeloom never changes; restore it with `codeloom backup restore PROJECT BACKUP`, or copy it out of the backups folder to work on the copy".into(),
             });
         }
-        match inspect(path)? {
-            Verdict::Ours => {}
-            Verdict::LookInside { wal } => look_inside(path, wal)?,
-        }
-        check_writable(path)?;
-        let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
-        let conn = Connection::open_with_flags(path, flags).map_err(|e| open_error(path, e))?;
-        let mut project = Project::with_connection(conn, path, false)?;
+        let mut project = Self::recognised_for_writing(path)?;
         let version = project.checked_version()?;
         project.check_damage()?;
         project.configure().map_err(|e| e.in_project(path))?;
@@ -417,9 +407,9 @@ impl Project {
         Ok(project)
     }
 
-    /// Opens a project for writing with no checks beyond recognising it: for restoring
-    /// a backup over a damaged file.
-    pub(crate) fn open_unchecked(path: &Path) -> Result<Project> {
+    /// A project recognised as Codeloom's (looking inside when the header cannot tell)
+    /// and opened for writing, before its version is checked.
+    fn recognised_for_writing(path: &Path) -> Result<Project> {
         match inspect(path)? {
             Verdict::Ours => {}
             Verdict::LookInside { wal } => look_inside(path, wal)?,
@@ -427,7 +417,13 @@ impl Project {
         check_writable(path)?;
         let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
         let conn = Connection::open_with_flags(path, flags).map_err(|e| open_error(path, e))?;
-        let project = Project::with_connection(conn, path, false)?;
+        Project::with_connection(conn, path, false)
+    }
+
+    /// Opens a project for writing with no checks beyond recognising it: for restoring
+    /// a backup over a damaged file.
+    pub(crate) fn open_unchecked(path: &Path) -> Result<Project> {
+        let project = Self::recognised_for_writing(path)?;
         project.checked_version()?;
         Ok(project)
     }
@@ -550,6 +546,25 @@ impl Project {
     /// The schema version the file had when it was opened.
     pub fn opened_schema(&self) -> i64 {
         self.schema
+    }
+}
+
+/// Errors are defined below the store; naming the project file in one is the store's
+/// work, because a damaged file's error names its last backup.
+impl Error {
+    /// This error with the project file named: a database or log error that names no
+    /// file becomes one about `path` (a damaged file says where the last backup is).
+    /// Other errors already name what they are about and are returned as they are.
+    pub fn in_project(self, path: &std::path::Path) -> Error {
+        match self {
+            Error::Sqlite(e) if is_damage(&e) => super::damaged(path, &sqlite_message(&e)),
+            Error::Sqlite(e) => Error::Project { path: path.to_path_buf(), message: sqlite_message(&e) },
+            Error::Log(e) => Error::Project {
+                path: path.to_path_buf(),
+                message: format!("an operation log entry is unreadable: {e}"),
+            },
+            other => other,
+        }
     }
 }
 

@@ -1,12 +1,17 @@
-//! The operations that change a project. Each public method here is one operation:
-//! one transaction, one log entry, undoable and redoable.
+//! The operations that change a project's documents, waves, settings, codes and codings,
+//! and the row writers the other operation files share (one way to write a code, a
+//! coding, a coder; the SQL value helpers). Each public method here is one operation: one
+//! transaction, one log entry, undoable and redoable. Attributes ([`super::attribute_ops`]),
+//! memos ([`super::memo_ops`]), codebook versions ([`super::versions`]), merging and
+//! splitting codes ([`super::code_ops`]) and adjudication ([`super::adjudication`]) have
+//! their own files.
 
 use super::changes::Writer;
 use super::log::Logged;
 use super::{Project, new_id, now_ms};
 use crate::error::{Error, Result};
-use crate::import::ParsedDocument;
-use crate::model::{self, AttributeKind, CodeDescription, MemoTarget, wave::wave_sort_key};
+use crate::model::ParsedDocument;
+use crate::model::{self, CodeDescription, MemoTarget, wave::wave_sort_key};
 use rusqlite::types::Value;
 use rusqlite::{Connection, OptionalExtension};
 use serde::{Deserialize, Serialize};
@@ -14,14 +19,21 @@ use serde_json::json;
 use sha2::{Digest, Sha256};
 use std::collections::{HashMap, HashSet};
 
+pub use super::attribute_ops::AttributeTable;
+pub(crate) use super::attribute_ops::{attribute_value_id, set_attribute_value};
+pub use super::memo_ops::delete_memos_about;
+
+/// A text value for a row ([`Writer::insert`], [`Writer::update`]).
 pub(crate) fn s(v: &str) -> Value {
     Value::Text(v.to_string())
 }
 
+/// A text value, or NULL for `None`.
 pub(crate) fn opt(v: Option<&str>) -> Value {
     v.map(s).unwrap_or(Value::Null)
 }
 
+/// An integer value (one too large for SQLite is stored as `i64::MAX`).
 pub(crate) fn int(v: impl TryInto<i64>) -> Value {
     Value::Integer(v.try_into().unwrap_or(i64::MAX))
 }
@@ -95,36 +107,26 @@ pub enum DocumentOutcome {
     },
 }
 
-/// A table of participant attributes read from a file.
-#[derive(Debug, Clone, Serialize)]
-pub struct AttributeTable {
-    /// Where it came from, for the log.
-    pub source: String,
-    /// Column names and types, in order.
-    pub columns: Vec<(String, AttributeKind)>,
-    /// Participant label and one value per column (`None` for a missing value).
-    pub rows: Vec<(String, Vec<Option<String>>)>,
+/// The ID of the coder named `name`, created if there is none.
+pub fn ensure_coder(w: &mut Writer, name: &str) -> Result<String> {
+    ensure_named(w, "coders", "name", name)
 }
 
-pub(crate) fn ensure_coder(w: &mut Writer, name: &str) -> Result<String> {
-    let found: Option<String> =
-        w.conn().query_row("SELECT id FROM coders WHERE name = ?1", [name], |r| r.get(0)).optional()?;
-    if let Some(id) = found {
-        return Ok(id);
-    }
-    let id = new_id();
-    w.insert("coders", &[("id", s(&id)), ("name", s(name)), ("created_at", int(now_ms()))])?;
-    Ok(id)
-}
-
+/// The ID of the participant labelled `label`, created if there is none.
 pub(crate) fn ensure_participant(w: &mut Writer, label: &str) -> Result<String> {
+    ensure_named(w, "participants", "label", label)
+}
+
+/// The ID of the row of `table` (coders or participants) whose `column` is `value`,
+/// created with a new ID and the time now if there is none.
+fn ensure_named(w: &mut Writer, table: &str, column: &str, value: &str) -> Result<String> {
     let found: Option<String> =
-        w.conn().query_row("SELECT id FROM participants WHERE label = ?1", [label], |r| r.get(0)).optional()?;
+        w.conn().query_row(&format!("SELECT id FROM {table} WHERE {column} = ?1"), [value], |r| r.get(0)).optional()?;
     if let Some(id) = found {
         return Ok(id);
     }
     let id = new_id();
-    w.insert("participants", &[("id", s(&id)), ("label", s(label)), ("created_at", int(now_ms()))])?;
+    w.insert(table, &[("id", s(&id)), (column, s(value)), ("created_at", int(now_ms()))])?;
     Ok(id)
 }
 
@@ -217,7 +219,7 @@ pub(crate) fn insert_code(w: &mut Writer, coder: &str, code: &NewCode) -> Result
         code_name(w.conn(), p)?;
     }
     check_sibling_name(w.conn(), name, code.parent_id.as_deref(), None)?;
-    let id = code.id.clone().unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
+    let id = code.id.clone().unwrap_or_else(new_id);
     if uuid::Uuid::parse_str(&id).is_err() {
         return Err(Error::Invalid(format!("\"{id}\" is not a UUID")));
     }
@@ -233,26 +235,89 @@ pub(crate) fn insert_code(w: &mut Writer, coder: &str, code: &NewCode) -> Result
         }
         None => model::default_color(count as usize),
     };
-    let position: i64 = w.conn().query_row(
-        "SELECT coalesce(max(position) + 1, 0) FROM codes WHERE parent_id IS ?1",
-        [&code.parent_id],
-        |r| r.get(0),
-    )?;
-    let d = &code.description;
+    let position = super::merge_ops::next_code_position(w.conn(), code.parent_id.as_deref())?;
+    insert_code_row(
+        w,
+        &CodeRow {
+            id: Some(&id),
+            name,
+            parent: code.parent_id.as_deref(),
+            color: &color,
+            description: &code.description,
+            position,
+            created_by: coder,
+        },
+    )
+}
+
+/// A row of the codes table to write.
+#[derive(Debug, Clone, Copy)]
+pub struct CodeRow<'a> {
+    /// A known ID to keep; a new one ([`new_id`]) when `None`.
+    pub id: Option<&'a str>,
+    pub name: &'a str,
+    pub parent: Option<&'a str>,
+    pub color: &'a str,
+    pub description: &'a CodeDescription,
+    pub position: i64,
+    pub created_by: &'a str,
+}
+
+/// The one way a code row is written (checks are the caller's); returns the code's ID.
+pub(crate) fn insert_code_row(w: &mut Writer, row: &CodeRow<'_>) -> Result<String> {
+    let id = row.id.map_or_else(new_id, str::to_string);
+    let d = row.description;
     w.insert(
         "codes",
         &[
             ("id", s(&id)),
-            ("name", s(name)),
-            ("parent_id", opt(code.parent_id.as_deref())),
-            ("color", s(&color)),
+            ("name", s(row.name)),
+            ("parent_id", opt(row.parent)),
+            ("color", s(row.color)),
             ("definition", s(&d.definition)),
             ("inclusion", s(&d.inclusion)),
             ("exclusion", s(&d.exclusion)),
             ("example", s(&d.example)),
-            ("position", int(position)),
+            ("position", int(row.position)),
             ("created_at", int(now_ms())),
-            ("created_by", s(coder)),
+            ("created_by", s(row.created_by)),
+        ],
+    )?;
+    Ok(id)
+}
+
+/// A row of the codings table to write.
+#[derive(Debug, Clone, Copy)]
+pub struct CodingRow<'a> {
+    /// A known ID to keep; a new one ([`new_id`]) when `None`.
+    pub id: Option<&'a str>,
+    pub document_id: &'a str,
+    pub start: usize,
+    pub end: usize,
+    pub code_id: &'a str,
+    pub coder_id: &'a str,
+    pub codebook_version_id: Option<&'a str>,
+    pub memo: Option<&'a str>,
+    pub illustrative: bool,
+    pub created_at_ms: i64,
+}
+
+/// The one way a coding row is written (checks are the caller's); returns the coding's ID.
+pub(crate) fn insert_coding_row(w: &mut Writer, row: &CodingRow<'_>) -> Result<String> {
+    let id = row.id.map_or_else(new_id, str::to_string);
+    w.insert(
+        "codings",
+        &[
+            ("id", s(&id)),
+            ("document_id", s(row.document_id)),
+            ("start", int(row.start)),
+            ("end", int(row.end)),
+            ("code_id", s(row.code_id)),
+            ("coder_id", s(row.coder_id)),
+            ("codebook_version_id", opt(row.codebook_version_id)),
+            ("memo", opt(row.memo)),
+            ("illustrative", int(row.illustrative as i64)),
+            ("created_at", int(row.created_at_ms)),
         ],
     )?;
     Ok(id)
@@ -297,21 +362,20 @@ fn insert_coding(w: &mut Writer, default_coder: &str, version: Option<&str>, c: 
     if let Some(existing) = identical_coding(w.conn(), &c.document_id, c.start, c.end, &c.code_id, &coder_id)? {
         return Ok(Stored::Identical(existing));
     }
-    let id = uuid::Uuid::new_v4().to_string();
-    w.insert(
-        "codings",
-        &[
-            ("id", s(&id)),
-            ("document_id", s(&c.document_id)),
-            ("start", int(c.start)),
-            ("end", int(c.end)),
-            ("code_id", s(&c.code_id)),
-            ("coder_id", s(&coder_id)),
-            ("codebook_version_id", opt(version)),
-            ("memo", opt(c.memo.as_deref())),
-            ("illustrative", int(c.illustrative as i64)),
-            ("created_at", int(now_ms())),
-        ],
+    let id = insert_coding_row(
+        w,
+        &CodingRow {
+            id: None,
+            document_id: &c.document_id,
+            start: c.start,
+            end: c.end,
+            code_id: &c.code_id,
+            coder_id: &coder_id,
+            codebook_version_id: version,
+            memo: c.memo.as_deref(),
+            illustrative: c.illustrative,
+            created_at_ms: now_ms(),
+        },
     )?;
     Ok(Stored::New(id))
 }
@@ -358,50 +422,6 @@ pub(crate) fn delete_codings_where(w: &mut Writer, column: &str, value: &str) ->
         w.delete("codings", id.as_str())?;
     }
     Ok(ids.len())
-}
-
-pub(crate) fn delete_memos_about(w: &mut Writer, kind: MemoTarget, id: &str) -> Result<()> {
-    let ids: Vec<String> = {
-        let mut stmt = w.conn().prepare("SELECT id FROM memos WHERE target_kind = ?1 AND target_id = ?2")?;
-        stmt.query_map([kind.as_str(), id], |r| r.get(0))?.collect::<rusqlite::Result<_>>()?
-    };
-    for m in ids {
-        w.delete("memos", m.as_str())?;
-    }
-    Ok(())
-}
-
-/// The row holding a participant's value of an attribute, if there is one.
-pub(crate) fn attribute_value_id(w: &Writer, participant_id: &str, attribute_id: &str) -> Result<Option<String>> {
-    Ok(w.conn()
-        .query_row(
-            "SELECT id FROM attribute_values WHERE participant_id = ?1 AND attribute_id = ?2",
-            [participant_id, attribute_id],
-            |r| r.get(0),
-        )
-        .optional()?)
-}
-
-/// Sets a participant's value of an attribute: updates row `existing`, or inserts one.
-pub(crate) fn set_attribute_value(
-    w: &mut Writer,
-    participant_id: &str,
-    attribute_id: &str,
-    existing: Option<String>,
-    value: &str,
-) -> Result<()> {
-    match existing {
-        Some(id) => w.update("attribute_values", id, &[("value", s(value))]),
-        None => w.insert(
-            "attribute_values",
-            &[
-                ("id", s(&new_id())),
-                ("participant_id", s(participant_id)),
-                ("attribute_id", s(attribute_id)),
-                ("value", s(value)),
-            ],
-        ),
-    }
 }
 
 /// A new document to store: its text, turns, and where it came from.
@@ -818,137 +838,6 @@ impl Project {
         })
     }
 
-    /// Sets (or, with `None`, removes) one attribute value of a participant.
-    pub fn set_attribute(
-        &mut self,
-        participant: &str,
-        attribute: &str,
-        kind: AttributeKind,
-        value: Option<&str>,
-    ) -> Result<()> {
-        let table = AttributeTable {
-            source: "manual entry".into(),
-            columns: vec![(attribute.to_string(), kind)],
-            rows: vec![(participant.to_string(), vec![value.map(str::to_string)])],
-        };
-        self.execute("set_attribute", |w, _| {
-            write_attributes(w, &table, true)?;
-            Ok(Logged {
-                value: (),
-                summary: format!("Set {attribute} of {participant} to {}", value.unwrap_or("(none)")),
-                payload: json!({"participant": participant, "attribute": attribute, "kind": kind, "value": value}),
-            })
-        })
-    }
-
-    /// Imports a table of attributes in one operation, creating participants and
-    /// attributes as needed. Missing values leave existing ones untouched.
-    pub fn import_attributes(&mut self, table: &AttributeTable) -> Result<()> {
-        self.execute("import_attributes", |w, _| {
-            write_attributes(w, table, false)?;
-            Ok(Logged {
-                value: (),
-                summary: format!(
-                    "Import {} attributes of {} participants from {}",
-                    table.columns.len(),
-                    table.rows.len(),
-                    table.source
-                ),
-                payload: json!({"source": table.source, "columns": table.columns, "participants": table.rows.iter().map(|r| &r.0).collect::<Vec<_>>()}),
-            })
-        })
-    }
-
-    /// Writes a memo about the project, a document, a participant or a code.
-    pub fn add_memo(&mut self, target: MemoTarget, target_id: Option<&str>, title: &str, body: &str) -> Result<String> {
-        if target != MemoTarget::Project && target_id.is_none() {
-            return Err(Error::Invalid(format!("a memo about a {} needs its ID", target.as_str())));
-        }
-        self.execute("add_memo", |w, coder| {
-            let coder_id = ensure_coder(w, coder)?;
-            let id = new_id();
-            let now = now_ms();
-            w.insert(
-                "memos",
-                &[
-                    ("id", s(&id)),
-                    ("target_kind", s(target.as_str())),
-                    ("target_id", opt(target_id)),
-                    ("title", s(title)),
-                    ("body", s(body)),
-                    ("coder_id", s(&coder_id)),
-                    ("created_at", int(now)),
-                    ("updated_at", int(now)),
-                ],
-            )?;
-            Ok(Logged {
-                summary: format!(
-                    "Write memo on {} \"{}\"",
-                    target.as_str(),
-                    if title.is_empty() { "untitled" } else { title }
-                ),
-                payload: json!({"id": id, "target": target, "target_id": target_id, "title": title}),
-                value: id,
-            })
-        })
-    }
-
-    /// Changes a memo's title and text.
-    pub fn update_memo(&mut self, id: &str, title: &str, body: &str) -> Result<()> {
-        self.execute("update_memo", |w, _| {
-            w.update("memos", id, &[("title", s(title)), ("body", s(body)), ("updated_at", int(now_ms()))])?;
-            Ok(Logged {
-                value: (),
-                summary: format!("Edit memo \"{title}\""),
-                payload: json!({"id": id, "title": title}),
-            })
-        })
-    }
-
-    /// Deletes a memo.
-    pub fn delete_memo(&mut self, id: &str) -> Result<()> {
-        self.execute("delete_memo", |w, _| {
-            w.delete("memos", id)?;
-            Ok(Logged { value: (), summary: "Delete memo".into(), payload: json!({"id": id}) })
-        })
-    }
-
-    /// Saves the current code tree as a named, immutable codebook version; codings made
-    /// from now on record it.
-    pub fn save_codebook_version(&mut self, name: &str, note: &str) -> Result<String> {
-        let name = name.trim().to_string();
-        if name.is_empty() {
-            return Err(Error::Invalid("a codebook version needs a name".into()));
-        }
-        let snapshot = serde_json::to_string(&self.codes()?)?;
-        self.execute("save_codebook_version", |w, coder| {
-            let taken: Option<String> = w
-                .conn()
-                .query_row("SELECT id FROM codebook_versions WHERE name = ?1", [&name], |r| r.get(0))
-                .optional()?;
-            if taken.is_some() {
-                return Err(Error::Invalid(format!("a codebook version named \"{name}\" already exists")));
-            }
-            let id = new_id();
-            w.insert(
-                "codebook_versions",
-                &[
-                    ("id", s(&id)),
-                    ("name", s(&name)),
-                    ("note", s(note)),
-                    ("snapshot", s(&snapshot)),
-                    ("created_at", int(now_ms())),
-                    ("created_by", s(coder)),
-                ],
-            )?;
-            Ok(Logged {
-                summary: format!("Save codebook version {name}"),
-                payload: json!({"id": id, "name": name, "note": note}),
-                value: id,
-            })
-        })
-    }
-
     /// Adds a codebook's codes in one operation (see [`crate::codebook`]). Codes whose
     /// ID is already in the project are left as they are and reported. The existing
     /// tree is read once, so a codebook of 100,000 codes takes seconds, not hours.
@@ -1016,7 +905,7 @@ impl CodeTree {
         if !self.siblings.insert((parent.clone(), name.to_ascii_lowercase())) {
             return Err(Error::Invalid(format!("a code named \"{name}\" already exists {place}")));
         }
-        let id = code.id.clone().unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
+        let id = code.id.clone().unwrap_or_else(new_id);
         if uuid::Uuid::parse_str(&id).is_err() {
             return Err(Error::Invalid(format!("\"{id}\" is not a UUID")));
         }
@@ -1031,22 +920,17 @@ impl CodeTree {
         let next = self.next_position.entry(parent.clone()).or_insert(0);
         let position = *next;
         *next += 1;
-        let d = &code.description;
-        w.insert(
-            "codes",
-            &[
-                ("id", s(&id)),
-                ("name", s(name)),
-                ("parent_id", opt(parent.as_deref())),
-                ("color", s(&color)),
-                ("definition", s(&d.definition)),
-                ("inclusion", s(&d.inclusion)),
-                ("exclusion", s(&d.exclusion)),
-                ("example", s(&d.example)),
-                ("position", int(position)),
-                ("created_at", int(now_ms())),
-                ("created_by", s(coder)),
-            ],
+        insert_code_row(
+            w,
+            &CodeRow {
+                id: Some(&id),
+                name,
+                parent: parent.as_deref(),
+                color: &color,
+                description: &code.description,
+                position,
+                created_by: coder,
+            },
         )?;
         self.names.insert(id.clone(), name.to_string());
         Ok(id)
@@ -1094,56 +978,4 @@ fn load_coding(conn: &Connection, id: &str) -> Result<(String, usize, usize, Str
     )
     .optional()?
     .ok_or_else(|| Error::NotFound { kind: "coding", query: id.to_string() })
-}
-
-fn write_attributes(w: &mut Writer, table: &AttributeTable, clear_missing: bool) -> Result<()> {
-    let mut attr_ids = Vec::new();
-    for (name, kind) in &table.columns {
-        let name = name.trim();
-        if name.is_empty() {
-            return Err(Error::Invalid(format!("{}: an attribute column has no name", table.source)));
-        }
-        let found: Option<(String, String)> = w
-            .conn()
-            .query_row("SELECT id, kind FROM attributes WHERE lower(name) = lower(?1)", [name], |r| {
-                Ok((r.get(0)?, r.get(1)?))
-            })
-            .optional()?;
-        let id = match found {
-            Some((id, k)) => {
-                if k != kind.as_str() {
-                    w.update("attributes", id.as_str(), &[("kind", s(kind.as_str()))])?;
-                }
-                id
-            }
-            None => {
-                let id = new_id();
-                let pos: i64 =
-                    w.conn().query_row("SELECT coalesce(max(position) + 1, 0) FROM attributes", [], |r| r.get(0))?;
-                w.insert(
-                    "attributes",
-                    &[("id", s(&id)), ("name", s(name)), ("kind", s(kind.as_str())), ("position", int(pos))],
-                )?;
-                id
-            }
-        };
-        attr_ids.push(id);
-    }
-    for (label, values) in &table.rows {
-        let pid = ensure_participant(w, label)?;
-        for ((attr_id, (name, kind)), value) in attr_ids.iter().zip(&table.columns).zip(values) {
-            let existing = attribute_value_id(w, &pid, attr_id)?;
-            match (value.as_deref().map(str::trim).filter(|v| !v.is_empty()), existing) {
-                (Some(v), existing) => {
-                    let v = kind
-                        .validate(v)
-                        .map_err(|e| Error::Invalid(format!("{}: {name} of {label}: {e}", table.source)))?;
-                    set_attribute_value(w, &pid, attr_id, existing, &v)?;
-                }
-                (None, Some(id)) if clear_missing => w.delete("attribute_values", id)?,
-                (None, _) => {}
-            }
-        }
-    }
-    Ok(())
 }

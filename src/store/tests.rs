@@ -2,7 +2,7 @@
 
 use super::Project;
 use super::ops::{AttributeTable, CodeChanges, CodingChanges, NewCode, NewCoding};
-use crate::import::ParsedDocument;
+use crate::model::ParsedDocument;
 use crate::model::{AttributeKind, CodeDescription, MemoTarget, Turn};
 
 /// Every table an operation can change, dumped in a stable order.

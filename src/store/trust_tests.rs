@@ -5,7 +5,7 @@
 use super::Project;
 use super::ops::{CodingChanges, NewCode, NewCoding};
 use crate::error::Error;
-use crate::import::ParsedDocument;
+use crate::model::ParsedDocument;
 use std::path::Path;
 use std::time::{Duration, Instant};
 

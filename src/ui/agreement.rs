@@ -5,13 +5,14 @@
 //! the panel returns what the application must do (open a document at a place).
 
 use codeloom::Project;
+use codeloom::agreement::adjudication::Queue;
 use codeloom::agreement::project::{
     AnalysisOptions, DocumentFilter, GroupBy, ReliabilityInput, Selection, UnitKind, analyse,
 };
 use codeloom::agreement::report::{AgreementReport, ResultRow, Statistic};
 use codeloom::agreement::{Band, BootstrapConfig};
 use codeloom::model::offsets::slice_chars;
-use codeloom::store::adjudication::{Decision, ItemRef, Queue};
+use codeloom::store::adjudication::{Decision, ItemRef};
 use egui::{Color32, RichText};
 
 use super::assignments::{AssignmentAction, AssignmentsPanel};
