@@ -171,12 +171,12 @@ mod tests {
             places.iter().map(|d| (d.name.as_str(), d.participant.as_deref(), d.wave.as_deref())).collect();
         assert_eq!(shown, [("A", Some("P01"), Some("BL")), ("B", Some("P02"), None), ("C", None, None)]);
         let a = places[0].clone();
-        assert_eq!(p.document_places_of(&[a.id.clone(), "nope".into()]).unwrap(), [a.clone()]);
+        assert_eq!(p.document_places_of(&[a.id.clone(), "nope".into()]).unwrap(), std::slice::from_ref(&a));
 
         let p01 = a.participant_id.clone().unwrap();
-        assert_eq!(p.documents_of_participants(&[p01]).unwrap(), [a.id.clone()]);
+        assert_eq!(p.documents_of_participants(&[p01]).unwrap(), std::slice::from_ref(&a.id));
         let bl = p.waves().unwrap().remove(0).id;
-        assert_eq!(p.documents_in_waves(&[bl]).unwrap(), [a.id.clone()]);
+        assert_eq!(p.documents_in_waves(&[bl]).unwrap(), std::slice::from_ref(&a.id));
 
         let code = p.create_code(NewCode { name: "X".into(), ..Default::default() }).unwrap();
         let coding = |document_id: &str, coder: &str| NewCoding {
@@ -190,7 +190,7 @@ mod tests {
         };
         p.apply_codings(vec![coding(&a.id, "amara"), coding(&places[1].id, "ben")], "two").unwrap();
         let amara = p.coders().unwrap().into_iter().find(|c| c.name == "amara").unwrap().id;
-        assert_eq!(p.documents_coded_by(&[amara]).unwrap(), [a.id.clone()]);
+        assert_eq!(p.documents_coded_by(&[amara]).unwrap(), std::slice::from_ref(&a.id));
 
         let memo = p.add_memo(MemoTarget::Project, None, "Title", "Body").unwrap();
         let found = p.memos_by_id(&[memo.clone(), "nope".into()]).unwrap();
