@@ -4,9 +4,9 @@
 //!
 //! Reading a file never touches a project: [`read_document`] returns a
 //! [`ParsedDocument`] or an [`ImportError`] that names the file and the reason.
-//! [`import_paths`] reads many files (in parallel), then stores every readable one in a
-//! single operation, so a failure leaves the project as it was and one undo removes the
-//! whole import. Per-file problems are reported, not fatal. [`extract_bytes`] is the
+//! [`import_paths`] reads many files (in parallel) and stores every readable one as it is
+//! read, all in a single operation, so a failure leaves the project as it was, one undo
+//! removes the whole import, and memory holds a few documents at a time. Per-file problems are reported, not fatal. [`extract_bytes`] is the
 //! one entry point from bytes to text and turns, shared by the fuzz targets.
 //!
 //! Every parser runs under [`guard::guarded`], so a panic on a hostile file becomes an
@@ -243,18 +243,34 @@ pub fn project_pattern(project: &Project) -> crate::Result<NamePattern> {
     }
 }
 
-/// Reads files in parallel (two workers per core, at most 8), preserving order.
-pub fn read_documents(
+/// Files read and not yet stored, per reading thread: reading waits when this many are
+/// ready, so an import holds a few parsed documents at a time, not the whole corpus.
+const READ_AHEAD: usize = 2;
+
+/// Text read before an import starts writing: an import of less than this holds the
+/// project for writing only while it stores, one larger holds it while the rest is read
+/// too (other writers wait, named if too long), with memory bounded all the same.
+const READ_BEFORE_STORING: usize = 64 << 20;
+
+/// One file read: its place in the list and its document or why it could not be read.
+pub type ReadResult = (usize, Result<ParsedDocument, ImportError>);
+
+/// Reads `files` in parallel (one worker per core, at most 8) and hands each result to
+/// `consume` as it is ready, in the order they finish, tagged with its place in `files`.
+/// Reading runs at most [`READ_AHEAD`] files per worker ahead of `consume`; when `consume`
+/// returns early, the workers stop after the file in hand.
+pub fn read_each<R>(
     files: &[PathBuf],
     pattern: &NamePattern,
     progress: &mut dyn FnMut(ImportProgress),
-) -> Vec<Result<ParsedDocument, ImportError>> {
+    consume: impl FnOnce(&mut dyn Iterator<Item = ReadResult>) -> R,
+) -> R {
     let workers = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2).clamp(1, 8);
+    let workers = workers.min(files.len()).max(1);
     let next = std::sync::atomic::AtomicUsize::new(0);
-    let (tx, rx) = std::sync::mpsc::channel();
-    let mut results: Vec<Option<Result<ParsedDocument, ImportError>>> = vec![None; files.len()];
+    let (tx, rx) = std::sync::mpsc::sync_channel(workers * READ_AHEAD);
     std::thread::scope(|scope| {
-        for w in 0..workers.min(files.len()) {
+        for w in 0..workers {
             let tx = tx.clone();
             let next = &next;
             std::thread::Builder::new()
@@ -272,9 +288,26 @@ pub fn read_documents(
                 .expect("spawning an import thread");
         }
         drop(tx);
-        for (n, (i, r)) in rx.into_iter().enumerate() {
-            let done = n + 1;
-            progress(ImportProgress { done, total: files.len(), current: files[i].clone() });
+        let mut done = 0;
+        let mut results = rx.into_iter().inspect(|(i, _)| {
+            done += 1;
+            progress(ImportProgress { done, total: files.len(), current: files[*i].clone() });
+        });
+        consume(&mut results)
+        // `results` (and with it the receiver) is dropped here, before the scope waits for
+        // the workers: one still reading finds its send refused and stops.
+    })
+}
+
+/// Reads files in parallel; every result, in the order of `files`.
+pub fn read_documents(
+    files: &[PathBuf],
+    pattern: &NamePattern,
+    progress: &mut dyn FnMut(ImportProgress),
+) -> Vec<Result<ParsedDocument, ImportError>> {
+    let mut results: Vec<Option<Result<ParsedDocument, ImportError>>> = (0..files.len()).map(|_| None).collect();
+    read_each(files, pattern, progress, |all| {
+        for (i, r) in all {
             results[i] = Some(r);
         }
     });
@@ -287,11 +320,27 @@ pub fn read_documents(
         .collect()
 }
 
-/// What the report keeps of a parsed file: path, warnings, turns, speakers, characters.
-type ReportMeta = (PathBuf, Vec<String>, usize, Vec<String>, usize);
+/// What the report keeps of a parsed file: its place in the list, path, warnings, turns,
+/// speakers, characters.
+type ReportMeta = (usize, PathBuf, Vec<String>, usize, Vec<String>, usize);
+
+fn report_meta(i: usize, d: &ParsedDocument) -> ReportMeta {
+    let mut speakers: Vec<String> = Vec::new();
+    for t in &d.turns {
+        if let Some(s) = &t.speaker
+            && !speakers.contains(s)
+        {
+            speakers.push(s.clone());
+        }
+    }
+    (i, d.source.clone(), d.warnings.clone(), d.turns.len(), speakers, d.text.chars().count())
+}
 
 /// Imports files and folders into a project as one operation and reports on each file.
-/// `pattern` overrides the project's file-name pattern for this import.
+/// `pattern` overrides the project's file-name pattern for this import. Past the first
+/// [`READ_BEFORE_STORING`] bytes of text, files are stored as they are read, inside that
+/// one operation, so memory holds a bounded number of documents whatever the size of the
+/// import.
 pub fn import_paths(
     project: &mut Project,
     paths: &[PathBuf],
@@ -314,33 +363,48 @@ pub fn import_paths(
     for (p, reason) in skipped {
         report.files.push(FileReport { path: p, outcome: FileOutcome::Skipped { reason }, warnings: vec![] });
     }
-    let mut parsed = Vec::new();
-    for r in read_documents(&files, &pattern, progress) {
-        match r {
-            Ok(d) => parsed.push(d),
-            Err(e) => report.files.push(FileReport {
-                path: e.path,
-                outcome: FileOutcome::Failed { reason: e.reason.to_string() },
-                warnings: vec![],
-            }),
-        }
-    }
-    let meta: Vec<ReportMeta> = parsed
-        .iter()
-        .map(|d| {
-            let mut speakers: Vec<String> = Vec::new();
-            for t in &d.turns {
-                if let Some(s) = &t.speaker
-                    && !speakers.contains(s)
-                {
-                    speakers.push(s.clone());
+    let read = read_and_store(project, &files, &pattern, progress, READ_BEFORE_STORING)?;
+    report.files.extend(read);
+    Ok(report)
+}
+
+/// Reads `files` and stores them in one operation, starting to store once `read_ahead`
+/// bytes of text are read (or every file is); the report of each file, in the order given.
+fn read_and_store(
+    project: &mut Project,
+    files: &[PathBuf],
+    pattern: &NamePattern,
+    progress: &mut dyn FnMut(ImportProgress),
+    read_ahead: usize,
+) -> crate::Result<Vec<FileReport>> {
+    // Each file read: failures (by place) and what the report needs of stored documents.
+    let mut read: Vec<(usize, FileReport)> = Vec::new();
+    let mut meta: Vec<ReportMeta> = Vec::new();
+    let outcomes = read_each(files, pattern, progress, |results| {
+        let mut documents = std::iter::from_fn(|| {
+            for (i, r) in &mut *results {
+                match r {
+                    Ok(d) => {
+                        meta.push(report_meta(i, &d));
+                        return Some(d);
+                    }
+                    Err(e) => read.push((i, failed(e))),
                 }
             }
-            (d.source.clone(), d.warnings.clone(), d.turns.len(), speakers, d.text.chars().count())
-        })
-        .collect();
-    let outcomes = if parsed.is_empty() { Vec::new() } else { project.import_documents(parsed)? };
-    for ((path, warnings, turns, speakers, characters), outcome) in meta.into_iter().zip(outcomes) {
+            None
+        });
+        let (mut first, mut bytes) = (Vec::new(), 0);
+        while first.is_empty() || bytes < read_ahead {
+            let Some(d) = documents.next() else { break };
+            bytes += d.text.len();
+            first.push(d);
+        }
+        if first.is_empty() {
+            return Ok(Vec::new());
+        }
+        project.import_document_stream(&mut first.into_iter().chain(documents))
+    })?;
+    for ((i, path, warnings, turns, speakers, characters), outcome) in meta.into_iter().zip(outcomes) {
         let outcome = match outcome {
             DocumentOutcome::Imported { id, name, participant, wave } => {
                 FileOutcome::Imported { id, name, participant, wave, turns, speakers, characters }
@@ -349,15 +413,79 @@ pub fn import_paths(
                 FileOutcome::Duplicate { existing_id, existing_name }
             }
         };
-        report.files.push(FileReport { path, outcome, warnings });
+        read.push((i, FileReport { path, outcome, warnings }));
     }
-    Ok(report)
+    // Files in the order they were given, whatever order they were read in.
+    read.sort_by_key(|(i, _)| *i);
+    Ok(read.into_iter().map(|(_, f)| f).collect())
+}
+
+/// The report of a file that could not be read.
+fn failed(e: ImportError) -> FileReport {
+    FileReport { path: e.path, outcome: FileOutcome::Failed { reason: e.reason.to_string() }, warnings: vec![] }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use pdf::tests::tiny_pdf;
+
+    /// Files P000.txt … in a folder, each a two-turn transcript.
+    fn transcripts(dir: &Path, n: usize) -> Vec<PathBuf> {
+        (0..n)
+            .map(|i| {
+                let path = dir.join(format!("P{i:03}_BL.txt"));
+                std::fs::write(&path, format!("Dan: How was week {i}?\n\nP{i:03}: Busy, week {i}.")).unwrap();
+                path
+            })
+            .collect()
+    }
+
+    #[test]
+    fn reading_stops_when_the_consumer_stops_and_results_keep_their_place() {
+        let dir = tempfile::tempdir().unwrap();
+        let files = transcripts(dir.path(), 400);
+        let pattern = NamePattern::default_pattern();
+        // A consumer that takes three results and leaves: the readers stop, nothing hangs.
+        let mut progressed = 0;
+        let taken = read_each(&files, &pattern, &mut |_| progressed += 1, |all| all.take(3).count());
+        assert_eq!((taken, progressed), (3, 3));
+        // Every result is tagged with its file, whatever order they were read in.
+        let mut seen =
+            read_each(&files, &pattern, &mut |_| {}, |all| all.map(|(i, r)| (i, r.unwrap().name)).collect::<Vec<_>>());
+        seen.sort();
+        assert_eq!(seen.len(), 400);
+        assert!(seen.iter().all(|(i, name)| *name == format!("P{i:03}_BL")), "{:?}", &seen[..3]);
+    }
+
+    #[test]
+    fn an_import_reports_files_in_the_order_given_and_is_one_operation() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut files = transcripts(dir.path(), 60);
+        let bad = dir.path().join("P999_BL.docx");
+        std::fs::write(&bad, "not a zip").unwrap();
+        files.insert(30, bad.clone());
+        // A duplicate of an earlier file, found inside the same operation.
+        let twin = dir.path().join("P998_BL.txt");
+        std::fs::copy(&files[5], &twin).unwrap();
+        files.push(twin);
+        let pattern = NamePattern::default_pattern();
+        // Read whole then stored, and stored as read from the first file on: the same.
+        for read_ahead in [usize::MAX, 0] {
+            let mut project = Project::create(&dir.path().join(format!("s{read_ahead}.codeloom"))).unwrap();
+            let report = read_and_store(&mut project, &files, &pattern, &mut |_| {}, read_ahead).unwrap();
+            let paths: Vec<&PathBuf> = report.iter().map(|f| &f.path).collect();
+            assert_eq!(paths, files.iter().collect::<Vec<_>>());
+            assert!(matches!(report[30].outcome, FileOutcome::Failed { .. }));
+            assert!(
+                matches!(&report[61].outcome, FileOutcome::Duplicate { existing_name, .. } if existing_name == "P005_BL")
+            );
+            assert_eq!(project.documents().unwrap().len(), 60);
+            assert_eq!(project.history().unwrap().len(), 1, "one operation");
+            project.undo().unwrap();
+            assert!(project.documents().unwrap().is_empty());
+        }
+    }
 
     #[test]
     fn pdf_text_layer() {

@@ -500,9 +500,19 @@ impl Project {
     /// Stores parsed documents in one operation. A document whose text is already in
     /// the project is reported as a duplicate and not stored again.
     pub fn import_documents(&mut self, docs: Vec<ParsedDocument>) -> Result<Vec<DocumentOutcome>> {
+        self.import_document_stream(&mut docs.into_iter())
+    }
+
+    /// [`Project::import_documents`] for documents that are still being read: each is
+    /// stored as `docs` yields it and then dropped, all in one operation.
+    pub fn import_document_stream(
+        &mut self,
+        docs: &mut dyn Iterator<Item = ParsedDocument>,
+    ) -> Result<Vec<DocumentOutcome>> {
         self.execute("import_documents", |w, coder| {
             let mut outcomes = Vec::new();
-            for doc in &docs {
+            for doc in docs {
+                let doc = &doc;
                 let hash = content_hash(&doc.text);
                 let existing: Option<(String, String)> = w
                     .conn()
