@@ -15,6 +15,7 @@ use codeloom::model::time;
 use std::path::{Path, PathBuf};
 
 mod interop;
+mod media;
 mod project;
 mod search;
 
@@ -176,6 +177,11 @@ pub enum Command {
         #[command(subcommand)]
         command: export::ExportCommand,
     },
+    /// Interview recordings: link them to documents, list and unlink them, set sync points.
+    Media {
+        #[command(subcommand)]
+        command: media::MediaCommand,
+    },
     /// Backups of a project: list them, make one now, restore one, or set how many are kept.
     Backup {
         #[command(subcommand)]
@@ -330,6 +336,7 @@ fn run_command(command: Command, window: &dyn Window) -> Result<i32> {
         Command::Search(args) => search::run(args),
         Command::Export { command } => export::run(command).map(|()| 0),
         Command::Backup { command } => backup::run(command).map(|()| 0),
+        Command::Media { command } => media::run(command).map(|()| 0),
         Command::Bench { quick, seed, out } => project::bench(quick, seed, out.as_deref(), window),
         Command::ExtractPdf(args) => Ok(extract::run(args)),
     }

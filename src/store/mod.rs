@@ -22,6 +22,7 @@ pub mod counts;
 pub mod interop_ops;
 mod locks;
 pub mod log;
+pub mod media_ops;
 pub mod open;
 pub mod ops;
 pub mod queries;
