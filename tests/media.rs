@@ -151,7 +151,9 @@ fn links_and_sync_points_undo_and_redo_and_go_with_their_document() {
     let backwards = p.set_sync_point(&id, SyncPoint { position: 50, time_ms: 100 }).unwrap_err();
     assert!(backwards.to_string().contains("time must run forward"), "{backwards}");
     p.move_sync_point(&first, SyncPoint { position: 12, time_ms: 300 }).unwrap();
-    let at = |p: &Project| p.sync_points(&id).unwrap().iter().map(|s| (s.point.position, s.point.time_ms)).collect::<Vec<_>>();
+    let at = |p: &Project| {
+        p.sync_points(&id).unwrap().iter().map(|s| (s.point.position, s.point.time_ms)).collect::<Vec<_>>()
+    };
     assert_eq!(at(&p), [(12, 300), (40, 700)]);
     p.undo().unwrap();
     assert_eq!(at(&p), [(10, 200), (40, 700)], "undo of a move");

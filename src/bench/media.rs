@@ -27,7 +27,8 @@ pub fn measure(work: &Path, quick: bool, seed: u64, progress: &mut dyn FnMut(&st
     let (path, format) = make_recording(work, seconds)?;
     let made = t.elapsed().as_secs_f64();
     let bytes = std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0);
-    let about = serde_json::json!({"recording_seconds": seconds, "format": format, "bytes": bytes, "made_in_seconds": made});
+    let about =
+        serde_json::json!({"recording_seconds": seconds, "format": format, "bytes": bytes, "made_in_seconds": made});
     let result = run_on(&path, seconds, seed, &about, progress);
     let _ = std::fs::remove_file(&path);
     result
@@ -52,7 +53,13 @@ fn run_on(
         source.next_block()?;
         times.push(t.elapsed().as_secs_f64());
     }
-    out.push(spread("media_seek", "seek to a random point of the recording and decode the first block there", &times, 0.1, about));
+    out.push(spread(
+        "media_seek",
+        "seek to a random point of the recording and decode the first block there",
+        &times,
+        0.1,
+        about,
+    ));
 
     progress("media: starting playback");
     let mut player = Player::with_output(|| Box::new(NullOutput::new(48_000, "bench")));
@@ -160,7 +167,8 @@ fn write_wav(path: &Path, seconds: u64) -> std::io::Result<()> {
     w.write_all(&(n * 2).to_le_bytes())?;
     for i in 0..n {
         let t = f64::from(i) / f64::from(rate);
-        let v = 0.5 * (std::f64::consts::TAU * 180.0 * t).sin() * (0.55 + 0.45 * (std::f64::consts::TAU * 0.7 * t).sin());
+        let v =
+            0.5 * (std::f64::consts::TAU * 180.0 * t).sin() * (0.55 + 0.45 * (std::f64::consts::TAU * 0.7 * t).sin());
         w.write_all(&((v * 32_000.0) as i16).to_le_bytes())?;
     }
     w.flush()

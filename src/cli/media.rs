@@ -161,9 +161,18 @@ fn list(project: &Path, json: bool) -> Result<()> {
         let length = rec.duration_ms.map(time::format_clock).unwrap_or_else(|| "-".into());
         let file = found.map(|f| f.display().to_string()).unwrap_or_default();
         let note = match status {
-            "moved" => format!("  moved: found at {file}; record it with: codeloom media link PROJECT \"{}\" \"{file}\"", rec.document),
-            "replaced" => format!("  another file is at {file} now; locate the recording with: codeloom media link PROJECT \"{}\" FILE", rec.document),
-            "missing" => format!("  missing: not at {file}; locate it with: codeloom media link PROJECT \"{}\" FILE", rec.document),
+            "moved" => format!(
+                "  moved: found at {file}; record it with: codeloom media link PROJECT \"{}\" \"{file}\"",
+                rec.document
+            ),
+            "replaced" => format!(
+                "  another file is at {file} now; locate the recording with: codeloom media link PROJECT \"{}\" FILE",
+                rec.document
+            ),
+            "missing" => format!(
+                "  missing: not at {file}; locate it with: codeloom media link PROJECT \"{}\" FILE",
+                rec.document
+            ),
             _ => String::new(),
         };
         let video = if rec.has_video { " (video: sound only)" } else { "" };

@@ -367,7 +367,12 @@ pub fn import_paths(
         });
     }
     for (p, reason) in skipped {
-        report.files.push(FileReport { path: p, outcome: FileOutcome::Skipped { reason }, warnings: vec![], recording: None });
+        report.files.push(FileReport {
+            path: p,
+            outcome: FileOutcome::Skipped { reason },
+            warnings: vec![],
+            recording: None,
+        });
     }
     let mut parsed = Vec::new();
     for r in read_documents(&files, &pattern, progress) {

@@ -6,7 +6,7 @@
 use super::{MediaError, MediaProblem, VIDEO_EXTENSIONS};
 use std::path::{Path, PathBuf};
 use symphonia::core::codecs::CodecParameters;
-use symphonia::core::codecs::audio::{AudioDecoder, AudioDecoderOptions, AudioCodecId, well_known as codecs};
+use symphonia::core::codecs::audio::{AudioCodecId, AudioDecoder, AudioDecoderOptions, well_known as codecs};
 use symphonia::core::errors::Error as SymError;
 use symphonia::core::formats::probe::Hint;
 use symphonia::core::formats::{FormatOptions, FormatReader, SeekMode, SeekTo, TrackType};
@@ -122,7 +122,8 @@ impl Source {
     fn with_format(path: &Path, ext: String, format: Box<dyn FormatReader>) -> Result<Source, MediaError> {
         let has_video = format.tracks().iter().any(|t| matches!(t.codec_params, Some(CodecParameters::Video(_))))
             || (VIDEO_EXTENSIONS.contains(&ext.as_str()) && format.default_track(TrackType::Video).is_some());
-        let track = format.default_track(TrackType::Audio).ok_or_else(|| MediaError::new(path, MediaProblem::NoSound))?;
+        let track =
+            format.default_track(TrackType::Audio).ok_or_else(|| MediaError::new(path, MediaProblem::NoSound))?;
         let Some(params) = track.codec_params.as_ref().and_then(|c| c.audio()) else {
             return Err(MediaError::new(path, MediaProblem::NoSound));
         };

@@ -31,7 +31,10 @@ pub enum Command {
     /// Goes forward (or, negative, back) by this many ms.
     Skip(i64),
     /// Plays from `from` and pauses at `to` (ms): "Play this passage".
-    PlayRange { from: u64, to: u64 },
+    PlayRange {
+        from: u64,
+        to: u64,
+    },
     /// Playback speed, 0.5–2.
     Speed(f32),
 }
@@ -181,6 +184,8 @@ struct Engine {
     decoded_ms: f64,
     /// Where to pause in a "Play this passage".
     stop_at: Option<u64>,
+    /// Where playing last started: the position never goes back before it.
+    from_ms: u64,
     play_asked: Option<Instant>,
 }
 
@@ -199,6 +204,7 @@ impl Engine {
             pending: Vec::new(),
             decoded_ms: 0.0,
             stop_at: None,
+            from_ms: 0,
             play_asked: None,
         }
     }
@@ -238,7 +244,7 @@ impl Engine {
         let rate = f64::from(self.out.sample_rate());
         let queued = (self.out.queued() + self.pending.len()) as f64;
         let ms = self.decoded_ms - queued / rate * 1000.0 * f64::from(self.status.speed);
-        let ms = ms.max(0.0) as u64;
+        let ms = (ms.max(0.0).round() as u64).max(self.from_ms);
         self.status.duration_ms().map_or(ms, |d| ms.min(d))
     }
 
@@ -284,6 +290,7 @@ impl Engine {
         self.status.file = Some(path.clone());
         self.status.position_ms = 0;
         self.decoded_ms = 0.0;
+        self.from_ms = 0;
         match Source::open(&path) {
             Ok(source) => {
                 let rate = source.info().sample_rate;
@@ -339,6 +346,7 @@ impl Engine {
             return;
         }
         self.decoded_ms = ms as f64;
+        self.from_ms = ms;
         self.status.position_ms = ms;
         if self.status.state == PlayState::Ended {
             self.status.state = PlayState::Paused;
@@ -412,7 +420,12 @@ mod tests {
 
     fn wav(dir: &std::path::Path, seconds: f32) -> PathBuf {
         let path = dir.join("tone.wav");
-        let spec = hound::WavSpec { channels: 1, sample_rate: 8000, bits_per_sample: 16, sample_format: hound::SampleFormat::Int };
+        let spec = hound::WavSpec {
+            channels: 1,
+            sample_rate: 8000,
+            bits_per_sample: 16,
+            sample_format: hound::SampleFormat::Int,
+        };
         let mut w = hound::WavWriter::create(&path, spec).unwrap();
         for s in crate::media::stretch::tests::tone(200.0, 8000, seconds) {
             w.write_sample((s * 20000.0) as i16).unwrap();

@@ -249,7 +249,12 @@ mod tests {
     }
 
     fn timeline_input() -> impl Strategy<Value = (Vec<Turn>, Vec<SyncPoint>, usize, Option<u64>)> {
-        (1usize..3_000, proptest::collection::vec((0usize..3_000, 0u64..4_000_000, any::<bool>()), 0..12), any::<bool>(), 0u64..5_000_000)
+        (
+            1usize..3_000,
+            proptest::collection::vec((0usize..3_000, 0u64..4_000_000, any::<bool>()), 0..12),
+            any::<bool>(),
+            0u64..5_000_000,
+        )
             .prop_map(|(chars, raw, timed, duration)| {
                 let mut turns: Vec<Turn> = Vec::new();
                 let mut points = Vec::new();

@@ -89,9 +89,7 @@ fn recording_from_row(r: &rusqlite::Row) -> rusqlite::Result<Recording> {
 }
 
 fn recording_id(conn: &Connection, document_id: &str) -> Result<Option<String>> {
-    Ok(conn
-        .query_row("SELECT id FROM recordings WHERE document_id = ?1", [document_id], |r| r.get(0))
-        .optional()?)
+    Ok(conn.query_row("SELECT id FROM recordings WHERE document_id = ?1", [document_id], |r| r.get(0)).optional()?)
 }
 
 /// Deletes a document's recording link and sync points through the writer, so that

@@ -27,7 +27,10 @@ pub enum PlayerAction {
     /// Play from a time (a turn's time stamp was clicked).
     PlayFrom(u64),
     /// Play a passage and stop at its end.
-    PlayRange { from: u64, to: u64 },
+    PlayRange {
+        from: u64,
+        to: u64,
+    },
     /// Find the missing recording (the app asks for the file and links it again).
     Locate,
 }
@@ -220,19 +223,31 @@ impl PlayerView {
         painter.rect_filled(rect, 2.0, ui.visuals().extreme_bg_color);
         let x_of = |ms: u64| rect.left() + rect.width() * (ms as f32 / duration.max(1) as f32);
         for c in model.coded {
-            let r = Rect::from_min_max(pos2(x_of(c.start_ms), rect.top()), pos2(x_of(c.end_ms).max(x_of(c.start_ms) + 1.0), rect.bottom()));
+            let r = Rect::from_min_max(
+                pos2(x_of(c.start_ms), rect.top()),
+                pos2(x_of(c.end_ms).max(x_of(c.start_ms) + 1.0), rect.bottom()),
+            );
             painter.rect_filled(r, 0.0, c.color.gamma_multiply(0.35));
         }
         match model.waveform {
             Some(w) => self.draw_peaks(ui, &painter, rect, w),
             None => {
                 let note = model.waveform_note.unwrap_or("Computing the overview…");
-                painter.text(rect.center(), egui::Align2::CENTER_CENTER, note, egui::FontId::proportional(12.0), ui.visuals().weak_text_color());
+                painter.text(
+                    rect.center(),
+                    egui::Align2::CENTER_CENTER,
+                    note,
+                    egui::FontId::proportional(12.0),
+                    ui.visuals().weak_text_color(),
+                );
             }
         }
         if duration > 0 {
             let x = x_of(model.status.position_ms.min(duration));
-            painter.line_segment([pos2(x, rect.top()), pos2(x, rect.bottom())], Stroke::new(2.0, ui.visuals().selection.stroke.color));
+            painter.line_segment(
+                [pos2(x, rect.top()), pos2(x, rect.bottom())],
+                Stroke::new(2.0, ui.visuals().selection.stroke.color),
+            );
         }
     }
 
@@ -288,10 +303,7 @@ fn trim_speed(s: f32) -> String {
 
 /// A turn's time stamp that plays the recording from there when clicked.
 pub fn turn_time_button(ui: &mut Ui, ms: u64) -> Option<PlayerAction> {
-    let clicked = ui
-        .small_button(format!("▶ {}", format_clock(ms)))
-        .on_hover_text("Play from here")
-        .clicked();
+    let clicked = ui.small_button(format!("[{}]", format_clock(ms))).on_hover_text("Play from here").clicked();
     clicked.then_some(PlayerAction::PlayFrom(ms))
 }
 
@@ -400,9 +412,19 @@ mod tests {
         let rect = h.get_by_label("Recording overview").rect();
         let at = egui::pos2(rect.left() + rect.width() * 0.75, rect.center().y);
         h.event(egui::Event::PointerMoved(at));
-        h.event(egui::Event::PointerButton { pos: at, button: egui::PointerButton::Primary, pressed: true, modifiers: Modifiers::NONE });
+        h.event(egui::Event::PointerButton {
+            pos: at,
+            button: egui::PointerButton::Primary,
+            pressed: true,
+            modifiers: Modifiers::NONE,
+        });
         h.run_steps(1);
-        h.event(egui::Event::PointerButton { pos: at, button: egui::PointerButton::Primary, pressed: false, modifiers: Modifiers::NONE });
+        h.event(egui::Event::PointerButton {
+            pos: at,
+            button: egui::PointerButton::Primary,
+            pressed: false,
+            modifiers: Modifiers::NONE,
+        });
         h.run_steps(2);
         let s = settle(&mut h, |s| s.position_ms > 0);
         assert!((740..=760).contains(&s.position_ms), "seeked to {} ms", s.position_ms);
@@ -413,7 +435,7 @@ mod tests {
     fn a_turn_time_plays_from_there() {
         let mut h = harness(None);
         h.run_steps(2);
-        h.get_by_label("▶ 0:00").click();
+        h.get_by_label("[0:00]").click();
         h.run_steps(1);
         let s = settle(&mut h, |s| s.is_playing() || s.state == PlayState::Ended);
         assert!(s.position_ms >= 500, "{} ms", s.position_ms);
@@ -443,12 +465,16 @@ mod tests {
         let mut h = harness(None);
         h.run_steps(2);
         h.key_press(Key::F4);
+        h.run_steps(1);
         settle(&mut h, |s| s.is_playing());
         h.key_press(Key::F4);
+        h.run_steps(1);
         let paused = settle(&mut h, |s| s.state == PlayState::Paused);
         h.key_press(Key::F3);
+        h.run_steps(1);
         assert_eq!(settle(&mut h, |_| true).position_ms, 0, "back 5 s from under a second");
         h.key_press(Key::F5);
+        h.run_steps(1);
         assert_eq!(settle(&mut h, |_| true).position_ms, 1000, "forward 5 s stops at the end");
         h.key_press(Key::C);
         h.run_steps(1);
@@ -465,6 +491,7 @@ mod tests {
         assert_eq!(serde_json::from_str::<PlayerKeys>(&saved).unwrap().play_pause, "F8");
         h.state_mut().view.keys = keys;
         h.key_press(Key::F8);
+        h.run_steps(1);
         settle(&mut h, |s| s.is_playing() || s.state == PlayState::Ended);
     }
 
