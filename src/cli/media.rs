@@ -112,7 +112,7 @@ pub fn parse_time(s: &str) -> Result<u64> {
     }
     let plain = t.strip_suffix('s').unwrap_or(t);
     match plain.parse::<f64>() {
-        Ok(secs) if secs.is_finite() && secs >= 0.0 && secs < 1e7 && !plain.contains(['e', 'E']) => {
+        Ok(secs) if (0.0..1e7).contains(&secs) && !plain.contains(['e', 'E']) => {
             Ok((secs * 1000.0).round() as u64)
         }
         _ => bail!("bad time \"{s}\": write it as M:SS, M:SS.s, H:MM:SS or seconds (for example 12:34.5)"),
