@@ -34,6 +34,18 @@ pub fn measure(work: &Path, quick: bool, seed: u64, progress: &mut dyn FnMut(&st
     result
 }
 
+/// Runs the media scenarios on a recording of one's own (which is left in place).
+pub fn measure_file(path: &Path, seed: u64, progress: &mut dyn FnMut(&str)) -> Result<Vec<Measurement>> {
+    let info = crate::media::decode::probe(path)?;
+    let seconds = info.duration_ms.unwrap_or(0) / 1000;
+    if seconds == 0 {
+        return Err(Error::Invalid(format!("{}: the recording is shorter than a second", path.display())));
+    }
+    let bytes = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
+    let about = serde_json::json!({"recording_seconds": seconds, "format": format!("{} ({}, given)", info.format, info.codec), "bytes": bytes});
+    run_on(path, seconds, seed, &about, progress)
+}
+
 fn run_on(
     path: &Path,
     seconds: u64,

@@ -68,6 +68,9 @@ pub enum MediaCommand {
         quick: bool,
         #[arg(long, default_value_t = 20261123)]
         seed: u64,
+        /// Measure on this recording instead of making one.
+        #[arg(long, conflicts_with = "quick")]
+        file: Option<PathBuf>,
     },
 }
 
@@ -83,9 +86,12 @@ pub fn run(command: MediaCommand) -> Result<()> {
             Ok(())
         }
         MediaCommand::List { project, json } => list(&project, json),
-        MediaCommand::Bench { quick, seed } => {
-            let work = tempfile::tempdir()?;
-            let m = codeloom::bench::media::measure(work.path(), quick, seed, &mut |m| eprintln!("measuring {m} ..."))?;
+        MediaCommand::Bench { quick, seed, file } => {
+            let progress = &mut |m: &str| eprintln!("measuring {m} ...");
+            let m = match file {
+                Some(f) => codeloom::bench::media::measure_file(&f, seed, progress)?,
+                None => codeloom::bench::media::measure(tempfile::tempdir()?.path(), quick, seed, progress)?,
+            };
             print_json(&m)
         }
         MediaCommand::Sync { project, doc, turn, char, at, remove, json, common } => {
@@ -112,9 +118,7 @@ pub fn parse_time(s: &str) -> Result<u64> {
     }
     let plain = t.strip_suffix('s').unwrap_or(t);
     match plain.parse::<f64>() {
-        Ok(secs) if (0.0..1e7).contains(&secs) && !plain.contains(['e', 'E']) => {
-            Ok((secs * 1000.0).round() as u64)
-        }
+        Ok(secs) if (0.0..1e7).contains(&secs) && !plain.contains(['e', 'E']) => Ok((secs * 1000.0).round() as u64),
         _ => bail!("bad time \"{s}\": write it as M:SS, M:SS.s, H:MM:SS or seconds (for example 12:34.5)"),
     }
 }
