@@ -26,3 +26,6 @@ fi
 cargo fmt --check
 cargo clippy --all-targets --locked -- -D warnings
 cargo test --locked
+# The library alone, without the window and the command line: the compiler proves it
+# needs none of their crates.
+cargo check --locked --lib --no-default-features

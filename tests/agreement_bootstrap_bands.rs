@@ -1,5 +1,6 @@
 //! The bootstrap (seeded, deterministic, close to the reference computation's unit bootstrap,
-//! which used another PRNG) and the interpretation bands.
+//! which used another PRNG) and the interpretation bands. Only the comparison with the
+//! reference computation needs `../shared`; every other test builds its data here.
 
 use std::collections::BTreeMap;
 use std::fs;
@@ -16,6 +17,19 @@ use codeloom::agreement::{
 mod common;
 use common::{DIR, shared_present};
 
+/// Krippendorff (2011) §C: 4 coders × 12 units, values 1–5, with missing values (`.`), as a
+/// case file in form A.
+const KRIPP2011: &str = r#"{"coders": ["A", "B", "C", "D"], "units": [
+    [1, 1, null, 1], [2, 2, 3, 2], [3, 3, 3, 3], [3, 3, 3, 3], [2, 2, 2, 2], [1, 2, 3, 4],
+    [4, 4, 4, 4], [1, 1, 2, 1], [2, 2, 2, 2], [null, 5, 5, 5], [null, null, 1, 1], [null, 3, null, null]]}"#;
+
+fn kripp2011() -> ReliabilityData {
+    match parse_case(KRIPP2011) {
+        Ok(Case::Units(data)) => data,
+        other => panic!("not a form A case: {other:?}"),
+    }
+}
+
 fn units_case(name: &str) -> ReliabilityData {
     let text = fs::read_to_string(format!("{DIR}/cases/{name}.json")).expect("case");
     match parse_case(&text) {
@@ -26,9 +40,6 @@ fn units_case(name: &str) -> ReliabilityData {
 
 #[test]
 fn splitmix64_matches_the_published_sequence() {
-    if !shared_present("splitmix64_matches_the_published_sequence") {
-        return;
-    }
     // Reference values of SplitMix64 seeded with 1234567 (Vigna's splitmix64.c).
     let mut rng = SplitMix64::new(1234567);
     let first: Vec<u64> = (0..3).map(|_| rng.next_u64()).collect();
@@ -39,10 +50,7 @@ fn splitmix64_matches_the_published_sequence() {
 
 #[test]
 fn bootstrap_is_deterministic() {
-    if !shared_present("bootstrap_is_deterministic") {
-        return;
-    }
-    let data = units_case("P1_kripp2011_4x12");
+    let data = kripp2011();
     let config = BootstrapConfig { resamples: 1000, seed: 11 };
     let a = bootstrap_alpha(&data, Metric::Nominal, config).expect("bootstrap");
     let b = bootstrap_alpha(&data, Metric::Nominal, config).expect("bootstrap");
@@ -83,9 +91,6 @@ fn bootstrap_is_close_to_the_reference_computation() {
 
 #[test]
 fn bootstrap_skips_undefined_replicates() {
-    if !shared_present("bootstrap_skips_undefined_replicates") {
-        return;
-    }
     // Two units only one of which varies: many resamples have no variation.
     let data = ReliabilityData::new(
         vec!["a".into(), "b".into()],
@@ -95,7 +100,12 @@ fn bootstrap_skips_undefined_replicates() {
     .expect("valid");
     let b = bootstrap_alpha(&data, Metric::Nominal, BootstrapConfig { resamples: 1000, seed: 3 }).expect("bootstrap");
     assert!(b.skipped > 0 && b.skipped < 1000, "skipped {}", b.skipped);
-    let single = units_case("E2_single_coder");
+    let single = ReliabilityData::new(
+        vec!["a".into()],
+        vec![vec![Some("x".into())], vec![Some("y".into())], vec![Some("x".into())]],
+        None,
+    )
+    .expect("valid");
     let b = bootstrap_alpha(&single, Metric::Nominal, BootstrapConfig::default()).expect("bootstrap");
     assert_eq!(b.skipped, b.resamples);
     assert_eq!(b.ci95, None);
@@ -104,9 +114,6 @@ fn bootstrap_skips_undefined_replicates() {
 
 #[test]
 fn document_bootstrap_pools_documents() {
-    if !shared_present("document_bootstrap_pools_documents") {
-        return;
-    }
     let doc = |spans: &[(&str, u64, u64)]| SpanDocument {
         length: 50,
         spans: spans.iter().map(|&(c, s, e)| Span { coder: c.into(), code: "k".into(), start: s, end: e }).collect(),
@@ -132,9 +139,6 @@ fn document_bootstrap_pools_documents() {
 
 #[test]
 fn quantile_interpolates_like_numpy() {
-    if !shared_present("quantile_interpolates_like_numpy") {
-        return;
-    }
     let v = [1.0, 2.0, 3.0, 4.0];
     assert_eq!(quantile(&v, 0.5), Some(2.5));
     assert_eq!(quantile(&v, 0.025), Some(1.075));
@@ -143,9 +147,6 @@ fn quantile_interpolates_like_numpy() {
 
 #[test]
 fn bands_follow_krippendorffs_cutoffs() {
-    if !shared_present("bands_follow_krippendorffs_cutoffs") {
-        return;
-    }
     assert_eq!(Band::for_estimate(Estimate::Defined(0.8)), Band::Reliable);
     assert_eq!(Band::for_estimate(Estimate::Defined(0.7999)), Band::Tentative);
     assert_eq!(Band::for_estimate(Estimate::Defined(0.667)), Band::Tentative);
@@ -169,23 +170,21 @@ fn bands_follow_krippendorffs_cutoffs() {
 
 #[test]
 fn report_includes_the_bootstrap_and_band() {
-    if !shared_present("report_includes_the_bootstrap_and_band") {
-        return;
-    }
-    let text = fs::read_to_string(format!("{DIR}/cases/P1_kripp2011_4x12.json")).expect("case");
-    let case = parse_case(&text).expect("parse");
+    let case = parse_case(KRIPP2011).expect("parse");
     let json = report(&case, &ReportOptions::default());
     let boot = &json["bootstrap_alpha_nominal"];
     assert_eq!(boot["B"], 2000);
     assert_eq!(boot["ci95"].as_array().map(Vec::len), Some(2));
     assert_eq!(json["krippendorff_alpha_nominal"]["band"]["colour"], "yellow");
+    // α = 113/152 (see agreement_hand_values.rs), inside its own bootstrap interval.
+    let alpha = json["krippendorff_alpha_nominal"]["value"].as_f64().expect("α");
+    assert!((alpha - 113.0 / 152.0).abs() < 1e-9, "{alpha}");
+    let ci: Vec<f64> = boot["ci95"].as_array().expect("ci").iter().filter_map(|v| v.as_f64()).collect();
+    assert!(ci[0] <= alpha && alpha <= ci[1], "{ci:?}");
 }
 
 #[test]
 fn bad_input_is_an_error_not_a_panic() {
-    if !shared_present("bad_input_is_an_error_not_a_panic") {
-        return;
-    }
     for bad in [
         "",
         "[]",
@@ -206,9 +205,6 @@ fn bad_input_is_an_error_not_a_panic() {
 
 #[test]
 fn overlapping_codes_make_multi_valued_alphas_not_computable() {
-    if !shared_present("overlapping_codes_make_multi_valued_alphas_not_computable") {
-        return;
-    }
     let span = |coder: &str, code: &str, start, end| Span { coder: coder.into(), code: code.into(), start, end };
     let data = SpanData::new(
         vec!["A".into(), "B".into()],

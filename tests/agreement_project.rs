@@ -332,8 +332,51 @@ fn agreement_assign_and_adjudicate_from_the_command_line() {
         "--json",
     ]))
     .unwrap();
-    assert!(json["overall"]["krippendorff_alpha"]["value"].is_number());
     assert_eq!(json["settings"]["unit"], "document");
+    assert_eq!(json["overall"]["units"], 17 * 40, "every (document, code) pair of the demo is a unit");
+
+    // The same command on the small project with a second code, against hand values.
+    let small_dir = tempfile::tempdir().unwrap();
+    let (mut sp, ids, _) = small(small_dir.path());
+    let sleep = sp.create_code(NewCode { name: "Sleep".into(), ..Default::default() }).unwrap();
+    let on_d4 = NewCoding {
+        document_id: ids[3].clone(),
+        start: 0,
+        end: 3,
+        code_id: sleep,
+        coder: Some("amara".into()),
+        memo: None,
+        illustrative: false,
+    };
+    sp.apply_coding(on_d4).unwrap();
+    drop(sp);
+    let small_path = small_dir.path().join("small.codeloom");
+    let small_json: serde_json::Value = serde_json::from_str(&run(&[
+        "agreement",
+        small_path.to_str().unwrap(),
+        "--coders",
+        "amara,ben",
+        "--unit",
+        "doc",
+        "--resamples",
+        "0",
+        "--json",
+    ]))
+    .unwrap();
+    // Units (amara, ben): Pain (1,1) d1, (1,1) d2, (1,0) d3, (0,0) d4; Sleep (0,0) d1–d3,
+    // (1,0) d4. Pooled coincidences: o11 = 4, o10 = o01 = 2, o00 = 8; n = 16, n1 = 6, n0 = 10;
+    // α = [(n − 1)Σo_cc − Σn_c(n_c − 1)] / [n(n − 1) − Σn_c(n_c − 1)] = [15·12 − 120]/[240 − 120] = 1/2.
+    // Pain alone: 16/30 (see document_presence_matches_a_hand_count). Sleep alone: o00 = 6,
+    // o01 = o10 = 1, n = 8: [7·6 − (0 + 42)]/[56 − 42] = 0. Agreement: 6 of 8 units.
+    let stat = |row: &serde_json::Value, name: &str| row[name]["value"].as_f64().unwrap_or(f64::NAN);
+    let overall = &small_json["overall"];
+    assert_eq!(overall["units"], 8);
+    assert!((stat(overall, "krippendorff_alpha") - 0.5).abs() < 1e-9, "{overall:#}");
+    assert!((stat(overall, "percent_agreement") - 0.75).abs() < 1e-9, "{overall:#}");
+    let code =
+        |label: &str| small_json["codes"].as_array().unwrap().iter().find(|c| c["label"] == label).unwrap().clone();
+    assert!((stat(&code("Pain"), "krippendorff_alpha") - 16.0 / 30.0).abs() < 1e-9);
+    assert!(stat(&code("Sleep"), "krippendorff_alpha").abs() < 1e-9);
     let out = dir.path().join("agreement.md");
     run(&[
         "agreement",

@@ -124,6 +124,8 @@ fn coding_commands_and_undo_redo() {
     let start = text.chars().collect::<String>().find("little").map(|b| text[..b].chars().count()).unwrap();
     let s = start.to_string();
     let end = (start + "little and often".chars().count()).to_string();
+    let before_apply = json(&["codings", &project, "--json"]);
+    assert_eq!(before_apply, serde_json::json!([]));
     ok(&[
         "code",
         "apply",
@@ -156,14 +158,47 @@ fn coding_commands_and_undo_redo() {
     ]);
     assert!(String::from_utf8_lossy(&bad.stderr).contains("no document matches \"nope\""));
 
+    // Undo and redo give back exactly the listings before and after (IDs, text, coder, star).
+    let applied = json(&["codings", &project, "--json"]);
     assert!(ok(&["undo", &project]).contains("undone: Code P09_BL"));
-    assert_eq!(json(&["codings", &project, "--json"]).as_array().unwrap().len(), 0);
+    assert_eq!(json(&["codings", &project, "--json"]), before_apply);
     assert!(ok(&["redo", &project]).contains("redone"));
-    assert_eq!(json(&["codings", &project, "--json"]).as_array().unwrap().len(), 1);
+    assert_eq!(json(&["codings", &project, "--json"]), applied);
     let log = json(&["log", &project, "--json"]);
     let kinds: Vec<&str> = log.as_array().unwrap().iter().map(|e| e["kind"].as_str().unwrap()).collect();
     assert_eq!(kinds, ["import_documents", "create_code", "create_code", "apply_coding", "undo", "redo"]);
     assert!(log.as_array().unwrap().iter().all(|e| e["coder"] == "tester" && e["id"].is_string()));
+
+    // Deleting a code deletes its child code and every coding of both; undo restores each
+    // coding exactly as it was, redo deletes them again.
+    let (s2, e2) = ((start - 4).to_string(), (start + 6).to_string());
+    ok(&[
+        "code",
+        "apply",
+        &project,
+        "--doc",
+        "P09_BL",
+        "--start",
+        &s2,
+        "--end",
+        &e2,
+        "--code",
+        "Managing pain",
+        "--coder",
+        "amara",
+    ]);
+    let both = json(&["codings", &project, "--json"]);
+    assert_eq!(both.as_array().unwrap().len(), 2);
+    let tree = json(&["codebook", "show", &project, "--json"]);
+    ok(&["code", "delete", &project, "Managing pain", "--yes"]);
+    assert_eq!(json(&["codings", &project, "--json"]), before_apply);
+    ok(&["undo", &project]);
+    assert_eq!(json(&["codings", &project, "--json"]), both);
+    assert_eq!(json(&["codebook", "show", &project, "--json"]), tree);
+    ok(&["redo", &project]);
+    assert_eq!(json(&["codings", &project, "--json"]), before_apply);
+    ok(&["undo", &project]);
+    assert_eq!(json(&["codings", &project, "--json"]), both);
 }
 
 #[test]
@@ -369,11 +404,7 @@ fn killed_import_leaves_a_project_that_opens() {
 /// `codeloom agreement --input CASE.json --json` prints the statistics of a reference case.
 #[test]
 fn agreement_of_a_reference_case_file() {
-    let dir = root().join("../shared/design/agreement");
-    if !dir.is_dir() {
-        eprintln!("skipping: {} is absent (the reference cases come with ../shared)", dir.display());
-        return;
-    }
+    let Some(dir) = common::shared("agreement_of_a_reference_case_file", "design/agreement") else { return };
     let case = dir.join("cases/P6_cohen1960_p45.json");
     let expected: Value =
         serde_json::from_str(&std::fs::read_to_string(dir.join("out/P6_cohen1960_p45.out.json")).unwrap()).unwrap();

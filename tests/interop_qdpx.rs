@@ -14,15 +14,14 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-const SAMPLES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/interop/samples");
-const XSD: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/interop/xsd/Project.xsd");
+mod common;
 
-fn samples_present() -> bool {
-    let present = Path::new(SAMPLES).is_dir();
-    if !present {
-        eprintln!("skipping: {SAMPLES} is absent (the REFI-QDA samples come with ../shared)");
-    }
-    present
+const SAMPLES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/interop/samples");
+
+/// Whether the REFI-QDA samples of `../shared` are there; a visible skip of `test` if not
+/// (a failure under CI).
+fn samples_present(test: &str) -> bool {
+    common::shared(test, "interop/samples").is_some()
 }
 
 fn sample(rel: &str) -> PathBuf {
@@ -67,7 +66,7 @@ fn import(rel: &str) -> (tempfile::TempDir, Project, QdpxReport) {
 
 #[test]
 fn qc_sample_bare_file_names_and_line_selections() {
-    if !samples_present() {
+    if !samples_present("qc_sample_bare_file_names_and_line_selections") {
         return;
     }
     // qc 1.3.2: 1 user, 262 codes nested 7 deep, 2 text sources named by bare file
@@ -93,7 +92,7 @@ fn qc_sample_bare_file_names_and_line_selections() {
 
 #[test]
 fn nvivo_mac_sample_empty_representations_are_reported() {
-    if !samples_present() {
+    if !samples_present("nvivo_mac_sample_empty_representations_are_reported") {
         return;
     }
     // NVivo for Mac 15: 2 users, 262 codes, 2 text sources whose .txt (and .docx) hold no
@@ -109,7 +108,7 @@ fn nvivo_mac_sample_empty_representations_are_reported() {
 
 #[test]
 fn maxqda_sample_sources_first_descriptions_colours_and_sets() {
-    if !samples_present() {
+    if !samples_present("maxqda_sample_sources_first_descriptions_colours_and_sets") {
         return;
     }
     // MAXQDA 24: sources/ listed before project.qde, 1 user, 307 codes (depth 2) with
@@ -127,7 +126,7 @@ fn maxqda_sample_sources_first_descriptions_colours_and_sets() {
 
 #[test]
 fn atlas_samples_users_and_nested_codes() {
-    if !samples_present() {
+    if !samples_present("atlas_samples_users_and_nested_codes") {
         return;
     }
     // ATLAS.ti 23: the user and the "ATLAS.ti" pseudo-user; no sources folder at all.
@@ -143,7 +142,7 @@ fn atlas_samples_users_and_nested_codes() {
 
 #[test]
 fn spec_example_capital_names_missing_sources_and_everything_else_reported() {
-    if !samples_present() {
+    if !samples_present("spec_example_capital_names_missing_sources_and_everything_else_reported") {
         return;
     }
     // The spec's Annex A.2 (ATLAS.ti 8.4): Project.qde and an empty Sources/; 3 users,
@@ -170,7 +169,7 @@ fn spec_example_capital_names_missing_sources_and_everything_else_reported() {
 
 #[test]
 fn codebook_samples_read_through_the_shared_codes_reader() {
-    if !samples_present() {
+    if !samples_present("codebook_samples_read_through_the_shared_codes_reader") {
         return;
     }
     let read = |rel: &str| {
@@ -350,14 +349,14 @@ fn demo(dir: &Path) -> Project {
     p
 }
 
-fn xmllint(qde: &Path) -> Option<std::process::Output> {
-    match Command::new("xmllint").arg("--noout").arg("--schema").arg(XSD).arg(qde).output() {
-        Ok(out) => Some(out),
-        Err(_) => {
-            eprintln!("skipping schema validation: xmllint is not installed (apt-get install libxml2-utils)");
-            None
-        }
+/// `xmllint --schema Project.xsd` on `qde` (the schema lives in tests/data/refi), when
+/// xmllint is installed; otherwise a visible skip of `test` (a failure under CI).
+fn xmllint(test: &str, qde: &Path) -> Option<std::process::Output> {
+    let xsd = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/refi/Project.xsd");
+    if !common::tool(test, "xmllint", &["--version"]) {
+        return None;
     }
+    Some(Command::new("xmllint").arg("--noout").arg("--schema").arg(xsd).arg(qde).output().expect("run xmllint"))
 }
 
 #[test]
@@ -383,7 +382,7 @@ fn demo_export_is_a_valid_qdpx() {
         if n == "project.qde" {
             let qde = dir.path().join("project.qde");
             std::fs::write(&qde, &data).unwrap();
-            if let Some(v) = xmllint(&qde) {
+            if let Some(v) = xmllint("demo_export_is_a_valid_qdpx", &qde) {
                 assert!(v.status.success(), "project.qde does not validate:\n{}", String::from_utf8_lossy(&v.stderr));
             }
         }

@@ -7,6 +7,7 @@ pub mod agreement;
 pub mod corpus;
 pub mod export;
 pub mod media;
+pub mod scale;
 pub mod search;
 
 use crate::error::Result;
@@ -226,11 +227,31 @@ pub fn run(work: &Path, size: BenchSize, seed: u64, progress: &mut dyn FnMut(&st
     measurements.extend(search::measure(work, transcripts, words, seed + 3, progress)?);
     let quick = size.codings < BenchSize::FULL.codings;
     measurements.extend(media::measure(work, quick, seed + 4, progress)?);
+    Ok(report(seed, measurements))
+}
 
-    Ok(BenchReport {
+/// The scale scenario (`codeloom bench --scale`): builds the study of [`scale::build`]
+/// in `work` (a tenth of it when `quick`) and measures search on it. `exe` is the
+/// `codeloom` binary, for timing whole processes; without it those figures are left out.
+pub fn run_scale(
+    work: &Path,
+    quick: bool,
+    seed: u64,
+    exe: Option<&Path>,
+    progress: &mut dyn FnMut(&str),
+) -> Result<BenchReport> {
+    let size = if quick { scale::ScaleSize::QUICK } else { scale::ScaleSize::FULL };
+    let study = scale::build(work, seed, size, progress)?;
+    let mut measurements = study.measurements.clone();
+    measurements.extend(search::measure_at_scale(&study, exe, progress)?);
+    Ok(report(seed, measurements))
+}
+
+fn report(seed: u64, measurements: Vec<Measurement>) -> BenchReport {
+    BenchReport {
         cores: std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1),
         seed,
         build: if cfg!(debug_assertions) { "debug" } else { "release" },
         measurements,
-    })
+    }
 }

@@ -195,6 +195,12 @@ pub enum Command {
         /// A small run that checks the bench works, not the real sizes.
         #[arg(long)]
         quick: bool,
+        /// Only the scale scenario: 10,000 transcripts of real length with 1,000,000 codings (a tenth with --quick).
+        #[arg(long)]
+        scale: bool,
+        /// Work in this folder and keep what is built there (a scale study found there is reused).
+        #[arg(long, value_name = "DIR")]
+        work: Option<PathBuf>,
         #[arg(long, default_value_t = 20261123)]
         seed: u64,
         /// Write the JSON report here as well as to standard output.
@@ -337,7 +343,9 @@ fn run_command(command: Command, window: &dyn Window) -> Result<i32> {
         Command::Export { command } => export::run(command).map(|()| 0),
         Command::Backup { command } => backup::run(command).map(|()| 0),
         Command::Media { command } => media::run(command).map(|()| 0),
-        Command::Bench { quick, seed, out } => project::bench(quick, seed, out.as_deref(), window),
+        Command::Bench { quick, scale, seed, out, work } => {
+            project::bench(quick, scale, seed, out.as_deref(), work.as_deref(), window)
+        }
         Command::ExtractPdf(args) => Ok(extract::run(args)),
     }
 }

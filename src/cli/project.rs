@@ -316,12 +316,35 @@ pub fn demo(path: Option<PathBuf>, sources: Option<PathBuf>, open_gui: bool, win
 }
 
 /// The speed measurements of the library and of the window, as JSON.
-pub fn bench(quick: bool, seed: u64, out: Option<&Path>, window: &dyn Window) -> Result<i32> {
-    let work = tempfile::tempdir().context("cannot make a scratch folder")?;
-    let size = if quick { codeloom::bench::BenchSize::QUICK } else { codeloom::bench::BenchSize::FULL };
-    let mut report = codeloom::bench::run(work.path(), size, seed, &mut |m| eprintln!("measuring {m} ..."))?;
-    eprintln!("measuring the transcript view ...");
-    report.measurements.extend(window.bench(quick, seed));
+pub fn bench(
+    quick: bool,
+    scale: bool,
+    seed: u64,
+    out: Option<&Path>,
+    keep: Option<&Path>,
+    window: &dyn Window,
+) -> Result<i32> {
+    let scratch;
+    let work: &Path = match keep {
+        Some(dir) => {
+            std::fs::create_dir_all(dir).with_context(|| format!("cannot make {}", dir.display()))?;
+            dir
+        }
+        None => {
+            scratch = tempfile::tempdir().context("cannot make a scratch folder")?;
+            scratch.path()
+        }
+    };
+    let report = if scale {
+        let exe = std::env::current_exe().ok();
+        codeloom::bench::run_scale(work, quick, seed, exe.as_deref(), &mut |m| eprintln!("measuring {m} ..."))?
+    } else {
+        let size = if quick { codeloom::bench::BenchSize::QUICK } else { codeloom::bench::BenchSize::FULL };
+        let mut report = codeloom::bench::run(work, size, seed, &mut |m| eprintln!("measuring {m} ..."))?;
+        eprintln!("measuring the transcript view ...");
+        report.measurements.extend(window.bench(quick, seed));
+        report
+    };
     let text = serde_json::to_string_pretty(&report)?;
     println!("{text}");
     if let Some(o) = out {

@@ -294,7 +294,7 @@ fn find_conflicts(plan: &MergePlan, ours: &[Code], ours_codings: &[Coding]) -> V
     let base = &plan.base;
     let ours_by: HashMap<&str, &Code> = ours.iter().map(|c| (c.id.as_str(), c)).collect();
     let theirs_by: HashMap<&str, &Code> = plan.theirs_codes.iter().map(|c| (c.id.as_str(), c)).collect();
-    let base_ids: HashSet<&str> = base.codings.iter().map(|c| c.id.as_str()).collect();
+    let base_by: HashMap<&str, &BaseCoding> = base.codings.iter().map(|c| (c.id.as_str(), c)).collect();
     let (ours_paths, theirs_paths, base_paths) =
         (super::diff::paths(ours), super::diff::paths(&plan.theirs_codes), super::diff::paths(&base.codes));
     let count_ours = |code: &str| ours_codings.iter().filter(|c| c.code_id == code).count();
@@ -344,14 +344,20 @@ fn find_conflicts(plan: &MergePlan, ours: &[Code], ours_codings: &[Coding]) -> V
                 }
             }
             (None, Some(t)) => {
+                // Codings of the code that the copy made, moved onto it (recoded, or by a split
+                // or merge of codes) or otherwise changed would be lost with it.
                 let new_codings = plan
                     .theirs_codings
                     .iter()
-                    .filter(|c| c.code_id == b.id && !base_ids.contains(c.id.as_str()))
+                    .filter(|c| {
+                        c.code_id == b.id
+                            && base_by.get(c.id.as_str()).is_none_or(|x| !same_coding(&BaseCoding::from(*c), x))
+                    })
                     .count();
                 let changed = t.name != b.name || t.description != b.description || t.parent_id != b.parent_id;
                 if new_codings > 0 || changed {
-                    let theirs_v = format!("{} (used by {new_codings} new codings)", theirs_paths[&t.id]);
+                    let theirs_v =
+                        format!("{} (used by {new_codings} codings made or changed in the copy)", theirs_paths[&t.id]);
                     push(
                         ConflictKind::DeletedInProject,
                         b,
@@ -363,16 +369,26 @@ fn find_conflicts(plan: &MergePlan, ours: &[Code], ours_codings: &[Coding]) -> V
                 }
             }
             (Some(o), None) => {
-                let unknown: Vec<&Coding> =
-                    ours_codings.iter().filter(|c| c.code_id == b.id && !base_ids.contains(c.id.as_str())).collect();
+                // Codings of the code the copy never saw: new in the project, or changed there
+                // since the copy was made (the copy's deletion would silently drop the change).
+                let unknown: Vec<&Coding> = ours_codings
+                    .iter()
+                    .filter(|c| {
+                        c.code_id == b.id
+                            && base_by.get(c.id.as_str()).is_none_or(|x| !same_coding(&BaseCoding::from(*c), x))
+                    })
+                    .collect();
                 let new_children = ours.iter().any(|c| {
                     c.parent_id.as_deref() == Some(b.id.as_str())
                         && (theirs_by.contains_key(c.id.as_str()) || !base.codes.iter().any(|x| x.id == c.id))
                 });
                 let changed = o.name != b.name || o.description != b.description;
                 if !unknown.is_empty() || new_children || changed {
-                    let ours_v =
-                        format!("{} (used by {} codings the copy did not have)", ours_paths[&o.id], unknown.len());
+                    let ours_v = format!(
+                        "{} (used by {} codings the copy did not have or the project changed since)",
+                        ours_paths[&o.id],
+                        unknown.len()
+                    );
                     push(
                         ConflictKind::DeletedInCopy,
                         b,
@@ -909,16 +925,27 @@ impl Project {
                 };
                 for id in remaining {
                     let c = ours_codings_by.get(id.as_str());
-                    report.codings.push(CodingLine {
+                    let reason = "its code was deleted in the copy (conflict resolved to the copy's version)";
+                    let mut removed = CodingLine {
                         id: id.clone(),
-                        document: c.map(|c| c.document_id.clone()).unwrap_or_default(),
+                        document: c.map(|c| doc_label(&c.document_id)).unwrap_or_default(),
                         start: c.map_or(0, |c| c.start),
                         end: c.map_or(0, |c| c.end),
                         code: o.name.clone(),
                         coder: c.map(|c| c.coder.clone()).unwrap_or_default(),
                         outcome: CodingOutcome::RemovedWithCode,
-                        reason: Some("its code was deleted in the copy (conflict resolved to the copy's version)".into()),
-                    });
+                        reason: Some(reason.into()),
+                    };
+                    // A coding already reported (its change in the copy could not be merged, or
+                    // the project's version was kept) goes with its code: one line, the last word.
+                    match report.codings.iter().position(|l| l.id == id) {
+                        Some(i) => {
+                            let earlier = report.codings[i].reason.take().unwrap_or_default();
+                            removed.reason = Some(format!("{reason}; before that: {earlier}"));
+                            report.codings[i] = removed;
+                        }
+                        None => report.codings.push(removed),
+                    }
                     w.delete("codings", id.as_str())?;
                 }
                 let grand = o.parent_id.clone().filter(|p| code_exists(conn, p).unwrap_or(false));

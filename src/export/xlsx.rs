@@ -108,15 +108,68 @@ mod tests {
         assert!(again.ends_with(" (2)") && again.chars().count() == 31, "{again}");
     }
 
+    use calamine::{Data, Reader, Xlsx};
+
+    /// The workbook's sheets, read back with calamine: (name, cells row by row).
+    fn read_back(bytes: Vec<u8>) -> Vec<(String, Vec<Vec<Data>>)> {
+        let mut book = Xlsx::new(std::io::Cursor::new(bytes)).expect("calamine opens the workbook");
+        book.sheet_names()
+            .into_iter()
+            .map(|name| {
+                let range = book.worksheet_range(&name).expect("sheet");
+                let rows = range.rows().map(<[Data]>::to_vec).collect();
+                (name, rows)
+            })
+            .collect()
+    }
+
+    fn text(s: &str) -> Data {
+        Data::String(s.into())
+    }
+
     #[test]
-    fn writes_a_zip_workbook() {
-        let sheet = Sheet {
+    fn cells_read_back_as_written() {
+        let long = "ab".repeat(20_000);
+        let counts = Sheet {
             name: "Counts".into(),
-            header: vec!["Code".into(), "n".into()],
-            rows: vec![vec![Value::Text("Pacing".into()), Value::Int(3)]],
+            header: vec!["Code".into(), "n".into(), "share".into(), "note".into()],
+            rows: vec![
+                vec![Value::Text("Pacing".into()), Value::Int(3), Value::Number(0.25), Value::Empty],
+                vec![
+                    Value::Text("Bell\u{7} & <tag>".into()),
+                    Value::Int(-2),
+                    Value::Number(f64::NAN),
+                    Value::Text(long),
+                ],
+            ],
             ..Sheet::default()
         };
-        let bytes = write(&[sheet]).unwrap();
-        assert_eq!(&bytes[..2], b"PK");
+        let quotes = Sheet {
+            name: "counts".into(),
+            header: vec!["Quote".into()],
+            rows: vec![vec![Value::Text("Line one\nline two – ü 😀".into())]],
+            wrap: true,
+            ..Sheet::default()
+        };
+        let sheets = read_back(write(&[counts, quotes]).unwrap());
+        let names: Vec<&str> = sheets.iter().map(|(n, _)| n.as_str()).collect();
+        assert_eq!(names, ["Counts", "counts (2)"]);
+        let rows = &sheets[0].1;
+        assert_eq!(rows[0], [text("Code"), text("n"), text("share"), text("note")]);
+        // Numbers stay numbers; an empty cell and a NaN are written as nothing.
+        assert_eq!(rows[1], [text("Pacing"), Data::Float(3.0), Data::Float(0.25), Data::Empty]);
+        assert_eq!(rows[2][..3], [text("Bell & <tag>"), Data::Float(-2.0), Data::Empty]);
+        // Text longer than a cell holds is cut to 32,767 characters, the last one an ellipsis.
+        assert_eq!(rows[2][3], text(&format!("{}…", "ab".repeat(16_383))));
+        assert_eq!(16_383 * 2 + 1, MAX_CELL_CHARS);
+        assert_eq!(rows.len(), 3);
+        assert_eq!(sheets[1].1, [vec![text("Quote")], vec![text("Line one\nline two – ü 😀")]]);
+    }
+
+    #[test]
+    fn no_sheets_still_make_a_workbook() {
+        let sheets = read_back(write(&[]).unwrap());
+        assert_eq!(sheets.len(), 1);
+        assert!(sheets[0].1.is_empty());
     }
 }

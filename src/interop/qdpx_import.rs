@@ -688,12 +688,17 @@ pub fn read_qdpx_bytes(bytes: &[u8], file: &str) -> Result<(ImportPlan, QdpxRepo
             let map = unit_map(&text.raw, unit);
             for s in &sels {
                 let Some((a, b)) = place(&map, s.start, s.end) else {
+                    let at = |pos: i64| usize::try_from(pos).ok().and_then(|p| map.get(p));
                     let reason = if s.start < 0 || s.end < 0 {
                         "missing or unreadable positions".to_string()
                     } else if s.end <= s.start {
                         "empty or reversed range".to_string()
-                    } else {
+                    } else if at(s.end).is_none() {
                         format!("beyond the end of the text ({} characters)", chars.len())
+                    } else if at(s.start).is_some_and(Option::is_none) || at(s.end).is_some_and(Option::is_none) {
+                        "starts or ends inside a character (between the two UTF-16 units of one emoji or other character outside the BMP)".to_string()
+                    } else {
+                        "covers no character of the text (only the carriage return of a line break)".to_string()
                     };
                     unplace(&mut r, std::slice::from_ref(s), &reason);
                     continue;

@@ -9,17 +9,61 @@
 use super::highlight::Matcher;
 use super::index::SearchIndex;
 use super::query::{Comparison, DEEPEST_NESTING, Node, QueryError};
-use super::schema::{analyzer, primary_forms};
+use super::schema::{STEM_MARK, analyzer, primary_forms, stem_of};
 use crate::model::AttributeKind;
 use tantivy::Term;
 use tantivy::query::{
-    AllQuery, BooleanQuery, EmptyQuery, FuzzyTermQuery, Occur, PhraseQuery, Query, TermQuery, TermSetQuery,
+    AllQuery, BooleanQuery, EmptyQuery, FuzzyTermQuery, Occur, PhraseQuery, Query, RegexPhraseQuery, TermQuery,
+    TermSetQuery,
 };
-use tantivy::schema::IndexRecordOption;
+use tantivy::schema::{Field, IndexRecordOption};
 
 /// The deepest query tree compiled: what the parser makes at most (an `OR` and an
 /// `AND` for each parenthesis, a `NOT` for each negation, and the top and a word).
 const DEEPEST_TREE: usize = 2 * DEEPEST_NESTING + 3;
+
+/// Words as written, one after another.
+fn words_query(field: Field, forms: &[String]) -> Box<dyn Query> {
+    if let [form] = forms {
+        Box::new(TermQuery::new(Term::from_field_text(field, form), IndexRecordOption::WithFreqs))
+    } else {
+        Box::new(PhraseQuery::new(forms.iter().map(|s| Term::from_field_text(field, s)).collect()))
+    }
+}
+
+/// The terms a stem is found by in the words field: the marked stem, and the stem
+/// itself when it is a word that is its own stem.
+fn stem_terms(stem: &str) -> Vec<String> {
+    let mut terms = vec![format!("{STEM_MARK}{stem}")];
+    if stem_of(stem).is_none() {
+        terms.push(stem.to_string());
+    }
+    terms
+}
+
+/// Words by their stems, one after another: each place may hold any of its stem's terms.
+fn stems_query(field: Field, stems: &[String]) -> Box<dyn Query> {
+    if let [stem] = stems {
+        let clauses: Vec<(Occur, Box<dyn Query>)> = stem_terms(stem)
+            .into_iter()
+            .map(|t| -> (Occur, Box<dyn Query>) {
+                (
+                    Occur::Should,
+                    Box::new(TermQuery::new(Term::from_field_text(field, &t), IndexRecordOption::WithFreqs)),
+                )
+            })
+            .collect();
+        return Box::new(BooleanQuery::new(clauses));
+    }
+    let patterns: Vec<String> = stems
+        .iter()
+        .map(|stem| {
+            let alternatives: Vec<String> = stem_terms(stem).iter().map(|t| regex::escape(t)).collect();
+            format!("(?:{})", alternatives.join("|"))
+        })
+        .collect();
+    Box::new(RegexPhraseQuery::new(field, patterns))
+}
 
 impl SearchIndex {
     /// Turns a parsed query into a tantivy query and collects the matchers of its
@@ -52,18 +96,13 @@ impl SearchIndex {
             Node::Word(w) | Node::Phrase(w) => {
                 let mut a = analyzer(!exact);
                 let forms = primary_forms(&mut a, w);
-                let field = if exact { f.text } else { f.stems };
                 if forms.is_empty() {
                     return Ok(Box::new(EmptyQuery));
                 }
                 if !negated {
                     matchers.push(Matcher::Words { forms: forms.clone(), stemmed: !exact });
                 }
-                if forms.len() == 1 {
-                    Box::new(TermQuery::new(Term::from_field_text(field, &forms[0]), IndexRecordOption::WithFreqs))
-                } else {
-                    Box::new(PhraseQuery::new(forms.iter().map(|s| Term::from_field_text(field, s)).collect()))
-                }
+                if exact { words_query(f.text, &forms) } else { stems_query(f.text, &forms) }
             }
             Node::Prefix(p) | Node::Fuzzy(p, _) => {
                 let mut a = analyzer(false);
@@ -153,10 +192,11 @@ impl SearchIndex {
             }
             return Ok(Box::new(TermSetQuery::new(ids.into_iter().map(|id| Term::from_field_text(f.codes, &id)))));
         }
-        let Some(attr) = self.catalog.attributes.iter().find(|a| a.name.to_lowercase() == name) else {
+        let catalog = &self.stamp.catalog;
+        let Some(attr) = catalog.attributes.iter().find(|a| a.name.to_lowercase() == name) else {
             let mut known: Vec<String> =
                 ["speaker", "wave", "participant", "document", "code", "coder"].iter().map(|s| s.to_string()).collect();
-            known.extend(self.catalog.attributes.iter().map(|a| a.name.to_lowercase()));
+            known.extend(catalog.attributes.iter().map(|a| a.name.to_lowercase()));
             return Err(QueryError {
                 position: position.saturating_sub(name.chars().count() + 1),
                 message: format!("there is no filter \"{name}:\"; filters are {}", known.join(", ")),
@@ -197,12 +237,11 @@ impl SearchIndex {
                 Comparison::GreaterOrEqual => ord.is_ge(),
             }
         };
-        let people: Vec<Term> = self
-            .catalog
+        let people: Vec<Term> = catalog
             .participants
-            .iter()
-            .filter(|(_, attrs)| attrs.iter().any(|(n, v)| n == &attr.name && keep(&v.value)))
-            .map(|(label, _)| Term::from_field_text(f.participant, &label.to_lowercase()))
+            .values()
+            .filter(|p| p.attributes.iter().any(|(n, v)| n == &attr.name && keep(v)))
+            .map(|p| Term::from_field_text(f.participant, &p.label.to_lowercase()))
             .collect();
         Ok(if people.is_empty() { Box::new(EmptyQuery) } else { Box::new(TermSetQuery::new(people)) })
     }
@@ -210,14 +249,14 @@ impl SearchIndex {
     /// The IDs of the codes a name or path names, with all their subcodes.
     fn codes_named(&self, value: &str) -> Vec<String> {
         let want = value.trim().to_lowercase();
-        let roots: Vec<&str> = self
-            .catalog
+        let catalog = &self.stamp.catalog;
+        let roots: Vec<&str> = catalog
             .codes
             .iter()
             .filter(|c| {
                 c.id == value
                     || c.name.to_lowercase() == want
-                    || self.catalog.code_paths.get(&c.id).is_some_and(|p| {
+                    || catalog.code_path(&c.id).is_some_and(|p| {
                         let p = p.to_lowercase();
                         want.contains('/')
                             && (p == want.split('/').map(str::trim).collect::<Vec<_>>().join(" / ")
@@ -233,7 +272,7 @@ impl SearchIndex {
         let mut i = 0;
         while i < out.len() {
             let parent = out[i].clone();
-            for c in &self.catalog.codes {
+            for c in &catalog.codes {
                 if c.parent_id.as_deref() == Some(parent.as_str()) && !out.contains(&c.id) {
                     out.push(c.id.clone());
                 }

@@ -3,12 +3,16 @@
 //!
 //! The index lives in a folder beside the project file (`study.codeloom` →
 //! `study.codeloom.search/`) with a stamp file holding the index schema version, the
-//! project's ID and change counter, and a fingerprint of every indexed document (its
-//! text, participant, wave, attributes and codings). When the change counter moves,
-//! only documents whose fingerprint changed are indexed again, so undo, redo and edits
-//! from other connections are all handled the same way. A missing, unreadable, foreign
-//! or damaged index in a folder of Codeloom's is rebuilt; anything else at the folder's
-//! name is reported and left alone ([`super::folder`]).
+//! project's ID, the entry of the project's operation log that the index reflects (its
+//! sequence number and ID) and the [catalog](super::catalog). Opening reads the stamp
+//! and the newest log entry and nothing else of the project: when they agree, the index
+//! is up to date. When the log has moved on, [`Project::changes_since`] names what the
+//! operations since then wrote, and only those documents, memos and codes are indexed
+//! again ([`super::build`]), so an update costs what changed. When the entry the stamp
+//! names is no longer in the log (a backup was restored, or the project was replaced)
+//! or the stamp is missing, foreign, from another schema or the index damaged, the index
+//! in a folder of Codeloom's is rebuilt; anything else at the folder's name is reported
+//! and left alone ([`super::folder`]).
 //!
 //! Opening an up-to-date index writes nothing: it is read through a read-only
 //! directory under the folder's shared lock. Updating takes the exclusive lock, looks
@@ -17,20 +21,22 @@
 //! to date is still searched, and a stale one is built in memory for this run, with the
 //! reason in [`UpdateReport::rebuilt_because`]: a researcher reading a study on a
 //! read-only disk can still search it, and is told how to keep the index between runs.
+//!
+//! Turns keep no text in the index: a search reads the text of the turns it shows from
+//! the project, through a read-only connection the index holds.
 
+use super::build::{self, Plan};
+use super::catalog::Catalog;
 use super::folder::{self, Folder, LOCK_WAIT, ReadOnlyDirectory, Refused, UpdateLock};
 use super::schema::{Fields, INDEX_SCHEMA_VERSION, build_schema, register};
 use super::{Progress, UpdateReport};
 use crate::error::{Error, Result};
-use crate::model::{Code, Coding, Memo, Participant};
 use crate::store::Project;
-use crate::store::queries::{AttributeDef, CodingFilter, DocumentSummary};
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
-use tantivy::{IndexReader, IndexWriter, ReloadPolicy, TantivyDocument, Term};
+use tantivy::{IndexReader, ReloadPolicy};
 
 /// The index folder of a project file.
 pub fn index_dir(project_path: &Path) -> PathBuf {
@@ -39,218 +45,75 @@ pub fn index_dir(project_path: &Path) -> PathBuf {
     project_path.with_file_name(name)
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-struct Stamp {
+/// More document numbers than this in a stamp mark it as damaged.
+const MOST_DOCUMENT_NUMBERS: u64 = 1 << 24;
+
+/// What the index holds: written after every change to the index, read when it opens.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub(super) struct Stamp {
+    pub(super) schema_version: u32,
+    pub(super) project_id: String,
+    /// The operation log entry the index reflects: sequence number (0 for an empty
+    /// log, -1 for an index not yet built) and ID.
+    pub(super) log_seq: i64,
+    pub(super) log_id: Option<String>,
+    /// The project's change counter when the index was last brought up to date.
+    pub(super) change_counter: i64,
+    /// The last document number given out.
+    pub(super) next_ix: u64,
+    pub(super) catalog: Catalog,
+}
+
+/// The part of a stamp that says which project and which point of its log it is of.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+struct StampHeader {
     schema_version: u32,
     project_id: String,
-    change_counter: i64,
-    next_ix: u64,
-    /// Document ID → (index number, fingerprint).
-    documents: BTreeMap<String, (u64, String)>,
-    /// Fingerprint of all memos and code descriptions.
-    extras: String,
+    log_seq: i64,
+    log_id: Option<String>,
 }
 
 impl Stamp {
-    /// The stamp of an empty index.
+    /// The stamp of an empty index that has not been built.
     fn new(project_id: String) -> Stamp {
-        Stamp { schema_version: INDEX_SCHEMA_VERSION, project_id, change_counter: -1, ..Default::default() }
-    }
-}
-
-/// What the query compiler and the result builder need to know about the project.
-#[derive(Debug, Clone, Default)]
-pub(super) struct Catalog {
-    /// By index number: document ID, name, participant, wave, and rank in document order.
-    pub(super) documents: HashMap<u64, DocInfo>,
-    pub(super) participants: Vec<(String, Vec<(String, crate::model::AttributeValue)>)>,
-    pub(super) attributes: Vec<AttributeDef>,
-    pub(super) codes: Vec<Code>,
-    pub(super) code_paths: HashMap<String, String>,
-}
-
-#[derive(Debug, Clone)]
-pub(super) struct DocInfo {
-    pub(super) id: String,
-    pub(super) name: String,
-    pub(super) participant: Option<String>,
-    pub(super) wave: Option<String>,
-    pub(super) rank: usize,
-}
-
-/// The project as the index needs it, read once per update.
-struct Snapshot {
-    counter: i64,
-    docs: Vec<DocumentSummary>,
-    participants: Vec<Participant>,
-    attributes: Vec<AttributeDef>,
-    codes: Vec<Code>,
-    codings: Vec<Coding>,
-    memos: Vec<Memo>,
-}
-
-impl Snapshot {
-    fn read(project: &Project) -> Result<Snapshot> {
-        Ok(Snapshot {
-            counter: project.change_counter()?,
-            docs: project.documents()?,
-            participants: project.participants()?,
-            attributes: project.attributes()?,
-            codes: project.codes()?,
-            codings: project.codings(&CodingFilter::default())?,
-            memos: project.memos(None)?,
-        })
+        Stamp { schema_version: INDEX_SCHEMA_VERSION, project_id, log_seq: -1, ..Default::default() }
     }
 
-    fn codings_of(&self) -> HashMap<&str, Vec<&Coding>> {
-        let mut codings_of: HashMap<&str, Vec<&Coding>> = HashMap::new();
-        for c in &self.codings {
-            codings_of.entry(c.document_id.as_str()).or_default().push(c);
+    fn header(&self) -> StampHeader {
+        StampHeader {
+            schema_version: self.schema_version,
+            project_id: self.project_id.clone(),
+            log_seq: self.log_seq,
+            log_id: self.log_id.clone(),
         }
-        codings_of
     }
 
-    fn attributes_of(&self) -> HashMap<&str, &Vec<(String, crate::model::AttributeValue)>> {
-        self.participants.iter().map(|p| (p.label.as_str(), &p.attributes)).collect()
+    /// Whether the index reflects the project at this point of its log.
+    fn is_at(&self, point: &(i64, Option<String>)) -> bool {
+        self.log_seq == point.0 && self.log_id == point.1
     }
 
-    /// Each document's fingerprint: its text, name, participant, wave, the participant's
-    /// attributes and the document's codings.
-    fn fingerprints(&self) -> BTreeMap<String, String> {
-        let codings_of = self.codings_of();
-        let attrs_of = self.attributes_of();
-        let mut wanted = BTreeMap::new();
-        for d in &self.docs {
-            let doc = &d.document;
-            let mut h = Sha256::new();
-            for part in [
-                doc.content_hash.as_str(),
-                &doc.revision.to_string(),
-                &doc.name,
-                doc.participant.as_deref().unwrap_or("\u{0}"),
-                doc.wave.as_deref().unwrap_or("\u{0}"),
-            ] {
-                h.update(part.as_bytes());
-                h.update([0xff]);
-            }
-            if let Some(p) = &doc.participant
-                && let Some(attrs) = attrs_of.get(p.as_str())
-            {
-                for (name, v) in attrs.iter() {
-                    h.update(format!("{name}\u{1}{}\u{1}", v.value).as_bytes());
-                }
-            }
-            for c in codings_of.get(doc.id.as_str()).map(|v| v.as_slice()).unwrap_or(&[]) {
-                h.update(format!("{}:{}:{}:{}\u{1}", c.start, c.end, c.code_id, c.coder).as_bytes());
-            }
-            wanted.insert(doc.id.clone(), hex(&h.finalize()));
-        }
-        wanted
-    }
-
-    /// The fingerprint of all memos and code descriptions.
-    fn extras(&self) -> String {
-        let mut h = Sha256::new();
-        for m in &self.memos {
-            h.update(format!("{}\u{1}{}\u{1}{}\u{1}{}\u{2}", m.id, m.title, m.body, m.target.as_str()).as_bytes());
-        }
-        for c in &self.codes {
-            let d = &c.description;
-            h.update(
-                format!(
-                    "{}\u{1}{}\u{1}{}\u{1}{}\u{1}{}\u{1}{}\u{2}",
-                    c.id, c.name, d.definition, d.inclusion, d.exclusion, d.example
-                )
-                .as_bytes(),
-            );
-        }
-        hex(&h.finalize())
-    }
-
-    /// What the index needs to know about the project to answer queries.
-    fn catalog(&self, stamp: &Stamp) -> Catalog {
-        let mut catalog = Catalog::default();
-        for (rank, d) in self.docs.iter().enumerate() {
-            let doc = &d.document;
-            if let Some((ix, _)) = stamp.documents.get(&doc.id) {
-                catalog.documents.insert(
-                    *ix,
-                    DocInfo {
-                        id: doc.id.clone(),
-                        name: doc.name.clone(),
-                        participant: doc.participant.clone(),
-                        wave: doc.wave.clone(),
-                        rank,
-                    },
-                );
-            }
-        }
-        catalog.participants = self.participants.iter().map(|p| (p.label.clone(), p.attributes.clone())).collect();
-        catalog.attributes = self.attributes.clone();
-        let by_id: HashMap<&str, &Code> = self.codes.iter().map(|c| (c.id.as_str(), c)).collect();
-        for c in &self.codes {
-            let mut names = vec![c.name.as_str()];
-            let mut cur = c.parent_id.as_deref();
-            while let Some(p) = cur.and_then(|p| by_id.get(p)) {
-                names.push(&p.name);
-                cur = p.parent_id.as_deref();
-                if names.len() > 64 {
-                    break;
-                }
-            }
-            names.reverse();
-            catalog.code_paths.insert(c.id.clone(), names.join(" / "));
-        }
-        catalog.codes = self.codes.clone();
-        catalog
-    }
-}
-
-/// What an update has to write.
-struct Changes {
-    /// Every document's fingerprint now.
-    wanted: BTreeMap<String, String>,
-    /// Indexed documents that are gone from the project.
-    stale: Vec<String>,
-    /// Documents that are new or changed, in document order.
-    changed: Vec<String>,
-    /// The memos' and code descriptions' fingerprint now.
-    extras: String,
-    extras_changed: bool,
-}
-
-impl Changes {
-    fn new(snapshot: &Snapshot, stamp: &Stamp) -> Changes {
-        let wanted = snapshot.fingerprints();
-        let stale = stamp.documents.keys().filter(|id| !wanted.contains_key(*id)).cloned().collect();
-        let changed = snapshot
-            .docs
-            .iter()
-            .map(|d| d.document.id.clone())
-            .filter(|id| stamp.documents.get(id).map(|(_, f)| f) != wanted.get(id))
-            .collect();
-        let extras = snapshot.extras();
-        let extras_changed = extras != stamp.extras;
-        Changes { wanted, stale, changed, extras, extras_changed }
-    }
-
-    fn is_empty(&self) -> bool {
-        self.stale.is_empty() && self.changed.is_empty() && !self.extras_changed
+    /// Whether the document numbers are sound (each used once, none past `next_ix`).
+    fn numbers_are_sound(&self) -> bool {
+        let mut seen = HashSet::new();
+        self.next_ix <= MOST_DOCUMENT_NUMBERS
+            && self.catalog.documents.iter().all(|d| d.ix >= 1 && d.ix <= self.next_ix && seen.insert(d.ix))
     }
 }
 
 /// An open search index of one project.
 pub struct SearchIndex {
     /// Read through a [`ReadOnlyDirectory`] on disk; in RAM for an index in memory.
-    index: tantivy::Index,
+    pub(super) index: tantivy::Index,
     pub(super) reader: IndexReader,
     pub(super) fields: Fields,
     /// The folder; `None` for an index in memory.
     dir: Option<PathBuf>,
-    stamp: Stamp,
-    pub(super) catalog: Catalog,
+    pub(super) stamp: Stamp,
     /// How long to wait for another process's update.
     wait: Duration,
+    /// A read-only connection to the project, for the text of the turns shown.
+    pub(super) texts: Project,
 }
 
 fn index_error(dir: &Path, e: impl std::fmt::Display) -> Error {
@@ -260,6 +123,23 @@ fn index_error(dir: &Path, e: impl std::fmt::Display) -> Error {
 /// The report of an open or update that found nothing to do.
 fn nothing_done(index: &SearchIndex) -> UpdateReport {
     UpdateReport { documents: index.document_count(), ..Default::default() }
+}
+
+/// Where the project is: its change counter, read first, and then the newest entry of
+/// its log. A change between the two reads leaves the counter behind the log, so the
+/// change is looked for again, never missed.
+fn position(project: &Project) -> Result<(i64, (i64, Option<String>))> {
+    let counter = project.change_counter()?;
+    Ok((counter, project.log_point()?))
+}
+
+/// Whether the project's log still holds the entry the stamp names, so that the
+/// changes since then are the project's history since the index was written.
+fn history_continues(project: &Project, stamp: &Stamp, point: &(i64, Option<String>)) -> Result<bool> {
+    if stamp.log_seq < 0 || stamp.log_seq > point.0 {
+        return Ok(false);
+    }
+    Ok(project.operation_id(stamp.log_seq)? == stamp.log_id)
 }
 
 impl SearchIndex {
@@ -279,13 +159,13 @@ impl SearchIndex {
     ) -> Result<(SearchIndex, UpdateReport)> {
         let dir = index_dir(project.path());
         let project_id = project.project_id()?;
-        let snapshot = Snapshot::read(project)?;
+        let (counter, point) = position(project)?;
         let mut opened = None;
         if folder::inspect(&dir)? == Folder::Ours {
             let shared = UpdateLock::shared(&dir, wait)?;
-            match Self::open_on_disk(&dir, &project_id, wait) {
-                Ok(mut index) if index.stamp.change_counter == snapshot.counter => {
-                    index.catalog = snapshot.catalog(&index.stamp);
+            match Self::open_on_disk(&dir, project, &project_id, wait) {
+                Ok(mut index) if index.stamp.is_at(&point) => {
+                    index.stamp.change_counter = counter;
                     let report = nothing_done(&index);
                     return Ok((index, report));
                 }
@@ -295,24 +175,23 @@ impl SearchIndex {
             drop(shared);
         }
         match UpdateLock::exclusive(&dir, wait) {
-            Ok(lock) => Self::under_lock(&dir, project, project_id, &snapshot, progress, wait, &lock),
-            Err(Refused::CannotWrite(why)) => {
-                Self::unwritable(&dir, project, project_id, &snapshot, progress, opened, &why)
-            }
+            Ok(lock) => Self::under_lock(&dir, project, &project_id, progress, wait, &lock),
+            Err(Refused::CannotWrite(why)) => Self::unwritable(&dir, project, opened, progress, &why),
             Err(Refused::Failed(e)) => Err(e),
         }
     }
 
     /// An index in memory, for tests and the bench's scratch runs.
     pub fn in_memory(project: &Project) -> Result<SearchIndex> {
-        let mut index = Self::memory(project.project_id()?)?;
-        index.apply(project, &Snapshot::read(project)?, &mut |_| {})?;
+        let mut index = Self::memory(project)?;
+        index.rebuild(project, &mut |_| {})?;
         Ok(index)
     }
 
-    fn memory(project_id: String) -> Result<SearchIndex> {
+    fn memory(project: &Project) -> Result<SearchIndex> {
         let (schema, _) = build_schema();
-        Self::wrap(tantivy::Index::create_in_ram(schema), None, Stamp::new(project_id), LOCK_WAIT)
+        let stamp = Stamp::new(project.project_id()?);
+        Self::wrap(tantivy::Index::create_in_ram(schema), None, stamp, LOCK_WAIT, project.path())
     }
 
     /// Holding the exclusive lock: opens the index again (another process may have
@@ -321,61 +200,77 @@ impl SearchIndex {
     fn under_lock(
         dir: &Path,
         project: &Project,
-        project_id: String,
-        snapshot: &Snapshot,
+        project_id: &str,
         progress: &mut dyn FnMut(Progress),
         wait: Duration,
         _lock: &UpdateLock,
     ) -> Result<(SearchIndex, UpdateReport)> {
+        let (counter, point) = position(project)?;
         let opened = match folder::inspect(dir)? {
-            Folder::Ours => Self::open_on_disk(dir, &project_id, wait),
+            Folder::Ours => Self::open_on_disk(dir, project, project_id, wait),
             Folder::Free | Folder::Missing => Err("there was no index".to_string()),
         };
         if let Ok(index) = &opened
-            && index.stamp.change_counter == snapshot.counter
+            && index.stamp.is_at(&point)
         {
             let mut index = opened.map_err(|e| index_error(dir, e))?;
-            index.catalog = snapshot.catalog(&index.stamp);
+            index.stamp.change_counter = counter;
             let report = nothing_done(&index);
             return Ok((index, report));
         }
         match folder::writable(dir) {
             Ok(()) => {}
-            Err(Refused::CannotWrite(why)) => {
-                return Self::unwritable(dir, project, project_id, snapshot, progress, opened.ok(), &why);
-            }
+            Err(Refused::CannotWrite(why)) => return Self::unwritable(dir, project, opened.ok(), progress, &why),
             Err(Refused::Failed(e)) => return Err(e),
         }
-        let (mut index, rebuilt_because) = match opened {
-            Ok(index) => (index, None),
-            Err(reason) => (Self::create_on_disk(dir, project_id, wait)?, Some(reason)),
+        let usable = match opened {
+            Ok(index) if history_continues(project, &index.stamp, &point)? => Ok(index),
+            Ok(index) if index.stamp.log_seq < 0 => Err("the last build of the index did not finish".to_string()),
+            Ok(_) => Err("the project's history is not the one indexed (was a backup restored?)".to_string()),
+            Err(reason) => Err(reason),
         };
-        let mut report = index.apply(project, snapshot, progress)?;
-        report.rebuilt_because = rebuilt_because;
-        Ok((index, report))
+        match usable {
+            Ok(mut index) => {
+                let report = index.catch_up(project, progress)?;
+                Ok((index, report))
+            }
+            Err(reason) => {
+                let mut index = Self::create_on_disk(dir, project, project_id, wait)?;
+                let mut report = index.rebuild(project, progress)?;
+                report.rebuilt_because = Some(reason);
+                Ok((index, report))
+            }
+        }
     }
 
-    /// When the folder cannot be written: the index opened from it if only its change
-    /// counter is behind, or else an index built in memory for this run.
+    /// When the folder cannot be written: the index opened from it if nothing it holds
+    /// has changed since it was written, or else an index built in memory for this run.
     fn unwritable(
         dir: &Path,
         project: &Project,
-        project_id: String,
-        snapshot: &Snapshot,
-        progress: &mut dyn FnMut(Progress),
         opened: Option<SearchIndex>,
+        progress: &mut dyn FnMut(Progress),
         why: &str,
     ) -> Result<(SearchIndex, UpdateReport)> {
-        if let Some(mut index) = opened
-            && Changes::new(snapshot, &index.stamp).is_empty()
-        {
-            index.stamp.change_counter = snapshot.counter;
-            index.catalog = snapshot.catalog(&index.stamp);
-            let report = nothing_done(&index);
-            return Ok((index, report));
+        if let Some(mut index) = opened {
+            let (counter, point) = position(project)?;
+            if history_continues(project, &index.stamp, &point)? {
+                let changes = project.changes_since(index.stamp.log_seq)?;
+                let mut stamp = index.stamp.clone();
+                let plan = Plan::read(project, &mut stamp.catalog, &changes)?;
+                if !plan.writes_index() {
+                    stamp.catalog.finish();
+                    stamp.log_seq = changes.through_seq;
+                    stamp.log_id = project.operation_id(changes.through_seq)?;
+                    stamp.change_counter = counter;
+                    index.stamp = stamp;
+                    let report = nothing_done(&index);
+                    return Ok((index, report));
+                }
+            }
         }
-        let mut index = Self::memory(project_id)?;
-        let mut report = index.apply(project, snapshot, progress)?;
+        let mut index = Self::memory(project)?;
+        let mut report = index.rebuild(project, progress)?;
         report.rebuilt_because = Some(format!(
             "the index folder {} cannot be written ({why}), so this run searched an index built in memory; \
              make the folder writable, or move it away, to keep the index between runs",
@@ -385,14 +280,14 @@ impl SearchIndex {
     }
 
     /// Clears the folder and makes an empty index in it, stamped before anything else.
-    fn create_on_disk(dir: &Path, project_id: String, wait: Duration) -> Result<SearchIndex> {
+    fn create_on_disk(dir: &Path, project: &Project, project_id: &str, wait: Duration) -> Result<SearchIndex> {
         folder::clear(dir)?;
-        let stamp = Stamp::new(project_id);
+        let stamp = Stamp::new(project_id.to_string());
         folder::write_stamp(dir, &serde_json::to_string(&stamp)?)?;
         let (schema, _) = build_schema();
         tantivy::Index::create_in_dir(dir, schema).map_err(|e| index_error(dir, e))?;
         let index = Self::read_only_index(dir).map_err(|e| index_error(dir, e))?;
-        Self::wrap(index, Some(dir.to_path_buf()), stamp, wait)
+        Self::wrap(index, Some(dir.to_path_buf()), stamp, wait, project.path())
     }
 
     fn read_only_index(dir: &Path) -> std::result::Result<tantivy::Index, String> {
@@ -400,15 +295,28 @@ impl SearchIndex {
     }
 
     /// Opens the index in `dir` for reading, or says why it cannot be used.
-    fn open_on_disk(dir: &Path, project_id: &str, wait: Duration) -> std::result::Result<SearchIndex, String> {
+    fn open_on_disk(
+        dir: &Path,
+        project: &Project,
+        project_id: &str,
+        wait: Duration,
+    ) -> std::result::Result<SearchIndex, String> {
         // tantivy may panic on damaged files rather than return an error.
-        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| Self::open_checked(dir, project_id, wait)))
+        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| Self::open_checked(dir, project, project_id, wait)))
             .unwrap_or_else(|_| Err("the index is damaged (its files cannot be read)".to_string()))
     }
 
-    fn open_checked(dir: &Path, project_id: &str, wait: Duration) -> std::result::Result<SearchIndex, String> {
+    /// Reads the stamp and opens the index, checking that its files can be read (every
+    /// segment, its fast fields, term dictionaries and document store open). The files'
+    /// checksums are not computed here: that would read the whole index on every search.
+    fn open_checked(
+        dir: &Path,
+        project: &Project,
+        project_id: &str,
+        wait: Duration,
+    ) -> std::result::Result<SearchIndex, String> {
         let raw = folder::read_stamp(dir).ok_or_else(|| "the index has no stamp".to_string())?;
-        let stamp: Stamp = serde_json::from_str(&raw).map_err(|_| "the index stamp is unreadable".to_string())?;
+        let mut stamp: Stamp = serde_json::from_str(&raw).map_err(|_| "the index stamp is unreadable".to_string())?;
         if stamp.schema_version != INDEX_SCHEMA_VERSION {
             return Err(format!(
                 "the index has schema {} (this version uses {INDEX_SCHEMA_VERSION})",
@@ -418,37 +326,47 @@ impl SearchIndex {
         if stamp.project_id != project_id {
             return Err("the index belongs to another project".into());
         }
+        if !stamp.numbers_are_sound() {
+            return Err("the index stamp is damaged (its document numbers are not sound)".into());
+        }
+        stamp.catalog.finish();
         let index = Self::read_only_index(dir).map_err(|e| format!("the index is damaged ({e})"))?;
-        let (expected, _) = build_schema();
+        let (expected, fields) = build_schema();
         if index.schema() != expected {
             return Err("the index has another schema".into());
         }
-        match index.validate_checksum() {
-            Ok(damaged) if damaged.is_empty() => {}
-            Ok(damaged) => return Err(format!("the index is damaged ({} files fail their checksum)", damaged.len())),
-            Err(e) => return Err(format!("the index is damaged ({e})")),
-        }
-        let wrapped = Self::wrap(index, Some(dir.to_path_buf()), stamp, wait)
+        let wrapped = Self::wrap(index, Some(dir.to_path_buf()), stamp, wait, project.path())
             .map_err(|e| format!("the index is damaged ({e})"))?;
-        // Reading every document's number proves the segments can be read.
         let searcher = wrapped.reader.searcher();
         for seg in searcher.segment_readers() {
-            let col = seg.fast_fields().u64("doc_ix").map_err(|e| format!("the index is damaged ({e})"))?;
+            let damaged = |e: &dyn std::fmt::Display| format!("the index is damaged ({e})");
+            let col = seg.fast_fields().u64("doc_ix").map_err(|e| damaged(&e))?;
+            seg.fast_fields().u64("ordinal").map_err(|e| damaged(&e))?;
             for d in 0..seg.max_doc().min(64) {
                 let _ = col.first(d);
             }
-            seg.get_store_reader(1).map_err(|e| format!("the index is damaged ({e})"))?;
+            for field in [fields.text, fields.id] {
+                seg.inverted_index(field).map_err(|e| damaged(&e))?;
+            }
+            seg.get_store_reader(1).map_err(|e| damaged(&e))?;
         }
         Ok(wrapped)
     }
 
-    fn wrap(index: tantivy::Index, dir: Option<PathBuf>, stamp: Stamp, wait: Duration) -> Result<SearchIndex> {
+    fn wrap(
+        index: tantivy::Index,
+        dir: Option<PathBuf>,
+        stamp: Stamp,
+        wait: Duration,
+        project_path: &Path,
+    ) -> Result<SearchIndex> {
         register(&index);
         let here = dir.clone().unwrap_or_default();
         let reader =
             index.reader_builder().reload_policy(ReloadPolicy::Manual).try_into().map_err(|e| index_error(&here, e))?;
         let (_, fields) = build_schema();
-        Ok(SearchIndex { index, reader, fields, dir, stamp, catalog: Catalog::default(), wait })
+        let texts = Project::open_read_only(project_path)?;
+        Ok(SearchIndex { index, reader, fields, dir, stamp, wait, texts })
     }
 
     fn here(&self) -> PathBuf {
@@ -472,40 +390,49 @@ impl SearchIndex {
 
     /// Number of documents (transcripts) indexed.
     pub fn document_count(&self) -> usize {
-        self.stamp.documents.len()
+        self.stamp.catalog.documents.len()
     }
 
     /// The IDs of the documents indexed (for tests and tools).
     pub fn documents_indexed(&self) -> Vec<String> {
-        self.stamp.documents.keys().cloned().collect()
+        let mut ids: Vec<String> = self.stamp.catalog.documents.iter().map(|d| d.id.clone()).collect();
+        ids.sort();
+        ids
     }
 
-    /// Brings the index up to date with the project: indexes documents that are new or
-    /// whose text, participant, wave, attributes or codings changed, drops documents
-    /// that are gone, and re-indexes memos and code descriptions when they changed.
-    /// Takes the folder's lock; if another process changed the index meanwhile, starts
-    /// from what it wrote. If the folder can no longer be written, goes on in memory.
+    /// Brings the index up to date with the project: indexes again what the operations
+    /// since the index was written changed (documents, their codings, the attributes of
+    /// their participants, memos, code descriptions) and drops what they removed. Takes
+    /// the folder's lock; if another process changed the index meanwhile, starts from
+    /// what it wrote. If the folder can no longer be written, goes on in memory.
     pub fn update(&mut self, project: &Project, progress: &mut dyn FnMut(Progress)) -> Result<UpdateReport> {
-        if project.change_counter()? == self.stamp.change_counter {
+        let (counter, point) = position(project)?;
+        if self.stamp.is_at(&point) {
+            self.stamp.change_counter = counter;
             return Ok(nothing_done(self));
         }
-        let snapshot = Snapshot::read(project)?;
-        let Some(dir) = self.dir.clone() else { return self.apply(project, &snapshot, progress) };
+        let Some(dir) = self.dir.clone() else {
+            return if history_continues(project, &self.stamp, &point)? {
+                self.catch_up(project, progress)
+            } else {
+                self.rebuild(project, progress)
+            };
+        };
         let project_id = self.stamp.project_id.clone();
         let lock = match UpdateLock::exclusive(&dir, self.wait) {
             Ok(lock) => lock,
-            Err(Refused::CannotWrite(why)) => return self.go_on_unwritable(&dir, project, &snapshot, progress, &why),
+            Err(Refused::CannotWrite(why)) => return self.go_on_unwritable(&dir, project, progress, &why),
             Err(Refused::Failed(e)) => return Err(e),
         };
-        let on_disk: Option<Stamp> = folder::read_stamp(&dir).and_then(|s| serde_json::from_str(&s).ok());
-        if on_disk.as_ref() != Some(&self.stamp) {
-            let (fresh, report) = Self::under_lock(&dir, project, project_id, &snapshot, progress, self.wait, &lock)?;
+        let on_disk: Option<StampHeader> = folder::read_stamp(&dir).and_then(|s| serde_json::from_str(&s).ok());
+        if on_disk.as_ref() != Some(&self.stamp.header()) || !history_continues(project, &self.stamp, &point)? {
+            let (fresh, report) = Self::under_lock(&dir, project, &project_id, progress, self.wait, &lock)?;
             *self = fresh;
             return Ok(report);
         }
         match folder::writable(&dir) {
-            Ok(()) => self.apply(project, &snapshot, progress),
-            Err(Refused::CannotWrite(why)) => self.go_on_unwritable(&dir, project, &snapshot, progress, &why),
+            Ok(()) => self.catch_up(project, progress),
+            Err(Refused::CannotWrite(why)) => self.go_on_unwritable(&dir, project, progress, &why),
             Err(Refused::Failed(e)) => Err(e),
         }
     }
@@ -514,44 +441,65 @@ impl SearchIndex {
         &mut self,
         dir: &Path,
         project: &Project,
-        snapshot: &Snapshot,
         progress: &mut dyn FnMut(Progress),
         why: &str,
     ) -> Result<UpdateReport> {
-        let project_id = self.stamp.project_id.clone();
-        let current = std::mem::replace(self, Self::memory(project_id.clone())?);
-        let (fresh, report) = Self::unwritable(dir, project, project_id, snapshot, progress, Some(current), why)?;
+        let current = std::mem::replace(self, Self::memory(project)?);
+        let (fresh, report) = Self::unwritable(dir, project, Some(current), progress, why)?;
         *self = fresh;
         Ok(report)
     }
 
-    /// Writes what changed, then the stamp; writes nothing when nothing changed.
-    fn apply(
-        &mut self,
-        project: &Project,
-        snapshot: &Snapshot,
-        progress: &mut dyn FnMut(Progress),
-    ) -> Result<UpdateReport> {
-        let changes = Changes::new(snapshot, &self.stamp);
+    /// Indexes again what changed since the stamp's log entry, then writes the stamp.
+    fn catch_up(&mut self, project: &Project, progress: &mut dyn FnMut(Progress)) -> Result<UpdateReport> {
+        let counter = project.change_counter()?;
+        let changes = project.changes_since(self.stamp.log_seq)?;
+        let mut stamp = self.stamp.clone();
+        let plan = Plan::read(project, &mut stamp.catalog, &changes)?;
         let mut report = UpdateReport::default();
-        let moved = snapshot.counter != self.stamp.change_counter;
-        if !changes.is_empty() {
-            self.write_changes(project, snapshot, &changes, progress, &mut report)?;
+        if plan.writes_index() {
+            report = build::write_plan(self, project, &mut stamp, &plan, progress)?;
         }
-        if moved || !changes.is_empty() {
-            self.stamp.change_counter = snapshot.counter;
-            if let Some(dir) = &self.dir {
-                folder::write_stamp(dir, &serde_json::to_string(&self.stamp)?)?;
-            }
-        }
-        self.catalog = snapshot.catalog(&self.stamp);
-        report.documents = self.stamp.documents.len();
+        stamp.catalog.finish();
+        stamp.log_seq = changes.through_seq;
+        stamp.log_id = project.operation_id(changes.through_seq)?;
+        stamp.change_counter = counter;
+        self.save_stamp(stamp)?;
+        report.documents = self.document_count();
         Ok(report)
     }
 
+    /// Indexes the whole project into an empty index (or one that is cleared first).
+    fn rebuild(&mut self, project: &Project, progress: &mut dyn FnMut(Progress)) -> Result<UpdateReport> {
+        // Where the project is first: whatever is written after it is indexed again next time.
+        let (counter, point) = position(project)?;
+        let mut stamp = Stamp::new(self.stamp.project_id.clone());
+        let mut report = build::write_all(self, project, &mut stamp, progress)?;
+        stamp.catalog.finish();
+        stamp.log_seq = point.0;
+        stamp.log_id = point.1;
+        stamp.change_counter = counter;
+        self.save_stamp(stamp)?;
+        report.documents = self.document_count();
+        if report.rebuilt_because.is_none() {
+            report.rebuilt_because = Some("the index was built from nothing".into());
+        }
+        Ok(report)
+    }
+
+    fn save_stamp(&mut self, stamp: Stamp) -> Result<()> {
+        if let Some(dir) = &self.dir {
+            folder::write_stamp(dir, &serde_json::to_string(&stamp)?)?;
+        }
+        self.stamp = stamp;
+        Ok(())
+    }
+
     /// A writer on the index: on disk through a directory that may write (the caller
-    /// holds the folder's lock), in memory on the index itself.
-    fn writer(&self) -> Result<IndexWriter<TantivyDocument>> {
+    /// holds the folder's lock), in memory on the index itself. `documents` is about how
+    /// many documents it will index: a few get one thread and a small memory budget, a
+    /// whole project every core.
+    pub(super) fn writer(&self, documents: usize) -> Result<tantivy::IndexWriter<tantivy::TantivyDocument>> {
         let here = self.here();
         let index = match &self.dir {
             Some(dir) => {
@@ -561,178 +509,17 @@ impl SearchIndex {
             }
             None => self.index.clone(),
         };
-        index.writer(100_000_000).map_err(|e| index_error(&here, e))
-    }
-
-    fn write_changes(
-        &mut self,
-        project: &Project,
-        snapshot: &Snapshot,
-        changes: &Changes,
-        progress: &mut dyn FnMut(Progress),
-        report: &mut UpdateReport,
-    ) -> Result<()> {
-        let mut writer = self.writer()?;
-        let f = self.fields;
-        if self.stamp.documents.is_empty() && self.stamp.extras.is_empty() {
-            // A first build: nothing a crashed earlier attempt left may stay.
-            writer.delete_all_documents().map_err(|e| self.error(e))?;
-        }
-        for id in &changes.stale {
-            writer.delete_term(Term::from_field_text(f.id, id));
-            self.stamp.documents.remove(id);
-        }
-        report.removed = changes.stale.len();
-        let total = changes.changed.len();
-        let by_id: HashMap<&str, &DocumentSummary> =
-            snapshot.docs.iter().map(|d| (d.document.id.as_str(), d)).collect();
-        let codings_of = snapshot.codings_of();
-        let attrs_of = snapshot.attributes_of();
-        for (n, id) in changes.changed.iter().enumerate() {
-            progress(Progress { done: n, total });
-            let Some(summary) = by_id.get(id.as_str()) else { continue };
-            writer.delete_term(Term::from_field_text(f.id, id));
-            let ix = match self.stamp.documents.get(id) {
-                Some((ix, _)) => *ix,
-                None => {
-                    self.stamp.next_ix += 1;
-                    self.stamp.next_ix
-                }
-            };
-            let codings = codings_of.get(id.as_str()).map(|v| v.as_slice()).unwrap_or(&[]);
-            let attrs = summary.document.participant.as_deref().and_then(|p| attrs_of.get(p).copied());
-            self.add_document(&writer, project, summary, ix, codings, attrs)?;
-            self.stamp.documents.insert(id.clone(), (ix, changes.wanted.get(id).cloned().unwrap_or_default()));
-        }
-        report.indexed = total;
-        if changes.extras_changed {
-            self.add_extras(&writer, snapshot)?;
-            self.stamp.extras = changes.extras.clone();
-            report.extras = snapshot.memos.len() + snapshot.codes.len();
-        }
-        writer.commit().map_err(|e| self.error(e))?;
-        writer.wait_merging_threads().map_err(|e| self.error(e))?;
-        progress(Progress { done: total, total });
-        self.reader.reload().map_err(|e| self.error(e))?;
-        Ok(())
-    }
-
-    /// Adds every turn of a document (the whole text as one turn when it has none).
-    fn add_document(
-        &self,
-        writer: &IndexWriter<TantivyDocument>,
-        project: &Project,
-        summary: &DocumentSummary,
-        ix: u64,
-        codings: &[&Coding],
-        attrs: Option<&Vec<(String, crate::model::AttributeValue)>>,
-    ) -> Result<()> {
-        let f = self.fields;
-        let doc = &summary.document;
-        let id = doc.id.as_str();
-        let text = project.document_text(id)?;
-        let turns = project.turns(id)?;
-        let attrs: Vec<String> = attrs
-            .map(|a| a.iter().map(|(n, v)| format!("{}={}", n.to_lowercase(), v.value.to_lowercase())).collect())
-            .unwrap_or_default();
-        let full_turns = if turns.is_empty() {
-            vec![crate::model::Turn {
-                speaker: None,
-                start: 0,
-                end: doc.char_count,
-                time_start_ms: None,
-                time_end_ms: None,
-            }]
+        let (threads, budget) = if documents <= 32 {
+            (1, 32_000_000)
         } else {
-            turns
+            let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1).clamp(1, 4);
+            (cores, 192_000_000 * cores)
         };
-        let index = crate::model::offsets::CharIndex::new(&text);
-        for (ordinal, t) in full_turns.iter().enumerate() {
-            let (Some(bs), Some(be)) = (index.char_to_byte(t.start), index.char_to_byte(t.end.max(t.start))) else {
-                continue;
-            };
-            let turn_text = &text[bs..be];
-            let mut d = TantivyDocument::default();
-            d.add_text(f.kind, "turn");
-            d.add_text(f.id, id);
-            d.add_u64(f.doc_ix, ix);
-            d.add_u64(f.ordinal, ordinal as u64);
-            d.add_u64(f.start, t.start as u64);
-            d.add_u64(f.end, t.end as u64);
-            d.add_text(f.text, turn_text);
-            d.add_text(f.stems, turn_text);
-            if let Some(s) = &t.speaker {
-                d.add_text(f.speaker, s.to_lowercase());
-                d.add_text(f.speaker_label, s);
-            }
-            if let Some(p) = &doc.participant {
-                d.add_text(f.participant, p.to_lowercase());
-            }
-            if let Some(w) = &doc.wave {
-                d.add_text(f.wave, w.to_lowercase());
-            }
-            d.add_text(f.document, doc.name.to_lowercase());
-            for a in &attrs {
-                d.add_text(f.attrs, a);
-            }
-            let mut seen = HashSet::new();
-            for c in codings.iter().filter(|c| c.start < t.end && c.end > t.start) {
-                if seen.insert(("c", c.code_id.as_str())) {
-                    d.add_text(f.codes, &c.code_id);
-                }
-                if seen.insert(("k", c.coder.as_str())) {
-                    d.add_text(f.coders, c.coder.to_lowercase());
-                }
-            }
-            writer.add_document(d).map_err(|e| self.error(e))?;
-        }
-        Ok(())
+        index.writer_with_num_threads(threads, budget).map_err(|e| index_error(&here, e))
     }
 
-    /// Replaces the memos and code descriptions.
-    fn add_extras(&self, writer: &IndexWriter<TantivyDocument>, snapshot: &Snapshot) -> Result<()> {
-        let f = self.fields;
-        writer.delete_term(Term::from_field_text(f.kind, "memo"));
-        writer.delete_term(Term::from_field_text(f.kind, "code"));
-        for m in &snapshot.memos {
-            let mut d = TantivyDocument::default();
-            d.add_text(f.kind, "memo");
-            d.add_text(f.id, &m.id);
-            d.add_text(f.title, &m.title);
-            d.add_text(f.text, memo_text(&m.title, &m.body));
-            d.add_text(f.stems, memo_text(&m.title, &m.body));
-            writer.add_document(d).map_err(|e| self.error(e))?;
-        }
-        for c in &snapshot.codes {
-            let text = code_text(c);
-            let mut d = TantivyDocument::default();
-            d.add_text(f.kind, "code");
-            d.add_text(f.id, &c.id);
-            d.add_text(f.title, &c.name);
-            d.add_text(f.text, &text);
-            d.add_text(f.stems, &text);
-            writer.add_document(d).map_err(|e| self.error(e))?;
-        }
-        Ok(())
+    /// Reloads the reader after a commit.
+    pub(super) fn reload(&self) -> Result<()> {
+        self.reader.reload().map_err(|e| self.error(e))
     }
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
-/// The searchable text of a memo: its title, a blank line, its body.
-pub fn memo_text(title: &str, body: &str) -> String {
-    if title.trim().is_empty() { body.to_string() } else { format!("{title}\n\n{body}") }
-}
-
-/// The searchable text of a code: its name and the parts of its description, one per paragraph.
-pub fn code_text(c: &Code) -> String {
-    let d = &c.description;
-    [c.name.as_str(), &d.definition, &d.inclusion, &d.exclusion, &d.example]
-        .iter()
-        .filter(|s| !s.trim().is_empty())
-        .cloned()
-        .collect::<Vec<_>>()
-        .join("\n\n")
 }

@@ -10,25 +10,37 @@
 //!   the problem, bounded in length and nesting.
 //! - `compile`: parsed queries into tantivy queries and highlight matchers.
 //! - [`index`]: the index beside the project file (`NAME.codeloom.search/`), stamped
-//!   with its schema version and the project's change counter, updated document by
-//!   document, rebuilt when missing, stale in schema, foreign or damaged; read without
-//!   writing when it is up to date, built in memory when its folder cannot be written.
+//!   with its schema version, the project's ID and the operation log entry it reflects;
+//!   brought up to date from the project's change set (what the operations since then
+//!   wrote), rebuilt when missing, stale in schema, foreign, damaged or when the project's
+//!   history is not the one indexed; read without writing when it is up to date, built
+//!   in memory when its folder cannot be written.
+//! - `catalog`: what the index knows besides words (documents by number in document
+//!   order, participants and their attributes, waves, codes, coders), kept in the stamp
+//!   so that a search asks the project for nothing but the text it shows.
+//! - `build`: writing a whole project, or what a change set names, into the index.
 //! - [`folder`]: the index folder: whose it is (only a stamped folder is ever cleared),
 //!   the lock that lets one process update it while others wait, and the read-only
 //!   directory readers use.
-//! - `run`: running queries into counted, ordered, highlighted results.
+//! - `tally`: the collector that counts hits per document from fast fields and keeps
+//!   the passages of the page asked for.
+//! - `run`: running queries into counted, ordered, highlighted results; the text of the
+//!   turns shown is read from the project.
 //! - [`highlight`]: exact char offsets of every match (word, stem, phrase, prefix,
 //!   fuzzy) and keyword-in-context lines.
 //! - [`code_hits`]: "code all hits" at hit, sentence or turn extent, and CSV export.
 //! - [`service`]: a background thread that owns an index for the GUI, so that
 //!   building and searching never block a frame.
 //!
-//! Invariants: the index holds nothing the project file does not; every offset this
+//! Invariants: the index holds nothing the project file does not (and no turn's text:
+//! the index is the words, not a second copy of the transcripts); every offset this
 //! module hands out is a char offset into the stored document text (for turns) or into
 //! the memo or code text (for those); byte offsets from tantivy never leave
 //! [`highlight`]; Codeloom deletes nothing at the index folder's name that does not
 //! carry its stamp; every error about the index names its folder.
 
+mod build;
+mod catalog;
 pub mod code_hits;
 mod compile;
 pub mod folder;
@@ -38,6 +50,7 @@ pub mod query;
 mod run;
 pub mod schema;
 pub mod service;
+mod tally;
 
 pub use code_hits::{Extent, codings_for_hits, write_csv};
 pub use index::{SearchIndex, index_dir};

@@ -1,25 +1,29 @@
-//! Running a query on an open index: every matching passage located and counted per
-//! document, participant and wave, ordered by relevance or by document, and the hits
-//! of the page asked for highlighted with their context lines.
+//! Running a query on an open index: one pass of the [`Tally`] collector counts the
+//! matching passages per document (and through the catalog per participant and wave)
+//! and keeps the passages of the page asked for, in relevance or document order; then
+//! the text of the turns on the page is read from the project (only their documents)
+//! and their hits are highlighted with their context lines.
 
+use super::build::indexed_turns;
+use super::catalog::{DocInfo, NO_RANK};
 use super::highlight::{Highlighter, Kwic, kwic, sentence_around};
-use super::index::{DocInfo, SearchIndex};
+use super::index::SearchIndex;
 use super::query::{QueryError, parse};
+use super::tally::{Order, Passage, Tallied, Tally};
 use super::{CountRow, Counts, Hit, HitKind, SearchOptions, SearchResults, Sort};
 use crate::error::{Error, Result};
-use crate::model::offsets::slice_chars;
+use crate::model::Turn;
+use crate::model::offsets::{CharSlicer, slice_chars};
 use std::collections::{BTreeMap, HashMap};
-use tantivy::collector::{DocSetCollector, TopDocs};
-use tantivy::query::Query;
+use std::rc::Rc;
 use tantivy::schema::Value;
 use tantivy::{DocAddress, Searcher, TantivyDocument};
 
-/// A matching passage: its document's index number (none for memos and codes), its
-/// turn ordinal, and where tantivy keeps it.
-type Located = (Option<u64>, u64, DocAddress);
-
 /// The longest query shown in an error message, in characters.
 const SHOWN_QUERY: usize = 60;
+
+/// How many documents' texts a search keeps at once while it builds hits.
+const TEXTS_KEPT: usize = 256;
 
 /// A query error that quotes at most the first [`SHOWN_QUERY`] characters of the query.
 fn query_error(query: &str, e: QueryError) -> Error {
@@ -38,189 +42,254 @@ impl SearchIndex {
         let mut matchers = Vec::new();
         let compiled = self.compile(&node, options.exact, &mut matchers, false).map_err(|e| query_error(query, e))?;
         let searcher = self.reader.searcher();
-        let all = searcher.search(&*compiled, &DocSetCollector).map_err(|e| self.error(e))?;
-        let mut located = self.locate(&searcher, all)?;
-        let counts = self.counts(&located);
-        let ordered = match options.sort {
-            Sort::Document => self.in_document_order(&searcher, &mut located)?,
-            Sort::Relevance => self.by_relevance(&searcher, &*compiled, &located, options.limit)?,
+        let order = match options.sort {
+            Sort::Relevance => Order::Relevance,
+            Sort::Document => Order::Document,
         };
-        let mut highlighter = Highlighter::new(matchers);
-        let limit = options.limit.unwrap_or(usize::MAX);
-        let mut hits = Vec::new();
-        let mut more = false;
-        for (addr, score) in ordered {
-            if hits.len() >= limit {
-                more = true;
+        let tally = Tally { ranks: self.stamp.catalog.ranks(), order, keep: options.limit };
+        // tantivy may panic on damaged files rather than return an error.
+        let found = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| searcher.search(&*compiled, &tally)))
+            .map_err(|_| {
+                self.error(
+                    "the index is damaged (its files cannot be read); delete its folder and search again to rebuild it",
+                )
+            })?
+            .map_err(|e| self.error(e))?;
+        let counts = self.counts(&found);
+        let mut stored = HashMap::new();
+        let ordered = self.ordered(&searcher, found, &mut stored)?;
+        let mut page = Page {
+            index: self,
+            searcher: &searcher,
+            stored,
+            texts: HashMap::new(),
+            highlighter: Highlighter::new(matchers),
+            options,
+            limit: options.limit.unwrap_or(usize::MAX),
+            hits: Vec::new(),
+        };
+        let mut used = 0;
+        let mut cut = false;
+        for passage in &ordered {
+            if page.hits.len() >= page.limit {
                 break;
             }
-            let doc: TantivyDocument = searcher.doc(addr).map_err(|e| self.error(e))?;
-            more |= self.hits_in(&doc, score, &mut highlighter, options, limit, &mut hits);
+            cut |= page.add(passage)?;
+            used += 1;
         }
-        Ok(SearchResults { query: query.to_string(), hits, counts, more })
+        let more = cut || used < counts.passages;
+        Ok(SearchResults { query: query.to_string(), hits: page.hits, counts, more })
     }
 
-    /// Where each passage is.
-    fn locate(&self, searcher: &Searcher, all: std::collections::HashSet<DocAddress>) -> Result<Vec<Located>> {
-        let mut located: Vec<Located> = Vec::with_capacity(all.len());
-        let mut columns = HashMap::new();
-        for addr in &all {
-            let seg = addr.segment_ord;
-            if let std::collections::hash_map::Entry::Vacant(slot) = columns.entry(seg) {
-                let r = searcher.segment_reader(seg);
-                let ix = r.fast_fields().u64("doc_ix").map_err(|e| self.error(e))?;
-                let ord = r.fast_fields().u64("ordinal").map_err(|e| self.error(e))?;
-                slot.insert((ix, ord));
-            }
-            let (ix, ord) = &columns[&seg];
-            located.push((ix.first(addr.doc_id), ord.first(addr.doc_id).unwrap_or(0), *addr));
-        }
-        Ok(located)
-    }
-
-    /// Counts per document, participant and wave.
-    fn counts(&self, located: &[Located]) -> Counts {
-        let mut counts = Counts::default();
-        let mut per_doc: HashMap<u64, usize> = HashMap::new();
-        for (ix, _, _) in located {
-            match ix {
-                Some(ix) => *per_doc.entry(*ix).or_default() += 1,
-                None => counts.other += 1,
-            }
-        }
+    /// Counts per document, participant and wave, from the counts per document number.
+    fn counts(&self, found: &Tallied) -> Counts {
+        let catalog = &self.stamp.catalog;
+        let mut counts = Counts { passages: found.passages, other: found.other, ..Default::default() };
         let mut per_participant: BTreeMap<String, usize> = BTreeMap::new();
         let mut per_wave: HashMap<String, usize> = HashMap::new();
-        let mut doc_rows: Vec<(usize, CountRow)> = Vec::new();
-        for (ix, n) in &per_doc {
-            let Some(info) = self.catalog.documents.get(ix) else { continue };
-            doc_rows.push((info.rank, CountRow { key: info.id.clone(), label: info.name.clone(), passages: *n }));
-            let p = info.participant.clone().unwrap_or_else(|| "(none)".into());
-            *per_participant.entry(p).or_default() += n;
-            let w = info.wave.clone().unwrap_or_else(|| "(none)".into());
-            *per_wave.entry(w).or_default() += n;
+        for d in &catalog.documents {
+            let n = usize::try_from(d.ix).ok().and_then(|i| found.per_document.get(i)).copied().unwrap_or(0) as usize;
+            if n == 0 {
+                continue;
+            }
+            counts.documents.push(CountRow { key: d.id.clone(), label: d.name.clone(), passages: n });
+            *per_participant.entry(d.participant.clone().unwrap_or_else(|| "(none)".into())).or_default() += n;
+            *per_wave.entry(d.wave.clone().unwrap_or_else(|| "(none)".into())).or_default() += n;
         }
-        doc_rows.sort_by_key(|(rank, _)| *rank);
-        counts.documents = doc_rows.into_iter().map(|(_, r)| r).collect();
         counts.participants =
             per_participant.into_iter().map(|(k, n)| CountRow { key: k.clone(), label: k, passages: n }).collect();
-        let wave_order: HashMap<String, usize> = {
-            let mut seen = Vec::new();
-            let mut infos: Vec<&DocInfo> = self.catalog.documents.values().collect();
-            infos.sort_by_key(|i| i.rank);
-            for i in infos {
-                if let Some(w) = &i.wave
-                    && !seen.contains(w)
-                {
-                    seen.push(w.clone());
-                }
-            }
-            seen.into_iter().enumerate().map(|(i, w)| (w, i)).collect()
-        };
+        let wave_order = catalog.wave_order();
         let mut waves: Vec<(String, usize)> = per_wave.into_iter().collect();
-        waves.sort_by_key(|(w, _)| (wave_order.get(w).copied().unwrap_or(usize::MAX), w.clone()));
+        waves.sort_by_key(|(w, _)| (wave_order.get(w.as_str()).copied().unwrap_or(usize::MAX), w.clone()));
         counts.waves = waves.into_iter().map(|(w, n)| CountRow { key: w.clone(), label: w, passages: n }).collect();
-        counts.passages = located.len();
         counts
     }
 
-    fn rank(&self, ix: &Option<u64>) -> usize {
-        ix.and_then(|ix| self.catalog.documents.get(&ix)).map(|i| i.rank).unwrap_or(usize::MAX)
-    }
-
-    /// Turns by document and position; memos and code descriptions last, by kind and
-    /// title, so the order never depends on segments.
-    fn in_document_order(&self, searcher: &Searcher, located: &mut [Located]) -> Result<Vec<(DocAddress, f32)>> {
-        located.sort_by_key(|a| (self.rank(&a.0), a.1, a.2));
-        let (turns, others): (Vec<_>, Vec<_>) = located.iter().partition(|(ix, _, _)| ix.is_some());
-        let mut others = others
-            .into_iter()
-            .map(|(_, _, a)| {
-                let d: TantivyDocument = searcher.doc(a).map_err(|e| self.error(e))?;
-                let get = |f| d.get_first(f).and_then(|v| v.as_str()).unwrap_or("").to_string();
-                Ok(((get(self.fields.kind), get(self.fields.title), get(self.fields.id)), a))
-            })
-            .collect::<Result<Vec<_>>>()?;
-        others.sort();
-        Ok(turns.iter().map(|(_, _, a)| (*a, 0.0)).chain(others.into_iter().map(|(_, a)| (a, 0.0))).collect())
-    }
-
-    /// The best `limit` passages; equal scores in document order, so a rebuilt index
-    /// answers the same.
-    fn by_relevance(
+    /// The kept passages in the order asked for. In document order, memos and code
+    /// descriptions follow the turns, by kind, title and ID (read from their stored
+    /// fields, which are kept in `stored`), so the order never depends on segments.
+    fn ordered(
         &self,
         searcher: &Searcher,
-        compiled: &dyn Query,
-        located: &[Located],
-        limit: Option<usize>,
-    ) -> Result<Vec<(DocAddress, f32)>> {
-        let n = limit.unwrap_or(located.len()).min(located.len()).max(1);
-        let top = searcher.search(compiled, &TopDocs::with_limit(n).order_by_score()).map_err(|e| self.error(e))?;
-        let place: HashMap<DocAddress, (usize, u64)> =
-            located.iter().map(|(ix, ord, a)| (*a, (self.rank(ix), *ord))).collect();
-        let mut top: Vec<(DocAddress, f32)> = top.into_iter().map(|(s, a)| (a, s)).collect();
-        top.sort_by(|a, b| b.1.total_cmp(&a.1).then_with(|| place.get(&a.0).cmp(&place.get(&b.0))));
-        Ok(top)
+        found: Tallied,
+        stored: &mut HashMap<DocAddress, TantivyDocument>,
+    ) -> Result<Vec<Passage>> {
+        let mut ordered = found.kept;
+        if found.others.is_empty() {
+            return Ok(ordered);
+        }
+        let mut others = Vec::with_capacity(found.others.len());
+        for p in found.others {
+            let d: TantivyDocument = searcher.doc(p.addr).map_err(|e| self.error(e))?;
+            let f = self.fields;
+            let key = (stored_text(&d, f.kind), stored_text(&d, f.title), stored_text(&d, f.id));
+            stored.insert(p.addr, d);
+            others.push((key, p));
+        }
+        others.sort_by(|a, b| a.0.cmp(&b.0));
+        ordered.extend(others.into_iter().map(|(_, p)| p));
+        Ok(ordered)
+    }
+}
+
+fn stored_text(d: &TantivyDocument, field: tantivy::schema::Field) -> String {
+    d.get_first(field).and_then(|v| v.as_str()).unwrap_or("").to_string()
+}
+
+/// A document's text and its turns, as indexed: each turn with its byte range.
+struct DocumentText {
+    text: String,
+    turns: Vec<(Turn, Option<(usize, usize)>)>,
+}
+
+impl DocumentText {
+    fn read(project: &crate::store::Project, id: &str) -> Result<DocumentText> {
+        let text = project.document_text(id)?;
+        let slicer = CharSlicer::new(&text);
+        let turns = indexed_turns(project.turns(id)?, slicer.char_len())
+            .into_iter()
+            .map(|t| {
+                let bytes = slicer.char_to_byte(t.start).zip(slicer.char_to_byte(t.end.max(t.start)));
+                (t, bytes)
+            })
+            .collect();
+        Ok(DocumentText { text, turns })
+    }
+}
+
+/// Where a passage's hits are: its text and what the hits say about it.
+struct Shown<'a> {
+    kind: HitKind,
+    id: String,
+    info: Option<&'a DocInfo>,
+    speaker: Option<String>,
+    title: Option<String>,
+    turn: Option<usize>,
+    /// The char offset of the passage's text in the document (0 for memos and codes).
+    base: usize,
+    /// The char offset just past the passage's text.
+    end: usize,
+}
+
+/// The hits of a page, built passage by passage.
+struct Page<'a> {
+    index: &'a SearchIndex,
+    searcher: &'a Searcher,
+    /// Memos and code descriptions already read.
+    stored: HashMap<DocAddress, TantivyDocument>,
+    /// The texts of documents on the page, by ID.
+    texts: HashMap<String, Rc<DocumentText>>,
+    highlighter: Highlighter,
+    options: &'a SearchOptions,
+    limit: usize,
+    hits: Vec<Hit>,
+}
+
+impl<'a> Page<'a> {
+    /// Adds the hits of one passage, up to the limit; true when some were left out.
+    fn add(&mut self, p: &Passage) -> Result<bool> {
+        match p.ix.filter(|_| p.rank != NO_RANK) {
+            Some(ix) => self.add_turn(ix, p),
+            None if p.ix.is_some() => Ok(false),
+            None => self.add_extra(p),
+        }
     }
 
-    /// Adds the hits in one passage, up to `limit` hits in all; true when some were left out.
-    fn hits_in(
-        &self,
-        doc: &TantivyDocument,
-        score: f32,
-        highlighter: &mut Highlighter,
-        options: &SearchOptions,
-        limit: usize,
-        hits: &mut Vec<Hit>,
-    ) -> bool {
-        let f = self.fields;
-        let text_of = |field| doc.get_first(field).and_then(|v| v.as_str()).unwrap_or("").to_string();
-        let num = |field| doc.get_first(field).and_then(|v| v.as_u64()).unwrap_or(0) as usize;
-        let text = text_of(f.text);
-        let kind = match text_of(f.kind).as_str() {
-            "memo" => HitKind::Memo,
-            "code" => HitKind::Code,
-            _ => HitKind::Turn,
+    fn add_turn(&mut self, ix: u64, p: &Passage) -> Result<bool> {
+        let catalog = &self.index.stamp.catalog;
+        let Some(info) = catalog.document(ix) else { return Ok(false) };
+        let doc = self.text_of(&info.id)?;
+        let missing = || {
+            self.index.error(format!(
+                "turn {} of document \"{}\" is not in the project as it was indexed; search again to update the index",
+                p.ordinal, info.name
+            ))
         };
-        let id = text_of(f.id);
-        let (base, turn_end) = match kind {
-            HitKind::Turn => (num(f.start), num(f.end)),
-            _ => (0, text.chars().count()),
+        let (turn, bytes) = usize::try_from(p.ordinal).ok().and_then(|o| doc.turns.get(o)).ok_or_else(missing)?;
+        let (from, to) = bytes.ok_or_else(missing)?;
+        let shown = Shown {
+            kind: HitKind::Turn,
+            id: info.id.clone(),
+            info: Some(info),
+            speaker: turn.speaker.clone(),
+            title: None,
+            turn: Some(p.ordinal as usize),
+            base: turn.start,
+            end: turn.end,
         };
-        let info = doc.get_first(f.doc_ix).and_then(|v| v.as_u64()).and_then(|ix| self.catalog.documents.get(&ix));
-        let speaker = doc.get_first(f.speaker_label).and_then(|v| v.as_str()).map(str::to_string);
-        let title = (kind != HitKind::Turn).then(|| text_of(f.title));
-        let mut found = highlighter.find(&text);
+        Ok(self.hits_in(&doc.text[from..to], shown, p.score))
+    }
+
+    fn add_extra(&mut self, p: &Passage) -> Result<bool> {
+        let d = match self.stored.remove(&p.addr) {
+            Some(d) => d,
+            None => self.searcher.doc(p.addr).map_err(|e| self.index.error(e))?,
+        };
+        let f = self.index.fields;
+        let text = stored_text(&d, f.body);
+        let kind = if stored_text(&d, f.kind) == "code" { HitKind::Code } else { HitKind::Memo };
+        let shown = Shown {
+            kind,
+            id: stored_text(&d, f.id),
+            info: None,
+            speaker: None,
+            title: Some(stored_text(&d, f.title)),
+            turn: None,
+            base: 0,
+            end: text.chars().count(),
+        };
+        Ok(self.hits_in(&text, shown, p.score))
+    }
+
+    /// A document's text, read from the project once per page (a few hundred at most
+    /// are kept at once).
+    fn text_of(&mut self, id: &str) -> Result<Rc<DocumentText>> {
+        if let Some(t) = self.texts.get(id) {
+            return Ok(t.clone());
+        }
+        if self.texts.len() >= TEXTS_KEPT {
+            self.texts.clear();
+        }
+        let t = Rc::new(DocumentText::read(&self.index.texts, id)?);
+        self.texts.insert(id.to_string(), t.clone());
+        Ok(t)
+    }
+
+    /// Adds the hits in one passage's text; true when some were left out.
+    fn hits_in(&mut self, text: &str, shown: Shown, score: f32) -> bool {
+        let context = self.options.context_chars;
+        let mut found = self.highlighter.find(text);
         let whole = found.is_empty();
         if whole {
             found.push((0, text.chars().count()));
         }
+        let base = shown.base;
         for (s, e) in found {
-            if hits.len() >= limit {
+            if self.hits.len() >= self.limit {
                 return true;
             }
-            let line =
-                if whole { opening(&text, options.context_chars) } else { kwic(&text, s, e, options.context_chars) };
-            let (ss, se) = sentence_around(&text, s, e);
-            hits.push(Hit {
-                kind,
-                id: id.clone(),
-                document: info.map(|i| i.name.clone()),
-                participant: info.and_then(|i| i.participant.clone()),
-                wave: info.and_then(|i| i.wave.clone()),
-                speaker: speaker.clone(),
-                title: title.clone(),
-                turn: (kind == HitKind::Turn).then(|| num(f.ordinal)),
+            let line = if whole { opening(text, context) } else { kwic(text, s, e, context) };
+            let (ss, se) = sentence_around(text, s, e);
+            self.hits.push(Hit {
+                kind: shown.kind,
+                id: shown.id.clone(),
+                document: shown.info.map(|i| i.name.clone()),
+                participant: shown.info.and_then(|i| i.participant.clone()),
+                wave: shown.info.and_then(|i| i.wave.clone()),
+                speaker: shown.speaker.clone(),
+                title: shown.title.clone(),
+                turn: shown.turn,
                 start: base + s,
                 end: base + e,
                 whole_passage: whole,
                 turn_start: base,
-                turn_end,
+                turn_end: shown.end,
                 sentence_start: base + ss,
                 sentence_end: base + se,
                 before: line.before,
                 matched: line.matched,
                 after: line.after,
-                score,
+                score: if self.options.sort == Sort::Relevance { score } else { 0.0 },
             });
         }
         false

@@ -6,48 +6,59 @@
 //! apostrophes are read as `'`; a word with an apostrophe is also indexed run together
 //! and, for English possessives and contractions, as the word before the apostrophe;
 //! hyphenated compounds are split into their parts and also indexed run together (see
-//! [`split_words`]). The stemmed field adds the English Snowball stemmer on top.
+//! [`split_words`]). The stemmed analysis adds the English Snowball stemmer on top.
+//!
+//! The index has one field of words: each word under its forms as written (lower-cased)
+//! and, at the same position, under its stem marked with [`STEM_MARK`] when the stem is
+//! not the word itself ([`MarkedStems`]). An exact search looks for the forms; a stemmed
+//! one for the marked stem or, when the stem is a word whose own stem it is, that word.
+//! Most words of running text (`the`, `and`, `pain`) are their own stem, so the index
+//! holds their positions once rather than twice, and a text is split into words once.
 
-use tantivy::schema::{Field, INDEXED, IndexRecordOption, STORED, STRING, Schema, TextFieldIndexing, TextOptions};
+use std::collections::HashMap;
+use tantivy::schema::{FAST, Field, INDEXED, IndexRecordOption, STORED, Schema, TextFieldIndexing, TextOptions};
 use tantivy::tokenizer::{
-    Language, LowerCaser, RemoveLongFilter, Stemmer, TextAnalyzer, Token, TokenFilter, TokenStream, Tokenizer,
+    Language, RawTokenizer, RemoveLongFilter, Stemmer, TextAnalyzer, Token, TokenFilter, TokenStream, Tokenizer,
 };
 use unicode_segmentation::UnicodeSegmentation;
 
 /// Bump when the schema or the word analysis changes: an index with another version
-/// is rebuilt. 2: typographic apostrophes, apostrophe and compound forms.
-pub const INDEX_SCHEMA_VERSION: u32 = 2;
+/// is rebuilt. 2: typographic apostrophes, apostrophe and compound forms. 3: turns keep
+/// no stored fields (their text is read from the project), documents are numbered, words
+/// and marked stems share one field.
+pub const INDEX_SCHEMA_VERSION: u32 = 3;
 
-/// Name of the unstemmed analyzer.
-pub const WORDS: &str = "codeloom_words";
-/// Name of the stemmed analyzer.
-pub const STEMS: &str = "codeloom_stems";
+/// Name of the analyzer of the words field: forms as written and marked stems.
+pub const WORDS_AND_STEMS: &str = "codeloom_words_and_stems";
+
+/// What a stem starts with in the words field. No word contains `#` (it is no part of a
+/// UAX #29 word), and three of them put every stem more edits away from every word than
+/// a fuzzy search allows, so prefix and fuzzy searches never reach a stem.
+pub const STEM_MARK: &str = "###";
 
 /// Words longer than this (in bytes) are not indexed (tantivy limits term length).
 const LONGEST_WORD: usize = 200;
 
-/// The fields of an index document (a turn, a memo or a code description).
+/// The fields of an index document: a turn, a memo or a code description.
+///
+/// A turn stores nothing: it is found by its document's number and its ordinal (fast
+/// fields), and its text is read from the project when it is shown. Memos and code
+/// descriptions, which are short, keep their kind, ID, title and text.
 #[derive(Debug, Clone, Copy)]
 pub struct Fields {
-    /// `turn`, `memo` or `code`.
+    /// `memo` or `code` (turns have none).
     pub kind: Field,
-    /// Document ID (turns), memo ID or code ID.
+    /// Memo ID or code ID (turns have none).
     pub id: Field,
-    /// The document's index number (turns), for counting hits per document from fast fields.
+    /// The number of a turn's document (see the catalog); indexed, so that a document's
+    /// turns can be deleted together, and fast, for counting and ordering hits.
     pub doc_ix: Field,
     /// Turn ordinal within its document.
     pub ordinal: Field,
-    /// Char offsets of the turn in its document.
-    pub start: Field,
-    pub end: Field,
-    /// Unstemmed words of the text.
+    /// The words of the text as written (lower-cased), and their marked stems.
     pub text: Field,
-    /// Stemmed words of the same text.
-    pub stems: Field,
     /// Lower-cased filter values.
     pub speaker: Field,
-    /// The speaker as written, for display.
-    pub speaker_label: Field,
     pub participant: Field,
     pub wave: Field,
     pub document: Field,
@@ -59,46 +70,48 @@ pub struct Fields {
     pub attrs: Field,
     /// A memo's title or a code's name.
     pub title: Field,
+    /// The searchable text of a memo or code, as shown.
+    pub body: Field,
 }
 
 /// Builds the schema and names its fields.
 pub fn build_schema() -> (Schema, Fields) {
     let mut sb = Schema::builder();
-    let text_options = |analyzer: &str, stored: bool| {
-        let o = TextOptions::default().set_indexing_options(
-            TextFieldIndexing::default()
-                .set_tokenizer(analyzer)
-                .set_index_option(IndexRecordOption::WithFreqsAndPositions),
-        );
-        if stored { o.set_stored() } else { o }
-    };
+    let words = TextOptions::default().set_indexing_options(
+        TextFieldIndexing::default()
+            .set_tokenizer(WORDS_AND_STEMS)
+            .set_index_option(IndexRecordOption::WithFreqsAndPositions),
+    );
+    // Filter values: whole values, no frequencies or positions, and no field norms (a
+    // byte per passage per field that only scoring by length would use).
+    let value = TextOptions::default().set_indexing_options(
+        TextFieldIndexing::default()
+            .set_tokenizer("raw")
+            .set_index_option(IndexRecordOption::Basic)
+            .set_fieldnorms(false),
+    );
     let fields = Fields {
-        kind: sb.add_text_field("kind", STRING | STORED),
-        id: sb.add_text_field("id", STRING | STORED),
-        doc_ix: sb.add_u64_field("doc_ix", INDEXED | STORED | tantivy::schema::FAST),
-        ordinal: sb.add_u64_field("ordinal", STORED | tantivy::schema::FAST),
-        start: sb.add_u64_field("start", STORED),
-        end: sb.add_u64_field("end", STORED),
-        text: sb.add_text_field("text", text_options(WORDS, true)),
-        stems: sb.add_text_field("stems", text_options(STEMS, false)),
-        speaker: sb.add_text_field("speaker", STRING),
-        speaker_label: sb.add_text_field("speaker_label", STORED),
-        participant: sb.add_text_field("participant", STRING),
-        wave: sb.add_text_field("wave", STRING),
-        document: sb.add_text_field("document", STRING),
-        codes: sb.add_text_field("codes", STRING),
-        coders: sb.add_text_field("coders", STRING),
-        attrs: sb.add_text_field("attrs", STRING),
-        title: sb.add_text_field("title", STRING | STORED),
+        kind: sb.add_text_field("kind", value.clone() | STORED),
+        id: sb.add_text_field("id", value.clone() | STORED),
+        doc_ix: sb.add_u64_field("doc_ix", INDEXED | FAST),
+        ordinal: sb.add_u64_field("ordinal", FAST),
+        text: sb.add_text_field("text", words),
+        speaker: sb.add_text_field("speaker", value.clone()),
+        participant: sb.add_text_field("participant", value.clone()),
+        wave: sb.add_text_field("wave", value.clone()),
+        document: sb.add_text_field("document", value.clone()),
+        codes: sb.add_text_field("codes", value.clone()),
+        coders: sb.add_text_field("coders", value.clone()),
+        attrs: sb.add_text_field("attrs", value),
+        title: sb.add_text_field("title", STORED),
+        body: sb.add_text_field("body", STORED),
     };
     (sb.build(), fields)
 }
 
 /// The unstemmed or stemmed analyzer.
 pub fn analyzer(stemmed: bool) -> TextAnalyzer {
-    let base = TextAnalyzer::builder(WordTokenizer::default())
-        .filter(RemoveLongFilter::limit(LONGEST_WORD))
-        .filter(LowerCaser);
+    let base = TextAnalyzer::builder(WordTokenizer::default()).filter(RemoveLongFilter::limit(LONGEST_WORD));
     if stemmed {
         base.filter(Stemmer::new(Language::English)).filter(DistinctForms).build()
     } else {
@@ -106,10 +119,24 @@ pub fn analyzer(stemmed: bool) -> TextAnalyzer {
     }
 }
 
-/// Registers both analyzers with an index.
+/// The analyzer of the words field: the unstemmed analysis, each word followed by its
+/// marked stem when that differs.
+pub fn words_and_stems() -> TextAnalyzer {
+    TextAnalyzer::builder(WordTokenizer::default())
+        .filter(RemoveLongFilter::limit(LONGEST_WORD))
+        .filter(DistinctForms)
+        .filter(MarkedStems)
+        .build()
+}
+
+/// Registers the words field's analyzer with an index.
 pub fn register(index: &tantivy::Index) {
-    index.tokenizers().register(WORDS, analyzer(false));
-    index.tokenizers().register(STEMS, analyzer(true));
+    index.tokenizers().register(WORDS_AND_STEMS, words_and_stems());
+}
+
+/// The stem of one lower-cased word, when it is not the word itself.
+pub fn stem_of(word: &str) -> Option<String> {
+    StemCache::default().stem(word).map(str::to_string)
 }
 
 /// One analysed word: byte range in the text, position, and its (lower-cased, maybe stemmed) form.
@@ -165,18 +192,53 @@ const CLITICS: [&str; 5] = ["d", "ll", "m", "re", "ve"];
 /// A compound of more parts than this gets no run-together form.
 const LONGEST_COMPOUND: usize = 6;
 
-/// One word of a text before lower-casing and stemming: its byte range in the text, its
-/// position, and a form it is indexed under.
+/// One word of a text before stemming: its byte range in the text, its position, and
+/// where in [`Pieces::forms`] the form it is indexed under is.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Piece {
     pub from: usize,
     pub to: usize,
     pub position: usize,
-    pub form: String,
+    pub form: std::ops::Range<usize>,
+}
+
+/// The words of a text as [`split_words`] finds them, with their forms lower-cased in
+/// one buffer (kept from text to text, so that splitting allocates nothing once warm).
+#[derive(Debug, Clone, Default)]
+pub struct Pieces {
+    pub forms: String,
+    pub list: Vec<Piece>,
+    /// The byte ranges of the text's words (kept to be reused).
+    spans: Vec<(usize, usize)>,
+}
+
+impl Pieces {
+    /// A piece's form.
+    pub fn form(&self, piece: &Piece) -> &str {
+        &self.forms[piece.form.clone()]
+    }
+
+    /// Adds a form, lower-cased char by char (`c.to_lowercase()`, as tantivy's
+    /// lower-caser does), and returns where it is.
+    fn add(&mut self, parts: &[&str]) -> std::ops::Range<usize> {
+        let start = self.forms.len();
+        for part in parts {
+            if part.is_ascii() {
+                let at = self.forms.len();
+                self.forms.push_str(part);
+                self.forms[at..].make_ascii_lowercase();
+            } else {
+                for c in part.chars() {
+                    self.forms.extend(c.to_lowercase());
+                }
+            }
+        }
+        start..self.forms.len()
+    }
 }
 
 /// Splits `text` into words, each at its own position, and gives some words more forms
-/// at the same position, all covering the whole word:
+/// at the same position, all covering the whole word; every form is lower-cased:
 ///
 /// - A word is a UAX #29 word segment, found after every character in [`APOSTROPHES`] is
 ///   read as `'`; its first form is the word as written, apostrophes as `'` (`don't`).
@@ -189,27 +251,43 @@ pub struct Piece {
 ///   consecutive positions and the phrase "follow up" finds it; the first part's
 ///   position also carries the parts run together (`followup`), covering the whole
 ///   compound, when a part has a letter and there are at most six parts.
-pub fn split_words(text: &str) -> Vec<Piece> {
+pub fn split_words(text: &str) -> Pieces {
+    let mut out = Pieces::default();
+    split_words_into(text, &mut out);
+    out
+}
+
+/// [`split_words`] into `out`, reusing its buffers.
+pub fn split_words_into(text: &str, out: &mut Pieces) {
     let folded = Folded::new(text);
-    let spans: Vec<(usize, usize)> = folded.text.unicode_word_indices().map(|(b, w)| (b, b + w.len())).collect();
+    out.forms.clear();
+    out.list.clear();
+    let mut spans = std::mem::take(&mut out.spans);
+    spans.clear();
+    spans.extend(folded.text.unicode_word_indices().map(|(b, w)| (b, b + w.len())));
     let hyphen_after = |i: usize| {
         spans.get(i + 1).is_some_and(|next| {
             let mut gap = folded.text[spans[i].1..next.0].chars();
             gap.next().is_some_and(|c| HYPHENS.contains(&c)) && gap.next().is_none()
         })
     };
-    let mut out = Vec::with_capacity(spans.len());
     for (position, &(b, e)) in spans.iter().enumerate() {
         let word = &folded.text[b..e];
         let (from, to) = (folded.original(b), folded.original(e));
-        let mut push = |form: String| out.push(Piece { from, to, position, form });
-        push(word.to_string());
+        let form = out.add(&[word]);
+        out.list.push(Piece { from, to, position, form });
         if let Some((head, tail)) = word.rsplit_once('\'') {
             let clitic = tail.eq_ignore_ascii_case("s") || CLITICS.iter().any(|c| tail.eq_ignore_ascii_case(c));
-            if !clitic {
-                push(word.chars().filter(|&c| c != '\'').collect());
+            let form = if !clitic {
+                let parts: Vec<&str> = word.split('\'').collect();
+                Some(out.add(&parts))
             } else if !head.is_empty() {
-                push(head.to_string());
+                Some(out.add(&[head]))
+            } else {
+                None
+            };
+            if let Some(form) = form {
+                out.list.push(Piece { from, to, position, form });
             }
         }
         // The first part of a compound: the parts run together.
@@ -222,12 +300,13 @@ pub fn split_words(text: &str) -> Vec<Piece> {
             let whole = parts.len() <= LONGEST_COMPOUND && !hyphen_after(last);
             let lettered = parts.iter().any(|&(b, e)| folded.text[b..e].chars().any(char::is_alphabetic));
             if whole && lettered {
-                let form: String = parts.iter().map(|&(b, e)| &folded.text[b..e]).collect();
-                out.push(Piece { from, to: folded.original(spans[last].1), position, form });
+                let words: Vec<&str> = parts.iter().map(|&(b, e)| &folded.text[b..e]).collect();
+                let form = out.add(&words);
+                out.list.push(Piece { from, to: folded.original(spans[last].1), position, form });
             }
         }
     }
-    out
+    out.spans = spans;
 }
 
 /// A text with every apostrophe character written as `'`, and the way back to byte
@@ -273,11 +352,13 @@ impl<'a> Folded<'a> {
 #[derive(Clone, Default)]
 pub struct WordTokenizer {
     token: Token,
+    pieces: Pieces,
 }
 
 /// The token stream of [`WordTokenizer`].
 pub struct WordStream<'a> {
-    pieces: std::vec::IntoIter<Piece>,
+    pieces: &'a Pieces,
+    next: usize,
     token: &'a mut Token,
 }
 
@@ -285,18 +366,22 @@ impl Tokenizer for WordTokenizer {
     type TokenStream<'a> = WordStream<'a>;
 
     fn token_stream<'a>(&'a mut self, text: &'a str) -> WordStream<'a> {
-        self.token.reset();
-        WordStream { pieces: split_words(text).into_iter(), token: &mut self.token }
+        let WordTokenizer { token, pieces } = self;
+        token.reset();
+        split_words_into(text, pieces);
+        WordStream { pieces, next: 0, token }
     }
 }
 
 impl TokenStream for WordStream<'_> {
     fn advance(&mut self) -> bool {
-        let Some(piece) = self.pieces.next() else { return false };
+        let Some(piece) = self.pieces.list.get(self.next) else { return false };
+        self.next += 1;
         self.token.position = piece.position;
         self.token.offset_from = piece.from;
         self.token.offset_to = piece.to;
-        self.token.text = piece.form;
+        self.token.text.clear();
+        self.token.text.push_str(self.pieces.form(piece));
         true
     }
 
@@ -309,6 +394,36 @@ impl TokenStream for WordStream<'_> {
     }
 }
 
+/// Strings kept at one position, reused from position to position so that keeping one
+/// allocates nothing once warm.
+#[derive(Debug, Clone, Default)]
+struct Seen {
+    forms: Vec<String>,
+    used: usize,
+}
+
+impl Seen {
+    fn clear(&mut self) {
+        self.used = 0;
+    }
+
+    fn contains(&self, form: &str) -> bool {
+        self.forms[..self.used].iter().any(|f| f == form)
+    }
+
+    fn push(&mut self, parts: &[&str]) {
+        if self.used == self.forms.len() {
+            self.forms.push(String::new());
+        }
+        let slot = &mut self.forms[self.used];
+        slot.clear();
+        for p in parts {
+            slot.push_str(p);
+        }
+        self.used += 1;
+    }
+}
+
 /// Drops a token whose form is already at its position (`daughter's` and `daughter`
 /// both stem to `daughter`), so that a word counts once for relevance.
 #[derive(Clone, Copy, Default)]
@@ -318,7 +433,7 @@ impl TokenFilter for DistinctForms {
     type Tokenizer<T: Tokenizer> = DistinctFormsFilter<T>;
 
     fn transform<T: Tokenizer>(self, tokenizer: T) -> DistinctFormsFilter<T> {
-        DistinctFormsFilter { tokenizer, seen: Vec::new() }
+        DistinctFormsFilter { tokenizer, seen: Seen::default() }
     }
 }
 
@@ -326,7 +441,7 @@ impl TokenFilter for DistinctForms {
 #[derive(Clone)]
 pub struct DistinctFormsFilter<T> {
     tokenizer: T,
-    seen: Vec<String>,
+    seen: Seen,
 }
 
 impl<T: Tokenizer> Tokenizer for DistinctFormsFilter<T> {
@@ -342,7 +457,7 @@ impl<T: Tokenizer> Tokenizer for DistinctFormsFilter<T> {
 pub struct DistinctFormsStream<'a, T> {
     tail: T,
     /// The forms already given at `position`.
-    seen: &'a mut Vec<String>,
+    seen: &'a mut Seen,
     position: Option<usize>,
 }
 
@@ -355,7 +470,7 @@ impl<T: TokenStream> TokenStream for DistinctFormsStream<'_, T> {
                 self.seen.clear();
             }
             if !self.seen.contains(&t.text) {
-                self.seen.push(t.text.clone());
+                self.seen.push(&[&t.text]);
                 return true;
             }
         }
@@ -368,6 +483,128 @@ impl<T: TokenStream> TokenStream for DistinctFormsStream<'_, T> {
 
     fn token_mut(&mut self) -> &mut Token {
         self.tail.token_mut()
+    }
+}
+
+/// Follows each word with its stem, marked with [`STEM_MARK`], at the same position and
+/// over the same text, when the stem differs from the word and is not already there.
+#[derive(Clone, Copy, Default)]
+pub struct MarkedStems;
+
+impl TokenFilter for MarkedStems {
+    type Tokenizer<T: Tokenizer> = MarkedStemsFilter<T>;
+
+    fn transform<T: Tokenizer>(self, tokenizer: T) -> MarkedStemsFilter<T> {
+        MarkedStemsFilter { tokenizer, stems: StemCache::default() }
+    }
+}
+
+/// Stems of words already seen: words recur (running text is mostly a few thousand
+/// words), so most are stemmed once. Forgets everything past [`StemCache::KEPT`] words.
+#[derive(Clone)]
+struct StemCache {
+    stemmer: TextAnalyzer,
+    /// Word → its stem, or `None` when the word is its own stem.
+    known: HashMap<String, Option<String>, rustc_hash::FxBuildHasher>,
+}
+
+impl Default for StemCache {
+    fn default() -> Self {
+        let stemmer = TextAnalyzer::builder(RawTokenizer::default()).filter(Stemmer::new(Language::English)).build();
+        StemCache { stemmer, known: HashMap::default() }
+    }
+}
+
+impl StemCache {
+    const KEPT: usize = 100_000;
+
+    fn stem(&mut self, word: &str) -> Option<&str> {
+        if !self.known.contains_key(word) {
+            if self.known.len() >= Self::KEPT {
+                self.known.clear();
+            }
+            let mut stream = self.stemmer.token_stream(word);
+            let stem = if stream.advance() { stream.token().text.clone() } else { word.to_string() };
+            self.known.insert(word.to_string(), (stem != word).then_some(stem));
+        }
+        self.known.get(word).and_then(|s| s.as_deref())
+    }
+}
+
+/// [`MarkedStems`] around a tokenizer.
+#[derive(Clone)]
+pub struct MarkedStemsFilter<T> {
+    tokenizer: T,
+    stems: StemCache,
+}
+
+impl<T: Tokenizer> Tokenizer for MarkedStemsFilter<T> {
+    type TokenStream<'a> = MarkedStemsStream<'a, T::TokenStream<'a>>;
+
+    fn token_stream<'a>(&'a mut self, text: &'a str) -> Self::TokenStream<'a> {
+        MarkedStemsStream {
+            tail: self.tokenizer.token_stream(text),
+            stems: &mut self.stems,
+            marked: Token::default(),
+            pending: false,
+            showing_marked: false,
+            seen: Seen::default(),
+            position: None,
+        }
+    }
+}
+
+/// The token stream of [`MarkedStemsFilter`].
+pub struct MarkedStemsStream<'a, T> {
+    tail: T,
+    stems: &'a mut StemCache,
+    /// The marked stem of the last word, to be given next when `pending`.
+    marked: Token,
+    pending: bool,
+    showing_marked: bool,
+    /// The stems already given at `position`.
+    seen: Seen,
+    position: Option<usize>,
+}
+
+impl<T: TokenStream> TokenStream for MarkedStemsStream<'_, T> {
+    fn advance(&mut self) -> bool {
+        if self.pending {
+            self.pending = false;
+            self.showing_marked = true;
+            return true;
+        }
+        self.showing_marked = false;
+        if !self.tail.advance() {
+            return false;
+        }
+        let t = self.tail.token();
+        if self.position != Some(t.position) {
+            self.position = Some(t.position);
+            self.seen.clear();
+        }
+        if let Some(stem) = self.stems.stem(&t.text)
+            && !self.seen.contains(stem)
+        {
+            self.marked.text.clear();
+            self.marked.text.push_str(STEM_MARK);
+            self.marked.text.push_str(stem);
+            self.marked.offset_from = t.offset_from;
+            self.marked.offset_to = t.offset_to;
+            self.marked.position = t.position;
+            self.marked.position_length = t.position_length;
+            self.seen.push(&[stem]);
+            self.pending = true;
+        }
+        true
+    }
+
+    fn token(&self) -> &Token {
+        if self.showing_marked { &self.marked } else { self.tail.token() }
+    }
+
+    fn token_mut(&mut self) -> &mut Token {
+        if self.showing_marked { &mut self.marked } else { self.tail.token_mut() }
     }
 }
 
@@ -505,5 +742,26 @@ mod tests {
         assert_eq!(primary_forms(&mut a, "dont"), ["dont"]);
         let mut s = analyzer(true);
         assert_eq!(primary_forms(&mut s, "daughter\u{2019}s don't"), ["daughter", "don't"]);
+    }
+
+    #[test]
+    fn the_words_field_holds_forms_and_marked_stems_that_differ() {
+        let mut a = words_and_stems();
+        let got: Vec<(usize, String)> =
+            words(&mut a, "Walking daughter's pain, the walks").into_iter().map(|w| (w.position, w.form)).collect();
+        let want = [
+            (0, "walking"),
+            (0, "###walk"),
+            (1, "daughter's"),
+            (1, "###daughter"),
+            (1, "daughter"),
+            (2, "pain"),
+            (3, "the"),
+            (4, "walks"),
+            (4, "###walk"),
+        ];
+        assert_eq!(got, want.map(|(p, f)| (p, f.to_string())));
+        assert_eq!(stem_of("walking").as_deref(), Some("walk"));
+        assert_eq!(stem_of("walk"), None);
     }
 }

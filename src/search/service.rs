@@ -10,7 +10,7 @@ use super::{Progress, SearchIndex, SearchOptions, SearchResults};
 use crate::store::Project;
 use std::path::{Path, PathBuf};
 use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender, channel};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Condvar, Mutex};
 use std::time::Duration;
 
 /// What the index is doing.
@@ -38,10 +38,13 @@ struct Shared {
     results: Option<(u64, Result<SearchResults, String>)>,
 }
 
+/// The state the thread shares, and a signal for [`Service::wait_for`] when it changes.
+type SharedState = Arc<(Mutex<Shared>, Condvar)>;
+
 /// A handle on the background search thread; dropping it stops the thread.
 pub struct Service {
     tx: Option<Sender<Request>>,
-    shared: Arc<Mutex<Shared>>,
+    shared: SharedState,
     next_ticket: u64,
     thread: Option<std::thread::JoinHandle<()>>,
 }
@@ -58,7 +61,7 @@ impl Service {
     /// or results change (the GUI passes `ctx.request_repaint`).
     pub fn start_with_notify(path: &Path, notify: Notify) -> Service {
         let (tx, rx) = channel();
-        let shared = Arc::new(Mutex::new(Shared { status: Some(Status::Starting), results: None }));
+        let shared = Arc::new((Mutex::new(Shared { status: Some(Status::Starting), results: None }), Condvar::new()));
         let worker_shared = shared.clone();
         let path = path.to_path_buf();
         let thread = std::thread::Builder::new()
@@ -88,26 +91,29 @@ impl Service {
 
     /// What the index is doing now.
     pub fn status(&self) -> Status {
-        self.shared.lock().ok().and_then(|s| s.status.clone()).unwrap_or(Status::Starting)
+        self.shared.0.lock().ok().and_then(|s| s.status.clone()).unwrap_or(Status::Starting)
     }
 
     /// The newest answer not yet taken, with its ticket.
     pub fn take_results(&self) -> Option<(u64, Result<SearchResults, String>)> {
-        self.shared.lock().ok().and_then(|mut s| s.results.take())
+        self.shared.0.lock().ok().and_then(|mut s| s.results.take())
     }
 
-    /// Waits (up to `timeout`) for the answer to `ticket`; for the CLI and tests.
+    /// Waits (up to `timeout`) for the answer to `ticket`, waking as soon as it comes;
+    /// for the CLI, tests and the bench. Answers to older tickets are taken and dropped.
     pub fn wait_for(&self, ticket: u64, timeout: Duration) -> Option<Result<SearchResults, String>> {
         let until = std::time::Instant::now() + timeout;
-        while std::time::Instant::now() < until {
-            if let Some((t, r)) = self.take_results()
+        let (lock, changed) = &*self.shared;
+        let mut shared = lock.lock().ok()?;
+        loop {
+            if let Some((t, r)) = shared.results.take()
                 && t == ticket
             {
                 return Some(r);
             }
-            std::thread::sleep(Duration::from_millis(5));
+            let left = until.checked_duration_since(std::time::Instant::now())?;
+            shared = changed.wait_timeout(shared, left).ok()?.0;
         }
-        None
     }
 }
 
@@ -120,14 +126,15 @@ impl Drop for Service {
     }
 }
 
-fn set(shared: &Arc<Mutex<Shared>>, notify: &Notify, f: impl FnOnce(&mut Shared)) {
-    if let Ok(mut s) = shared.lock() {
+fn set(shared: &SharedState, notify: &Notify, f: impl FnOnce(&mut Shared)) {
+    if let Ok(mut s) = shared.0.lock() {
         f(&mut s);
     }
+    shared.1.notify_all();
     notify();
 }
 
-fn run(path: PathBuf, rx: Receiver<Request>, shared: Arc<Mutex<Shared>>, notify: Notify) {
+fn run(path: PathBuf, rx: Receiver<Request>, shared: SharedState, notify: Notify) {
     let mut state: Option<(Project, SearchIndex)> = None;
     let mut failure: Option<String> = None;
     let bring_up_to_date = |state: &mut Option<(Project, SearchIndex)>, failure: &mut Option<String>| {

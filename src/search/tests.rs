@@ -532,3 +532,190 @@ fn operator_soup_never_panics_when_searched() {
         })
         .unwrap();
 }
+
+fn coding(document_id: &str, start: usize, end: usize, code_id: &str, coder: &str) -> crate::store::ops::NewCoding {
+    crate::store::ops::NewCoding {
+        document_id: document_id.into(),
+        start,
+        end,
+        code_id: code_id.into(),
+        coder: Some(coder.into()),
+        memo: None,
+        illustrative: false,
+    }
+}
+
+/// Every passage of every document, in document order, with its counts.
+fn everything(index: &SearchIndex) -> SearchResults {
+    search(index, "NOT zzzz")
+}
+
+#[test]
+fn an_update_indexes_what_the_change_set_names() {
+    let (_dir, path) = demo();
+    let mut project = Project::open(&path).unwrap();
+    let (mut index, _) = SearchIndex::open(&project, &mut |_| {}).unwrap();
+    let doc = project.resolve_document("P01_BL").unwrap();
+    let code = project.resolve_code("Sleep disruption").unwrap();
+    let update = |index: &mut SearchIndex, project: &Project| {
+        let report = index.update(project, &mut |_| {}).unwrap();
+        assert_eq!(report.rebuilt_because, None);
+        assert_eq!(everything(index), everything(&SearchIndex::in_memory(project).unwrap()), "{report:?}");
+        (report.indexed, report.removed, report.extras)
+    };
+
+    // One coding: its document only.
+    project.apply_coding(coding(&doc, 0, 40, &code, "zoe")).unwrap();
+    assert_eq!(update(&mut index, &project), (1, 0, 0));
+    assert_eq!(search(&index, "coder:zoe").counts.documents.len(), 1);
+    // A code renamed: its description's entry, no turn.
+    project
+        .update_code(&code, crate::store::ops::CodeChanges { name: Some("Broken sleep".into()), ..Default::default() })
+        .unwrap();
+    assert_eq!(update(&mut index, &project), (0, 0, 1));
+    assert!(search(&index, "code:\"Broken sleep\" coder:zoe").counts.passages > 0);
+    // A memo: its entry.
+    project.add_memo(crate::model::MemoTarget::Project, None, "Quince", "quince jam").unwrap();
+    assert_eq!(update(&mut index, &project), (0, 0, 1));
+    assert_eq!(search(&index, "quince").counts.other, 1);
+    // An attribute of P01: P01's documents.
+    let p01_documents =
+        project.documents().unwrap().iter().filter(|d| d.document.participant.as_deref() == Some("P01")).count();
+    assert!(p01_documents > 1);
+    project.set_attribute("P01", "tenure", crate::model::AttributeKind::Category, Some("renting")).unwrap();
+    assert_eq!(update(&mut index, &project), (p01_documents, 0, 0));
+    assert_eq!(search(&index, "tenure:renting").counts.documents.len(), p01_documents);
+    // The waves reordered: no document indexed again, but the order follows.
+    let mut waves: Vec<String> = project.waves().unwrap().into_iter().map(|w| w.name).collect();
+    waves.reverse();
+    project.set_wave_order(&waves).unwrap();
+    assert_eq!(update(&mut index, &project), (0, 0, 0));
+    let order: Vec<String> = everything(&index).counts.waves.into_iter().map(|w| w.key).collect();
+    assert_eq!(order, waves);
+    // Undo reverses each, costing the same.
+    project.undo().unwrap();
+    project.undo().unwrap();
+    assert_eq!(update(&mut index, &project), (p01_documents, 0, 0));
+    // Nothing changed: nothing done.
+    assert_eq!(update(&mut index, &project), (0, 0, 0));
+}
+
+#[test]
+fn turns_store_no_text_and_memos_and_codes_keep_theirs() {
+    let (_dir, path) = demo();
+    let project = Project::open(&path).unwrap();
+    let (index, _) = SearchIndex::open(&project, &mut |_| {}).unwrap();
+    let searcher = index.reader.searcher();
+    let (mut turns, mut extras) = (0, 0);
+    for (ord, seg) in searcher.segment_readers().iter().enumerate() {
+        let doc_ix = seg.fast_fields().u64("doc_ix").unwrap();
+        for d in 0..seg.max_doc() {
+            let stored: tantivy::TantivyDocument = searcher.doc(tantivy::DocAddress::new(ord as u32, d)).unwrap();
+            let values = stored.field_values().count();
+            if doc_ix.first(d).is_some() {
+                assert_eq!(values, 0, "a turn keeps nothing");
+                turns += 1;
+            } else {
+                assert_eq!(values, 4, "a memo or code keeps its kind, ID, title and text");
+                extras += 1;
+            }
+        }
+    }
+    assert!(turns > 100 && extras > 10, "{turns} {extras}");
+}
+
+#[test]
+fn a_project_whose_history_is_not_the_one_indexed_is_rebuilt() {
+    let (_dir, path) = demo();
+    let mut project = Project::open(&path).unwrap();
+    let doc = project.resolve_document("P01_BL").unwrap();
+    let code = project.resolve_code("Sleep disruption").unwrap();
+    let (mut index, _) = SearchIndex::open(&project, &mut |_| {}).unwrap();
+    let backup = project.backup_now().unwrap();
+    project.apply_coding(coding(&doc, 0, 40, &code, "xavier")).unwrap();
+    index.update(&project, &mut |_| {}).unwrap();
+    assert!(search(&index, "coder:xavier").counts.passages > 0);
+    drop((index, project));
+
+    // The backup restored: the indexed log entry is past the end of the log.
+    crate::store::backup::restore(&path, &backup.name).unwrap();
+    let mut project = Project::open(&path).unwrap();
+    let (index, report) = SearchIndex::open(&project, &mut |_| {}).unwrap();
+    assert!(report.rebuilt_because.as_deref().unwrap_or("").contains("history"), "{report:?}");
+    assert_eq!(search(&index, "coder:xavier").counts.passages, 0);
+    drop(index);
+
+    // Restored again and changed otherwise: the entry at the indexed position is another one.
+    let (mut index, _) = SearchIndex::open(&project, &mut |_| {}).unwrap();
+    project.apply_coding(coding(&doc, 0, 40, &code, "xavier")).unwrap();
+    index.update(&project, &mut |_| {}).unwrap();
+    drop((index, project));
+    crate::store::backup::restore(&path, &backup.name).unwrap();
+    let mut project = Project::open(&path).unwrap();
+    project.apply_coding(coding(&doc, 0, 40, &code, "yusuf")).unwrap();
+    let (index, report) = SearchIndex::open(&project, &mut |_| {}).unwrap();
+    assert!(report.rebuilt_because.as_deref().unwrap_or("").contains("history"), "{report:?}");
+    assert_eq!(search(&index, "coder:xavier").counts.passages, 0);
+    assert!(search(&index, "coder:yusuf").counts.passages > 0);
+}
+
+/// Whatever the words, the passages the index finds for a word or phrase (stemmed or
+/// exact) are exactly those in which the highlighter finds it: no passage is missed, and
+/// none is found without a highlighted match.
+#[test]
+fn the_index_finds_exactly_the_passages_the_highlighter_marks() {
+    use proptest::prelude::*;
+    use proptest::test_runner::{Config, TestCaseError, TestRunner};
+    // `agreed` stems to `agre`, whose own stem is `agr`: a word need not be its stem's stem.
+    let vocabulary: Vec<&str> = "walk walks walking walked walker general generous generally gener daughter \
+        daughter's daughters daughter’s follow-up followup follow up the really realli happy happiness happi news \
+        new running run cafés café don't agreed agre"
+        .split_whitespace()
+        .collect();
+    let word = 0..vocabulary.len();
+    let turn = proptest::collection::vec(word.clone(), 1..9);
+    let corpus = proptest::collection::vec(turn, 2..8);
+    let query = (proptest::collection::vec(word, 1..3), any::<bool>());
+    let case = (corpus, proptest::collection::vec(query, 1..8));
+    let check = |corpus: Vec<Vec<usize>>, queries: Vec<(Vec<usize>, bool)>| -> Result<(), TestCaseError> {
+        let dir = tempfile::tempdir().unwrap();
+        let mut project = Project::create(&dir.path().join("w.codeloom")).unwrap();
+        let text: String = corpus
+            .iter()
+            .map(|t| format!("P01: {}.\n\n", t.iter().map(|w| vocabulary[*w]).collect::<Vec<_>>().join(" ")))
+            .collect();
+        project.import_documents(vec![parsed("P01_BL", &text, Some("P01"), Some("BL"))]).unwrap();
+        let index = SearchIndex::in_memory(&project).unwrap();
+        let turns = project.turns(&project.resolve_document("P01_BL").unwrap()).unwrap();
+        for (words, exact) in queries {
+            let said: Vec<&str> = words.iter().map(|w| vocabulary[*w]).collect();
+            let q = if said.len() > 1 { format!("\"{}\"", said.join(" ")) } else { said[0].to_string() };
+            let node = query::parse(&q).unwrap();
+            let mut matchers = Vec::new();
+            index.compile(&node, exact, &mut matchers, false).unwrap();
+            let mut highlighter = highlight::Highlighter::new(matchers);
+            let marked: Vec<usize> = turns
+                .iter()
+                .enumerate()
+                .filter(|(_, t)| !highlighter.find(slice_chars(&text, t.start, t.end).unwrap()).is_empty())
+                .map(|(i, _)| i)
+                .collect();
+            let found = index.search(&q, &SearchOptions { exact, ..all(&q) }).unwrap();
+            prop_assert!(found.hits.iter().all(|h| !h.whole_passage), "{} (exact: {}) in {:?}", q, exact, text);
+            let mut passages: Vec<usize> = found.hits.iter().filter_map(|h| h.turn).collect();
+            passages.dedup();
+            prop_assert_eq!(passages, marked, "{} (exact: {}) in {:?}", q, exact, text);
+        }
+        Ok(())
+    };
+    // A word whose stem's own stem differs (`agre`), beside the word stemmed to it.
+    let at = |w: &str| vocabulary.iter().position(|x| *x == w).unwrap();
+    let fixed = vec![vec![at("agre"), at("the")], vec![at("agreed")], vec![at("walk"), at("agre")]];
+    for q in ["agreed", "agre", "walk"] {
+        for exact in [false, true] {
+            check(fixed.clone(), vec![(vec![at(q)], exact)]).unwrap();
+        }
+    }
+    let mut runner = TestRunner::new(Config { cases: 24, ..Config::default() });
+    runner.run(&case, |(corpus, queries)| check(corpus, queries)).unwrap();
+}

@@ -27,6 +27,7 @@ pub mod open;
 pub mod ops;
 pub mod queries;
 pub mod schema;
+pub mod search_source;
 
 use crate::error::{Error, Result};
 use rusqlite::Connection;
