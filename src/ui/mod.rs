@@ -15,11 +15,10 @@ mod codebook;
 mod codebook_review;
 mod documents;
 mod files;
+mod listen;
 mod memos;
 mod notify;
 mod picker;
-// The recording player; the lead wires it into the Code screen.
-#[allow(dead_code)]
 pub mod player;
 mod search;
 mod session;

@@ -135,22 +135,17 @@ impl PlayerView {
     pub fn ui(&mut self, ui: &mut Ui, model: &PlayerModel) -> Vec<PlayerAction> {
         let mut actions = Vec::new();
         let status = model.status;
-        if let Some(message) = model.missing {
-            ui.horizontal(|ui| {
-                ui.colored_label(ui.visuals().warn_fg_color, message);
-                if ui.button("Locate…").clicked() {
-                    actions.push(PlayerAction::Locate);
-                }
-            });
-            return actions;
-        }
-        if let PlayState::Failed(message) = &status.state {
-            ui.horizontal(|ui| {
-                ui.colored_label(ui.visuals().error_fg_color, message);
-                if ui.button("Locate…").clicked() {
-                    actions.push(PlayerAction::Locate);
-                }
-            });
+        // The message wraps above the button, so that a long path never pushes it out of view.
+        let problem = match (model.missing, &status.state) {
+            (Some(message), _) => Some((message, ui.visuals().warn_fg_color)),
+            (None, PlayState::Failed(message)) => Some((message.as_str(), ui.visuals().error_fg_color)),
+            _ => None,
+        };
+        if let Some((message, color)) = problem {
+            ui.colored_label(color, message);
+            if ui.button("Locate…").on_hover_text("Find the recording and link it again").clicked() {
+                actions.push(PlayerAction::Locate);
+            }
             return actions;
         }
         self.controls(ui, status, &mut actions);
@@ -301,12 +296,6 @@ fn trim_speed(s: f32) -> String {
     text.trim_end_matches('0').trim_end_matches('.').to_string()
 }
 
-/// A turn's time stamp that plays the recording from there when clicked.
-pub fn turn_time_button(ui: &mut Ui, ms: u64) -> Option<PlayerAction> {
-    let clicked = ui.small_button(format!("[{}]", format_clock(ms))).on_hover_text("Play from here").clicked();
-    clicked.then_some(PlayerAction::PlayFrom(ms))
-}
-
 /// Passes the actions for the engine to `player`; returns the rest for the app (Locate…).
 pub fn carry_out(actions: Vec<PlayerAction>, player: &mut Player) -> Vec<PlayerAction> {
     let mut rest = Vec::new();
@@ -373,9 +362,6 @@ mod tests {
                     missing: b.missing.as_deref(),
                 };
                 let mut actions = b.view.ui(ui, &model);
-                if let Some(a) = turn_time_button(ui, 500) {
-                    actions.push(a);
-                }
                 actions.extend(b.view.keys(ui.ctx()));
                 b.seen.extend(actions.iter().cloned());
                 let rest = carry_out(actions, &mut b.player);
@@ -429,17 +415,6 @@ mod tests {
         let s = settle(&mut h, |s| s.position_ms > 0);
         assert!((740..=760).contains(&s.position_ms), "seeked to {} ms", s.position_ms);
         h.get_by_label_contains("0:00 / 0:01");
-    }
-
-    #[test]
-    fn a_turn_time_plays_from_there() {
-        let mut h = harness(None);
-        h.run_steps(2);
-        h.get_by_label("[0:00]").click();
-        h.run_steps(1);
-        let s = settle(&mut h, |s| s.is_playing() || s.state == PlayState::Ended);
-        assert!(s.position_ms >= 500, "{} ms", s.position_ms);
-        assert!(h.state().seen.contains(&PlayerAction::PlayFrom(500)));
     }
 
     #[test]

@@ -1,0 +1,320 @@
+//! The open document's recording on the Code screen: the player strip above the
+//! transcript, the turn being spoken, and the times of passages.
+//!
+//! What the strip needs is read from the project when a document is opened or a change
+//! names its recording or sync points ([`Listen::load`]), never while drawing. The player
+//! (a thread of its own, see `codeloom::media::player`) is started with the first recording
+//! and kept for the window's life; the overview is computed in the background and cached
+//! beside the project. Each frame reads the player's status (a copy under a lock) and
+//! draws; what the researcher asks for is sent to the player, or returned for the screen
+//! to carry out ("Locate…").
+
+use super::player::{CodedStretch, PlayerAction, PlayerModel, PlayerView, carry_out};
+use super::transcript::Mark;
+use codeloom::Project;
+use codeloom::media::fingerprint::Whereabouts;
+use codeloom::media::link;
+use codeloom::media::output::{NullOutput, open_default};
+use codeloom::media::player::{Command, PlayState, Player, Status};
+use codeloom::media::sync::{Timeline, turn_at_time};
+use codeloom::media::waveform::{Waveform, WaveformJob, cache_path};
+use codeloom::model::Turn;
+use codeloom::model::time::format_clock;
+use codeloom::store::media_ops::Recording;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// The open document's recording as the strip shows it.
+struct DocMedia {
+    document_id: String,
+    document: String,
+    recording: Recording,
+    /// The file played (where it was linked, or where it was found after a move).
+    file: Option<PathBuf>,
+    /// Why it cannot be played (missing or replaced), naming the file.
+    missing: Option<String>,
+    /// Said when the file was found somewhere else than where it was linked.
+    moved: Option<String>,
+    timeline: Timeline,
+    turns: Vec<Turn>,
+    job: Option<WaveformJob>,
+    waveform: Option<Arc<Waveform>>,
+    waveform_note: Option<String>,
+    coded: Vec<CodedStretch>,
+}
+
+/// The Code screen's recording player.
+pub struct Listen {
+    player: Option<Player>,
+    /// When set, the player plays silently for this reason instead of opening the sound
+    /// device (the tests; set before the first recording is opened).
+    pub silent: Option<String>,
+    pub view: PlayerView,
+    /// Keep the turn being spoken in view.
+    pub follow: bool,
+    doc: Option<DocMedia>,
+    status: Option<Status>,
+}
+
+impl Default for Listen {
+    fn default() -> Self {
+        Listen { player: None, silent: None, view: PlayerView::default(), follow: true, doc: None, status: None }
+    }
+}
+
+impl Listen {
+    /// Reads the recording of a document that has just been opened or whose recording or
+    /// sync points changed. The player keeps its place when the file is the same.
+    pub fn load(&mut self, p: &Project, document_id: &str, document: &str, turns: &[Turn], chars: usize) {
+        let rec = match p.recording(document_id) {
+            Ok(r) => r,
+            Err(e) => return self.fail(document_id, document, e.to_string()),
+        };
+        let Some(rec) = rec else {
+            if self.doc.take().is_some()
+                && let Some(pl) = &mut self.player
+            {
+                pl.send(Command::Unload);
+            }
+            return;
+        };
+        let points = match p.sync_points(document_id) {
+            Ok(v) => v.into_iter().map(|s| s.point).collect::<Vec<_>>(),
+            Err(e) => return self.fail(document_id, document, e.to_string()),
+        };
+        let timeline = Timeline::new(turns, &points, chars, rec.duration_ms);
+        let place = link::whereabouts(p.path(), &rec);
+        let (file, missing, moved) = match &place {
+            Whereabouts::Found(f) => (Some(f.clone()), None, None),
+            Whereabouts::Moved(f) => {
+                (Some(f.clone()), None, Some(format!("The recording was moved; playing it from {}.", f.display())))
+            }
+            Whereabouts::Replaced(f) => (
+                None,
+                Some(format!(
+                    "{}: another file is there now, not the recording that was linked. Locate the recording:",
+                    f.display()
+                )),
+                None,
+            ),
+            Whereabouts::Missing(f) => (
+                None,
+                Some(format!(
+                    "{}: the recording is not there (moved, renamed, or on a drive that is not connected?)",
+                    f.display()
+                )),
+                None,
+            ),
+        };
+        let same_file = self.doc.as_ref().is_some_and(|d| d.file == file && d.document_id == document_id);
+        let kept = if same_file { self.doc.take() } else { None };
+        let (job, waveform, note) = match kept {
+            Some(d) => (d.job, d.waveform, d.waveform_note),
+            None => {
+                let cache = cache_path(p.path(), &rec.fingerprint);
+                (file.as_ref().map(|f| WaveformJob::start(f.clone(), Some(cache))), None, None)
+            }
+        };
+        if !same_file {
+            let silent = self.silent.clone();
+            let player = self.player.get_or_insert_with(|| {
+                Player::with_output(move || match silent {
+                    Some(reason) => Box::new(NullOutput::new(48_000, &reason)),
+                    None => open_default(),
+                })
+            });
+            match &file {
+                Some(f) => player.send(Command::Load(f.clone())),
+                None => player.send(Command::Unload),
+            }
+        }
+        self.doc = Some(DocMedia {
+            document_id: document_id.to_string(),
+            document: document.to_string(),
+            recording: rec,
+            file,
+            missing,
+            moved,
+            timeline,
+            turns: turns.to_vec(),
+            job,
+            waveform,
+            waveform_note: note,
+            coded: Vec::new(),
+        });
+    }
+
+    /// A recording whose link could not be read: said where the strip would be.
+    fn fail(&mut self, document_id: &str, document: &str, message: String) {
+        self.doc = None;
+        if let Some(pl) = &mut self.player {
+            pl.send(Command::Unload);
+        }
+        eprintln!("{document} ({document_id}): the recording cannot be read: {message}");
+    }
+
+    /// Forgets the recording (no document open).
+    pub fn clear(&mut self) {
+        if self.doc.take().is_some()
+            && let Some(pl) = &mut self.player
+        {
+            pl.send(Command::Unload);
+        }
+    }
+
+    /// The open document has a recording that can be played.
+    pub fn playable(&self) -> bool {
+        self.doc.as_ref().is_some_and(|d| d.file.is_some())
+    }
+
+    /// The recording is playing.
+    pub fn is_playing(&self) -> bool {
+        self.status.as_ref().is_some_and(Status::is_playing)
+    }
+
+    /// The open document has a linked recording (playable or not).
+    pub fn linked(&self) -> bool {
+        self.doc.is_some()
+    }
+
+    /// The coded stretches of the recording, from the codings shown.
+    pub fn set_marks(&mut self, marks: &[Mark]) {
+        let Some(d) = &mut self.doc else { return };
+        d.coded = marks
+            .iter()
+            .map(|m| {
+                let (start_ms, end_ms) = d.timeline.range_time(m.start, m.end);
+                CodedStretch { start_ms, end_ms, color: m.color }
+            })
+            .collect();
+    }
+
+    /// The times of the passage `[start, end)`.
+    pub fn range_time(&self, start: usize, end: usize) -> Option<(u64, u64)> {
+        self.doc.as_ref().map(|d| d.timeline.range_time(start, end))
+    }
+
+    /// The time a char is spoken at.
+    pub fn time_at(&self, position: usize) -> Option<u64> {
+        self.doc.as_ref().map(|d| d.timeline.time_at(position))
+    }
+
+    /// The start of the turn holding `position`, and the player's position now: a sync point.
+    pub fn sync_point_here(&self, position: usize) -> Option<(String, usize, u64)> {
+        let d = self.doc.as_ref()?;
+        let turn = codeloom::media::sync::turn_at(&d.turns, position)?;
+        Some((d.document_id.clone(), d.turns[turn].start, self.status.as_ref()?.position_ms))
+    }
+
+    /// Reads the player's status and the overview job; asks for frames while either moves.
+    pub fn poll(&mut self, ctx: &egui::Context) {
+        let Some(d) = &mut self.doc else {
+            self.status = None;
+            return;
+        };
+        if let Some(job) = &mut d.job
+            && let Some(done) = job.poll()
+        {
+            match done {
+                Ok(w) => d.waveform = Some(w.clone()),
+                Err(e) => d.waveform_note = Some(format!("No overview: {e}")),
+            }
+            d.job = None;
+        }
+        if d.job.is_some() {
+            ctx.request_repaint_after(Duration::from_millis(150));
+        }
+        self.status = self.player.as_ref().map(Player::status);
+        let loading = d.file.is_some() && self.status.as_ref().is_some_and(|s| s.state == PlayState::Empty);
+        if loading || self.status.as_ref().is_some_and(Status::is_playing) {
+            ctx.request_repaint_after(Duration::from_millis(40));
+        }
+    }
+
+    /// The turn being spoken now (while a recording is open and not at its very start).
+    pub fn spoken_turn(&self) -> Option<usize> {
+        let (d, s) = (self.doc.as_ref()?, self.status.as_ref()?);
+        if d.file.is_none() || !matches!(s.state, PlayState::Playing | PlayState::Paused | PlayState::Ended) {
+            return None;
+        }
+        if !s.is_playing() && s.position_ms == 0 {
+            return None;
+        }
+        turn_at_time(&d.timeline, &d.turns, s.position_ms)
+    }
+
+    /// What the window title says while a recording plays.
+    pub fn title(&self) -> Option<String> {
+        let (d, s) = (self.doc.as_ref()?, self.status.as_ref()?);
+        s.is_playing()
+            .then(|| format!("Codeloom – playing {} at {}", d.document, format_clock(s.position_ms / 1000 * 1000)))
+    }
+
+    /// Draws the strip (nothing when the document has no recording); returns what the
+    /// player could not do itself ("Locate…").
+    pub fn strip(&mut self, ui: &mut egui::Ui) -> Vec<PlayerAction> {
+        let Some(d) = &self.doc else { return Vec::new() };
+        let status = self.status.clone().unwrap_or_else(empty_status);
+        let mut actions = Vec::new();
+        egui::Frame::group(ui.style()).inner_margin(6.0).show(ui, |ui| {
+            ui.horizontal(|ui| {
+                let name = d.recording.path.rsplit(['/', '\\']).next().unwrap_or(&d.recording.path);
+                ui.strong("Recording");
+                ui.label(name).on_hover_text(&d.recording.path);
+                if d.file.is_some() {
+                    ui.checkbox(&mut self.follow, "Follow")
+                        .on_hover_text("Keep the turn being spoken in view while the recording plays");
+                }
+            });
+            if let Some(m) = &d.moved {
+                ui.weak(m);
+            }
+            let model = PlayerModel {
+                status: &status,
+                waveform: d.waveform.as_deref(),
+                waveform_note: d.waveform_note.as_deref(),
+                coded: &d.coded,
+                missing: d.missing.as_deref(),
+            };
+            actions = self.view.ui(ui, &model);
+        });
+        self.act(actions)
+    }
+
+    /// The player's keys (F4, F3, F5 unless changed), when a recording can be played.
+    pub fn keys(&mut self, ctx: &egui::Context) -> Vec<PlayerAction> {
+        if !self.playable() {
+            return Vec::new();
+        }
+        let actions = self.view.keys(ctx);
+        self.act(actions)
+    }
+
+    /// Sends actions to the player; returns the rest.
+    pub fn act(&mut self, actions: Vec<PlayerAction>) -> Vec<PlayerAction> {
+        match (&mut self.player, self.doc.as_ref().is_some_and(|d| d.file.is_some())) {
+            (Some(pl), true) => carry_out(actions, pl),
+            _ => actions.into_iter().filter(|a| *a == PlayerAction::Locate).collect(),
+        }
+    }
+
+    /// The player, for tests that wait on it.
+    #[cfg(test)]
+    pub fn player(&self) -> Option<&Player> {
+        self.player.as_ref()
+    }
+}
+
+fn empty_status() -> Status {
+    Status {
+        state: PlayState::Empty,
+        file: None,
+        info: None,
+        position_ms: 0,
+        speed: 1.0,
+        device: None,
+        handled: 0,
+        started_after: None,
+    }
+}
