@@ -392,6 +392,24 @@ impl App {
         self.ask(dialog, ctx);
     }
 
+    /// Files dropped on the window: a recording dropped while a document is open is linked
+    /// to it; transcripts are imported.
+    fn dropped(&mut self, paths: Vec<PathBuf>, ctx: &egui::Context) {
+        let (media, transcripts): (Vec<PathBuf>, Vec<PathBuf>) =
+            paths.into_iter().partition(|p| codeloom::media::media_extension(p).is_some());
+        match media.as_slice() {
+            [] => {}
+            [one] if self.code.open_doc.is_some() && self.screen == Screen::Code => self.link_recording(one),
+            _ => self.notices.info(
+                "To link a recording, open its document and drop one sound or video file on the window \
+                 (or use File > Link a recording…).",
+            ),
+        }
+        if !transcripts.is_empty() {
+            self.start_import(transcripts, ctx);
+        }
+    }
+
     /// Links `file` to the open document as its recording (one undoable operation).
     fn link_recording(&mut self, file: &Path) {
         let Some(doc) = self.code.open_doc.as_ref().map(|d| d.id.clone()) else { return };
@@ -678,7 +696,7 @@ impl App {
             i.raw.dropped_files.iter().map(|f| f.path().to_path_buf()).filter(|p| !p.as_os_str().is_empty()).collect()
         });
         if !dropped.is_empty() {
-            self.start_import(dropped, &ctx);
+            self.dropped(dropped, &ctx);
         }
         self.shortcuts(&ctx);
 
@@ -704,7 +722,7 @@ impl App {
                 &ctx,
                 |ui| {
                     egui::Frame::popup(ui.style()).inner_margin(24.0).show(ui, |ui| {
-                        ui.heading("Drop to import transcripts into this project");
+                        ui.heading("Drop transcripts to import them, or a recording to link it to the open document");
                     });
                 },
             );

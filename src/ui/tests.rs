@@ -1019,3 +1019,50 @@ fn link_a_recording_from_the_file_menu_and_set_a_sync_point() {
     assert!(project(&h).sync_points(&doc).unwrap().is_empty());
     assert_ne!(h.state().code.listen.time_at(second.start), Some(at), "undo took the sync point back");
 }
+
+/// A file dropped on the window.
+#[derive(Debug)]
+struct Dropped(PathBuf);
+
+impl egui::DroppedFile for Dropped {
+    fn path(&self) -> &Path {
+        &self.0
+    }
+    fn bytes(&self) -> Result<Vec<u8>, String> {
+        std::fs::read(&self.0).map_err(|e| e.to_string())
+    }
+}
+
+#[test]
+fn a_recording_dropped_on_the_open_document_is_linked_and_alt_click_plays_from_there() {
+    let (dir, path) = demo();
+    let wav = dir.path().join("dropped.wav");
+    std::fs::copy(root().join("fixtures/media/tone.wav"), &wav).unwrap();
+    let mut app = app_on(&path, "amara", vec![]);
+    app.code.listen.silent = Some("no sound device in the tests".into());
+    let mut h = harness(app);
+    let doc = open_document(&mut h, "P01_BL");
+    h.input_mut().dropped_files.push(Arc::new(Dropped(wav.clone())));
+    settle(&mut h);
+    let rec = project(&h).recording(&doc).unwrap().expect("the dropped file is linked");
+    assert!(rec.path.ends_with("dropped.wav"));
+    assert!(!h.state().is_importing(), "a recording is not imported as a transcript");
+    player_state(&mut h, |s| s.state == codeloom::media::player::PlayState::Paused);
+    // Alt+click in a turn's text plays from that place.
+    let turn = h.state().view().turns().iter().find(|t| t.speaker.is_some()).unwrap().clone();
+    let label = format!("{}: {}", turn.speaker.clone().unwrap_or_default(), turn.text);
+    let rect = h.get_by_label(&label).rect();
+    let at = pos2(rect.left() + 40.0, rect.top() + 32.0);
+    h.event(Event::PointerMoved(at));
+    h.event(Event::ModifiersChanged(Modifiers::ALT));
+    h.event(Event::PointerButton { pos: at, button: PointerButton::Primary, pressed: true, modifiers: Modifiers::ALT });
+    h.event(Event::PointerButton {
+        pos: at,
+        button: PointerButton::Primary,
+        pressed: false,
+        modifiers: Modifiers::ALT,
+    });
+    h.run_steps(1);
+    h.event(Event::ModifiersChanged(Modifiers::NONE));
+    player_state(&mut h, |s| s.is_playing() || s.state == codeloom::media::player::PlayState::Ended);
+}
