@@ -138,6 +138,12 @@ impl Player {
         self.status.lock().unwrap_or_else(|p| p.into_inner()).clone()
     }
 
+    /// Whether every command sent so far has been carried out (a window asks for another
+    /// frame until it has, to show what the command did).
+    pub fn idle(&self) -> bool {
+        self.status().handled >= self.sent
+    }
+
     /// Waits (at most `timeout`) until every command sent so far has been carried out and
     /// `until` holds; returns the status then, or `None` on time-out.
     pub fn wait(&self, timeout: Duration, until: impl Fn(&Status) -> bool) -> Option<Status> {

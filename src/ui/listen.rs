@@ -55,11 +55,21 @@ pub struct Listen {
     pub follow: bool,
     doc: Option<DocMedia>,
     status: Option<Status>,
+    /// The window, to ask for a frame when a command was sent (its effect shows later).
+    ctx: Option<egui::Context>,
 }
 
 impl Default for Listen {
     fn default() -> Self {
-        Listen { player: None, silent: None, view: PlayerView::default(), follow: true, doc: None, status: None }
+        Listen {
+            player: None,
+            silent: None,
+            view: PlayerView::default(),
+            follow: true,
+            doc: None,
+            status: None,
+            ctx: None,
+        }
     }
 }
 
@@ -127,6 +137,9 @@ impl Listen {
             match &file {
                 Some(f) => player.send(Command::Load(f.clone())),
                 None => player.send(Command::Unload),
+            }
+            if let Some(ctx) = &self.ctx {
+                ctx.request_repaint();
             }
         }
         self.doc = Some(DocMedia {
@@ -209,6 +222,9 @@ impl Listen {
 
     /// Reads the player's status and the overview job; asks for frames while either moves.
     pub fn poll(&mut self, ctx: &egui::Context) {
+        if self.ctx.is_none() {
+            self.ctx = Some(ctx.clone());
+        }
         let Some(d) = &mut self.doc else {
             self.status = None;
             return;
@@ -227,7 +243,10 @@ impl Listen {
         }
         self.status = self.player.as_ref().map(Player::status);
         let loading = d.file.is_some() && self.status.as_ref().is_some_and(|s| s.state == PlayState::Empty);
-        if loading || self.status.as_ref().is_some_and(Status::is_playing) {
+        let busy = self.player.as_ref().is_some_and(|p| !p.idle());
+        if busy {
+            ctx.request_repaint_after(Duration::from_millis(10));
+        } else if loading || self.status.as_ref().is_some_and(Status::is_playing) {
             ctx.request_repaint_after(Duration::from_millis(40));
         }
     }
@@ -293,6 +312,13 @@ impl Listen {
 
     /// Sends actions to the player; returns the rest.
     pub fn act(&mut self, actions: Vec<PlayerAction>) -> Vec<PlayerAction> {
+        if actions.is_empty() {
+            return actions;
+        }
+        // What the player does shows in a later frame: ask for one.
+        if let Some(ctx) = &self.ctx {
+            ctx.request_repaint();
+        }
         match (&mut self.player, self.doc.as_ref().is_some_and(|d| d.file.is_some())) {
             (Some(pl), true) => carry_out(actions, pl),
             _ => actions.into_iter().filter(|a| *a == PlayerAction::Locate).collect(),
