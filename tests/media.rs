@@ -201,6 +201,23 @@ fn the_player_plays_through_a_silent_output_when_there_is_no_device() {
     assert!(matches!(s.device, Some(codeloom::media::output::Device::Silent { .. })));
 }
 
+/// `idle` tells a window whether the player has caught up with what it was sent (the
+/// window asks for frames until it has): not while the output is still being opened.
+#[test]
+fn the_player_is_idle_once_it_has_carried_out_every_command() {
+    let (tx, rx) = std::sync::mpsc::channel::<()>();
+    let mut player = Player::with_output(move || {
+        let _ = rx.recv_timeout(Duration::from_secs(20));
+        Box::new(NullOutput::new(48_000, "no sound device"))
+    });
+    assert!(player.idle(), "nothing sent yet");
+    player.send(Command::Load(fixture("tone.wav")));
+    assert!(!player.idle(), "the output is not open yet, so the Load waits");
+    tx.send(()).unwrap();
+    player.wait(Duration::from_secs(20), |s| s.state == PlayState::Paused).expect("loaded");
+    assert!(player.idle());
+}
+
 #[test]
 fn the_overview_of_a_recording_is_computed_and_cached() {
     let dir = tempfile::tempdir().unwrap();
