@@ -131,11 +131,12 @@ impl App {
                 KeyRole::Forward => keys.forward.clone(),
             };
             let mut chosen = None;
-            egui::ComboBox::from_label(label).selected_text(&current).show_ui(ui, |ui| {
+            ui.menu_button(format!("{label}: {current}"), |ui| {
                 for n in 1..=12 {
                     let name = format!("F{n}");
                     if ui.selectable_label(name == current, &name).clicked() {
                         chosen = Some(name);
+                        ui.close();
                     }
                 }
             });

@@ -1066,3 +1066,26 @@ fn a_recording_dropped_on_the_open_document_is_linked_and_alt_click_plays_from_t
     h.event(Event::ModifiersChanged(Modifiers::NONE));
     player_state(&mut h, |s| s.is_playing() || s.state == codeloom::media::player::PlayState::Ended);
 }
+
+#[test]
+fn the_player_keys_are_chosen_in_the_view_menu_and_kept_in_the_preferences() {
+    let (_dir, _path, _wav, mut h) = with_recording(20);
+    player_state(&mut h, |s| s.state == codeloom::media::player::PlayState::Paused);
+    h.get_by_label("View").click();
+    settle(&mut h);
+    h.get_by_label("Player keys").click();
+    settle(&mut h);
+    h.get_by_label("Play / pause: F4").click();
+    settle(&mut h);
+    h.get_by_label("F8").click();
+    settle(&mut h);
+    assert_eq!(h.state().prefs.player_keys.play_pause, "F8");
+    h.key_press(Key::Escape);
+    settle(&mut h);
+    h.key_press(Key::F4);
+    h.run_steps(2);
+    assert!(!h.state().code.listen.player().unwrap().status().is_playing(), "F4 no longer plays");
+    h.key_press(Key::F8);
+    h.run_steps(1);
+    player_state(&mut h, |s| s.is_playing());
+}
