@@ -57,6 +57,8 @@ pub struct Listen {
     status: Option<Status>,
     /// The window, to ask for a frame when a command was sent (its effect shows later).
     ctx: Option<egui::Context>,
+    /// "Keep this place" was clicked on a moved recording: link it where it was found.
+    pub relink: Option<PathBuf>,
 }
 
 impl Default for Listen {
@@ -69,6 +71,7 @@ impl Default for Listen {
             doc: None,
             status: None,
             ctx: None,
+            relink: None,
         }
     }
 }
@@ -287,7 +290,14 @@ impl Listen {
                 }
             });
             if let Some(m) = &d.moved {
-                ui.weak(m);
+                ui.horizontal_wrapped(|ui| {
+                    ui.weak(m);
+                    let keep =
+                        ui.small_button("Keep this place").on_hover_text("Link the recording where it was found");
+                    if keep.clicked() {
+                        self.relink = d.file.clone();
+                    }
+                });
             }
             let model = PlayerModel {
                 status: &status,

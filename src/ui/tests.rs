@@ -1089,3 +1089,32 @@ fn the_player_keys_are_chosen_in_the_view_menu_and_kept_in_the_preferences() {
     h.run_steps(1);
     player_state(&mut h, |s| s.is_playing());
 }
+
+#[test]
+fn a_moved_recording_plays_from_where_it_was_found_and_can_be_linked_there() {
+    let (dir, path) = demo();
+    let wav = dir.path().join("P03_BL.wav");
+    std::fs::copy(root().join("fixtures/media/tone.wav"), &wav).unwrap();
+    {
+        let mut p = Project::open(&path).unwrap();
+        let doc = p.resolve_document("P03_BL").unwrap();
+        codeloom::media::link::link_file(&mut p, &doc, &wav).unwrap();
+    }
+    std::fs::create_dir(dir.path().join("audio")).unwrap();
+    std::fs::rename(&wav, dir.path().join("audio/renamed.wav")).unwrap();
+    let mut app = app_on(&path, "amara", vec![]);
+    app.code.listen.silent = Some("no sound device in the tests".into());
+    let mut h = harness(app);
+    let doc = open_document(&mut h, "P03_BL");
+    h.get_by_label_contains("The recording was moved; playing it from");
+    player_state(&mut h, |s| s.state == codeloom::media::player::PlayState::Paused);
+    h.get_by_label("Play");
+    h.get_by_label("Keep this place").click();
+    settle(&mut h);
+    let rec = project(&h).recording(&doc).unwrap().unwrap();
+    assert_eq!(rec.path, "audio/renamed.wav");
+    assert!(h.query_by_label_contains("The recording was moved").is_none());
+    h.key_press_modifiers(Modifiers::COMMAND, Key::Z);
+    settle(&mut h);
+    assert!(project(&h).recording(&doc).unwrap().unwrap().path.ends_with("P03_BL.wav"), "undo");
+}
