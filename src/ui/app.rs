@@ -185,13 +185,6 @@ impl App {
         self.flush_edits();
     }
 
-    /// "Set sync point here" at char `c` of the open document.
-    #[cfg(test)]
-    pub fn sync_here_for_test(&mut self, c: usize) {
-        let Some(s) = &mut self.session else { return };
-        self.code.sync_here(c, s, &mut self.notices);
-    }
-
     #[cfg(test)]
     pub fn screen(&self) -> Screen {
         self.screen

@@ -2,8 +2,12 @@
 //! inspector in the middle, the codebook on the right, and the code picker and code
 //! dialogs above them. It owns its panels' state; it reads the [`Study`] while drawing and
 //! carries out what the user asked for through the [`Session`], one library operation each.
+//! When the open document has a linked recording, the player strip ([`Listen`]) sits above
+//! the inspector: the turn being spoken is marked (and followed), turn times, Alt+click and
+//! the context menu play from a place, the inspector plays a coding's passage, and "Set
+//! sync point here" ties a turn to the player's position.
 //! It reads the project file only when a document is opened or a change touched the open
-//! document, never while drawing.
+//! document (its text, codings, recording or sync points), never while drawing.
 
 use super::code_dialogs::{CodeDialogAction, MergeCodesDialog, SplitCodeDialog};
 use super::codebook::{CodebookAction, CodebookPanel};
@@ -353,7 +357,7 @@ impl CodeScreen {
     }
 
     /// "Set sync point here": the turn holding `c` starts at the recording's current position.
-    pub(super) fn sync_here(&mut self, c: usize, s: &mut Session, n: &mut Notices) {
+    fn sync_here(&mut self, c: usize, s: &mut Session, n: &mut Notices) {
         let Some((doc, position, time_ms)) = self.listen.sync_point_here(c) else {
             return n.info("Open the recording first: the sync point takes the player's position.");
         };

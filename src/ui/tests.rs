@@ -1006,9 +1006,26 @@ fn link_a_recording_from_the_file_menu_and_set_a_sync_point() {
     h.key_press(Key::F5);
     h.run_steps(1);
     let at = player_state(&mut h, |s| s.position_ms > 0).position_ms;
+    // Right-click in the second turn's text, then "Set sync point here".
     let second = h.state().view().turns()[1].clone();
-    let c = second.start + 2;
-    h.state_mut().sync_here_for_test(c);
+    let label = match &second.speaker {
+        Some(s) => format!("{s}: {}", second.text),
+        None => second.text.clone(),
+    };
+    let rect = h.get_by_label(&label).rect();
+    let at_text = pos2(rect.left() + 40.0, rect.top() + 32.0);
+    h.event(Event::PointerMoved(at_text));
+    h.step();
+    for pressed in [true, false] {
+        h.event(Event::PointerButton {
+            pos: at_text,
+            button: PointerButton::Secondary,
+            pressed,
+            modifiers: Modifiers::NONE,
+        });
+    }
+    settle(&mut h);
+    h.get_by_label("Set sync point here").click();
     settle(&mut h);
     let points = project(&h).sync_points(&doc).unwrap();
     assert_eq!(points.len(), 1);

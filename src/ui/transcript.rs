@@ -10,6 +10,9 @@
 //!
 //! The view knows nothing of the project: it is given turns and marks (codings already
 //! filtered and coloured) and reports what the user asked for as [`TranscriptEvent`]s.
+//! When the document's recording can be played, time stamps are buttons, Alt+click and
+//! the context menu play from a place, and the turn being spoken is marked and, while
+//! following, scrolled into view when it changes.
 
 use codeloom::model::offsets::CharIndex as Offsets;
 use egui::text::{CCursor, LayoutJob, TextFormat};
