@@ -246,10 +246,16 @@ fn the_daily_coding_loop_in_the_real_window() {
     }
 }
 
+/// The seconds of the "M:SS" at the end of the window's title while a recording plays.
+fn seconds_in(title: &str) -> Option<u64> {
+    let (m, s) = title.rsplit(' ').next()?.split_once(':')?;
+    Some(m.parse::<u64>().ok()? * 60 + s.parse::<u64>().ok()?)
+}
+
 /// A recording in the real window: a demo project whose P03_BL has a linked recording
 /// (a minute of tone written here). F4, sent as a real X key event, starts the player: the
-/// window's title then says what is playing and where, and the time in it moves on; F4
-/// again pauses it. The overview is computed in the background and cached beside the
+/// window's title then says what is playing and where, and the time in it moves on; F5
+/// jumps 5 s forward; F4 again pauses it. The overview is computed in the background and cached beside the
 /// project. There is no sound card here, so what this
 /// proves is that the key reaches the player and the player runs (on its silent output when
 /// no device opens); it does not prove that sound is heard. Then a drag and C still code.
@@ -300,8 +306,13 @@ fn f4_plays_the_linked_recording_in_the_real_window_and_c_still_codes() {
         let t = title();
         (t.starts_with("Codeloom – playing P03_BL at ") && t != first).then_some(t)
     });
-    if moved.is_none() {
-        s.fail(&format!("the position did not move on while playing ({first})"));
+    let moved = moved.unwrap_or_else(|| s.fail(&format!("the position did not move on while playing ({first})")));
+    // F5 goes forward 5 s: the time in the title jumps.
+    let before = seconds_in(&moved).unwrap_or_else(|| s.fail(&format!("no time in the title {moved}")));
+    s.key("F5");
+    let jumped = poll(Duration::from_secs(10), || seconds_in(&title()).filter(|t| *t >= before + 5));
+    if jumped.is_none() {
+        s.fail(&format!("F5 did not go forward 5 s from {moved}"));
     }
     s.key("F4");
     if poll(Duration::from_secs(10), || (title() == "Codeloom").then_some(())).is_none() {
