@@ -151,7 +151,7 @@ impl PlayerView {
         self.controls(ui, status, &mut actions);
         self.overview(ui, model, &mut actions);
         if let Some(Device::Silent { reason }) = &status.device {
-            ui.weak(format!("No sound: {reason}. The player runs silently; everything else works."));
+            ui.weak(no_sound_note(reason));
         }
         if status.info.as_ref().is_some_and(|i| i.has_video) {
             ui.weak("This recording is a video: its sound plays; the picture is not shown yet.");
@@ -289,6 +289,12 @@ impl PlayerView {
         });
         actions
     }
+}
+
+/// What the player says when there is no sound device (the reason may end in a full stop).
+fn no_sound_note(reason: &str) -> String {
+    let reason = reason.trim_end().trim_end_matches('.');
+    format!("No sound: {reason}. The player runs silently; everything else works.")
 }
 
 fn trim_speed(s: f32) -> String {
@@ -468,6 +474,13 @@ mod tests {
         h.key_press(Key::F8);
         h.run_steps(1);
         settle(&mut h, |s| s.is_playing() || s.state == PlayState::Ended);
+    }
+
+    #[test]
+    fn the_no_sound_note_ends_one_sentence_once() {
+        let note = no_sound_note("The requested audio device is not available. It may have been disconnected.");
+        assert!(note.contains("disconnected. The player runs silently"), "{note}");
+        assert!(!note.contains(".."), "{note}");
     }
 
     #[test]
