@@ -255,10 +255,13 @@ fn seconds_in(title: &str) -> Option<u64> {
 /// A recording in the real window: a demo project whose P03_BL has a linked recording
 /// (a minute of tone written here). F4, sent as a real X key event, starts the player: the
 /// window's title then says what is playing and where, and the time in it moves on; F5
-/// jumps 5 s forward; F4 again pauses it. The overview is computed in the background and cached beside the
-/// project. There is no sound card here, so what this
-/// proves is that the key reaches the player and the player runs (on its silent output when
-/// no device opens); it does not prove that sound is heard. Then a drag and C still code.
+/// jumps 5 s forward; F4 again pauses it. The overview is computed in the background and
+/// cached beside the project. Then a drag and C still code.
+///
+/// What this proves: the keys reach the player through a real winit window and the player
+/// runs and reports its position. What it does not: that sound is heard (there is no sound
+/// card here, so the player runs on its silent output), nor anything about the strip's
+/// pixels (the title is read, not the screen).
 #[test]
 fn f4_plays_the_linked_recording_in_the_real_window_and_c_still_codes() {
     let test = "f4_plays_the_linked_recording_in_the_real_window_and_c_still_codes";
