@@ -125,7 +125,7 @@ pub struct App {
     themed: bool,
     last_watch: Option<Instant>,
     /// The window's title as last set (it says so while a recording plays).
-    title: String,
+    pub(super) title: String,
 }
 
 impl App {
@@ -691,6 +691,9 @@ impl App {
         if !dropped.is_empty() {
             self.dropped(dropped, &ctx);
         }
+        // The player's status is read on every screen: it keeps playing (and F4 works)
+        // when the Code screen is not shown.
+        self.code.listen.poll(&ctx);
         self.shortcuts(&ctx);
 
         egui::Panel::top("menu_bar").show(ui, |ui| self.menu_bar(ui));

@@ -626,7 +626,6 @@ impl CodeScreen {
             }
         });
         let (doc_id, doc_name) = (doc.id.clone(), doc.name.clone());
-        self.listen.poll(ui.ctx());
         let locate = self.listen.linked() && self.listen.strip(ui).contains(&PlayerAction::Locate);
         if let Some(file) = self.listen.relink.take() {
             let linked = self.change(s, n, |p| codeloom::media::link::link_file(p, &doc_id, &file));

@@ -1135,3 +1135,22 @@ fn a_moved_recording_plays_from_where_it_was_found_and_can_be_linked_there() {
     settle(&mut h);
     assert!(project(&h).recording(&doc).unwrap().unwrap().path.ends_with("P03_BL.wav"), "undo");
 }
+
+#[test]
+fn the_recording_keeps_playing_and_f4_works_on_other_screens() {
+    let (_dir, _path, _wav, mut h) = with_recording(60);
+    player_state(&mut h, |s| s.state == codeloom::media::player::PlayState::Paused);
+    h.get_by_label("Search").click();
+    settle(&mut h);
+    h.key_press(Key::F4);
+    h.run_steps(1);
+    player_state(&mut h, |s| s.is_playing());
+    settle(&mut h);
+    let title = h.state().title.clone();
+    assert!(title.starts_with("Codeloom – playing P03_BL at "), "{title}");
+    h.key_press(Key::F4);
+    h.run_steps(1);
+    player_state(&mut h, |s| s.state == codeloom::media::player::PlayState::Paused);
+    settle(&mut h);
+    assert_eq!(h.state().title, "Codeloom");
+}
