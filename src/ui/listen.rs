@@ -23,6 +23,7 @@ use codeloom::model::time::format_clock;
 use codeloom::store::media_ops::Recording;
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::sync::mpsc::{Receiver, TryRecvError, channel};
 use std::time::Duration;
 
 /// The open document's recording as the strip shows it.
@@ -34,6 +35,10 @@ struct DocMedia {
     file: Option<PathBuf>,
     /// Why it cannot be played (missing or replaced), naming the file.
     missing: Option<String>,
+    /// Where the recording is, being found out on a thread of its own.
+    finding: Option<Receiver<Whereabouts>>,
+    /// Where its overview is cached.
+    cache: PathBuf,
     /// Said when the file was found somewhere else than where it was linked.
     moved: Option<String>,
     timeline: Timeline,
@@ -97,7 +102,62 @@ impl Listen {
             Err(e) => return self.fail(document_id, document, e.to_string()),
         };
         let timeline = Timeline::new(turns, &points, chars, rec.duration_ms);
-        let place = link::whereabouts(p.path(), &rec);
+        if let Some(d) = &mut self.doc
+            && d.document_id == document_id
+            && d.recording.path == rec.path
+            && d.recording.relative == rec.relative
+            && d.recording.fingerprint == rec.fingerprint
+        {
+            // The same recording (its sync points or the text changed): the player keeps its place.
+            d.recording = rec;
+            d.timeline = timeline;
+            d.turns = turns.to_vec();
+            d.document = document.to_string();
+            return;
+        }
+        // Another recording: the old one stops, and the file is looked for off the window's
+        // thread (a drive that is not connected can keep a look-up waiting for long).
+        self.player_mut().send(Command::Unload);
+        let (tx, rx) = channel();
+        let (project, looked_for, ctx) = (p.path().to_path_buf(), rec.clone(), self.ctx.clone());
+        let spawned = std::thread::Builder::new().name("media-find".into()).spawn(move || {
+            let _ = tx.send(link::whereabouts(&project, &looked_for));
+            if let Some(ctx) = ctx {
+                ctx.request_repaint();
+            }
+        });
+        let missing = spawned.err().map(|e| format!("{}: the recording cannot be looked for: {e}", rec.path));
+        self.doc = Some(DocMedia {
+            document_id: document_id.to_string(),
+            document: document.to_string(),
+            cache: cache_path(p.path(), &rec.fingerprint),
+            recording: rec,
+            file: None,
+            finding: missing.is_none().then_some(rx),
+            missing,
+            moved: None,
+            timeline,
+            turns: turns.to_vec(),
+            job: None,
+            waveform: None,
+            waveform_note: None,
+            coded: Vec::new(),
+        });
+    }
+
+    fn player_mut(&mut self) -> &mut Player {
+        let silent = self.silent.clone();
+        self.player.get_or_insert_with(|| {
+            Player::with_output(move || match silent {
+                Some(reason) => Box::new(NullOutput::new(48_000, &reason)),
+                None => open_default(),
+            })
+        })
+    }
+
+    /// Where the recording was found (or why it cannot be played): the player opens it and
+    /// its overview is computed or read from the cache.
+    fn found(&mut self, place: Whereabouts) {
         let (file, missing, moved) = match &place {
             Whereabouts::Found(f) => (Some(f.clone()), None, None),
             Whereabouts::Moved(f) => {
@@ -120,45 +180,21 @@ impl Listen {
                 None,
             ),
         };
-        let same_file = self.doc.as_ref().is_some_and(|d| d.file == file && d.document_id == document_id);
-        let kept = if same_file { self.doc.take() } else { None };
-        let (job, waveform, note) = match kept {
-            Some(d) => (d.job, d.waveform, d.waveform_note),
-            None => {
-                let cache = cache_path(p.path(), &rec.fingerprint);
-                (file.as_ref().map(|f| WaveformJob::start(f.clone(), Some(cache))), None, None)
-            }
-        };
-        if !same_file {
-            let silent = self.silent.clone();
-            let player = self.player.get_or_insert_with(|| {
-                Player::with_output(move || match silent {
-                    Some(reason) => Box::new(NullOutput::new(48_000, &reason)),
-                    None => open_default(),
-                })
-            });
-            match &file {
-                Some(f) => player.send(Command::Load(f.clone())),
-                None => player.send(Command::Unload),
-            }
-            if let Some(ctx) = &self.ctx {
-                ctx.request_repaint();
-            }
+        if let Some(f) = &file {
+            self.player_mut().send(Command::Load(f.clone()));
         }
-        self.doc = Some(DocMedia {
-            document_id: document_id.to_string(),
-            document: document.to_string(),
-            recording: rec,
-            file,
-            missing,
-            moved,
-            timeline,
-            turns: turns.to_vec(),
-            job,
-            waveform,
-            waveform_note: note,
-            coded: Vec::new(),
-        });
+        let Some(d) = &mut self.doc else { return };
+        d.job = file.as_ref().map(|f| WaveformJob::start(f.clone(), Some(d.cache.clone())));
+        (d.file, d.missing, d.moved) = (file, missing, moved);
+        if let Some(ctx) = &self.ctx {
+            ctx.request_repaint();
+        }
+    }
+
+    /// The recording is still being looked for.
+    #[cfg(test)]
+    pub fn looking(&self) -> bool {
+        self.doc.as_ref().is_some_and(|d| d.finding.is_some())
     }
 
     /// A recording whose link could not be read: said where the strip would be.
@@ -228,6 +264,28 @@ impl Listen {
         if self.ctx.is_none() {
             self.ctx = Some(ctx.clone());
         }
+        let place = match self.doc.as_ref().and_then(|d| d.finding.as_ref()).map(Receiver::try_recv) {
+            Some(Ok(place)) => Some(Ok(place)),
+            Some(Err(TryRecvError::Empty)) => {
+                ctx.request_repaint_after(Duration::from_millis(50));
+                None
+            }
+            Some(Err(TryRecvError::Disconnected)) => Some(Err(())),
+            None => None,
+        };
+        if let Some(place) = place {
+            if let Some(d) = &mut self.doc {
+                d.finding = None;
+            }
+            match place {
+                Ok(place) => self.found(place),
+                Err(()) => {
+                    if let Some(d) = &mut self.doc {
+                        d.missing = Some(format!("{}: the recording could not be looked for", d.recording.path));
+                    }
+                }
+            }
+        }
         let Some(d) = &mut self.doc else {
             self.status = None;
             return;
@@ -289,6 +347,10 @@ impl Listen {
                         .on_hover_text("Keep the turn being spoken in view while the recording plays");
                 }
             });
+            if d.finding.is_some() {
+                ui.weak("Looking for the recording…");
+                return;
+            }
             if let Some(m) = &d.moved {
                 ui.horizontal_wrapped(|ui| {
                     ui.weak(m);

@@ -67,6 +67,15 @@ fn project<'h>(h: &'h Harness<'static, App>) -> &'h Project {
 fn open_document(h: &mut Harness<'static, App>, name: &str) -> String {
     h.get_by_label_contains(&format!("{name} (")).click();
     settle(h);
+    // A linked recording is looked for on a thread of its own.
+    for _ in 0..2000 {
+        if !h.state().code.listen.looking() {
+            break;
+        }
+        h.step();
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    settle(h);
     let id = project(h).resolve_document(name).unwrap();
     assert_eq!(h.state().view().document_id(), id);
     id
@@ -849,10 +858,16 @@ fn player_state(
     h: &mut Harness<'static, App>,
     until: impl Fn(&codeloom::media::player::Status) -> bool,
 ) -> codeloom::media::player::Status {
-    let player = h.state().code.listen.player().expect("a player was started");
-    let s = player.wait(std::time::Duration::from_secs(20), until).expect("the player did as asked");
-    h.run_steps(3);
-    s
+    // Frames run while waiting: the window sends some commands only once it has found the file.
+    for _ in 0..2000 {
+        h.step();
+        let player = h.state().code.listen.player().expect("a player was started");
+        if let Some(s) = player.wait(std::time::Duration::from_millis(10), &until) {
+            h.run_steps(3);
+            return s;
+        }
+    }
+    panic!("the player did not do as asked");
 }
 
 #[test]
