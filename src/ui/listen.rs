@@ -191,6 +191,12 @@ impl Listen {
         }
     }
 
+    /// The coded stretches drawn on the overview.
+    #[cfg(test)]
+    pub fn coded(&self) -> &[CodedStretch] {
+        self.doc.as_ref().map_or(&[], |d| d.coded.as_slice())
+    }
+
     /// The recording is still being looked for.
     #[cfg(test)]
     pub fn looking(&self) -> bool {

@@ -1169,3 +1169,28 @@ fn the_recording_keeps_playing_and_f4_works_on_other_screens() {
     settle(&mut h);
     assert_eq!(h.state().title, "Codeloom");
 }
+
+#[test]
+fn the_overview_shows_each_coding_at_its_time_in_its_code_colour() {
+    let (_dir, _path, _wav, mut h) = with_recording(600);
+    player_state(&mut h, |s| s.state == codeloom::media::player::PlayState::Paused);
+    let check = |h: &Harness<'static, App>| {
+        let listen = &h.state().code.listen;
+        let marks = h.state().view().marks();
+        assert!(!marks.is_empty());
+        assert_eq!(listen.coded().len(), marks.len());
+        for (m, c) in marks.iter().zip(listen.coded()) {
+            assert_eq!(Some((c.start_ms, c.end_ms)), listen.range_time(m.start, m.end));
+            assert_eq!(c.color, m.color);
+        }
+    };
+    check(&h);
+    // A coding's times follow the turn times: the first coding starts after the first turn's time.
+    let first = h.state().view().marks().iter().map(|m| m.start).min().unwrap();
+    let at_first = h.state().code.listen.coded().iter().map(|c| c.start_ms).min().unwrap();
+    assert!(at_first >= 4_000, "the first turn is spoken at 0:04; the first coding at {at_first} ms (char {first})");
+    // Blind mode hides other coders' codings: their stretches go too.
+    h.get_by_label("Show only my codings").click();
+    settle(&mut h);
+    check(&h);
+}
