@@ -2,7 +2,9 @@
 # Installs what Codeloom needs on Debian/Ubuntu to build, test and show its window.
 # `--test` also installs the tools the test suite drives: Xvfb, openbox and xdotool (the
 # real-window tests), ImageMagick (their screenshots on failure), LibreOffice Writer
-# (reading the DOCX exports back) and xmllint (validating REFI-QDA exports).
+# (reading the DOCX exports back) and xmllint (validating REFI-QDA exports). `--media`
+# installs ffmpeg, which `fixtures/media/make.sh` and the 2-hour M4A of `codeloom bench`
+# use (the tests read committed fixtures and need no encoder).
 # Safe to run more than once. Uses sudo when not root.
 set -euo pipefail
 SUDO=""
@@ -16,9 +18,15 @@ packages=(
   libegl1 libgl1 libgl1-mesa-dri mesa-vulkan-drivers libvulkan1 fonts-dejavu-core
   # Tests: xmllint checks REFI-QDA exports against the XSD.
   libxml2-utils
+  # Recordings: ALSA for the sound device (cpal), libclang for the time stretcher's
+  # bindings (signalsmith-stretch, C++ built with the compiler above).
+  libasound2-dev libclang-dev
 )
 if [ "${1:-}" = "--test" ]; then
   packages+=(xvfb openbox xdotool imagemagick libreoffice-writer-nogui)
+fi
+if [ "${1:-}" = "--media" ] || [ "${2:-}" = "--media" ]; then
+  packages+=(ffmpeg)
 fi
 $SUDO apt-get update -qq
 $SUDO apt-get install -y -qq --no-install-recommends "${packages[@]}" >/dev/null

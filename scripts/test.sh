@@ -13,6 +13,9 @@ missing=0
 for tool in cargo xmllint Xvfb openbox xdotool soffice; do
   command -v "$tool" >/dev/null 2>&1 || missing=1
 done
+# The recordings' build needs ALSA's headers (cpal) and libclang (signalsmith-stretch).
+pkg-config --exists alsa 2>/dev/null || missing=1
+compgen -G "/usr/lib/llvm-*/lib/libclang.so*" >/dev/null || compgen -G "/usr/lib/*/libclang*.so*" >/dev/null || missing=1
 if [ "$missing" = 1 ] && [ "${CODELOOM_NO_SETUP:-}" = "" ] && command -v apt-get >/dev/null 2>&1; then
   bash scripts/setup.sh --test || echo "setup failed; tests that need the missing tools will say SKIPPED" >&2
   if [ -f "$HOME/.cargo/env" ]; then

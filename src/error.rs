@@ -17,6 +17,9 @@ pub enum Error {
     #[error(transparent)]
     Import(#[from] ImportError),
 
+    #[error(transparent)]
+    Media(#[from] crate::media::MediaError),
+
     #[error("no {kind} matches \"{query}\"")]
     NotFound { kind: &'static str, query: String },
 

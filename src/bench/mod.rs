@@ -7,6 +7,7 @@ pub mod agreement;
 pub mod commands;
 pub mod corpus;
 pub mod export;
+pub mod media;
 pub mod scale;
 pub mod search;
 
@@ -225,6 +226,8 @@ pub fn run(work: &Path, size: BenchSize, seed: u64, progress: &mut dyn FnMut(&st
 
     let (transcripts, words) = if size.codings < BenchSize::FULL.codings { search::QUICK } else { search::FULL };
     measurements.extend(search::measure(work, transcripts, words, seed + 3, progress)?);
+    let quick = size.codings < BenchSize::FULL.codings;
+    measurements.extend(media::measure(work, quick, seed + 4, progress)?);
     Ok(report(seed, measurements))
 }
 

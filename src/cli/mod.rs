@@ -15,6 +15,7 @@ use codeloom::model::time;
 use std::path::{Path, PathBuf};
 
 mod interop;
+mod media;
 mod project;
 mod search;
 
@@ -175,6 +176,11 @@ pub enum Command {
     Export {
         #[command(subcommand)]
         command: export::ExportCommand,
+    },
+    /// Interview recordings: link them to documents, list and unlink them, set sync points.
+    Media {
+        #[command(subcommand)]
+        command: media::MediaCommand,
     },
     /// Backups of a project: list them, make one now, restore one, or set how many are kept.
     Backup {
@@ -338,6 +344,7 @@ fn run_command(command: Command, window: &dyn Window) -> Result<i32> {
         Command::Search(args) => search::run(args),
         Command::Export { command } => export::run(command).map(|()| 0),
         Command::Backup { command } => backup::run(command).map(|()| 0),
+        Command::Media { command } => media::run(command).map(|()| 0),
         Command::Bench { quick, scale, seed, out, work } => {
             project::bench(quick, scale, seed, out.as_deref(), work.as_deref(), window)
         }

@@ -63,6 +63,9 @@ fn print_import_report(report: &ImportReport) {
             FileOutcome::Failed { reason } => eprintln!("error     {name}: {reason}"),
             FileOutcome::Skipped { reason } => println!("skipped   {name}: {reason}"),
         }
+        if let Some(r) = &f.recording {
+            println!("  recording linked: {}", r.display());
+        }
         for w in &f.warnings {
             println!("  warning: {w}");
         }

@@ -22,9 +22,28 @@ pub struct StudyData {
     pub waves: Vec<String>,
     /// The codings reports count, by document and position.
     pub codings: Vec<Coding>,
+    /// The time lines of documents with a linked recording, for quotes' `{time}`.
+    pub timelines: HashMap<String, crate::media::sync::Timeline>,
     code_index: HashMap<String, usize>,
     doc_index: HashMap<String, usize>,
     participant_index: HashMap<String, usize>,
+}
+
+/// The time line of every document with a linked recording (none in a project read as
+/// it is from before recordings, schema 5).
+fn load_timelines(project: &Project) -> Result<HashMap<String, crate::media::sync::Timeline>> {
+    let mut out = HashMap::new();
+    if project.opened_schema() < 5 {
+        return Ok(out);
+    }
+    for rec in project.recordings()? {
+        let turns = project.turns(&rec.document_id)?;
+        let points: Vec<_> = project.sync_points(&rec.document_id)?.into_iter().map(|s| s.point).collect();
+        let chars = project.document(&rec.document_id)?.char_count;
+        let timeline = crate::media::sync::Timeline::new(&turns, &points, chars, rec.duration_ms);
+        out.insert(rec.document_id, timeline);
+    }
+    Ok(out)
 }
 
 impl StudyData {
@@ -44,7 +63,9 @@ impl StudyData {
         let participants = project.participants()?;
         let participant_index = participants.iter().enumerate().map(|(i, p)| (p.label.clone(), i)).collect();
         let codings = project.codings(&CodingFilter { coder: coder.map(str::to_string), ..CodingFilter::default() })?;
+        let timelines = load_timelines(project)?;
         Ok(StudyData {
+            timelines,
             codes,
             depth,
             documents,
@@ -66,6 +87,13 @@ impl StudyData {
     /// A code's position in [`StudyData::codes`].
     pub fn code_position(&self, id: &str) -> Option<usize> {
         self.code_index.get(id).copied()
+    }
+
+    /// When the character `position` of a document is spoken in its recording, as a
+    /// clock time (`12:34`); `None` for a document without a recording.
+    pub fn time_of(&self, document_id: &str, position: usize) -> Option<String> {
+        let ms = self.timelines.get(document_id)?.time_at(position);
+        Some(crate::model::time::format_clock(ms))
     }
 
     /// A document by ID.

@@ -37,7 +37,7 @@ use std::collections::{HashMap, HashSet};
 use unicode_segmentation::UnicodeSegmentation;
 
 /// The placeholders every template may use besides participant attributes.
-pub const BUILT_IN_FIELDS: [&str; 5] = ["participant", "wave", "document", "coder", "code"];
+pub const BUILT_IN_FIELDS: [&str; 6] = ["participant", "wave", "document", "coder", "code", "time"];
 
 /// How quotes are chosen for each cell.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -546,6 +546,7 @@ fn make_quote(data: &StudyData, c: &Candidate, template: &Template, max_words: O
             "document" => Some(c.document.to_string()),
             "coder" => Some(c.coding.coder.clone()),
             "code" => Some(code_name.clone()),
+            "time" => data.time_of(&c.coding.document_id, c.coding.start),
             other => participant.and_then(|p| data.attribute(p, other)),
         }
     };

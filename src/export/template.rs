@@ -2,7 +2,8 @@
 //!
 //! A template is literal text with placeholders in braces. `{name}` is replaced by the
 //! value of that name (an attribute of the speaker, or `participant`, `wave`, `document`,
-//! `coder`, `code`; names are matched case-insensitively); `{name|text}` writes `text`
+//! `coder`, `code`, or `time`: when the quote is spoken in the document's linked recording,
+//! such as `12:34`; names are matched case-insensitively); `{name|text}` writes `text`
 //! when the value is missing; `{{` and `}}` write literal braces.
 //!
 //! Missing values are handled so the result still reads well: a placeholder whose value

@@ -6,7 +6,9 @@
 //! [`ParsedDocument`] or an [`ImportError`] that names the file and the reason.
 //! [`import_paths`] reads many files (in parallel) and stores every readable one as it is
 //! read, all in a single operation, so a failure leaves the project as it was, one undo
-//! removes the whole import, and memory holds a few documents at a time. Per-file problems are reported, not fatal. [`extract_bytes`] is the
+//! removes the whole import, and memory holds a few documents at a time. Per-file problems
+//! are reported, not fatal. A recording beside an imported transcript (same folder and base
+//! name) is then linked to it, in a second operation. [`extract_bytes`] is the
 //! one entry point from bytes to text and turns, shared by the fuzz targets.
 //!
 //! Every parser runs under [`guard::guarded`], so a panic on a hostile file becomes an
@@ -182,6 +184,9 @@ pub struct FileReport {
     #[serde(flatten)]
     pub outcome: FileOutcome,
     pub warnings: Vec<String>,
+    /// The recording found beside the transcript (same base name) and linked to it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub recording: Option<PathBuf>,
 }
 
 /// The outcome for one file.
@@ -358,13 +363,20 @@ pub fn import_paths(
             path: e.path,
             outcome: FileOutcome::Failed { reason: e.reason.to_string() },
             warnings: vec![],
+            recording: None,
         });
     }
     for (p, reason) in skipped {
-        report.files.push(FileReport { path: p, outcome: FileOutcome::Skipped { reason }, warnings: vec![] });
+        report.files.push(FileReport {
+            path: p,
+            outcome: FileOutcome::Skipped { reason },
+            warnings: vec![],
+            recording: None,
+        });
     }
     let read = read_and_store(project, &files, &pattern, progress, READ_BEFORE_STORING)?;
     report.files.extend(read);
+    link_recordings_beside(project, &mut report)?;
     Ok(report)
 }
 
@@ -413,7 +425,7 @@ fn read_and_store(
                 FileOutcome::Duplicate { existing_id, existing_name }
             }
         };
-        read.push((i, FileReport { path, outcome, warnings }));
+        read.push((i, FileReport { path, outcome, warnings, recording: None }));
     }
     // Files in the order they were given, whatever order they were read in.
     read.sort_by_key(|(i, _)| *i);
@@ -422,7 +434,51 @@ fn read_and_store(
 
 /// The report of a file that could not be read.
 fn failed(e: ImportError) -> FileReport {
-    FileReport { path: e.path, outcome: FileOutcome::Failed { reason: e.reason.to_string() }, warnings: vec![] }
+    FileReport {
+        path: e.path,
+        outcome: FileOutcome::Failed { reason: e.reason.to_string() },
+        warnings: vec![],
+        recording: None,
+    }
+}
+
+/// Links the recording beside each imported transcript (same folder and base name, such
+/// as `P07_BL.m4a` beside `P07_BL.vtt`) in one operation, noting it in the report; a
+/// recording that cannot be used is a warning. A recording the folder walk skipped is
+/// reported as linked instead.
+fn link_recordings_beside(project: &mut Project, report: &mut ImportReport) -> crate::Result<()> {
+    let mut links = Vec::new();
+    for f in report.files.iter_mut() {
+        let FileOutcome::Imported { id, .. } = &f.outcome else { continue };
+        let Some(media) = crate::media::link::beside(&f.path) else { continue };
+        match crate::media::link::describe(project.path(), &media) {
+            Ok((rec, _)) => {
+                links.push((id.clone(), rec));
+                f.recording = Some(media);
+            }
+            Err(e) => f.warnings.push(format!("the recording beside it is not linked: {e}")),
+        }
+    }
+    if links.is_empty() {
+        return Ok(());
+    }
+    project.link_recordings(&links)?;
+    let linked: Vec<(PathBuf, String)> = report
+        .files
+        .iter()
+        .filter_map(|f| match (&f.recording, &f.outcome) {
+            (Some(r), FileOutcome::Imported { name, .. }) => Some((r.clone(), name.clone())),
+            _ => None,
+        })
+        .collect();
+    for f in report.files.iter_mut() {
+        if let FileOutcome::Skipped { reason } = &mut f.outcome
+            && let Some((_, doc)) = linked.iter().find(|(r, _)| *r == f.path)
+        {
+            *reason = format!("a recording: linked to {doc}");
+        }
+    }
+    Ok(())
 }
 
 #[cfg(test)]

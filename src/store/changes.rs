@@ -31,6 +31,8 @@ pub(crate) const TABLES: &[&str] = &[
     "memos",
     "assignments",
     "adjudications",
+    "recordings",
+    "sync_points",
 ];
 
 /// A row image: column name to value.

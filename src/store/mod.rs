@@ -27,6 +27,7 @@ pub mod counts;
 pub mod interop_ops;
 mod locks;
 pub mod log;
+pub mod media_ops;
 pub mod memo_ops;
 pub mod merge_ops;
 pub mod open;

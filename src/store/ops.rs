@@ -573,6 +573,7 @@ impl Project {
                 w.delete("turns", t)?;
             }
             delete_memos_about(w, MemoTarget::Document, id)?;
+            super::media_ops::delete_media_of(w, id)?;
             w.delete("documents", id)?;
             Ok(Logged {
                 value: (),

@@ -10,10 +10,10 @@
 use crate::error::Result;
 
 /// The schema version this build writes.
-pub const SCHEMA_VERSION: i64 = 4;
+pub const SCHEMA_VERSION: i64 = 5;
 
 /// Migration `i` (0-based) moves a file from version `i` to `i + 1`.
-pub const MIGRATIONS: &[&str] = &[V1, V2, V3, V4];
+pub const MIGRATIONS: &[&str] = &[V1, V2, V3, V4, V5];
 
 /// The work a migration to `target` does in code before its SQL, in the same
 /// transaction: version 3 first removes identical codings (see
@@ -230,4 +230,36 @@ UPDATE documents SET
         SELECT speaker, min(ordinal) AS first FROM turns t
         WHERE t.document_id = documents.id AND speaker IS NOT NULL
         GROUP BY speaker ORDER BY first));
+"#;
+
+/// Version 5: interview recordings linked to documents, and sync points. A recording is
+/// never copied into the project: `path` is where the file was (relative to the project's
+/// folder when `relative` is 1), and `size` with `fingerprint` (a hash of its first and last
+/// MiB) find it again after a move and tell a replaced file. A sync point ties a character
+/// of the text to a time in the recording. Deleting a document deletes both through the
+/// operation's writer (`store::media_ops`), never by cascade.
+const V5: &str = r#"
+CREATE TABLE recordings (
+    id          TEXT PRIMARY KEY,
+    document_id TEXT NOT NULL UNIQUE REFERENCES documents(id),
+    path        TEXT NOT NULL,
+    relative    INTEGER NOT NULL CHECK (relative IN (0, 1)),
+    size        INTEGER NOT NULL,
+    fingerprint TEXT NOT NULL,
+    format      TEXT NOT NULL,
+    duration_ms INTEGER,
+    has_video   INTEGER NOT NULL DEFAULT 0,
+    linked_at   INTEGER NOT NULL,
+    linked_by   TEXT
+);
+
+CREATE TABLE sync_points (
+    id          TEXT PRIMARY KEY,
+    document_id TEXT NOT NULL REFERENCES documents(id),
+    position    INTEGER NOT NULL CHECK (position >= 0),
+    time_ms     INTEGER NOT NULL CHECK (time_ms >= 0),
+    created_at  INTEGER NOT NULL,
+    created_by  TEXT,
+    UNIQUE (document_id, position)
+);
 "#;

@@ -14,6 +14,7 @@ use super::codebook_review::{CodebookReview, ReviewAction};
 use super::files::{DesktopChooser, Dialog, FileChooser, PendingDialog};
 use super::memos::{MemoAction, MemoWindow};
 use super::notify::Notices;
+use super::player::{PlayerKeys, PlayerView};
 use super::search::{SearchAction, SearchPanel};
 use super::session::Session;
 #[cfg(test)]
@@ -49,6 +50,8 @@ pub struct Prefs {
     pub margin_labels: bool,
     /// Mouse selections take whole words.
     pub snap_to_words: bool,
+    /// The recording player's keys.
+    pub player_keys: PlayerKeys,
 }
 
 impl Default for Prefs {
@@ -61,6 +64,7 @@ impl Default for Prefs {
             show_codebook: true,
             margin_labels: true,
             snap_to_words: true,
+            player_keys: PlayerKeys::default(),
         }
     }
 }
@@ -120,6 +124,8 @@ pub struct App {
     pub(super) new_coder: String,
     themed: bool,
     last_watch: Option<Instant>,
+    /// The window's title as last set (it says so while a recording plays).
+    pub(super) title: String,
 }
 
 impl App {
@@ -140,10 +146,12 @@ impl App {
     }
 
     pub fn with(prefs: Prefs, chooser: Arc<dyn FileChooser>) -> Self {
+        let mut code = CodeScreen::default();
+        code.listen.view = PlayerView::new(prefs.player_keys.clone());
         App {
             screen: Screen::Code,
             session: None,
-            code: CodeScreen::default(),
+            code,
             search: SearchPanel::default(),
             agreement: AgreementPanel::default(),
             analysis: AnalysisPanel::default(),
@@ -157,6 +165,7 @@ impl App {
             new_coder: String::new(),
             themed: false,
             last_watch: None,
+            title: "Codeloom".into(),
         }
     }
 
@@ -249,7 +258,10 @@ impl App {
         self.prefs.recent.insert(0, path);
         self.prefs.recent.truncate(8);
         self.session = Some(session);
+        let silent = self.code.listen.silent.take();
         self.code = CodeScreen::default();
+        self.code.listen.silent = silent;
+        self.code.listen.view = PlayerView::new(self.prefs.player_keys.clone());
         self.search = SearchPanel::default();
         self.agreement = AgreementPanel::default();
         self.analysis = AnalysisPanel::default();
@@ -260,7 +272,10 @@ impl App {
     pub(super) fn close_project(&mut self) {
         self.flush_edits();
         self.session = None;
+        let silent = self.code.listen.silent.take();
         self.code = CodeScreen::default();
+        self.code.listen.silent = silent;
+        self.code.listen.view = PlayerView::new(self.prefs.player_keys.clone());
         self.memo = None;
         self.screen = Screen::Code;
     }
@@ -354,9 +369,47 @@ impl App {
 
     // ----- what the screens ask for -----
 
-    fn code_request(&mut self, r: CodeRequest) {
+    fn code_request(&mut self, r: CodeRequest, ctx: &egui::Context) {
         match r {
             CodeRequest::Memos { target, target_id, subject } => self.open_memos(target, target_id, subject),
+            CodeRequest::LocateRecording => self.ask_for_recording(Dialog::LocateRecording, ctx),
+        }
+    }
+
+    /// Opens the dialog that picks a recording for the open document (to link, or to find
+    /// a missing one again).
+    pub(super) fn ask_for_recording(&mut self, dialog: Dialog, ctx: &egui::Context) {
+        if self.code.open_doc.is_none() {
+            return self.notices.info("Open a document first: the recording is linked to it.");
+        }
+        self.ask(dialog, ctx);
+    }
+
+    /// Files dropped on the window: a recording dropped while a document is open is linked
+    /// to it; transcripts are imported.
+    fn dropped(&mut self, paths: Vec<PathBuf>, ctx: &egui::Context) {
+        let (media, transcripts): (Vec<PathBuf>, Vec<PathBuf>) =
+            paths.into_iter().partition(|p| codeloom::media::media_extension(p).is_some());
+        match media.as_slice() {
+            [] => {}
+            [one] if self.code.open_doc.is_some() && self.screen == Screen::Code => self.link_recording(one),
+            _ => self.notices.info(
+                "To link a recording, open its document and drop one sound or video file on the window \
+                 (or use File > Link a recording…).",
+            ),
+        }
+        if !transcripts.is_empty() {
+            self.start_import(transcripts, ctx);
+        }
+    }
+
+    /// Links `file` to the open document as its recording (one undoable operation).
+    fn link_recording(&mut self, file: &Path) {
+        let Some(doc) = self.code.open_doc.as_ref().map(|d| d.id.clone()) else { return };
+        if let Some(rec) = self.change(|p| codeloom::media::link::link_file(p, &doc, file)) {
+            let length =
+                rec.duration_ms.map(codeloom::model::time::format_clock).unwrap_or_else(|| "unknown length".into());
+            self.notices.info(format!("Linked {} ({length}) to {}. Ctrl+Z undoes it.", file.display(), rec.document));
         }
     }
 
@@ -569,6 +622,7 @@ impl App {
                     Dialog::ImportFiles | Dialog::ImportFolder => self.start_import(paths, ctx),
                     Dialog::ImportCodebook => self.import_codebook(&first),
                     Dialog::ExportCodebook => self.export_codebook(&first),
+                    Dialog::LinkRecording | Dialog::LocateRecording => self.link_recording(&first),
                 }
             }
         }
@@ -635,13 +689,21 @@ impl App {
             i.raw.dropped_files.iter().map(|f| f.path().to_path_buf()).filter(|p| !p.as_os_str().is_empty()).collect()
         });
         if !dropped.is_empty() {
-            self.start_import(dropped, &ctx);
+            self.dropped(dropped, &ctx);
         }
+        // The player's status is read on every screen: it keeps playing (and F4 works)
+        // when the Code screen is not shown.
+        self.code.listen.poll(&ctx);
         self.shortcuts(&ctx);
 
         egui::Panel::top("menu_bar").show(ui, |ui| self.menu_bar(ui));
         egui::Panel::bottom("status_bar").show(ui, |ui| self.status_bar(ui));
         self.screens(ui);
+        let title = self.code.listen.title().unwrap_or_else(|| "Codeloom".into());
+        if title != self.title {
+            ctx.send_viewport_cmd(egui::ViewportCommand::Title(title.clone()));
+            self.title = title;
+        }
         if let Some(m) = &mut self.memo {
             let (actions, open) = m.ui(&ctx);
             if !open {
@@ -656,7 +718,7 @@ impl App {
                 &ctx,
                 |ui| {
                     egui::Frame::popup(ui.style()).inner_margin(24.0).show(ui, |ui| {
-                        ui.heading("Drop to import transcripts into this project");
+                        ui.heading("Drop transcripts to import them, or a recording to link it to the open document");
                     });
                 },
             );
@@ -686,7 +748,8 @@ impl App {
                 self.code.showing = Some(showing);
                 let panels = (self.prefs.show_documents, self.prefs.show_codebook);
                 if let Some(r) = self.code.ui(ui, s, &mut self.notices, panels) {
-                    self.code_request(r);
+                    let ctx = ui.ctx().clone();
+                    self.code_request(r, &ctx);
                 }
             }
             Screen::Search => {

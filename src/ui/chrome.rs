@@ -4,6 +4,7 @@
 
 use super::app::{App, Screen};
 use super::files::Dialog;
+use super::player::KeyRole;
 use codeloom::model::MemoTarget;
 use egui::{Key, KeyboardShortcut, Modifiers, RichText};
 use std::path::Path;
@@ -35,8 +36,13 @@ impl App {
         if self.session.is_some() && shortcut(Modifiers::COMMAND, Key::F) {
             self.find_in_document();
         }
-        // Single keys act on the transcript when no text field has the keyboard.
-        if typing || self.screen != Screen::Code {
+        // The player's keys (F4, F3, F5) and the single keys of coding act when no text
+        // field has the keyboard.
+        if typing {
+            return;
+        }
+        self.code.player_keys(ctx);
+        if self.screen != Screen::Code {
             return;
         }
         if let Some(s) = &mut self.session {
@@ -84,6 +90,7 @@ impl App {
                     .on_hover_text("A wider margin that names the code beside each stripe, when the window has room");
                 ui.checkbox(&mut self.prefs.snap_to_words, "Snap selections to whole words")
                     .on_hover_text("Dragging over text selects whole words; turn off to select single characters");
+                ui.menu_button("Player keys", |ui| self.player_keys_menu(ui));
                 ui.separator();
                 if ui.checkbox(&mut self.prefs.blind, "Show only my codings (blind coding)").changed() {
                     self.refresh_marks();
@@ -110,6 +117,36 @@ impl App {
                 }
             }
         });
+    }
+
+    /// The recording player's keys: F1–F12 (the coding keys can never be chosen).
+    fn player_keys_menu(&mut self, ui: &mut egui::Ui) {
+        let roles =
+            [(KeyRole::PlayPause, "Play / pause"), (KeyRole::Back, "Back 5 s"), (KeyRole::Forward, "Forward 5 s")];
+        for (role, label) in roles {
+            let keys = &self.prefs.player_keys;
+            let current = match role {
+                KeyRole::PlayPause => keys.play_pause.clone(),
+                KeyRole::Back => keys.back.clone(),
+                KeyRole::Forward => keys.forward.clone(),
+            };
+            let mut chosen = None;
+            ui.menu_button(format!("{label}: {current}"), |ui| {
+                for n in 1..=12 {
+                    let name = format!("F{n}");
+                    if ui.selectable_label(name == current, &name).clicked() {
+                        chosen = Some(name);
+                        ui.close();
+                    }
+                }
+            });
+            if let Some(name) = chosen {
+                match self.prefs.player_keys.set(role, &name) {
+                    Ok(()) => self.code.listen.view.keys = self.prefs.player_keys.clone(),
+                    Err(e) => self.notices.error(e),
+                }
+            }
+        }
     }
 
     fn file_menu(&mut self, ui: &mut egui::Ui) {
@@ -144,6 +181,15 @@ impl App {
         }
         if ui.add_enabled(has, egui::Button::new("Export the codebook…")).clicked() {
             self.ask(Dialog::ExportCodebook, &ctx);
+        }
+        let open_doc = self.code.open_doc.is_some();
+        if ui
+            .add_enabled(open_doc, egui::Button::new("Link a recording…"))
+            .on_hover_text("The interview's sound (or video) for the open document; it stays where it is")
+            .on_disabled_hover_text("Open a document first")
+            .clicked()
+        {
+            self.ask_for_recording(Dialog::LinkRecording, &ctx);
         }
         if ui.add_enabled(has, egui::Button::new("Project memos…")).clicked() {
             self.open_memos(MemoTarget::Project, None, "project".into());

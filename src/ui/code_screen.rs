@@ -2,14 +2,20 @@
 //! inspector in the middle, the codebook on the right, and the code picker and code
 //! dialogs above them. It owns its panels' state; it reads the [`Study`] while drawing and
 //! carries out what the user asked for through the [`Session`], one library operation each.
+//! When the open document has a linked recording, the player strip ([`Listen`]) sits above
+//! the inspector: the turn being spoken is marked (and followed), turn times, Alt+click and
+//! the context menu play from a place, the inspector plays a coding's passage, and "Set
+//! sync point here" ties a turn to the player's position.
 //! It reads the project file only when a document is opened or a change touched the open
-//! document, never while drawing.
+//! document (its text, codings, recording or sync points), never while drawing.
 
 use super::code_dialogs::{CodeDialogAction, MergeCodesDialog, SplitCodeDialog};
 use super::codebook::{CodebookAction, CodebookPanel};
 use super::documents::{DocumentsAction, DocumentsPanel};
+use super::listen::Listen;
 use super::notify::Notices;
 use super::picker::{CodePicker, PickerChoice, PickerCode, PickerPurpose, in_vivo_name};
+use super::player::PlayerAction;
 use super::session::Session;
 use super::study::Study;
 use super::transcript::{Mark, TranscriptEvent, TranscriptView, TurnRow, ViewSettings};
@@ -17,6 +23,7 @@ use codeloom::Project;
 use codeloom::model::words::count;
 use codeloom::model::{MemoTarget, offsets::CharIndex, time::format_clock};
 use codeloom::store::change_set::ChangeSet;
+use codeloom::store::media_ops::SyncPoint;
 use codeloom::store::ops::{CodingChanges, NewCode, NewCoding};
 use codeloom::store::queries::CodingFilter;
 use egui::{Color32, Key, Modifiers, RichText};
@@ -46,6 +53,8 @@ enum CodeDialog {
 pub enum CodeRequest {
     /// Open the memo window on a project, document, participant or code.
     Memos { target: MemoTarget, target_id: Option<String>, subject: String },
+    /// Ask for the open document's recording where it is now, and link it again.
+    LocateRecording,
 }
 
 /// How the screen shows codings, chosen in the status bar and View menu.
@@ -72,6 +81,11 @@ pub struct CodeScreen {
     code_dialog: Option<CodeDialog>,
     /// What the transcript shows; set by the window every frame from its preferences.
     pub showing: Option<Showing>,
+    /// The open document's recording and the player.
+    pub listen: Listen,
+    /// The open document's turns and length (the recording's timeline is built from them).
+    turns: Vec<codeloom::model::Turn>,
+    chars: usize,
 }
 
 impl CodeScreen {
@@ -102,12 +116,20 @@ impl CodeScreen {
             self.open_doc = None;
             self.view = TranscriptView::default();
             self.coding_memo = None;
+            self.listen.clear();
             return;
         }
         if changes.documents.contains(&d.id) {
             let id = d.id.clone();
             self.open_document(&id, s, notices);
-        } else if changes.coded_documents.contains(&d.id) || !changes.codes.is_empty() {
+            return;
+        }
+        if changes.touches("recordings") || changes.touches("sync_points") {
+            let (id, name) = (d.id.clone(), d.name.clone());
+            self.listen.load(&s.project, &id, &name, &self.turns, self.chars);
+            self.listen.set_marks(self.view.marks());
+        }
+        if changes.coded_documents.contains(&d.id) || !changes.codes.is_empty() {
             self.refresh_marks(s, notices);
         }
     }
@@ -147,6 +169,9 @@ impl CodeScreen {
         });
         self.view.set_document(&d.id, rows, index.char_len());
         self.coding_memo = None;
+        self.chars = index.char_len();
+        self.listen.load(p, &d.id, &d.name, &turns, self.chars);
+        self.turns = turns;
         self.refresh_marks(s, notices);
     }
 
@@ -181,6 +206,7 @@ impl CodeScreen {
             })
             .collect();
         self.view.set_marks(marks);
+        self.listen.set_marks(self.view.marks());
         if let Some((id, _)) = &self.coding_memo
             && self.view.selected_coding().is_none_or(|m| &m.id != id)
         {
@@ -321,7 +347,29 @@ impl CodeScreen {
             TranscriptEvent::Delete(id) => self.delete_coding(&id, s, n),
             TranscriptEvent::ToggleStar(id) => self.toggle_star(&id, s, n),
             TranscriptEvent::EditMemo(id) => self.view.select_coding(Some(id)),
+            TranscriptEvent::PlayFrom(c) => {
+                if let Some(ms) = self.listen.time_at(c) {
+                    self.listen.act(vec![PlayerAction::PlayFrom(ms)]);
+                }
+            }
+            TranscriptEvent::SyncHere(c) => self.sync_here(c, s, n),
         }
+    }
+
+    /// "Set sync point here": the turn holding `c` starts at the recording's current position.
+    fn sync_here(&mut self, c: usize, s: &mut Session, n: &mut Notices) {
+        let Some((doc, position, time_ms)) = self.listen.sync_point_here(c) else {
+            return n.info("Open the recording first: the sync point takes the player's position.");
+        };
+        if self.change(s, n, |p| p.set_sync_point(&doc, SyncPoint { position, time_ms })).is_some() {
+            n.info(format!("This turn now starts at {} in the recording. Ctrl+Z undoes it.", format_clock(time_ms)));
+        }
+    }
+
+    /// The player's keys, when the open document's recording can be played. The window
+    /// calls this only when no text field has the keyboard.
+    pub fn player_keys(&mut self, ctx: &egui::Context) {
+        self.listen.keys(ctx);
     }
 
     fn open_picker(&mut self, purpose: PickerPurpose, notices: &mut Notices) {
@@ -578,6 +626,13 @@ impl CodeScreen {
             }
         });
         let (doc_id, doc_name) = (doc.id.clone(), doc.name.clone());
+        let locate = self.listen.linked() && self.listen.strip(ui).contains(&PlayerAction::Locate);
+        if let Some(file) = self.listen.relink.take() {
+            let linked = self.change(s, n, |p| codeloom::media::link::link_file(p, &doc_id, &file));
+            if linked.is_some() {
+                n.info(format!("The recording is now linked at {}. Ctrl+Z undoes it.", file.display()));
+            }
+        }
         self.coding_inspector(ui, s, n);
         let recent: Vec<(String, String)> = self
             .recent_codes
@@ -588,12 +643,17 @@ impl CodeScreen {
         if let Some(w) = self.showing {
             self.view.settings = w.settings;
         }
+        self.view.playable = self.listen.playable();
+        self.view.set_spoken(self.listen.spoken_turn(), self.listen.follow && self.listen.is_playing());
         for e in self.view.ui(ui, &recent) {
             self.transcript_event(e, s, n);
         }
         if let Some(id) = jump {
             self.save_coding_memo(false, s, n);
             self.open_document(&id, s, n);
+        }
+        if locate {
+            return Some(CodeRequest::LocateRecording);
         }
         memos.then_some(CodeRequest::Memos { target: MemoTarget::Document, target_id: Some(doc_id), subject: doc_name })
     }
@@ -639,6 +699,7 @@ impl CodeScreen {
             self.coding_memo = Some((mark.id.clone(), mark.memo.clone().unwrap_or_default()));
         }
         let mut action = None;
+        let mut play = None;
         // The buttons keep their place on the right; the code's name gives way (it is cut
         // with an ellipsis, in full on hover) when the column is narrow.
         egui::Sides::new().shrink_left().truncate().show(
@@ -656,6 +717,15 @@ impl CodeScreen {
             |ui| {
                 if ui.button("Done").on_hover_text("Esc").clicked() {
                     action = Some(TranscriptEvent::SelectCoding(None));
+                }
+                if self.listen.playable()
+                    && let Some((from, to)) = self.listen.range_time(mark.start, mark.end)
+                    && ui
+                        .button("Play this passage")
+                        .on_hover_text(format!("{} to {}", format_clock(from), format_clock(to)))
+                        .clicked()
+                {
+                    play = Some((from, to));
                 }
                 if ui.button("Delete coding").on_hover_text("Delete").clicked() {
                     action = Some(TranscriptEvent::Delete(mark.id.clone()));
@@ -685,6 +755,9 @@ impl CodeScreen {
         }
         if let Some(e) = action {
             self.transcript_event(e, s, n);
+        }
+        if let Some((from, to)) = play {
+            self.listen.act(vec![PlayerAction::PlayRange { from, to }]);
         }
     }
 }

@@ -16,6 +16,10 @@ pub enum Dialog {
     ImportCodebook,
     /// Where to write the codebook (.json or .qdc).
     ExportCodebook,
+    /// A recording to link to the open document.
+    LinkRecording,
+    /// Where the open document's recording is now.
+    LocateRecording,
 }
 
 /// Answers file dialogs. `choose` may block; the app calls it on a worker thread.
@@ -58,6 +62,16 @@ impl FileChooser for DesktopChooser {
                 .add_filter("REFI-QDA codebook", &["qdc"])
                 .set_file_name("codebook.json")
                 .save_file()
+                .into_iter()
+                .collect(),
+            Dialog::LinkRecording | Dialog::LocateRecording => rfd::FileDialog::new()
+                .set_title(if dialog == Dialog::LinkRecording {
+                    "Link a recording to this document"
+                } else {
+                    "Where is this document's recording?"
+                })
+                .add_filter("Recordings (sound, or the sound of a video)", codeloom::media::MEDIA_EXTENSIONS)
+                .pick_file()
                 .into_iter()
                 .collect(),
         }

@@ -67,6 +67,15 @@ fn project<'h>(h: &'h Harness<'static, App>) -> &'h Project {
 fn open_document(h: &mut Harness<'static, App>, name: &str) -> String {
     h.get_by_label_contains(&format!("{name} (")).click();
     settle(h);
+    // A linked recording is looked for on a thread of its own.
+    for _ in 0..2000 {
+        if !h.state().code.listen.looking() {
+            break;
+        }
+        h.step();
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    settle(h);
     let id = project(h).resolve_document(name).unwrap();
     assert_eq!(h.state().view().document_id(), id);
     id
@@ -821,4 +830,373 @@ fn changes_made_by_another_process_show_up() {
     assert_eq!(h.state().view().marks().len(), marks + 1);
     assert!(h.state().view().marks().iter().any(|m| m.id == coding.id && m.coder == "script"));
     assert_eq!(h.state().study().unwrap().counts.get(&code).map(|c| c.codings), Some(1));
+}
+
+// ----- the recording player on the Code screen (silent output) -----
+
+/// The demo project with a recording of `seconds` of tone beside it, linked to P03_BL, and
+/// an app on it whose player plays silently.
+fn with_recording(seconds: u32) -> (tempfile::TempDir, PathBuf, PathBuf, Harness<'static, App>) {
+    let (dir, path) = demo();
+    let wav = dir.path().join("P03_BL.wav");
+    let spec =
+        hound::WavSpec { channels: 1, sample_rate: 4000, bits_per_sample: 16, sample_format: hound::SampleFormat::Int };
+    let mut w = hound::WavWriter::create(&wav, spec).unwrap();
+    for i in 0..seconds * 4000 {
+        let t = f64::from(i) / 4000.0;
+        w.write_sample(((t * 2.0 * std::f64::consts::PI * 220.0).sin() * 8000.0) as i16).unwrap();
+    }
+    w.finalize().unwrap();
+    {
+        let mut p = Project::open(&path).unwrap();
+        let doc = p.resolve_document("P03_BL").unwrap();
+        codeloom::media::link::link_file(&mut p, &doc, &wav).unwrap();
+    }
+    let mut app = app_on(&path, "amara", vec![]);
+    app.code.listen.silent = Some("no sound device in the tests".into());
+    let mut h = harness(app);
+    open_document(&mut h, "P03_BL");
+    (dir, path, wav, h)
+}
+
+/// Waits until the player has carried out what it was sent and `until` holds; then frames.
+fn player_state(
+    h: &mut Harness<'static, App>,
+    until: impl Fn(&codeloom::media::player::Status) -> bool,
+) -> codeloom::media::player::Status {
+    // Frames run while waiting: the window sends some commands only once it has found the file.
+    for _ in 0..2000 {
+        h.step();
+        let player = h.state().code.listen.player().expect("a player was started");
+        if let Some(s) = player.wait(std::time::Duration::from_millis(10), &until) {
+            h.run_steps(3);
+            return s;
+        }
+    }
+    panic!("the player did not do as asked");
+}
+
+#[test]
+fn f4_plays_and_pauses_the_linked_recording_and_coding_keys_still_code() {
+    let (_dir, _path, _wav, mut h) = with_recording(20);
+    player_state(&mut h, |s| s.state == codeloom::media::player::PlayState::Paused);
+    h.get_by_label_contains("No sound: no sound device in the tests");
+    h.get_by_label("Play");
+    h.key_press(Key::F4);
+    h.run_steps(1);
+    let s = player_state(&mut h, |s| s.is_playing());
+    assert!(s.is_playing());
+    h.get_by_label("Pause");
+    h.key_press(Key::F4);
+    h.run_steps(1);
+    player_state(&mut h, |s| s.state == codeloom::media::player::PlayState::Paused);
+    h.get_by_label("Play");
+    // F5 goes forward 5 s; C still opens the picker on a selection; F4 in a text field types nothing to the player.
+    let before = h.state().code.listen.player().unwrap().status().position_ms;
+    h.key_press(Key::F5);
+    h.run_steps(1);
+    let after = player_state(&mut h, |s| s.position_ms >= before + 4_900).position_ms;
+    assert!((before + 4_900..=before + 5_100).contains(&after), "{before} -> {after}");
+    let range = words_of_turn(&h, 1, 3);
+    select(&mut h, range);
+    h.key_press(Key::C);
+    settle(&mut h);
+    assert!(h.query_by_label("Code name").is_some(), "C opens the picker while a recording is open");
+    h.get_by_role_and_label(egui::Role::TextInput, "Code name").type_text("sleep");
+    settle(&mut h);
+    h.key_press(Key::F4);
+    h.run_steps(2);
+    assert!(!h.state().code.listen.player().unwrap().status().is_playing(), "F4 in the picker's text field");
+}
+
+#[test]
+fn clicking_a_turn_time_plays_from_there_and_the_turn_is_marked() {
+    let (_dir, _path, _wav, mut h) = with_recording(600);
+    let turns = h.state().view().turns().to_vec();
+    let (i, t) = turns.iter().enumerate().find(|(_, t)| t.time.as_deref() == Some("0:26")).expect("a turn at 0:26");
+    h.get_by_label("Play from 0:26").click();
+    h.run_steps(1);
+    let s = player_state(&mut h, |s| s.is_playing() && s.position_ms >= 26_000);
+    assert!(s.position_ms < 30_000, "{} ms", s.position_ms);
+    assert_eq!(h.state().view().spoken(), Some(i), "the turn being spoken is marked");
+    assert!(h.state().view().turn_in_view(i));
+    // Play this passage: a coding's times, from its start.
+    let doc = project(&h).resolve_document("P03_BL").unwrap();
+    let listen = &h.state().code.listen;
+    let coding = codings_in(&h, &doc)
+        .into_iter()
+        .find(|c| c.start >= t.start && listen.range_time(c.start, c.end).is_some_and(|(_, to)| to < 590_000))
+        .expect("a coding between 0:26 and 9:50");
+    h.state_mut().view_mut().select_coding(Some(coding.id.clone()));
+    settle(&mut h);
+    h.get_by_label("Play this passage").click();
+    h.run_steps(1);
+    let (from, to) = h.state().code.listen.range_time(coding.start, coding.end).unwrap();
+    let s = player_state(&mut h, |s| s.position_ms >= from && (s.is_playing() || s.position_ms >= to));
+    assert!(s.position_ms <= to.max(from + 1_000), "{} in {from}..{to}", s.position_ms);
+}
+
+#[test]
+fn follow_keeps_the_spoken_turn_in_view_until_turned_off() {
+    let (_dir, _path, _wav, mut h) = with_recording(600);
+    // A seek by clicking the overview near its end, then play: the spoken turn is far down.
+    let rect = h.get_by_label("Recording overview").rect();
+    let at = pos2(rect.left() + rect.width() * 0.9, rect.center().y);
+    h.event(Event::PointerMoved(at));
+    h.event(press(at, true));
+    h.step();
+    h.event(press(at, false));
+    h.run_steps(2);
+    player_state(&mut h, |s| s.position_ms >= 500_000);
+    h.key_press(Key::F4);
+    h.run_steps(1);
+    player_state(&mut h, |s| s.is_playing());
+    settle(&mut h);
+    let far = h.state().view().spoken().expect("a turn is being spoken");
+    assert!(far > 10, "turn {far} is far down the transcript");
+    assert!(h.state().view().turn_in_view(far), "follow scrolled to the spoken turn");
+    // Follow off: going back to the start marks an early turn but leaves the view where it is.
+    h.get_by_label("Follow").click();
+    settle(&mut h);
+    let at = pos2(rect.left() + rect.width() * 0.1, rect.center().y);
+    h.event(Event::PointerMoved(at));
+    h.event(press(at, true));
+    h.step();
+    h.event(press(at, false));
+    h.run_steps(2);
+    player_state(&mut h, |s| s.position_ms < 100_000);
+    settle(&mut h);
+    let early = h.state().view().spoken().expect("a turn is being spoken");
+    assert!(early < far);
+    assert!(!h.state().view().turn_in_view(early), "without follow the view stays put");
+    assert!(h.state().view().turn_in_view(far));
+}
+
+#[test]
+fn a_missing_recording_says_so_and_locate_links_it_again() {
+    let (dir, path) = demo();
+    let wav = dir.path().join("P03_BL.wav");
+    std::fs::copy(root().join("fixtures/media/tone.wav"), &wav).unwrap();
+    {
+        let mut p = Project::open(&path).unwrap();
+        let doc = p.resolve_document("P03_BL").unwrap();
+        codeloom::media::link::link_file(&mut p, &doc, &wav).unwrap();
+    }
+    // Gone (a copy turns up elsewhere later, after the strip has said so).
+    std::fs::remove_file(&wav).unwrap();
+    let elsewhere = tempfile::tempdir().unwrap();
+    let moved = elsewhere.path().join("interview three.wav");
+    let mut app = app_on(&path, "amara", vec![vec![moved.clone()]]);
+    app.code.listen.silent = Some("no sound device in the tests".into());
+    let mut h = harness(app);
+    let doc = open_document(&mut h, "P03_BL");
+    h.get_by_label_contains("the recording is not there");
+    assert!(h.query_by_label("Play").is_none(), "no controls for a missing file");
+    h.key_press(Key::F4);
+    h.run_steps(2);
+    std::fs::copy(root().join("fixtures/media/tone.wav"), &moved).unwrap();
+    h.get_by_label("Locate…").click();
+    wait_for(&mut h, |a| {
+        a.project()
+            .and_then(|p| p.recording(&doc).ok().flatten())
+            .is_some_and(|r| r.path.ends_with("interview three.wav"))
+    });
+    player_state(&mut h, |s| s.state == codeloom::media::player::PlayState::Paused);
+    h.get_by_label("Play");
+    assert!(h.query_by_label_contains("the recording is not there").is_none());
+    assert!(h.state().has_notice_containing("Linked"));
+}
+
+#[test]
+fn link_a_recording_from_the_file_menu_and_set_a_sync_point() {
+    let (dir, path) = demo();
+    let wav = dir.path().join("any name.wav");
+    std::fs::copy(root().join("fixtures/media/tone.wav"), &wav).unwrap();
+    let mut app = app_on(&path, "amara", vec![vec![wav.clone()]]);
+    app.code.listen.silent = Some("no sound device in the tests".into());
+    let mut h = harness(app);
+    let doc = open_document(&mut h, "P01_BL");
+    assert!(h.query_by_label("Recording overview").is_none(), "no strip without a recording");
+    h.get_by_label("File").click();
+    settle(&mut h);
+    h.get_by_label("Link a recording…").click();
+    wait_for(&mut h, |a| a.project().and_then(|p| p.recording(&doc).ok().flatten()).is_some());
+    player_state(&mut h, |s| s.state == codeloom::media::player::PlayState::Paused);
+    h.get_by_label("Recording overview");
+    // Forward to the end (1 s), then "Set sync point here" on the second turn.
+    h.key_press(Key::F5);
+    h.run_steps(1);
+    let at = player_state(&mut h, |s| s.position_ms > 0).position_ms;
+    // Right-click in the second turn's text, then "Set sync point here".
+    let second = h.state().view().turns()[1].clone();
+    let label = match &second.speaker {
+        Some(s) => format!("{s}: {}", second.text),
+        None => second.text.clone(),
+    };
+    let rect = h.get_by_label(&label).rect();
+    let at_text = pos2(rect.left() + 40.0, rect.top() + 32.0);
+    h.event(Event::PointerMoved(at_text));
+    h.step();
+    for pressed in [true, false] {
+        h.event(Event::PointerButton {
+            pos: at_text,
+            button: PointerButton::Secondary,
+            pressed,
+            modifiers: Modifiers::NONE,
+        });
+    }
+    settle(&mut h);
+    h.get_by_label("Set sync point here").click();
+    settle(&mut h);
+    let points = project(&h).sync_points(&doc).unwrap();
+    assert_eq!(points.len(), 1);
+    assert_eq!((points[0].point.position, points[0].point.time_ms), (second.start, at));
+    assert_eq!(h.state().code.listen.time_at(second.start), Some(at), "the timeline follows the sync point");
+    h.key_press_modifiers(Modifiers::COMMAND, Key::Z);
+    settle(&mut h);
+    assert!(project(&h).sync_points(&doc).unwrap().is_empty());
+    assert_ne!(h.state().code.listen.time_at(second.start), Some(at), "undo took the sync point back");
+}
+
+/// A file dropped on the window.
+#[derive(Debug)]
+struct Dropped(PathBuf);
+
+impl egui::DroppedFile for Dropped {
+    fn path(&self) -> &Path {
+        &self.0
+    }
+    fn bytes(&self) -> Result<Vec<u8>, String> {
+        std::fs::read(&self.0).map_err(|e| e.to_string())
+    }
+}
+
+#[test]
+fn a_recording_dropped_on_the_open_document_is_linked_and_alt_click_plays_from_there() {
+    let (dir, path) = demo();
+    let wav = dir.path().join("dropped.wav");
+    std::fs::copy(root().join("fixtures/media/tone.wav"), &wav).unwrap();
+    let mut app = app_on(&path, "amara", vec![]);
+    app.code.listen.silent = Some("no sound device in the tests".into());
+    let mut h = harness(app);
+    let doc = open_document(&mut h, "P01_BL");
+    h.input_mut().dropped_files.push(Arc::new(Dropped(wav.clone())));
+    settle(&mut h);
+    let rec = project(&h).recording(&doc).unwrap().expect("the dropped file is linked");
+    assert!(rec.path.ends_with("dropped.wav"));
+    assert!(!h.state().is_importing(), "a recording is not imported as a transcript");
+    player_state(&mut h, |s| s.state == codeloom::media::player::PlayState::Paused);
+    // Alt+click in a turn's text plays from that place.
+    let turn = h.state().view().turns().iter().find(|t| t.speaker.is_some()).unwrap().clone();
+    let label = format!("{}: {}", turn.speaker.clone().unwrap_or_default(), turn.text);
+    let rect = h.get_by_label(&label).rect();
+    let at = pos2(rect.left() + 40.0, rect.top() + 32.0);
+    h.event(Event::PointerMoved(at));
+    h.event(Event::ModifiersChanged(Modifiers::ALT));
+    h.event(Event::PointerButton { pos: at, button: PointerButton::Primary, pressed: true, modifiers: Modifiers::ALT });
+    h.event(Event::PointerButton {
+        pos: at,
+        button: PointerButton::Primary,
+        pressed: false,
+        modifiers: Modifiers::ALT,
+    });
+    h.run_steps(1);
+    h.event(Event::ModifiersChanged(Modifiers::NONE));
+    player_state(&mut h, |s| s.is_playing() || s.state == codeloom::media::player::PlayState::Ended);
+}
+
+#[test]
+fn the_player_keys_are_chosen_in_the_view_menu_and_kept_in_the_preferences() {
+    let (_dir, _path, _wav, mut h) = with_recording(20);
+    player_state(&mut h, |s| s.state == codeloom::media::player::PlayState::Paused);
+    h.get_by_label("View").click();
+    settle(&mut h);
+    h.get_by_label("Player keys").click();
+    settle(&mut h);
+    h.get_by_label("Play / pause: F4").click();
+    settle(&mut h);
+    h.get_by_label("F8").click();
+    settle(&mut h);
+    assert_eq!(h.state().prefs.player_keys.play_pause, "F8");
+    h.key_press(Key::Escape);
+    settle(&mut h);
+    h.key_press(Key::F4);
+    h.run_steps(2);
+    assert!(!h.state().code.listen.player().unwrap().status().is_playing(), "F4 no longer plays");
+    h.key_press(Key::F8);
+    h.run_steps(1);
+    player_state(&mut h, |s| s.is_playing());
+}
+
+#[test]
+fn a_moved_recording_plays_from_where_it_was_found_and_can_be_linked_there() {
+    let (dir, path) = demo();
+    let wav = dir.path().join("P03_BL.wav");
+    std::fs::copy(root().join("fixtures/media/tone.wav"), &wav).unwrap();
+    {
+        let mut p = Project::open(&path).unwrap();
+        let doc = p.resolve_document("P03_BL").unwrap();
+        codeloom::media::link::link_file(&mut p, &doc, &wav).unwrap();
+    }
+    std::fs::create_dir(dir.path().join("audio")).unwrap();
+    std::fs::rename(&wav, dir.path().join("audio/renamed.wav")).unwrap();
+    let mut app = app_on(&path, "amara", vec![]);
+    app.code.listen.silent = Some("no sound device in the tests".into());
+    let mut h = harness(app);
+    let doc = open_document(&mut h, "P03_BL");
+    h.get_by_label_contains("The recording was moved; playing it from");
+    player_state(&mut h, |s| s.state == codeloom::media::player::PlayState::Paused);
+    h.get_by_label("Play");
+    h.get_by_label("Keep this place").click();
+    settle(&mut h);
+    let rec = project(&h).recording(&doc).unwrap().unwrap();
+    assert_eq!(rec.path, "audio/renamed.wav");
+    assert!(h.query_by_label_contains("The recording was moved").is_none());
+    h.key_press_modifiers(Modifiers::COMMAND, Key::Z);
+    settle(&mut h);
+    assert!(project(&h).recording(&doc).unwrap().unwrap().path.ends_with("P03_BL.wav"), "undo");
+}
+
+#[test]
+fn the_recording_keeps_playing_and_f4_works_on_other_screens() {
+    let (_dir, _path, _wav, mut h) = with_recording(60);
+    player_state(&mut h, |s| s.state == codeloom::media::player::PlayState::Paused);
+    h.get_by_label("Search").click();
+    settle(&mut h);
+    h.key_press(Key::F4);
+    h.run_steps(1);
+    player_state(&mut h, |s| s.is_playing());
+    settle(&mut h);
+    let title = h.state().title.clone();
+    assert!(title.starts_with("Codeloom – playing P03_BL at "), "{title}");
+    h.key_press(Key::F4);
+    h.run_steps(1);
+    player_state(&mut h, |s| s.state == codeloom::media::player::PlayState::Paused);
+    settle(&mut h);
+    assert_eq!(h.state().title, "Codeloom");
+}
+
+#[test]
+fn the_overview_shows_each_coding_at_its_time_in_its_code_colour() {
+    let (_dir, _path, _wav, mut h) = with_recording(600);
+    player_state(&mut h, |s| s.state == codeloom::media::player::PlayState::Paused);
+    let check = |h: &Harness<'static, App>| {
+        let listen = &h.state().code.listen;
+        let marks = h.state().view().marks();
+        assert!(!marks.is_empty());
+        assert_eq!(listen.coded().len(), marks.len());
+        for (m, c) in marks.iter().zip(listen.coded()) {
+            assert_eq!(Some((c.start_ms, c.end_ms)), listen.range_time(m.start, m.end));
+            assert_eq!(c.color, m.color);
+        }
+    };
+    check(&h);
+    // A coding's times follow the turn times: the first coding starts after the first turn's time.
+    let first = h.state().view().marks().iter().map(|m| m.start).min().unwrap();
+    let at_first = h.state().code.listen.coded().iter().map(|c| c.start_ms).min().unwrap();
+    assert!(at_first >= 4_000, "the first turn is spoken at 0:04; the first coding at {at_first} ms (char {first})");
+    // Blind mode hides other coders' codings: their stretches go too.
+    h.get_by_label("Show only my codings").click();
+    settle(&mut h);
+    check(&h);
 }

@@ -10,6 +10,9 @@
 //!
 //! The view knows nothing of the project: it is given turns and marks (codings already
 //! filtered and coloured) and reports what the user asked for as [`TranscriptEvent`]s.
+//! When the document's recording can be played, time stamps are buttons, Alt+click and
+//! the context menu play from a place, and the turn being spoken is marked and, while
+//! following, scrolled into view when it changes.
 
 use codeloom::model::offsets::CharIndex as Offsets;
 use egui::text::{CCursor, LayoutJob, TextFormat};
@@ -82,6 +85,11 @@ pub enum TranscriptEvent {
     Delete(String),
     ToggleStar(String),
     EditMemo(String),
+    /// Play the recording from this char (a turn's time stamp clicked, an Alt-click, or
+    /// "Play from here" in the context menu).
+    PlayFrom(usize),
+    /// Tie the start of the turn holding this char to the recording's current position.
+    SyncHere(usize),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -147,6 +155,9 @@ const SPEAKER_COLOR: Color32 = Color32::from_rgb(36, 84, 140);
 const TIME_COLOR: Color32 = Color32::from_rgb(120, 120, 120);
 const SELECTION: Color32 = Color32::from_rgba_premultiplied(40, 110, 220, 70);
 const FLASH: Color32 = Color32::from_rgba_premultiplied(230, 170, 0, 90);
+/// Behind the turn being spoken, and the bar beside it.
+const SPOKEN: Color32 = Color32::from_rgb(226, 241, 228);
+const SPOKEN_BAR: Color32 = Color32::from_rgb(60, 150, 80);
 
 /// Where the page is drawn this frame.
 struct Page {
@@ -205,6 +216,17 @@ pub struct TranscriptView {
     labelled: bool,
     /// The char where a mouse selection started, before snapping to words.
     drag_origin: usize,
+    /// The document has a recording that can be played: time stamps are buttons and the
+    /// context menu offers "Play from here" and "Set sync point here".
+    pub playable: bool,
+    /// The turn being spoken while the recording plays.
+    spoken: Option<usize>,
+    /// The spoken turn last brought into view while following the recording.
+    followed: Option<usize>,
+    /// The part of the content shown in the last frame.
+    last_viewport: Option<Rect>,
+    /// What the turns' time stamps asked for while painting.
+    painted_events: Vec<TranscriptEvent>,
 }
 
 impl TranscriptView {
@@ -225,6 +247,8 @@ impl TranscriptView {
             self.selected = None;
             self.flash = None;
             self.scroll_to = Some(0);
+            self.spoken = None;
+            self.followed = None;
         } else if let Some(s) = self.selection
             && s.range().1 > len
         {
@@ -284,6 +308,38 @@ impl TranscriptView {
     pub fn reveal(&mut self, start: usize, end: usize) {
         self.scroll_to = Some(start);
         self.flash = Some((start, end.max(start)));
+    }
+
+    /// Marks the turn being spoken (or none); with `keep_in_view` (following the recording
+    /// while it plays), a turn that becomes the spoken one, or is when following starts, is
+    /// scrolled to when it is not in view; scrolling away is left alone until the next turn.
+    pub fn set_spoken(&mut self, turn: Option<usize>, keep_in_view: bool) {
+        let turn = turn.filter(|&i| i < self.turns.len());
+        self.spoken = turn;
+        if !keep_in_view {
+            self.followed = None;
+            return;
+        }
+        if let Some(i) = turn
+            && self.followed != Some(i)
+        {
+            self.followed = Some(i);
+            if !self.turn_in_view(i) {
+                self.scroll_to = Some(self.turns[i].start);
+            }
+        }
+    }
+
+    /// The turn marked as being spoken.
+    #[cfg(test)]
+    pub fn spoken(&self) -> Option<usize> {
+        self.spoken
+    }
+
+    /// Whether the top of turn `i` was in view in the last frame.
+    pub fn turn_in_view(&self, i: usize) -> bool {
+        let (Some(vp), Some(&top)) = (self.last_viewport, self.tops.get(i)) else { return false };
+        top >= vp.top() && top + 8.0 <= vp.bottom()
     }
 
     /// The range flashed by the last [`TranscriptView::reveal`], until the next click.
@@ -572,6 +628,7 @@ impl TranscriptView {
         }
         let id = ui.scope_id().with("transcript_text");
         scroll.show_viewport(ui, |ui, viewport| {
+            self.last_viewport = Some(viewport);
             ui.set_height(total);
             ui.set_width(ui.available_width());
             let origin = ui.min_rect().min + vec2(20.0, 0.0);
@@ -602,6 +659,7 @@ impl TranscriptView {
             let menu_at: usize = ui.memory(|m| m.data.get_temp(id.with("menu_at"))).unwrap_or(0);
             response.context_menu(|ui| self.context_menu(ui, menu_at, recent_codes, &mut events));
         });
+        events.append(&mut self.painted_events);
         self.keyboard(ui, &mut events);
         if self.flash.is_some() && ui.input(|i| i.pointer.any_pressed()) {
             self.flash = None;
@@ -667,8 +725,17 @@ impl TranscriptView {
             let (header, body) = self.galley(ui, i);
             let top = origin.y + self.tops[i];
             let header_h = header.as_ref().map_or(0.0, |h| h.size().y.max(self.typography.line_height - 4.0) + 2.0);
+            if self.spoken == Some(i) {
+                let row = Rect::from_min_size(
+                    pos2(origin.x - 12.0, top - 2.0),
+                    vec2(self.width as f32 + 16.0, self.heights[i]),
+                );
+                painter.rect_filled(row, 3.0, SPOKEN);
+                painter.rect_filled(Rect::from_min_size(row.min, vec2(4.0, row.height())), 2.0, SPOKEN_BAR);
+            }
             if let Some(h) = &header {
                 painter.galley(pos2(origin.x, top), h.clone(), TEXT_COLOR);
+                self.time_button(ui, h, pos2(origin.x, top), i);
             }
             let body_pos = pos2(origin.x, top + header_h);
             painter.galley(body_pos, body.clone(), TEXT_COLOR);
@@ -702,6 +769,24 @@ impl TranscriptView {
             self.paint_stripes(ui, painter, page, &turn, &body, &mut stripe_hits);
         }
         stripe_hits
+    }
+
+    /// A turn's time stamp, when the recording can be played: a button that plays from there.
+    fn time_button(&mut self, ui: &Ui, header: &Galley, at: Pos2, i: usize) {
+        let t = &self.turns[i];
+        let Some(time) = t.time.as_ref().filter(|_| self.playable) else { return };
+        let skip = t.speaker.as_ref().map_or(0, |s| s.chars().count());
+        let x = header.pos_from_cursor(CCursor::new(skip)).left();
+        let rect = Rect::from_min_max(at + vec2(x, 0.0), at + header.size());
+        let r = ui.interact(rect, ui.scope_id().with(("turn_time", i)), Sense::click());
+        r.widget_info(|| egui::WidgetInfo::labeled(egui::Role::Button, true, format!("Play from {time}")));
+        if r.hovered() {
+            ui.ctx().set_cursor_icon(egui::CursorIcon::PointingHand);
+            ui.painter().rect_stroke(rect.expand(1.0), 2.0, Stroke::new(1.0, TIME_COLOR), egui::StrokeKind::Outside);
+        }
+        if r.clicked() {
+            self.painted_events.push(TranscriptEvent::PlayFrom(t.start));
+        }
     }
 
     /// The margin stripes of one turn, with the code names beside them when labelled.
@@ -879,6 +964,8 @@ impl TranscriptView {
         } else if response.double_clicked() {
             let (s, e) = self.word_at(c);
             self.selection = Some(Selection { anchor: s, head: e });
+        } else if response.clicked() && self.playable && response.ctx.input(|i| i.modifiers.alt) {
+            events.push(TranscriptEvent::PlayFrom(c));
         } else if response.clicked() {
             if shift && let Some(s) = self.selection {
                 self.selection = Some(Selection { anchor: s.anchor, head: c });
@@ -963,7 +1050,22 @@ impl TranscriptView {
                 });
             }
         }
-        if self.selection().is_none() && self.marks_at(at).is_empty() {
+        if self.playable {
+            ui.separator();
+            if ui.button("Play from here").on_hover_text("Alt+click does the same").clicked() {
+                events.push(TranscriptEvent::PlayFrom(at));
+                ui.close();
+            }
+            if ui
+                .button("Set sync point here")
+                .on_hover_text("This turn starts at the recording's current position")
+                .clicked()
+            {
+                events.push(TranscriptEvent::SyncHere(at));
+                ui.close();
+            }
+        }
+        if self.selection().is_none() && self.marks_at(at).is_empty() && !self.playable {
             ui.weak("Select text to code it.");
         }
     }
