@@ -99,11 +99,16 @@ enum Drag {
     ResizeEnd,
 }
 
+/// A turn laid out: its galleys, for measuring and hit-testing, and the jobs they came
+/// from, which are handed to egui again each frame the turn is painted (see
+/// [`TranscriptView::galley`]).
 struct CachedGalley {
     width: u32,
     rev: u64,
     header: Option<Arc<Galley>>,
     body: Arc<Galley>,
+    header_job: Option<LayoutJob>,
+    body_job: LayoutJob,
 }
 
 /// Fonts and spacing of the reading view.
@@ -533,17 +538,27 @@ impl TranscriptView {
         Some(job)
     }
 
-    /// Lays out turn `i` at the current width (cached) and records its measured height.
+    /// Lays out turn `i` at the current width and records its measured height.
+    ///
+    /// The layout is cached here, but the galleys painted come from egui's own galley cache
+    /// each frame (a lookup by the job when nothing changed): a galley holds places in the
+    /// font atlas, which egui clears when it fills up or its text options change (as when a
+    /// real window learns its GPU's texture size), and a galley kept across that would paint
+    /// other glyphs' pixels.
     fn galley(&mut self, ui: &Ui, i: usize) -> (Option<Arc<Galley>>, Arc<Galley>) {
-        if let Some(c) = self.galleys.get(&i)
+        if let Some(c) = self.galleys.get_mut(&i)
             && c.width == self.width
             && c.rev == self.rev
         {
+            c.body = ui.fonts_mut(|f| f.layout_job(c.body_job.clone()));
+            c.header = c.header_job.clone().map(|j| ui.fonts_mut(|f| f.layout_job(j)));
             return (c.header.clone(), c.body.clone());
         }
         let width = self.width as f32;
-        let body = ui.fonts_mut(|f| f.layout_job(self.body_job(i, width)));
-        let header = self.header_job(&self.turns[i]).map(|j| ui.fonts_mut(|f| f.layout_job(j)));
+        let body_job = self.body_job(i, width);
+        let header_job = self.header_job(&self.turns[i]);
+        let body = ui.fonts_mut(|f| f.layout_job(body_job.clone()));
+        let header = header_job.clone().map(|j| ui.fonts_mut(|f| f.layout_job(j)));
         let header_h = header.as_ref().map_or(0.0, |h| h.size().y.max(self.typography.line_height - 4.0) + 2.0);
         let h = header_h + body.size().y + self.typography.turn_gap;
         if !self.measured[i] || (self.heights[i] - h).abs() > 0.5 {
@@ -551,8 +566,17 @@ impl TranscriptView {
             self.tops_dirty = true;
         }
         self.measured[i] = true;
-        self.galleys
-            .insert(i, CachedGalley { width: self.width, rev: self.rev, header: header.clone(), body: body.clone() });
+        self.galleys.insert(
+            i,
+            CachedGalley {
+                width: self.width,
+                rev: self.rev,
+                header: header.clone(),
+                body: body.clone(),
+                header_job,
+                body_job,
+            },
+        );
         (header, body)
     }
 
