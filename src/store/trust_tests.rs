@@ -214,3 +214,16 @@ fn a_new_project_carries_the_application_id_from_its_first_byte_written() {
     let other = Project::open_read_only(&path).unwrap();
     assert_eq!(other.project_id().unwrap(), p.project_id().unwrap());
 }
+
+#[test]
+fn small_files_are_checked_at_every_opening_large_ones_once_a_day() {
+    use crate::store::open::{ALWAYS_CHECK_BYTES, damage_check_due};
+    let day = 24 * 60 * 60 * 1000;
+    let now = 100 * day;
+    let big = ALWAYS_CHECK_BYTES + 1;
+    assert!(damage_check_due(ALWAYS_CHECK_BYTES, Some(now), now), "small: always");
+    assert!(damage_check_due(big, None, now), "never checked");
+    assert!(!damage_check_due(big, Some(now - day + 1), now), "checked today");
+    assert!(damage_check_due(big, Some(now - day - 1), now), "checked yesterday");
+    assert!(damage_check_due(big, Some(now + day + 1), now), "a check in the future");
+}

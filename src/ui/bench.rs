@@ -180,28 +180,21 @@ pub fn transcript_view(size: &ViewBenchSize, seed: u64) -> Vec<Measurement> {
     ]
 }
 
-/// The resident memory of this process in bytes (Linux), or 0 where it cannot be read.
-fn resident_bytes() -> u64 {
-    let statm = std::fs::read_to_string("/proc/self/statm").unwrap_or_default();
-    let pages: u64 = statm.split_whitespace().nth(1).and_then(|p| p.parse().ok()).unwrap_or(0);
-    pages * 4096
-}
-
 /// The window's side of the scale study at `path` (`codeloom bench --scale`): opening it
-/// to the [`Study`](super::study::Study) its first frame draws, the memory that takes, and
+/// to the [`Study`](super::study::Study) its first frame draws, and
 /// each kind of change the window makes, timed as the window makes them: the operation,
 /// its change set and the Study's update through [`Session::change`](super::session::Session::change).
-/// Drawing is not included (the panels are virtualised; `transcript_view` times frames).
+/// Drawing is not included (the panels are virtualised; `transcript_view` times frames),
+/// nor is memory (this process has built the study; measure the window's own with
+/// `/usr/bin/time -v codeloom STUDY`).
 pub fn study_at_scale(path: &std::path::Path) -> codeloom::Result<Vec<Measurement>> {
     use super::session::Session;
     use codeloom::store::ops::{CodingChanges, NewCode, NewCoding};
-    let before = resident_bytes();
     let t = Instant::now();
     let mut project = codeloom::Project::open(path)?;
     project.set_coder("bench")?;
     let mut session = Session::open(project)?;
     let open = t.elapsed().as_secs_f64();
-    let memory = resident_bytes().saturating_sub(before);
     let n = session.study.documents.len();
     let doc = session.study.documents.get(n / 2).map(|d| d.document.id.clone()).unwrap_or_default();
     let code = session.study.codes.first().map(|c| c.id.clone()).unwrap_or_default();
@@ -254,7 +247,7 @@ pub fn study_at_scale(path: &std::path::Path) -> codeloom::Result<Vec<Measuremen
         ),
         seconds: open,
         target_seconds: Some(1.0),
-        details: json!({ "resident_bytes_added": memory, "memory_target_bytes": 500_000_000u64 }),
+        details: json!({}),
     }];
     let per_change: serde_json::Map<String, serde_json::Value> =
         times.iter().map(|(k, v)| (k.to_string(), json!(stats(v.clone()).0))).collect();
