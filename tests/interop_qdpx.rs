@@ -517,3 +517,124 @@ fn cli_export_import_and_new_from() {
     assert!(!out.status.success());
     assert!(!gone.exists());
 }
+
+/// A REFI `Code` nested `depth` levels deep, as the body of a `Codes` element.
+fn nested_codes(depth: usize) -> String {
+    let mut xml = String::with_capacity(depth * 110);
+    for i in 0..depth {
+        xml.push_str(&format!("<Code guid=\"00000000-0000-4000-8000-{i:012}\" name=\"level {i}\" isCodable=\"true\">"));
+    }
+    for _ in 0..depth {
+        xml.push_str("</Code>");
+    }
+    xml
+}
+
+fn nested_project(depth: usize) -> String {
+    format!(
+        "<?xml version=\"1.0\" encoding=\"utf-8\"?><Project xmlns=\"urn:QDA-XML:project:1.0\" name=\"deep\" origin=\"test\"><CodeBook><Codes>{}</Codes></CodeBook></Project>",
+        nested_codes(depth)
+    )
+}
+
+fn nested_codebook(depth: usize) -> String {
+    format!(
+        "<?xml version=\"1.0\" encoding=\"utf-8\"?><CodeBook xmlns=\"urn:QDA-XML:codebook:1.0\" origin=\"test\"><Codes>{}</Codes></CodeBook>",
+        nested_codes(depth)
+    )
+}
+
+#[test]
+fn codes_nested_too_deep_are_refused_by_name_in_process_and_the_project_is_unchanged() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut p = fresh(dir.path(), "t.codeloom");
+    let before = counts(&p);
+    let deep = nested_project(100_000);
+    let qde = dir.path().join("deep.qde");
+    std::fs::write(&qde, &deep).unwrap();
+    let qdpx = dir.path().join("deep.qdpx");
+    zip(&qdpx, &[("project.qde", deep.as_bytes())]);
+    let qdc = dir.path().join("deep.qdc");
+    std::fs::write(&qdc, nested_codebook(100_000)).unwrap();
+    for file in [&qde, &qdpx] {
+        let e = import_qdpx(&mut p, file).unwrap_err().to_string();
+        let name = file.file_name().unwrap().to_str().unwrap();
+        assert!(e.contains(name) && e.contains("codes nest deeper than 200 levels"), "{e}");
+    }
+    let e = codeloom::codebook::import_codebook_file(&mut p, &qdc).unwrap_err().to_string();
+    assert!(e.contains("deep.qdc") && e.contains("codes nest deeper than 200 levels"), "{e}");
+    let huge = dir.path().join("huge.qdc");
+    std::fs::File::create(&huge).unwrap().set_len(codeloom::codebook::qdc::MAX_QDC_BYTES + 1).unwrap();
+    let e = codeloom::codebook::import_codebook_file(&mut p, &huge).unwrap_err().to_string();
+    assert!(e.contains("huge.qdc") && e.contains("larger than"), "{e}");
+    assert_eq!(counts(&p), before);
+    // Elements of any other kind nested without end are refused too.
+    let tower = format!(
+        "<Project name=\"x\">{}{}</Project>",
+        "<Description>".repeat(100_000),
+        "</Description>".repeat(100_000)
+    );
+    std::fs::write(&qde, tower).unwrap();
+    let e = import_qdpx(&mut p, &qde).unwrap_err().to_string();
+    assert!(e.contains("deep.qde") && e.contains("nest deeper than 512 levels"), "{e}");
+    assert_eq!(counts(&p), before);
+}
+
+#[test]
+fn codes_nested_two_hundred_deep_are_read_in_full() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut p = fresh(dir.path(), "t.codeloom");
+    let qdpx = dir.path().join("deep.qdpx");
+    zip(&qdpx, &[("project.qde", nested_project(200).as_bytes())]);
+    import_qdpx(&mut p, &qdpx).unwrap();
+    let codes = p.codes().unwrap();
+    assert_eq!(codes.len(), 200);
+    let parents: BTreeMap<&str, Option<&str>> = codes.iter().map(|c| (c.id.as_str(), c.parent_id.as_deref())).collect();
+    let mut deepest = 0;
+    for c in &codes {
+        let (mut id, mut n) = (c.id.as_str(), 1);
+        while let Some(Some(parent)) = parents.get(id) {
+            (id, n) = (*parent, n + 1);
+        }
+        deepest = deepest.max(n);
+    }
+    assert_eq!(deepest, 200);
+    let mut q = fresh(dir.path(), "q.codeloom");
+    let qdc = dir.path().join("deep.qdc");
+    std::fs::write(&qdc, nested_codebook(200)).unwrap();
+    codeloom::codebook::import_codebook_file(&mut q, &qdc).unwrap();
+    assert_eq!(q.codes().unwrap().len(), 200);
+    // One level more is refused.
+    std::fs::write(&qdc, nested_codebook(201)).unwrap();
+    assert!(codeloom::codebook::import_codebook_file(&mut q, &qdc).is_err());
+    zip(&qdpx, &[("project.qde", nested_project(201).as_bytes())]);
+    assert!(import_qdpx(&mut q, &qdpx).is_err());
+}
+
+#[test]
+fn cli_refuses_codes_nested_too_deep_and_leaves_the_project_byte_for_byte_unchanged() {
+    let dir = tempfile::tempdir().unwrap();
+    let bin = env!("CARGO_BIN_EXE_codeloom");
+    let run = |args: &[&str]| Command::new(bin).args(args).env("CODELOOM_CODER", "tester").output().unwrap();
+    let project = dir.path().join("p.codeloom");
+    assert!(run(&["new", project.to_str().unwrap()]).status.success());
+    // A read command first, so that the file is settled before it is compared.
+    assert!(run(&["docs", project.to_str().unwrap()]).status.success());
+    let before = std::fs::read(&project).unwrap();
+    let qdpx = dir.path().join("bad.qdpx");
+    zip(&qdpx, &[("project.qde", nested_project(100_000).as_bytes())]);
+    let qdc = dir.path().join("bad.qdc");
+    std::fs::write(&qdc, nested_codebook(100_000)).unwrap();
+    for (args, name) in [
+        (vec!["import", project.to_str().unwrap(), qdpx.to_str().unwrap()], "bad.qdpx"),
+        (vec!["codebook", "import", project.to_str().unwrap(), qdc.to_str().unwrap()], "bad.qdc"),
+    ] {
+        let out = run(&args);
+        let err = String::from_utf8_lossy(&out.stderr);
+        // A clear refusal (exit code 2), not an abort by a signal.
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
+        assert!(err.contains(name) && err.contains("codes nest deeper than 200 levels"), "{err}");
+        assert!(run(&["docs", project.to_str().unwrap()]).status.success());
+        assert_eq!(std::fs::read(&project).unwrap(), before, "{args:?} changed the project");
+    }
+}

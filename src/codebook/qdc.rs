@@ -14,6 +14,7 @@
 //! with the byte position where it breaks.
 
 use crate::error::{Error, Result};
+use crate::interop::beyond_bounds;
 use crate::model::{Code, CodeDescription, normalise_color};
 use crate::store::Project;
 use crate::store::ops::{ImportedCodes, NewCode};
@@ -23,6 +24,9 @@ use quick_xml::events::{BytesDecl, BytesEnd, BytesStart, BytesText, Event};
 use std::collections::HashSet;
 use std::io::Write;
 use std::path::Path;
+
+/// The largest `.qdc` file read.
+pub const MAX_QDC_BYTES: u64 = 256 * 1024 * 1024;
 
 /// The codebook namespace this build writes.
 pub const NAMESPACE: &str = "urn:QDA-XML:codebook:1.0";
@@ -96,9 +100,17 @@ pub fn read_codes(reader: &mut Reader<&[u8]>) -> std::result::Result<Vec<QdcCode
     let mut top: Vec<QdcCode> = vec![];
     let mut in_description = false;
     let mut other_depth = 0usize;
+    let mut elements = 0usize;
     loop {
         let pos = reader.buffer_position();
         let ev = reader.read_event().map_err(|e| format!("malformed XML at byte {pos}: {e}"))?;
+        if let Event::Start(e) | Event::Empty(e) = &ev {
+            elements += 1;
+            let code = usize::from(e.local_name().as_ref() == "Code" && other_depth == 0);
+            if let Some(why) = beyond_bounds(stack.len() + other_depth + 3, stack.len() + code, elements) {
+                return Err(format!("{why} (at byte {pos})"));
+            }
+        }
         match &ev {
             Event::Start(e) if other_depth == 0 => match e.local_name().as_ref() {
                 "Code" => stack.push(code_from(e)?),
@@ -429,6 +441,11 @@ pub fn parse_qdc(source: &Path, bytes: &[u8]) -> Result<QdcCodebook> {
 
 /// Reads a `.qdc` file and adds its codes to the project in one operation.
 pub fn import_qdc(project: &mut Project, path: &Path) -> Result<(ImportedCodes, Vec<String>)> {
+    let size = std::fs::metadata(path)
+        .map_err(|e| Error::Invalid(format!("{}: cannot read the file: {e}", path.display())))?;
+    if size.len() > MAX_QDC_BYTES {
+        return Err(Error::Invalid(format!("{}: larger than {MAX_QDC_BYTES} bytes; refused", path.display())));
+    }
     let bytes =
         std::fs::read(path).map_err(|e| Error::Invalid(format!("{}: cannot read the file: {e}", path.display())))?;
     let book = parse_qdc(path, &bytes)?;

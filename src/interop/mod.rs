@@ -32,6 +32,29 @@ pub const PROJECT_NS: &str = "urn:QDA-XML:project:1.0";
 /// Sets whose name starts with this (case-insensitively) are waves.
 pub const WAVE_SET_PREFIX: &str = "Wave: ";
 
+/// The deepest nesting of `Code` elements read from a `.qdpx` or `.qdc` (the standard
+/// sets no limit; real files nest a few levels).
+pub const MAX_CODE_DEPTH: usize = 200;
+/// The deepest nesting of XML elements of any kind read from a REFI-QDA file.
+pub const MAX_XML_DEPTH: usize = 512;
+/// The most XML elements read from one REFI-QDA file.
+pub const MAX_XML_ELEMENTS: usize = 10_000_000;
+
+/// Why nesting or size refuses a file, or `None` when a new element at `depth` (the
+/// number of open elements, itself included), as the `elements`-th element read and
+/// with `code_depth` open `Code` elements, is within the bounds.
+pub(crate) fn beyond_bounds(depth: usize, code_depth: usize, elements: usize) -> Option<String> {
+    if code_depth > MAX_CODE_DEPTH {
+        Some(format!("codes nest deeper than {MAX_CODE_DEPTH} levels; refused"))
+    } else if depth > MAX_XML_DEPTH {
+        Some(format!("XML elements nest deeper than {MAX_XML_DEPTH} levels; refused"))
+    } else if elements > MAX_XML_ELEMENTS {
+        Some(format!("more than {MAX_XML_ELEMENTS} XML elements; refused"))
+    } else {
+        None
+    }
+}
+
 // ---------------------------------------------------------------------------------------
 // The import plan: what the store writes, with every cross-reference resolved.
 
@@ -327,16 +350,27 @@ pub fn parse_xml(bytes: &[u8], what: &str) -> Result<Node> {
     let text = std::str::from_utf8(bytes).map_err(|_| bad("the XML is not UTF-8".into()))?;
     let mut reader = Reader::from_str(text);
     let mut stack: Vec<Node> = vec![Node::default()];
+    let (mut code_depth, mut elements) = (0usize, 0usize);
     loop {
         let pos = reader.buffer_position();
         let ev = reader.read_event().map_err(|e| bad(format!("malformed XML at byte {pos}: {e}")))?;
         match ev {
             Event::Start(e) => {
                 let node = start_node(&e).map_err(|m| bad(format!("{m} at byte {pos}")))?;
+                code_depth += usize::from(node.name == "Code");
+                elements += 1;
+                if let Some(why) = beyond_bounds(stack.len(), code_depth, elements) {
+                    return Err(bad(format!("{why} (at byte {pos})")));
+                }
                 stack.push(node);
             }
             Event::Empty(e) => {
                 let node = start_node(&e).map_err(|m| bad(format!("{m} at byte {pos}")))?;
+                elements += 1;
+                let code = usize::from(node.name == "Code");
+                if let Some(why) = beyond_bounds(stack.len(), code_depth + code, elements) {
+                    return Err(bad(format!("{why} (at byte {pos})")));
+                }
                 if let Some(top) = stack.last_mut() {
                     top.children.push(node);
                 }
@@ -348,6 +382,7 @@ pub fn parse_xml(bytes: &[u8], what: &str) -> Result<Node> {
                 if let Some(node) = stack.pop()
                     && let Some(top) = stack.last_mut()
                 {
+                    code_depth = code_depth.saturating_sub(usize::from(node.name == "Code"));
                     top.children.push(node);
                 }
             }
