@@ -18,11 +18,14 @@ pub mod qdpx_export;
 pub mod qdpx_import;
 
 use crate::error::{Error, Result};
-use crate::model::{AttributeKind, CodeDescription, Turn};
+use crate::model::CodeDescription;
 use quick_xml::Reader;
 use quick_xml::events::Event;
 use serde::Serialize;
 
+pub use crate::model::exchange::{
+    ImportCounts, ImportPlan, PlanCode, PlanCoding, PlanDocument, PlanMemo, PlanParticipant, PlanTarget,
+};
 pub use qdpx_export::{ExportReport, export_qdpx};
 pub use qdpx_import::{import_qdpx, new_project_from_qdpx, read_qdpx};
 
@@ -53,83 +56,6 @@ pub(crate) fn beyond_bounds(depth: usize, code_depth: usize, elements: usize) ->
     } else {
         None
     }
-}
-
-// ---------------------------------------------------------------------------------------
-// The import plan: what the store writes, with every cross-reference resolved.
-
-/// A code to create; `parent` indexes an earlier entry of [`ImportPlan::codes`].
-#[derive(Debug, Clone, Default)]
-pub struct PlanCode {
-    /// The REFI GUID as a lowercase UUID, kept as the code's ID when it is free.
-    pub guid: Option<String>,
-    pub name: String,
-    pub parent: Option<usize>,
-    pub color: Option<String>,
-    pub description: CodeDescription,
-}
-
-/// A document to create from a text source.
-#[derive(Debug, Clone)]
-pub struct PlanDocument {
-    pub name: String,
-    pub original_name: String,
-    /// UTF-8, LF line endings, no BOM.
-    pub text: String,
-    pub turns: Vec<Turn>,
-    pub participant: Option<String>,
-    pub wave: Option<String>,
-}
-
-/// A coding over `[start, end)` chars of `documents[document]`.
-#[derive(Debug, Clone)]
-pub struct PlanCoding {
-    pub document: usize,
-    pub start: usize,
-    pub end: usize,
-    pub code: usize,
-    pub coder: Option<String>,
-    pub memo: Option<String>,
-}
-
-/// What a memo from a note is about.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum PlanTarget {
-    Project,
-    Document(usize),
-    Participant(String),
-    Code(usize),
-}
-
-/// A memo from a note (or a description that has no other home).
-#[derive(Debug, Clone)]
-pub struct PlanMemo {
-    pub target: PlanTarget,
-    pub title: String,
-    pub body: String,
-    pub coder: Option<String>,
-}
-
-/// A participant (from a case) and its attribute values (indexes into `attributes`).
-#[derive(Debug, Clone, Default)]
-pub struct PlanParticipant {
-    pub label: String,
-    pub values: Vec<(usize, String)>,
-}
-
-/// Everything an import stores, in one operation ([`crate::Project::store_qdpx`]).
-#[derive(Debug, Clone, Default)]
-pub struct ImportPlan {
-    /// The file, for the log.
-    pub source: String,
-    pub coders: Vec<String>,
-    /// Parents before children.
-    pub codes: Vec<PlanCode>,
-    pub attributes: Vec<(String, AttributeKind)>,
-    pub participants: Vec<PlanParticipant>,
-    pub documents: Vec<PlanDocument>,
-    pub codings: Vec<PlanCoding>,
-    pub memos: Vec<PlanMemo>,
 }
 
 // ---------------------------------------------------------------------------------------
@@ -192,20 +118,6 @@ pub struct NotImported {
     pub what: String,
     pub count: usize,
     pub reason: String,
-}
-
-/// How many of each thing came across.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
-pub struct ImportCounts {
-    pub coders: usize,
-    pub codes: usize,
-    pub documents: usize,
-    pub participants: usize,
-    pub attributes: usize,
-    pub attribute_values: usize,
-    pub waves: usize,
-    pub codings: usize,
-    pub memos: usize,
 }
 
 /// The report of one `.qdpx` import: what came across and what could not.

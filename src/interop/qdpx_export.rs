@@ -164,12 +164,7 @@ pub fn project_qde(project: &Project) -> Result<(String, SourceFiles, ExportRepo
         .map(|((_, id), notes)| (id.clone(), notes.clone()))
         .collect();
 
-    let created = project
-        .conn()
-        .query_row("SELECT value FROM meta WHERE key = 'created_at'", [], |r| r.get::<_, String>(0))
-        .ok()
-        .and_then(|v| v.parse::<i64>().ok())
-        .unwrap_or_else(crate::store::now_ms);
+    let created = project.created_at_ms()?.unwrap_or_else(crate::store::now_ms);
     let name = project
         .path()
         .file_stem()
