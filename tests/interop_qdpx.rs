@@ -638,3 +638,53 @@ fn cli_refuses_codes_nested_too_deep_and_leaves_the_project_byte_for_byte_unchan
         assert_eq!(std::fs::read(&project).unwrap(), before, "{args:?} changed the project");
     }
 }
+
+#[test]
+fn a_code_tree_reads_the_same_from_a_project_and_from_a_codebook() {
+    // Quirks of REFI-QDA.md §5 and §8: braced upper-case GUIDs, #RGB and rgb() colours, an
+    // unreadable colour, a folder, an empty name, a description with the four parts.
+    let codes = "<Codes>\
+        <Code guid=\"{5215CC69-B628-4E02-AFB9-9BEEAEE55808}\" name=\" Topics \" isCodable=\"false\" color=\"#F0a\">\
+          <Description>Things said.\n\nInclusion: any topic</Description>\
+          <Code guid=\"d7aa29da-519b-4946-9b90-253b6db8fd0a\" name=\"Sleep\" isCodable=\"true\" color=\"rgb(1, 2, 3)\"/>\
+          <Code guid=\"d7aa29da519b49469b90253b6db8fd0b\" name=\"\" isCodable=\"true\" color=\"#FF00FF80\"/>\
+        </Code></Codes>";
+    let dir = tempfile::tempdir().unwrap();
+    let qdc = dir.path().join("book.qdc");
+    std::fs::write(&qdc, format!("<CodeBook xmlns=\"urn:QDA-XML:codebook:1.0\" origin=\"t\">{codes}</CodeBook>"))
+        .unwrap();
+    let qdpx = dir.path().join("project.qdpx");
+    let qde = format!(
+        "<Project xmlns=\"urn:QDA-XML:project:1.0\" name=\"p\" origin=\"t\"><CodeBook>{codes}</CodeBook></Project>"
+    );
+    zip(&qdpx, &[("project.qde", qde.as_bytes())]);
+    let mut from_book = fresh(dir.path(), "a.codeloom");
+    let (_, notes) = codeloom::codebook::import_codebook_file(&mut from_book, &qdc).unwrap();
+    let mut from_project = fresh(dir.path(), "b.codeloom");
+    let report = import_qdpx(&mut from_project, &qdpx).unwrap();
+    let tree = |p: &Project| {
+        let codes = p.codes().unwrap();
+        let name = |id: &Option<String>| {
+            id.as_ref().map(|id| codes.iter().find(|c| &c.id == id).unwrap().name.clone()).unwrap_or_default()
+        };
+        codes
+            .iter()
+            .map(|c| (c.name.clone(), name(&c.parent_id), format!("{:?}", c.description), c.id.len()))
+            .collect::<BTreeSet<_>>()
+    };
+    assert_eq!(tree(&from_book), tree(&from_project));
+    let colour = |p: &Project, n: &str| p.codes().unwrap().into_iter().find(|c| c.name == n).unwrap().color;
+    for p in [&from_book, &from_project] {
+        assert_eq!(colour(p, "Topics"), "#ff00aa");
+        assert_eq!(colour(p, "Sleep"), "#010203");
+        let topics = p.codes().unwrap().into_iter().find(|c| c.name == "Topics").unwrap();
+        assert_eq!(topics.id, "5215cc69-b628-4e02-afb9-9beeaee55808");
+        assert_eq!(topics.description.inclusion, "any topic");
+        // A GUID without hyphens is not a REFI GUID (8-4-4-4-12): the code gets a new ID.
+        let unnamed = p.codes().unwrap().into_iter().find(|c| c.name == "(unnamed code)").unwrap();
+        assert_ne!(unnamed.id.replace('-', ""), "d7aa29da519b49469b90253b6db8fd0b");
+    }
+    let warned = |lines: &[String]| ["rgb(1, 2, 3)", "#FF00FF80"].iter().all(|w| lines.iter().any(|l| l.contains(w)));
+    assert!(warned(&notes), "{notes:?}");
+    assert!(warned(&report.warnings), "{:?}", report.warnings);
+}

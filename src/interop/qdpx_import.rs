@@ -22,6 +22,7 @@ use crate::import::office::{docx_text, odt_text, read_zip_entry};
 use crate::import::turns::detect_turns;
 use crate::model::AttributeKind;
 use crate::store::Project;
+use roxmltree::Node;
 use std::collections::{HashMap, HashSet};
 use std::io::Cursor;
 use std::path::Path;
@@ -254,7 +255,7 @@ fn name_fits(name: &str, slice: &[char]) -> Option<bool> {
 }
 
 struct RawSelection<'a> {
-    node: &'a Node,
+    node: Node<'a, 'a>,
     start: i64,
     end: i64,
 }
@@ -318,7 +319,7 @@ fn strip_known_extension(name: &str) -> String {
     t.to_string()
 }
 
-fn variable_kind(node: &Node) -> AttributeKind {
+fn variable_kind(node: Node) -> AttributeKind {
     match node.attr("typeOfVariable").map(str::trim).unwrap_or("Text") {
         "Integer" | "Float" => AttributeKind::Number,
         "Date" => AttributeKind::Date,
@@ -415,16 +416,18 @@ pub fn read_qdpx_bytes(bytes: &[u8], file: &str) -> Result<(ImportPlan, QdpxRepo
         let t = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
         t.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'<')
     };
-    let (archive, root) = if !is_zip && looks_xml {
-        (Archive::bare(bytes, file), parse_xml(bytes, file)?)
+    let unpacked: Vec<u8>;
+    let (archive, xml, what) = if !is_zip && looks_xml {
+        (Archive::bare(bytes, file), bytes, file.to_string())
     } else {
         let mut archive = Archive::open(bytes, file)?;
         let qde = archive.qde()?;
-        let xml = archive.read(&qde)?;
-        let root = parse_xml(&xml, &format!("{file}: {qde}"))?;
-        (archive, root)
+        unpacked = archive.read(&qde)?;
+        (archive, unpacked.as_slice(), format!("{file}: {qde}"))
     };
-    match root.name.as_str() {
+    let doc = parse_xml(xml, &what)?;
+    let root = doc.root_element();
+    match root.local() {
         "Project" => {}
         "CodeBook" => {
             return Err(Error::Invalid(format!("{file}: holds a codebook, not a project; import it as a codebook")));
@@ -475,7 +478,7 @@ pub fn read_qdpx_bytes(bytes: &[u8], file: &str) -> Result<(ImportPlan, QdpxRepo
     for n in root.items("Notes", "Note") {
         let Some(guid) = n.attr_nonempty("guid") else { continue };
         let body = match n.child("PlainTextContent") {
-            Some(c) => c.text.replace("\r\n", "\n"),
+            Some(c) => c.text_content().replace("\r\n", "\n"),
             None => match n.attr_nonempty("plainTextPath").or_else(|| n.attr_nonempty("richTextPath")) {
                 Some(p) => match read_path(&mut r.archive, p) {
                     Ok(t) => t.text,
@@ -563,9 +566,9 @@ pub fn read_qdpx_bytes(bytes: &[u8], file: &str) -> Result<(ImportPlan, QdpxRepo
     let mut unknown_code_refs = 0;
     let mut selection_memos_on_documents = 0;
     if let Some(sources) = root.child("Sources") {
-        for (n, src) in sources.children.iter().enumerate() {
-            if src.name != "TextSource" {
-                let e = other_sources.entry(match src.name.as_str() {
+        for (n, src) in sources.elements().enumerate() {
+            if src.local() != "TextSource" {
+                let e = other_sources.entry(match src.local() {
                     "PDFSource" => "PDF sources",
                     "PictureSource" => "picture sources",
                     "AudioSource" => "audio sources",
@@ -584,11 +587,11 @@ pub fn read_qdpx_bytes(bytes: &[u8], file: &str) -> Result<(ImportPlan, QdpxRepo
                 .or_else(|| src.attr_nonempty("plainTextPath").map(|p| p.rsplit('/').next().unwrap_or(p).to_string()))
                 .unwrap_or_else(|| format!("Source {}", n + 1));
             let text = match src.child("PlainTextContent") {
-                Some(c) => Ok(FileText {
-                    raw: c.text.clone(),
-                    text: decode_text(c.text.as_bytes()).map(|t| t.0).unwrap_or_default(),
-                    notes: vec![],
-                }),
+                Some(c) => {
+                    let raw = c.text_content();
+                    let text = decode_text(raw.as_bytes()).map(|t| t.0).unwrap_or_default();
+                    Ok(FileText { raw, text, notes: vec![] })
+                }
                 None => match src.attr_nonempty("plainTextPath") {
                     Some(p) => read_path(&mut r.archive, p),
                     None => Err("the source names no plain-text file".into()),
@@ -869,7 +872,8 @@ pub fn read_qdpx_bytes(bytes: &[u8], file: &str) -> Result<(ImportPlan, QdpxRepo
                 bad_values += 1;
                 continue;
             };
-            let Some(value) = vv.children.iter().find(|e| e.name != "VariableRef").map(|e| e.text.trim().to_string())
+            let Some(value) =
+                vv.elements().find(|e| e.local() != "VariableRef").map(|e| e.text_content().trim().to_string())
             else {
                 continue;
             };
@@ -1011,12 +1015,13 @@ mod tests {
         let raw = "x\r\nhello 😀 world";
         let text = "x\nhello 😀 world";
         let chars: Vec<char> = text.chars().collect();
-        let node = Node { attrs: vec![("name".into(), "world".into())], ..Default::default() };
+        let doc = roxmltree::Document::parse("<PlainTextSelection name=\"world\"/>").unwrap();
+        let node = doc.root_element();
         // UTF-16 with CRLF as two: x CR LF h e l l o sp 😀(2) sp w → "world" at 12..17.
-        let sels = [RawSelection { node: &node, start: 12, end: 17 }];
+        let sels = [RawSelection { node, start: 12, end: 17 }];
         let (unit, ambiguous, placed, clean) = choose_unit(raw, &chars, &sels, "QualCoder");
         assert_eq!((unit, ambiguous, placed, clean), (PositionUnit::Utf16, true, 1, 1));
-        let sels = [RawSelection { node: &node, start: 10, end: 15 }];
+        let sels = [RawSelection { node, start: 10, end: 15 }];
         assert_eq!(choose_unit(raw, &chars, &sels, "").0, PositionUnit::CodePointsCrlfAsOne);
     }
 

@@ -114,6 +114,9 @@ impl Project {
     }
 }
 
+/// A stored document's ID and its length in chars.
+type DocumentId = (String, usize);
+
 /// The IDs the plan's indexes stand for once stored.
 struct Stored<'a> {
     codes: &'a [String],
@@ -230,7 +233,7 @@ fn store_documents(
     coder: &str,
     plan: &ImportPlan,
     out: &mut StoredQdpx,
-) -> Result<(Vec<(String, usize)>, Vec<serde_json::Value>)> {
+) -> Result<(Vec<DocumentId>, Vec<serde_json::Value>)> {
     let mut doc_ids: Vec<(String, usize)> = Vec::with_capacity(plan.documents.len());
     let mut imported_docs = Vec::new();
     for d in &plan.documents {
