@@ -688,3 +688,120 @@ fn a_code_tree_reads_the_same_from_a_project_and_from_a_codebook() {
     assert!(warned(&notes), "{notes:?}");
     assert!(warned(&report.warnings), "{:?}", report.warnings);
 }
+
+// ---------------------------------------------------------------------------------------
+// Hostile input: garbage and mutated files never panic, and what is read holds together.
+// The seeds are the fuzz targets' (`fuzz/corpus/qdpx`, `fuzz/corpus/qdc`).
+
+const SEED_QDE: &[u8] = include_bytes!("../fuzz/corpus/qdpx/seed-project.qde");
+const SEED_QDPX: &[u8] = include_bytes!("../fuzz/corpus/qdpx/seed-archive.qdpx");
+const SEED_QDC: &[u8] = include_bytes!("../fuzz/corpus/qdc/seed-quirks.qdc");
+
+use codeloom::codebook::qdc::{QdcCodebook, parse_qdc};
+use codeloom::interop::ImportPlan;
+use codeloom::interop::qdpx_import::read_qdpx_bytes;
+use proptest::prelude::*;
+
+/// Parents before children, codings inside their document and on codes of the plan.
+fn check_plan(plan: &ImportPlan) {
+    for (i, c) in plan.codes.iter().enumerate() {
+        assert!(c.parent.is_none_or(|p| p < i), "code {i} comes before its parent");
+    }
+    for c in &plan.codings {
+        let doc = &plan.documents[c.document];
+        assert!(c.start < c.end && c.end <= doc.text.chars().count(), "{c:?} is outside its document");
+        assert!(c.code < plan.codes.len(), "{c:?} names no code of the plan");
+    }
+}
+
+/// Unique IDs, parents listed before their children.
+fn check_book(book: &QdcCodebook) {
+    let mut seen = BTreeSet::new();
+    for c in &book.codes {
+        assert!(c.parent_id.as_ref().is_none_or(|p| seen.contains(p)), "{c:?} comes before its parent");
+        assert!(seen.insert(c.id.clone().unwrap()), "{c:?}: an ID used twice");
+    }
+}
+
+#[test]
+fn the_fuzz_seeds_read_with_their_quirks() {
+    let (bare, report) = read_qdpx_bytes(SEED_QDE, "seed.qde").unwrap();
+    check_plan(&bare);
+    assert_eq!((bare.codes.len(), bare.documents.len(), bare.codings.len()), (2, 1, 1));
+    assert!(report.warnings.iter().any(|w| w.contains("bare .qde")), "{:?}", report.warnings);
+    let (zipped, report) = read_qdpx_bytes(SEED_QDPX, "seed.qdpx").unwrap();
+    check_plan(&zipped);
+    assert_eq!(zipped.documents[0].text, bare.documents[0].text);
+    // UTF-16 with CRLF as two (NVivo for Windows): "Badly" sits at [37, 42).
+    assert_eq!(report.readings[0].unit, PositionUnit::Utf16);
+    let c = &zipped.codings[0];
+    let text: String = zipped.documents[0].text.chars().skip(c.start).take(c.end - c.start).collect();
+    assert_eq!(text, "Badly");
+    let book = parse_qdc(Path::new("seed.qdc"), SEED_QDC).unwrap();
+    check_book(&book);
+    assert_eq!(book.codes.len(), 4);
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 200, ..ProptestConfig::default() })]
+
+    #[test]
+    fn garbage_is_refused_or_read_without_panicking(data in proptest::collection::vec(any::<u8>(), 0..2048)) {
+        if let Ok((plan, _)) = read_qdpx_bytes(&data, "garbage.qdpx") {
+            check_plan(&plan);
+        }
+        if let Ok(book) = parse_qdc(Path::new("garbage.qdc"), &data) {
+            check_book(&book);
+        }
+    }
+
+    #[test]
+    fn mutated_xml_is_refused_or_read_without_panicking(
+        edits in proptest::collection::vec(
+            (any::<usize>(), 0usize..12, proptest::collection::vec(
+                proptest::sample::select(b"<>/=\"&#;x: \r\n0123456789-ABCDEFCodeguid\xF0\x9F".to_vec()), 0..8)),
+            1..8,
+        )
+    ) {
+        for seed in [SEED_QDE, SEED_QDC] {
+            let mut bytes = seed.to_vec();
+            for (at, delete, insert) in &edits {
+                let at = at % (bytes.len() + 1);
+                let end = (at + delete).min(bytes.len());
+                bytes.splice(at..end, insert.iter().copied());
+            }
+            if let Ok((plan, _)) = read_qdpx_bytes(&bytes, "mutated.qde") {
+                check_plan(&plan);
+            }
+            if let Ok(book) = parse_qdc(Path::new("mutated.qdc"), &bytes) {
+                check_book(&book);
+            }
+        }
+    }
+
+    #[test]
+    fn mutated_archives_are_refused_or_read_without_panicking(
+        changes in proptest::collection::vec((any::<usize>(), any::<u8>()), 1..4)
+    ) {
+        let mut bytes = SEED_QDPX.to_vec();
+        for (at, byte) in changes {
+            let i = at % bytes.len();
+            bytes[i] = byte;
+        }
+        if let Ok((plan, _)) = read_qdpx_bytes(&bytes, "mutated.qdpx") {
+            check_plan(&plan);
+        }
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 24, ..ProptestConfig::default() })]
+
+    #[test]
+    fn codes_are_read_up_to_two_hundred_levels_and_refused_deeper(depth in 1usize..400) {
+        let book = parse_qdc(Path::new("deep.qdc"), nested_codebook(depth).as_bytes());
+        prop_assert_eq!(book.is_ok(), depth <= 200);
+        let project = read_qdpx_bytes(nested_project(depth).as_bytes(), "deep.qde");
+        prop_assert_eq!(project.as_ref().map(|(p, _)| p.codes.len()).ok(), (depth <= 200).then_some(depth));
+    }
+}
