@@ -17,10 +17,14 @@ pub const MAX_XML_NODES: u32 = 20_000_000;
 
 /// Parses REFI-QDA XML (UTF-8, a leading BOM allowed); `what` names the file in errors.
 pub fn parse_xml<'i>(bytes: &'i [u8], what: &str) -> Result<Document<'i>> {
+    parse_bounded(bytes, what, MAX_XML_NODES)
+}
+
+fn parse_bounded<'i>(bytes: &'i [u8], what: &str, nodes_limit: u32) -> Result<Document<'i>> {
     let bad = |m: String| Error::Invalid(format!("{what}: {m}"));
     let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
     let text = std::str::from_utf8(bytes).map_err(|_| bad("the XML is not UTF-8".into()))?;
-    let options = ParsingOptions { allow_dtd: false, nodes_limit: MAX_XML_NODES, ..ParsingOptions::default() };
+    let options = ParsingOptions { allow_dtd: false, nodes_limit, ..ParsingOptions::default() };
     let doc = Document::parse_with_options(text, options).map_err(|e| bad(describe(&e)))?;
     check_nesting(&doc).map_err(bad)?;
     Ok(doc)
@@ -34,7 +38,7 @@ fn describe(e: &roxmltree::Error) -> String {
             "the XML ends before every element is closed (truncated?)".into()
         }
         E::NoRootNode => "no XML element found".into(),
-        E::NodesLimitReached => format!("more than {MAX_XML_NODES} XML nodes; refused"),
+        E::NodesLimitReached => "more XML nodes than a REFI-QDA file is read with; refused".into(),
         other => format!("malformed XML: {other}"),
     }
 }
@@ -152,5 +156,13 @@ mod tests {
         assert!(parse_xml(nest("X", MAX_XML_DEPTH - 1).as_bytes(), "t").is_ok());
         let e = parse_xml(nest("X", 100_000).as_bytes(), "t").unwrap_err().to_string();
         assert!(e.contains("nest deeper than 512 levels"), "{e}");
+    }
+
+    #[test]
+    fn the_number_of_nodes_is_bounded() {
+        let many = format!("<R>{}</R>", "<C/>".repeat(90));
+        assert!(parse_bounded(many.as_bytes(), "t", 100).is_ok());
+        let e = parse_bounded(format!("<R>{}</R>", "<C/>".repeat(100)).as_bytes(), "big.qde", 100).unwrap_err();
+        assert!(e.to_string().starts_with("big.qde: more XML nodes than"), "{e}");
     }
 }
