@@ -859,6 +859,13 @@ impl Reader<'_> {
     /// Links: a note linked to something is a memo on it (NVivo's annotations).
     fn read_links(&mut self, root: Node) {
         let mut other_links = 0;
+        // Case GUID → its name, looked up once rather than per link.
+        let mut cases: HashMap<String, Option<&str>> = HashMap::new();
+        for c in root.items("Cases", "Case") {
+            if let Some(g) = c.attr("guid") {
+                cases.entry(guid_key(g)).or_insert(c.attr_nonempty("name"));
+            }
+        }
         for l in root.items("Links", "Link") {
             let (Some(origin), Some(target)) = (l.attr_nonempty("originGUID"), l.attr_nonempty("targetGUID")) else {
                 other_links += 1;
@@ -883,10 +890,8 @@ impl Reader<'_> {
                 self.memo(PlanTarget::Document(doc), note);
             } else if let Some(&code) = self.code_index.get(&other) {
                 self.memo(PlanTarget::Code(code), note);
-            } else if let Some(case) =
-                root.items("Cases", "Case").find(|c| c.attr("guid").map(guid_key) == Some(other.clone()))
-            {
-                match case.attr_nonempty("name") {
+            } else if let Some(case) = cases.get(&other) {
+                match case {
                     Some(label) => self.memo(PlanTarget::Participant(label.to_string()), note),
                     None => other_links += 1,
                 }
