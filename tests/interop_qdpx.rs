@@ -805,3 +805,30 @@ proptest! {
         prop_assert_eq!(project.as_ref().map(|(p, _)| p.codes.len()).ok(), (depth <= 200).then_some(depth));
     }
 }
+
+#[test]
+fn many_sibling_codes_of_one_name_are_numbered_in_order() {
+    let n = 2_000;
+    let codes: String = (0..n)
+        .map(|i| format!("<Code guid=\"00000000-0000-4000-8000-{i:012}\" name=\"Same\" isCodable=\"true\"/>"))
+        .collect();
+    let book = parse_qdc(
+        Path::new("same.qdc"),
+        format!("<CodeBook><Codes>{codes}<Code guid=\"x\" name=\"Same (2)\" isCodable=\"true\"/></Codes></CodeBook>")
+            .as_bytes(),
+    )
+    .unwrap();
+    let names: Vec<&str> = book.codes.iter().map(|c| c.name.as_str()).collect();
+    assert_eq!((names[0], names[1], names[n - 1]), ("Same", "Same (2)", "Same (2000)"));
+    assert_eq!(names[n], "Same (2) (2)");
+    let dir = tempfile::tempdir().unwrap();
+    let mut p = fresh(dir.path(), "t.codeloom");
+    let qde = format!("<Project name=\"p\"><CodeBook><Codes>{codes}</Codes></CodeBook></Project>");
+    let file = dir.path().join("same.qde");
+    std::fs::write(&file, qde).unwrap();
+    let report = import_qdpx(&mut p, &file).unwrap();
+    let stored: BTreeSet<String> = p.codes().unwrap().into_iter().map(|c| c.name).collect();
+    assert_eq!(stored.len(), n);
+    assert!(stored.contains("Same") && stored.contains("Same (2000)"));
+    assert_eq!(report.warnings.iter().filter(|w| w.contains("renamed")).count(), n - 1);
+}

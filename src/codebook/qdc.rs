@@ -112,6 +112,9 @@ impl NewCodes {
     /// Adds `list` (siblings) and their children (nested at most `MAX_CODE_DEPTH` deep).
     fn add(&mut self, list: &[RefiCode], parent: Option<&str>) {
         let mut names: HashSet<String> = HashSet::new();
+        // Lower-case name → the number to try next, so that many siblings of one name cost
+        // one step each rather than one per earlier sibling.
+        let mut next: HashMap<String, usize> = HashMap::new();
         for c in list {
             let id = self.id_for(c);
             let base = if c.name.is_empty() {
@@ -120,12 +123,14 @@ impl NewCodes {
             } else {
                 c.name.clone()
             };
-            let mut name = base.clone();
-            let mut i = 1;
+            let key = base.to_lowercase();
+            let mut i = next.get(&key).copied().unwrap_or(1);
+            let mut name = if i == 1 { base.clone() } else { format!("{base} ({i})") };
             while !names.insert(name.to_lowercase()) {
                 i += 1;
                 name = format!("{base} ({i})");
             }
+            next.insert(key, i + 1);
             if name != base {
                 self.notes.push(format!("two sibling codes are named \"{base}\"; one is now \"{name}\""));
             }

@@ -47,10 +47,20 @@ fn count(w: &Writer, table: &str) -> Result<usize> {
     Ok(w.conn().query_row(&format!("SELECT count(*) FROM {table}"), [], |r| r.get::<_, i64>(0))? as usize)
 }
 
-fn free_name(w: &Writer, name: &str, parent: Option<&str>) -> Result<String> {
-    let mut candidate = name.trim().to_string();
-    let mut n = 2;
+/// A name for a code under `parent` that no sibling has: `name`, else `name (2)`, `name (3)`…
+/// `next` remembers, per parent and name, the number to try next, so that many codes of one
+/// name cost one query each rather than one per earlier code.
+fn free_name(
+    w: &Writer,
+    name: &str,
+    parent: Option<&str>,
+    next: &mut HashMap<(Option<String>, String), usize>,
+) -> Result<String> {
+    let base = name.trim();
+    let key = (parent.map(str::to_string), base.to_lowercase());
+    let mut n = next.get(&key).copied().unwrap_or(1);
     loop {
+        let candidate = if n == 1 { base.to_string() } else { format!("{base} ({n})") };
         let clash: Option<String> = w
             .conn()
             .query_row(
@@ -59,11 +69,11 @@ fn free_name(w: &Writer, name: &str, parent: Option<&str>) -> Result<String> {
                 |r| r.get(0),
             )
             .optional()?;
+        n += 1;
         if clash.is_none() {
+            next.insert(key, n);
             return Ok(candidate);
         }
-        candidate = format!("{} ({n})", name.trim());
-        n += 1;
     }
 }
 
@@ -130,6 +140,7 @@ struct Stored<'a> {
 fn store_codes(w: &mut Writer, coder: &str, plan: &ImportPlan, out: &mut StoredQdpx) -> Result<Vec<String>> {
     let mut code_ids: Vec<String> = Vec::with_capacity(plan.codes.len());
     let mut used: HashSet<String> = HashSet::new();
+    let mut next_name = HashMap::new();
     for c in &plan.codes {
         let parent = match c.parent {
             Some(p) => Some(code_ids.get(p).cloned().ok_or_else(|| {
@@ -148,7 +159,7 @@ fn store_codes(w: &mut Writer, coder: &str, plan: &ImportPlan, out: &mut StoredQ
         if id.is_none() {
             out.new_code_ids += 1;
         }
-        let name = free_name(w, &c.name, parent.as_deref())?;
+        let name = free_name(w, &c.name, parent.as_deref(), &mut next_name)?;
         if name != c.name.trim() {
             out.renamed_codes.push((c.name.clone(), name.clone()));
         }
