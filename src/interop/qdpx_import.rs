@@ -31,6 +31,9 @@ use std::path::Path;
 pub const MAX_QDPX_BYTES: u64 = 1024 * 1024 * 1024;
 /// The most bytes unpacked from one archive in total.
 const MAX_TOTAL_UNPACKED: u64 = 1024 * 1024 * 1024;
+/// The most bytes of memo text copied from notes and descriptions that several things
+/// refer to (one note linked to a million selections must not become a million memos).
+pub const MAX_COPIED_MEMO_BYTES: usize = 256 * 1024 * 1024;
 
 /// Reads `path` and stores everything that has a home in one operation (one undo
 /// removes the whole import; a failure leaves the project unchanged).
@@ -365,9 +368,26 @@ struct Reader<'a> {
     selection_index: HashMap<String, (usize, Vec<usize>)>,
     archive: Archive<'a>,
     tally: Tally,
+    /// Bytes of memo text copied so far may grow to this; beyond it the file is refused.
+    copy_budget: usize,
+    over_budget: bool,
 }
 
 impl Reader<'_> {
+    /// Whether `n` more bytes of copied memo text fit the budget; marks the file refused if not.
+    fn spend(&mut self, n: usize) -> bool {
+        match self.copy_budget.checked_sub(n) {
+            Some(left) if !self.over_budget => {
+                self.copy_budget = left;
+                true
+            }
+            _ => {
+                self.over_budget = true;
+                false
+            }
+        }
+    }
+
     fn coder(&mut self, guid: Option<&str>) -> Option<String> {
         let g = guid.map(str::trim).filter(|g| !g.is_empty())?;
         let found = self.users.get(&guid_key(g)).cloned();
@@ -386,8 +406,9 @@ impl Reader<'_> {
     }
 
     fn memo(&mut self, target: PlanTarget, note_guid: &str) {
-        if let Some(n) = self.take_note(note_guid) {
-            let memo = PlanMemo { target, title: n.title.clone(), body: n.body.clone(), coder: n.coder.clone() };
+        let Some(n) = self.take_note(note_guid) else { return };
+        let memo = PlanMemo { target, title: n.title.clone(), body: n.body.clone(), coder: n.coder.clone() };
+        if self.spend(memo.title.len() + memo.body.len()) {
             self.plan.memos.push(memo);
         }
     }
@@ -397,7 +418,9 @@ impl Reader<'_> {
         let text =
             if n.title.is_empty() || n.title == n.body { n.body.clone() } else { format!("{}\n\n{}", n.title, n.body) };
         for &i in codings {
-            add_memo(&mut self.plan.codings[i].memo, &text);
+            if self.spend(text.len()) {
+                add_memo(&mut self.plan.codings[i].memo, &text);
+            }
         }
     }
 }
@@ -430,6 +453,11 @@ pub fn read_qdpx(path: &Path) -> Result<(ImportPlan, QdpxReport)> {
 /// [`read_qdpx`] on bytes already in memory; `file` names them in messages. A bare
 /// `.qde` (the project XML alone) is read too, without its source files.
 pub fn read_qdpx_bytes(bytes: &[u8], file: &str) -> Result<(ImportPlan, QdpxReport)> {
+    read_within(bytes, file, MAX_COPIED_MEMO_BYTES)
+}
+
+/// [`read_qdpx_bytes`] copying at most `copy_budget` bytes of memo text.
+fn read_within(bytes: &[u8], file: &str, copy_budget: usize) -> Result<(ImportPlan, QdpxReport)> {
     let is_zip = bytes.starts_with(b"PK\x03\x04") || bytes.starts_with(b"PK\x05\x06");
     let looks_xml = {
         let t = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
@@ -473,6 +501,8 @@ pub fn read_qdpx_bytes(bytes: &[u8], file: &str) -> Result<(ImportPlan, QdpxRepo
         selection_index: HashMap::new(),
         archive,
         tally: Tally::default(),
+        copy_budget,
+        over_budget: false,
     };
     if bare {
         r.report.warnings.push("a bare .qde file: the source files of a .qdpx are not there".into());
@@ -491,6 +521,11 @@ pub fn read_qdpx_bytes(bytes: &[u8], file: &str) -> Result<(ImportPlan, QdpxRepo
     r.read_cases(root, &variables);
     r.read_sets(root);
     r.read_project_notes(root);
+    if r.over_budget {
+        return Err(Error::Invalid(format!(
+            "{file}: its notes and descriptions are referred to so often that their copies exceed {copy_budget} bytes; refused"
+        )));
+    }
     Ok((r.plan, r.report))
 }
 
@@ -581,15 +616,15 @@ impl Reader<'_> {
     /// Variables → attributes; returns variable GUID key → attribute index.
     fn read_variables(&mut self, root: Node) -> HashMap<String, usize> {
         let mut variables = HashMap::new();
+        // Attribute name (ASCII case ignored) → its index in the plan.
+        let mut by_name: HashMap<String, usize> = HashMap::new();
         for v in root.items("Variables", "Variable") {
             let (Some(guid), Some(name)) = (v.attr_nonempty("guid"), v.attr_nonempty("name")) else { continue };
-            let i = match self.plan.attributes.iter().position(|(n, _)| n.eq_ignore_ascii_case(name)) {
-                Some(i) => i,
-                None => {
-                    self.plan.attributes.push((name.to_string(), variable_kind(v)));
-                    self.plan.attributes.len() - 1
-                }
-            };
+            let attributes = &mut self.plan.attributes;
+            let i = *by_name.entry(name.to_ascii_lowercase()).or_insert_with(|| {
+                attributes.push((name.to_string(), variable_kind(v)));
+                attributes.len() - 1
+            });
             variables.insert(guid_key(guid), i);
         }
         variables
@@ -793,14 +828,18 @@ impl Reader<'_> {
                             if n.title.is_empty() { n.body.clone() } else { format!("{}\n\n{}", n.title, n.body) };
                         let coder = n.coder.clone();
                         let target = PlanTarget::Document(doc);
-                        self.plan.memos.push(PlanMemo { target, title: title.clone(), body, coder });
+                        if self.spend(title.len() + body.len()) {
+                            self.plan.memos.push(PlanMemo { target, title: title.clone(), body, coder });
+                        }
                     }
                 }
                 self.tally.selection_memos_on_documents += 1;
             }
         } else {
             for i in &made {
-                add_memo(&mut self.plan.codings[*i].memo, &desc);
+                if self.spend(desc.len()) {
+                    add_memo(&mut self.plan.codings[*i].memo, &desc);
+                }
             }
             for nr in refs {
                 self.note_as_coding_memo(&made, nr);
@@ -1081,6 +1120,21 @@ mod tests {
         assert_eq!((unit, ambiguous, placed, clean), (PositionUnit::Utf16, true, 1, 1));
         let sels = [RawSelection { node, start: 10, end: 15 }];
         assert_eq!(choose_unit(raw, &chars, &sels, "").0, PositionUnit::CodePointsCrlfAsOne);
+    }
+
+    #[test]
+    fn notes_referred_to_over_and_over_are_refused_beyond_the_budget() {
+        let links: String =
+            (0..50).map(|i| format!("<Link guid=\"{i}\" originGUID=\"n1\" targetGUID=\"s1\"/>")).collect();
+        let xml = format!(
+            "<Project name=\"p\"><Sources><TextSource guid=\"s1\" name=\"a\"><PlainTextContent>hello</PlainTextContent></TextSource></Sources>\
+             <Notes><Note guid=\"n1\" name=\"t\"><PlainTextContent>{}</PlainTextContent></Note></Notes><Links>{links}</Links></Project>",
+            "x".repeat(100)
+        );
+        let (plan, _) = read_within(xml.as_bytes(), "ok.qde", 50 * 101).unwrap();
+        assert_eq!(plan.memos.len(), 50);
+        let e = read_within(xml.as_bytes(), "big.qde", 49 * 101).unwrap_err().to_string();
+        assert!(e.starts_with("big.qde: its notes and descriptions are referred to so often"), "{e}");
     }
 
     #[test]
