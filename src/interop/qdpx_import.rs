@@ -77,6 +77,8 @@ pub fn new_project_from_qdpx(target: &Path, qdpx: &Path, coder: &str) -> Result<
 struct Archive<'a> {
     bytes: &'a [u8],
     names: Vec<String>,
+    /// Lower-case entry name → the first entry of that name, for lookups in any case.
+    by_lower: HashMap<String, String>,
     unpacked: u64,
     file: String,
 }
@@ -84,16 +86,20 @@ struct Archive<'a> {
 impl<'a> Archive<'a> {
     /// A bare `.qde` file: the project XML alone, with no source files.
     fn bare(bytes: &'a [u8], file: &str) -> Self {
-        Archive { bytes, names: vec![], unpacked: 0, file: file.to_string() }
+        Archive { bytes, names: vec![], by_lower: HashMap::new(), unpacked: 0, file: file.to_string() }
     }
 
     fn open(bytes: &'a [u8], file: &str) -> Result<Self> {
         let archive = zip::ZipArchive::new(Cursor::new(bytes)).map_err(|e| {
             Error::Invalid(format!("{file}: not a readable .qdpx (zip) archive (truncated or corrupt): {e}"))
         })?;
-        let names =
+        let names: Vec<String> =
             archive.file_names().filter_map(|n| n.ok()).filter(|n| !n.ends_with('/')).map(|n| n.into_owned()).collect();
-        Ok(Archive { bytes, names, unpacked: 0, file: file.to_string() })
+        let mut by_lower = HashMap::new();
+        for n in &names {
+            by_lower.entry(n.to_lowercase()).or_insert_with(|| n.clone());
+        }
+        Ok(Archive { bytes, names, by_lower, unpacked: 0, file: file.to_string() })
     }
 
     fn read(&mut self, name: &str) -> Result<Vec<u8>> {
@@ -129,14 +135,7 @@ impl<'a> Archive<'a> {
     /// An internal file by name, in `sources/` (any case) or at the root.
     fn find(&self, file: &str) -> Option<String> {
         let want = file.trim().trim_start_matches('/').replace('\\', "/").to_lowercase();
-        self.names
-            .iter()
-            .find(|n| {
-                let l = n.to_lowercase();
-                l.strip_prefix("sources/") == Some(want.as_str())
-            })
-            .or_else(|| self.names.iter().find(|n| n.to_lowercase() == want))
-            .cloned()
+        self.by_lower.get(&format!("sources/{want}")).or_else(|| self.by_lower.get(&want)).cloned()
     }
 }
 
