@@ -204,12 +204,13 @@ fn read_path(archive: &mut Archive, raw: &str) -> std::result::Result<FileText, 
 // Positions.
 
 /// For each offset in `unit` over `raw`, the char offset in the stored text, or `None`
-/// inside a character (the second half of a surrogate pair).
-fn unit_map(raw: &str, unit: PositionUnit) -> Vec<Option<usize>> {
+/// inside a character (the second half of a surrogate pair). Offsets are `u32` (8 bytes
+/// an entry rather than 16): a source's text is at most 1 GB.
+fn unit_map(raw: &str, unit: PositionUnit) -> Vec<Option<u32>> {
     let utf16 = matches!(unit, PositionUnit::Utf16 | PositionUnit::Utf16CrlfAsOne);
     let crlf_one = matches!(unit, PositionUnit::CodePointsCrlfAsOne | PositionUnit::Utf16CrlfAsOne);
     let mut map = Vec::with_capacity(raw.len() + 1);
-    let mut n = 0usize;
+    let mut n = 0u32;
     let mut chars = raw.chars().peekable();
     while let Some(c) = chars.next() {
         if c == '\r' && chars.peek() == Some(&'\n') {
@@ -222,7 +223,7 @@ fn unit_map(raw: &str, unit: PositionUnit) -> Vec<Option<usize>> {
         if utf16 && c.len_utf16() == 2 {
             map.push(None);
         }
-        n += 1;
+        n = n.saturating_add(1);
     }
     map.push(Some(n));
     map
@@ -262,9 +263,9 @@ struct RawSelection<'a> {
     end: i64,
 }
 
-fn place(map: &[Option<usize>], start: i64, end: i64) -> Option<(usize, usize)> {
-    let s = map.get(usize::try_from(start).ok()?).copied().flatten()?;
-    let e = map.get(usize::try_from(end).ok()?).copied().flatten()?;
+fn place(map: &[Option<u32>], start: i64, end: i64) -> Option<(usize, usize)> {
+    let s = map.get(usize::try_from(start).ok()?).copied().flatten()? as usize;
+    let e = map.get(usize::try_from(end).ok()?).copied().flatten()? as usize;
     (s < e).then_some((s, e))
 }
 
