@@ -517,3 +517,318 @@ fn cli_export_import_and_new_from() {
     assert!(!out.status.success());
     assert!(!gone.exists());
 }
+
+/// A REFI `Code` nested `depth` levels deep, as the body of a `Codes` element.
+fn nested_codes(depth: usize) -> String {
+    let mut xml = String::with_capacity(depth * 110);
+    for i in 0..depth {
+        xml.push_str(&format!("<Code guid=\"00000000-0000-4000-8000-{i:012}\" name=\"level {i}\" isCodable=\"true\">"));
+    }
+    for _ in 0..depth {
+        xml.push_str("</Code>");
+    }
+    xml
+}
+
+fn nested_project(depth: usize) -> String {
+    format!(
+        "<?xml version=\"1.0\" encoding=\"utf-8\"?><Project xmlns=\"urn:QDA-XML:project:1.0\" name=\"deep\" origin=\"test\"><CodeBook><Codes>{}</Codes></CodeBook></Project>",
+        nested_codes(depth)
+    )
+}
+
+fn nested_codebook(depth: usize) -> String {
+    format!(
+        "<?xml version=\"1.0\" encoding=\"utf-8\"?><CodeBook xmlns=\"urn:QDA-XML:codebook:1.0\" origin=\"test\"><Codes>{}</Codes></CodeBook>",
+        nested_codes(depth)
+    )
+}
+
+#[test]
+fn codes_nested_too_deep_are_refused_by_name_in_process_and_the_project_is_unchanged() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut p = fresh(dir.path(), "t.codeloom");
+    let before = counts(&p);
+    let deep = nested_project(100_000);
+    let qde = dir.path().join("deep.qde");
+    std::fs::write(&qde, &deep).unwrap();
+    let qdpx = dir.path().join("deep.qdpx");
+    zip(&qdpx, &[("project.qde", deep.as_bytes())]);
+    let qdc = dir.path().join("deep.qdc");
+    std::fs::write(&qdc, nested_codebook(100_000)).unwrap();
+    for file in [&qde, &qdpx] {
+        let e = import_qdpx(&mut p, file).unwrap_err().to_string();
+        let name = file.file_name().unwrap().to_str().unwrap();
+        assert!(e.contains(name) && e.contains("codes nest deeper than 200 levels"), "{e}");
+    }
+    let e = codeloom::codebook::import_codebook_file(&mut p, &qdc).unwrap_err().to_string();
+    assert!(e.contains("deep.qdc") && e.contains("codes nest deeper than 200 levels"), "{e}");
+    let huge = dir.path().join("huge.qdc");
+    std::fs::File::create(&huge).unwrap().set_len(codeloom::codebook::qdc::MAX_QDC_BYTES + 1).unwrap();
+    let e = codeloom::codebook::import_codebook_file(&mut p, &huge).unwrap_err().to_string();
+    assert!(e.contains("huge.qdc") && e.contains("larger than"), "{e}");
+    assert_eq!(counts(&p), before);
+    // Elements of any other kind nested without end are refused too.
+    let tower = format!(
+        "<Project name=\"x\">{}{}</Project>",
+        "<Description>".repeat(100_000),
+        "</Description>".repeat(100_000)
+    );
+    std::fs::write(&qde, tower).unwrap();
+    let e = import_qdpx(&mut p, &qde).unwrap_err().to_string();
+    assert!(e.contains("deep.qde") && e.contains("nest deeper than 512 levels"), "{e}");
+    assert_eq!(counts(&p), before);
+}
+
+#[test]
+fn codes_nested_two_hundred_deep_are_read_in_full() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut p = fresh(dir.path(), "t.codeloom");
+    let qdpx = dir.path().join("deep.qdpx");
+    zip(&qdpx, &[("project.qde", nested_project(200).as_bytes())]);
+    import_qdpx(&mut p, &qdpx).unwrap();
+    let codes = p.codes().unwrap();
+    assert_eq!(codes.len(), 200);
+    let parents: BTreeMap<&str, Option<&str>> = codes.iter().map(|c| (c.id.as_str(), c.parent_id.as_deref())).collect();
+    let mut deepest = 0;
+    for c in &codes {
+        let (mut id, mut n) = (c.id.as_str(), 1);
+        while let Some(Some(parent)) = parents.get(id) {
+            (id, n) = (*parent, n + 1);
+        }
+        deepest = deepest.max(n);
+    }
+    assert_eq!(deepest, 200);
+    let mut q = fresh(dir.path(), "q.codeloom");
+    let qdc = dir.path().join("deep.qdc");
+    std::fs::write(&qdc, nested_codebook(200)).unwrap();
+    codeloom::codebook::import_codebook_file(&mut q, &qdc).unwrap();
+    assert_eq!(q.codes().unwrap().len(), 200);
+    // One level more is refused.
+    std::fs::write(&qdc, nested_codebook(201)).unwrap();
+    assert!(codeloom::codebook::import_codebook_file(&mut q, &qdc).is_err());
+    zip(&qdpx, &[("project.qde", nested_project(201).as_bytes())]);
+    assert!(import_qdpx(&mut q, &qdpx).is_err());
+}
+
+#[test]
+fn cli_refuses_codes_nested_too_deep_and_leaves_the_project_byte_for_byte_unchanged() {
+    let dir = tempfile::tempdir().unwrap();
+    let bin = env!("CARGO_BIN_EXE_codeloom");
+    let run = |args: &[&str]| Command::new(bin).args(args).env("CODELOOM_CODER", "tester").output().unwrap();
+    let project = dir.path().join("p.codeloom");
+    assert!(run(&["new", project.to_str().unwrap()]).status.success());
+    // A read command first, so that the file is settled before it is compared.
+    assert!(run(&["docs", project.to_str().unwrap()]).status.success());
+    let before = std::fs::read(&project).unwrap();
+    let qdpx = dir.path().join("bad.qdpx");
+    zip(&qdpx, &[("project.qde", nested_project(100_000).as_bytes())]);
+    let qdc = dir.path().join("bad.qdc");
+    std::fs::write(&qdc, nested_codebook(100_000)).unwrap();
+    for (args, name) in [
+        (vec!["import", project.to_str().unwrap(), qdpx.to_str().unwrap()], "bad.qdpx"),
+        (vec!["codebook", "import", project.to_str().unwrap(), qdc.to_str().unwrap()], "bad.qdc"),
+    ] {
+        let out = run(&args);
+        let err = String::from_utf8_lossy(&out.stderr);
+        // A clear refusal (exit code 2), not an abort by a signal.
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
+        assert!(err.contains(name) && err.contains("codes nest deeper than 200 levels"), "{err}");
+        assert!(run(&["docs", project.to_str().unwrap()]).status.success());
+        assert_eq!(std::fs::read(&project).unwrap(), before, "{args:?} changed the project");
+    }
+}
+
+#[test]
+fn a_code_tree_reads_the_same_from_a_project_and_from_a_codebook() {
+    // Quirks of REFI-QDA.md §5 and §8: braced upper-case GUIDs, #RGB and rgb() colours, an
+    // unreadable colour, a folder, an empty name, a description with the four parts.
+    let codes = "<Codes>\
+        <Code guid=\"{5215CC69-B628-4E02-AFB9-9BEEAEE55808}\" name=\" Topics \" isCodable=\"false\" color=\"#F0a\">\
+          <Description>Things said.\n\nInclusion: any topic</Description>\
+          <Code guid=\"d7aa29da-519b-4946-9b90-253b6db8fd0a\" name=\"Sleep\" isCodable=\"true\" color=\"rgb(1, 2, 3)\"/>\
+          <Code guid=\"d7aa29da519b49469b90253b6db8fd0b\" name=\"\" isCodable=\"true\" color=\"#FF00FF80\"/>\
+        </Code></Codes>";
+    let dir = tempfile::tempdir().unwrap();
+    let qdc = dir.path().join("book.qdc");
+    std::fs::write(&qdc, format!("<CodeBook xmlns=\"urn:QDA-XML:codebook:1.0\" origin=\"t\">{codes}</CodeBook>"))
+        .unwrap();
+    let qdpx = dir.path().join("project.qdpx");
+    let qde = format!(
+        "<Project xmlns=\"urn:QDA-XML:project:1.0\" name=\"p\" origin=\"t\"><CodeBook>{codes}</CodeBook></Project>"
+    );
+    zip(&qdpx, &[("project.qde", qde.as_bytes())]);
+    let mut from_book = fresh(dir.path(), "a.codeloom");
+    let (_, notes) = codeloom::codebook::import_codebook_file(&mut from_book, &qdc).unwrap();
+    let mut from_project = fresh(dir.path(), "b.codeloom");
+    let report = import_qdpx(&mut from_project, &qdpx).unwrap();
+    let tree = |p: &Project| {
+        let codes = p.codes().unwrap();
+        let name = |id: &Option<String>| {
+            id.as_ref().map(|id| codes.iter().find(|c| &c.id == id).unwrap().name.clone()).unwrap_or_default()
+        };
+        codes
+            .iter()
+            .map(|c| (c.name.clone(), name(&c.parent_id), format!("{:?}", c.description), c.id.len()))
+            .collect::<BTreeSet<_>>()
+    };
+    assert_eq!(tree(&from_book), tree(&from_project));
+    let colour = |p: &Project, n: &str| p.codes().unwrap().into_iter().find(|c| c.name == n).unwrap().color;
+    for p in [&from_book, &from_project] {
+        assert_eq!(colour(p, "Topics"), "#ff00aa");
+        assert_eq!(colour(p, "Sleep"), "#010203");
+        let topics = p.codes().unwrap().into_iter().find(|c| c.name == "Topics").unwrap();
+        assert_eq!(topics.id, "5215cc69-b628-4e02-afb9-9beeaee55808");
+        assert_eq!(topics.description.inclusion, "any topic");
+        // A GUID without hyphens is not a REFI GUID (8-4-4-4-12): the code gets a new ID.
+        let unnamed = p.codes().unwrap().into_iter().find(|c| c.name == "(unnamed code)").unwrap();
+        assert_ne!(unnamed.id.replace('-', ""), "d7aa29da519b49469b90253b6db8fd0b");
+    }
+    let warned = |lines: &[String]| ["rgb(1, 2, 3)", "#FF00FF80"].iter().all(|w| lines.iter().any(|l| l.contains(w)));
+    assert!(warned(&notes), "{notes:?}");
+    assert!(warned(&report.warnings), "{:?}", report.warnings);
+}
+
+// ---------------------------------------------------------------------------------------
+// Hostile input: garbage and mutated files never panic, and what is read holds together.
+// The seeds are the fuzz targets' (`fuzz/corpus/qdpx`, `fuzz/corpus/qdc`).
+
+const SEED_QDE: &[u8] = include_bytes!("../fuzz/corpus/qdpx/seed-project.qde");
+const SEED_QDPX: &[u8] = include_bytes!("../fuzz/corpus/qdpx/seed-archive.qdpx");
+const SEED_QDC: &[u8] = include_bytes!("../fuzz/corpus/qdc/seed-quirks.qdc");
+
+use codeloom::codebook::qdc::{QdcCodebook, parse_qdc};
+use codeloom::interop::ImportPlan;
+use codeloom::interop::qdpx_import::read_qdpx_bytes;
+use proptest::prelude::*;
+
+/// Parents before children, codings inside their document and on codes of the plan.
+fn check_plan(plan: &ImportPlan) {
+    for (i, c) in plan.codes.iter().enumerate() {
+        assert!(c.parent.is_none_or(|p| p < i), "code {i} comes before its parent");
+    }
+    for c in &plan.codings {
+        let doc = &plan.documents[c.document];
+        assert!(c.start < c.end && c.end <= doc.text.chars().count(), "{c:?} is outside its document");
+        assert!(c.code < plan.codes.len(), "{c:?} names no code of the plan");
+    }
+}
+
+/// Unique IDs, parents listed before their children.
+fn check_book(book: &QdcCodebook) {
+    let mut seen = BTreeSet::new();
+    for c in &book.codes {
+        assert!(c.parent_id.as_ref().is_none_or(|p| seen.contains(p)), "{c:?} comes before its parent");
+        assert!(seen.insert(c.id.clone().unwrap()), "{c:?}: an ID used twice");
+    }
+}
+
+#[test]
+fn the_fuzz_seeds_read_with_their_quirks() {
+    let (bare, report) = read_qdpx_bytes(SEED_QDE, "seed.qde").unwrap();
+    check_plan(&bare);
+    assert_eq!((bare.codes.len(), bare.documents.len(), bare.codings.len()), (2, 1, 1));
+    assert!(report.warnings.iter().any(|w| w.contains("bare .qde")), "{:?}", report.warnings);
+    let (zipped, report) = read_qdpx_bytes(SEED_QDPX, "seed.qdpx").unwrap();
+    check_plan(&zipped);
+    assert_eq!(zipped.documents[0].text, bare.documents[0].text);
+    // UTF-16 with CRLF as two (NVivo for Windows): "Badly" sits at [37, 42).
+    assert_eq!(report.readings[0].unit, PositionUnit::Utf16);
+    let c = &zipped.codings[0];
+    let text: String = zipped.documents[0].text.chars().skip(c.start).take(c.end - c.start).collect();
+    assert_eq!(text, "Badly");
+    let book = parse_qdc(Path::new("seed.qdc"), SEED_QDC).unwrap();
+    check_book(&book);
+    assert_eq!(book.codes.len(), 4);
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 200, ..ProptestConfig::default() })]
+
+    #[test]
+    fn garbage_is_refused_or_read_without_panicking(data in proptest::collection::vec(any::<u8>(), 0..2048)) {
+        if let Ok((plan, _)) = read_qdpx_bytes(&data, "garbage.qdpx") {
+            check_plan(&plan);
+        }
+        if let Ok(book) = parse_qdc(Path::new("garbage.qdc"), &data) {
+            check_book(&book);
+        }
+    }
+
+    #[test]
+    fn mutated_xml_is_refused_or_read_without_panicking(
+        edits in proptest::collection::vec(
+            (any::<usize>(), 0usize..12, proptest::collection::vec(
+                proptest::sample::select(b"<>/=\"&#;x: \r\n0123456789-ABCDEFCodeguid\xF0\x9F".to_vec()), 0..8)),
+            1..8,
+        )
+    ) {
+        for seed in [SEED_QDE, SEED_QDC] {
+            let mut bytes = seed.to_vec();
+            for (at, delete, insert) in &edits {
+                let at = at % (bytes.len() + 1);
+                let end = (at + delete).min(bytes.len());
+                bytes.splice(at..end, insert.iter().copied());
+            }
+            if let Ok((plan, _)) = read_qdpx_bytes(&bytes, "mutated.qde") {
+                check_plan(&plan);
+            }
+            if let Ok(book) = parse_qdc(Path::new("mutated.qdc"), &bytes) {
+                check_book(&book);
+            }
+        }
+    }
+
+    #[test]
+    fn mutated_archives_are_refused_or_read_without_panicking(
+        changes in proptest::collection::vec((any::<usize>(), any::<u8>()), 1..4)
+    ) {
+        let mut bytes = SEED_QDPX.to_vec();
+        for (at, byte) in changes {
+            let i = at % bytes.len();
+            bytes[i] = byte;
+        }
+        if let Ok((plan, _)) = read_qdpx_bytes(&bytes, "mutated.qdpx") {
+            check_plan(&plan);
+        }
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 24, ..ProptestConfig::default() })]
+
+    #[test]
+    fn codes_are_read_up_to_two_hundred_levels_and_refused_deeper(depth in 1usize..400) {
+        let book = parse_qdc(Path::new("deep.qdc"), nested_codebook(depth).as_bytes());
+        prop_assert_eq!(book.is_ok(), depth <= 200);
+        let project = read_qdpx_bytes(nested_project(depth).as_bytes(), "deep.qde");
+        prop_assert_eq!(project.as_ref().map(|(p, _)| p.codes.len()).ok(), (depth <= 200).then_some(depth));
+    }
+}
+
+#[test]
+fn many_sibling_codes_of_one_name_are_numbered_in_order() {
+    let n = 2_000;
+    let codes: String = (0..n)
+        .map(|i| format!("<Code guid=\"00000000-0000-4000-8000-{i:012}\" name=\"Same\" isCodable=\"true\"/>"))
+        .collect();
+    let book = parse_qdc(
+        Path::new("same.qdc"),
+        format!("<CodeBook><Codes>{codes}<Code guid=\"x\" name=\"Same (2)\" isCodable=\"true\"/></Codes></CodeBook>")
+            .as_bytes(),
+    )
+    .unwrap();
+    let names: Vec<&str> = book.codes.iter().map(|c| c.name.as_str()).collect();
+    assert_eq!((names[0], names[1], names[n - 1]), ("Same", "Same (2)", "Same (2000)"));
+    assert_eq!(names[n], "Same (2) (2)");
+    let dir = tempfile::tempdir().unwrap();
+    let mut p = fresh(dir.path(), "t.codeloom");
+    let qde = format!("<Project name=\"p\"><CodeBook><Codes>{codes}</Codes></CodeBook></Project>");
+    let file = dir.path().join("same.qde");
+    std::fs::write(&file, qde).unwrap();
+    let report = import_qdpx(&mut p, &file).unwrap();
+    let stored: BTreeSet<String> = p.codes().unwrap().into_iter().map(|c| c.name).collect();
+    assert_eq!(stored.len(), n);
+    assert!(stored.contains("Same") && stored.contains("Same (2000)"));
+    assert_eq!(report.warnings.iter().filter(|w| w.contains("renamed")).count(), n - 1);
+}

@@ -1,11 +1,17 @@
-//! The REFI-QDA `<Codes>` tree, shared by project files (`.qdpx`) and codebooks (`.qdc`):
-//! reading nested `Code` elements with their GUID, name, colour, description and
-//! codability, and writing a project's code tree back in schema order.
+//! The REFI-QDA `<Codes>` tree, the one reader and writer shared by project files
+//! (`.qdpx`) and codebooks (`.qdc`): reading nested `Code` elements with their GUID,
+//! name, colour, description and codability, and writing a code tree back in schema
+//! order. Colours are read as REFI-QDA.md §8 asks: `#RRGGBB` and `#RGB` as written,
+//! `rgb(r, g, b)` (written by some tools) with a warning, anything else dropped with a
+//! warning; written as `#RRGGBB`. Nesting is bounded when the XML is read
+//! ([`super::xml::MAX_CODE_DEPTH`]), so reading and writing may follow the tree.
 
-use super::{Node, join_description};
+use super::join_description;
+use super::xml::{Element, parse_xml};
 use crate::model::Code;
 use quick_xml::Writer;
 use quick_xml::events::{BytesEnd, BytesStart, BytesText, Event};
+use roxmltree::Node;
 use std::collections::HashMap;
 use std::io::Write;
 
@@ -45,15 +51,16 @@ pub fn read_color(raw: &str) -> Option<String> {
 
 /// Reads the `Code` children of a `Codes` element. Colours that cannot be read are
 /// dropped and reported in `warnings`.
-pub fn read_codes(codes: &Node, warnings: &mut Vec<String>) -> Vec<RefiCode> {
+pub fn read_codes(codes: Node, warnings: &mut Vec<String>) -> Vec<RefiCode> {
     codes.all("Code").map(|c| read_code(c, warnings)).collect()
 }
 
 /// Reads the codes of a REFI codebook (`.qdc`, root `CodeBook`) or project (`.qde`,
 /// root `Project`) XML, in any namespace.
 pub fn read_codes_xml(bytes: &[u8], what: &str, warnings: &mut Vec<String>) -> crate::Result<Vec<RefiCode>> {
-    let root = super::parse_xml(bytes, what)?;
-    let codes = match root.name.as_str() {
+    let doc = parse_xml(bytes, what)?;
+    let root = doc.root_element();
+    let codes = match root.local() {
         "CodeBook" => root.child("Codes"),
         "Project" => root.child("CodeBook").and_then(|c| c.child("Codes")),
         other => {
@@ -65,12 +72,18 @@ pub fn read_codes_xml(bytes: &[u8], what: &str, warnings: &mut Vec<String>) -> c
     Ok(codes.map(|c| read_codes(c, warnings)).unwrap_or_default())
 }
 
-fn read_code(node: &Node, warnings: &mut Vec<String>) -> RefiCode {
+fn read_code(node: Node, warnings: &mut Vec<String>) -> RefiCode {
     let name = node.attr("name").map(str::trim).unwrap_or("").to_string();
     let color = node.attr_nonempty("color").and_then(|raw| {
         let c = read_color(raw);
-        if c.is_none() {
-            warnings.push(format!("code \"{name}\": colour \"{raw}\" is not #RRGGBB; a default colour is used"));
+        match &c {
+            None => {
+                warnings.push(format!("code \"{name}\": colour \"{raw}\" is not #RRGGBB; a default colour is used"))
+            }
+            Some(c) if !raw.starts_with('#') => {
+                warnings.push(format!("code \"{name}\": colour \"{raw}\" is not #RRGGBB; read as {c}"))
+            }
+            Some(_) => {}
         }
         c
     });
@@ -86,7 +99,9 @@ fn read_code(node: &Node, warnings: &mut Vec<String>) -> RefiCode {
 }
 
 /// Writes a `Codes` element for a project's codes (parents before children, as
-/// [`crate::Project::codes`] returns them), with `NoteRef`s from `notes` (code ID → note GUIDs).
+/// [`crate::Project::codes`] returns them), with `NoteRef`s from `notes` (code ID → note
+/// GUIDs; empty for a codebook, whose schema has none). The caller leaves the enclosing
+/// element out when there are no codes: the schema asks for at least one.
 pub fn write_codes<W: Write>(
     w: &mut Writer<W>,
     codes: &[Code],

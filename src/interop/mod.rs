@@ -5,7 +5,9 @@
 //! [`qdpx_import`] reads a `.qdpx` from NVivo, ATLAS.ti, MAXQDA, QualCoder and others
 //! into an [`ImportPlan`] (tolerating the quirks listed in `../shared/design/REFI-QDA.md`)
 //! which the store writes in one operation; [`qdpx_export`] writes a project as a
-//! schema-valid `.qdpx`; [`codes`] reads and writes the REFI `<Codes>` tree.
+//! schema-valid `.qdpx`; [`codes`] reads and writes the REFI `<Codes>` tree for both
+//! projects and codebooks (`.qdc`, which the codebook module reads through it); [`xml`] reads REFI XML
+//! into a bounded, namespace-tolerant tree.
 //!
 //! What maps where: users ↔ coders; codes (hierarchy, colour, description) ↔ codes;
 //! text sources ↔ documents; text selections with codings ↔ codings; cases with variable
@@ -16,98 +18,24 @@
 pub mod codes;
 pub mod qdpx_export;
 pub mod qdpx_import;
+pub mod xml;
 
 use crate::error::{Error, Result};
-use crate::model::{AttributeKind, CodeDescription, Turn};
-use quick_xml::Reader;
-use quick_xml::events::Event;
+use crate::model::CodeDescription;
 use serde::Serialize;
 
+pub use crate::model::exchange::{
+    ImportCounts, ImportPlan, PlanCode, PlanCoding, PlanDocument, PlanMemo, PlanParticipant, PlanTarget,
+};
 pub use qdpx_export::{ExportReport, export_qdpx};
 pub use qdpx_import::{import_qdpx, new_project_from_qdpx, read_qdpx};
+pub use xml::{Element, MAX_CODE_DEPTH, MAX_XML_DEPTH, parse_xml};
 
 /// The namespace of REFI-QDA project files.
 pub const PROJECT_NS: &str = "urn:QDA-XML:project:1.0";
 
 /// Sets whose name starts with this (case-insensitively) are waves.
 pub const WAVE_SET_PREFIX: &str = "Wave: ";
-
-// ---------------------------------------------------------------------------------------
-// The import plan: what the store writes, with every cross-reference resolved.
-
-/// A code to create; `parent` indexes an earlier entry of [`ImportPlan::codes`].
-#[derive(Debug, Clone, Default)]
-pub struct PlanCode {
-    /// The REFI GUID as a lowercase UUID, kept as the code's ID when it is free.
-    pub guid: Option<String>,
-    pub name: String,
-    pub parent: Option<usize>,
-    pub color: Option<String>,
-    pub description: CodeDescription,
-}
-
-/// A document to create from a text source.
-#[derive(Debug, Clone)]
-pub struct PlanDocument {
-    pub name: String,
-    pub original_name: String,
-    /// UTF-8, LF line endings, no BOM.
-    pub text: String,
-    pub turns: Vec<Turn>,
-    pub participant: Option<String>,
-    pub wave: Option<String>,
-}
-
-/// A coding over `[start, end)` chars of `documents[document]`.
-#[derive(Debug, Clone)]
-pub struct PlanCoding {
-    pub document: usize,
-    pub start: usize,
-    pub end: usize,
-    pub code: usize,
-    pub coder: Option<String>,
-    pub memo: Option<String>,
-}
-
-/// What a memo from a note is about.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum PlanTarget {
-    Project,
-    Document(usize),
-    Participant(String),
-    Code(usize),
-}
-
-/// A memo from a note (or a description that has no other home).
-#[derive(Debug, Clone)]
-pub struct PlanMemo {
-    pub target: PlanTarget,
-    pub title: String,
-    pub body: String,
-    pub coder: Option<String>,
-}
-
-/// A participant (from a case) and its attribute values (indexes into `attributes`).
-#[derive(Debug, Clone, Default)]
-pub struct PlanParticipant {
-    pub label: String,
-    pub values: Vec<(usize, String)>,
-}
-
-/// Everything an import stores, in one operation ([`crate::Project::store_qdpx`]).
-#[derive(Debug, Clone, Default)]
-pub struct ImportPlan {
-    /// The file, for the log.
-    pub source: String,
-    pub coders: Vec<String>,
-    /// Parents before children.
-    pub codes: Vec<PlanCode>,
-    pub attributes: Vec<(String, AttributeKind)>,
-    pub participants: Vec<PlanParticipant>,
-    pub documents: Vec<PlanDocument>,
-    pub codings: Vec<PlanCoding>,
-    pub memos: Vec<PlanMemo>,
-}
 
 // ---------------------------------------------------------------------------------------
 // The import report.
@@ -169,20 +97,6 @@ pub struct NotImported {
     pub what: String,
     pub count: usize,
     pub reason: String,
-}
-
-/// How many of each thing came across.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
-pub struct ImportCounts {
-    pub coders: usize,
-    pub codes: usize,
-    pub documents: usize,
-    pub participants: usize,
-    pub attributes: usize,
-    pub attribute_values: usize,
-    pub waves: usize,
-    pub codings: usize,
-    pub memos: usize,
 }
 
 /// The report of one `.qdpx` import: what came across and what could not.
@@ -266,147 +180,6 @@ pub(crate) fn shorten(s: &str, n: usize) -> String {
     if flat.chars().count() <= n { flat } else { format!("{}…", flat.chars().take(n).collect::<String>()) }
 }
 
-// ---------------------------------------------------------------------------------------
-// A small XML tree, matched on local names so that any namespace (or none) is accepted.
-
-/// One XML element: its local name, attributes (local names), children and text.
-#[derive(Debug, Clone, Default)]
-pub struct Node {
-    pub name: String,
-    pub attrs: Vec<(String, String)>,
-    pub children: Vec<Node>,
-    pub text: String,
-}
-
-impl Node {
-    pub fn attr(&self, name: &str) -> Option<&str> {
-        self.attrs.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
-    }
-
-    /// A non-blank attribute.
-    pub fn attr_nonempty(&self, name: &str) -> Option<&str> {
-        self.attr(name).map(str::trim).filter(|v| !v.is_empty())
-    }
-
-    pub fn child(&self, name: &str) -> Option<&Node> {
-        self.children.iter().find(|c| c.name == name)
-    }
-
-    pub fn all<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a Node> + 'a {
-        self.children.iter().filter(move |c| c.name == name)
-    }
-
-    /// `self/wrapper/item` elements.
-    pub fn items<'a>(&'a self, wrapper: &'a str, item: &'a str) -> impl Iterator<Item = &'a Node> + 'a {
-        self.all(wrapper).flat_map(move |w| w.all(item))
-    }
-
-    /// Every element named `name` at any depth below this one.
-    pub fn count_deep(&self, name: &str) -> usize {
-        self.children.iter().map(|c| usize::from(c.name == name) + c.count_deep(name)).sum()
-    }
-
-    /// The text of a `Description` child, trimmed; empty when there is none.
-    pub fn description(&self) -> String {
-        self.child("Description").map(|d| d.text.trim().to_string()).unwrap_or_default()
-    }
-}
-
-fn local(name: &str) -> String {
-    match name.rsplit_once(':') {
-        Some((_, l)) => l.to_string(),
-        None => name.to_string(),
-    }
-}
-
-/// Parses XML (UTF-8, a leading BOM allowed) into a tree. Document type declarations are
-/// refused, so no entity can be expanded.
-pub fn parse_xml(bytes: &[u8], what: &str) -> Result<Node> {
-    let bad = |m: String| Error::Invalid(format!("{what}: {m}"));
-    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
-    let text = std::str::from_utf8(bytes).map_err(|_| bad("the XML is not UTF-8".into()))?;
-    let mut reader = Reader::from_str(text);
-    let mut stack: Vec<Node> = vec![Node::default()];
-    loop {
-        let pos = reader.buffer_position();
-        let ev = reader.read_event().map_err(|e| bad(format!("malformed XML at byte {pos}: {e}")))?;
-        match ev {
-            Event::Start(e) => {
-                let node = start_node(&e).map_err(|m| bad(format!("{m} at byte {pos}")))?;
-                stack.push(node);
-            }
-            Event::Empty(e) => {
-                let node = start_node(&e).map_err(|m| bad(format!("{m} at byte {pos}")))?;
-                if let Some(top) = stack.last_mut() {
-                    top.children.push(node);
-                }
-            }
-            Event::End(_) => {
-                if stack.len() < 2 {
-                    return Err(bad(format!("unbalanced end tag at byte {pos}")));
-                }
-                if let Some(node) = stack.pop()
-                    && let Some(top) = stack.last_mut()
-                {
-                    top.children.push(node);
-                }
-            }
-            Event::Text(t) => {
-                if let Some(top) = stack.last_mut() {
-                    top.text.push_str(&t.xml10_content());
-                }
-            }
-            Event::CData(t) => {
-                if let Some(top) = stack.last_mut() {
-                    top.text.push_str(&t.into_inner());
-                }
-            }
-            Event::GeneralRef(r) => {
-                let c = if r.is_char_ref() {
-                    r.resolve_char_ref().map_err(|e| bad(format!("bad character reference at byte {pos}: {e}")))?
-                } else {
-                    match r.into_inner().as_ref() {
-                        "lt" => Some('<'),
-                        "gt" => Some('>'),
-                        "amp" => Some('&'),
-                        "quot" => Some('"'),
-                        "apos" => Some('\''),
-                        _ => None,
-                    }
-                };
-                match (c, stack.last_mut()) {
-                    (Some(c), Some(top)) => top.text.push(c),
-                    _ => return Err(bad(format!("unknown XML entity at byte {pos}"))),
-                }
-            }
-            Event::DocType(_) => return Err(bad("a document type declaration (DTD) is not allowed".into())),
-            Event::Eof => break,
-            _ => {}
-        }
-    }
-    if stack.len() != 1 {
-        let open = stack.last().map(|n| n.name.clone()).unwrap_or_default();
-        return Err(bad(format!("the XML ends before <{open}> is closed (truncated?)")));
-    }
-    stack.pop().and_then(|root| root.children.into_iter().next()).ok_or_else(|| bad("no XML element found".into()))
-}
-
-fn start_node(e: &quick_xml::events::BytesStart) -> std::result::Result<Node, String> {
-    let mut node = Node { name: local(e.name().as_ref()), ..Default::default() };
-    for a in e.attributes() {
-        let a = a.map_err(|e| format!("malformed attribute: {e}"))?;
-        let key = a.key.as_ref();
-        if key == "xmlns" || key.starts_with("xmlns:") {
-            continue;
-        }
-        let v = a
-            .normalized_value(quick_xml::XmlVersion::Implicit1_0)
-            .map_err(|e| format!("malformed attribute value: {e}"))?;
-        node.attrs.push((local(key), v.into_owned()));
-    }
-    Ok(node)
-}
-
 /// A REFI GUID as a lowercase hyphenated UUID (braces removed), or `None` if it is not one.
 pub fn normalise_guid(raw: &str) -> Option<String> {
     let t = raw.trim().trim_start_matches('{').trim_end_matches('}');
@@ -464,21 +237,6 @@ pub fn split_description(text: &str) -> CodeDescription {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn xml_tree_ignores_namespaces_and_bom_and_refuses_dtds() {
-        let xml = "\u{FEFF}<?xml version=\"1.0\"?><p:Project xmlns:p=\"urn:QDA-XML:project:1:0\" name=\"a &amp; b\"><p:Users><p:User guid=\"{ABCDEF01-2345-6789-ABCD-EF0123456789}\"/></p:Users><Description>x &lt; y&#233;</Description></p:Project>";
-        let root = parse_xml(xml.as_bytes(), "t").unwrap();
-        assert_eq!(root.name, "Project");
-        assert_eq!(root.attr("name"), Some("a & b"));
-        let user = root.items("Users", "User").next().unwrap();
-        assert_eq!(normalise_guid(user.attr("guid").unwrap()).unwrap(), "abcdef01-2345-6789-abcd-ef0123456789");
-        assert_eq!(root.description(), "x < yé");
-        let dtd = "<?xml version=\"1.0\"?><!DOCTYPE r [<!ENTITY x SYSTEM \"file:///etc/passwd\">]><r>&x;</r>";
-        assert!(parse_xml(dtd.as_bytes(), "t").unwrap_err().to_string().contains("DTD"));
-        assert!(parse_xml(b"<a><b></a>", "t").is_err());
-        assert!(parse_xml(b"<a><b>", "t").unwrap_err().to_string().contains("truncated"));
-    }
 
     #[test]
     fn descriptions_split_back() {

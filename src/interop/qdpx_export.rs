@@ -16,7 +16,7 @@ use super::codes::write_codes;
 use super::{NotImported, PROJECT_NS, WAVE_SET_PREFIX, shorten};
 use crate::error::{Error, Result};
 use crate::model::time::format_timestamp;
-use crate::model::{AttributeKind, MemoTarget};
+use crate::model::{AttributeKind, Code, Coding, Document, Memo, MemoTarget, Participant, Wave};
 use crate::store::Project;
 use crate::store::queries::CodingFilter;
 use quick_xml::Writer;
@@ -105,29 +105,61 @@ fn text_element(w: &mut X, name: &str, text: &str) -> std::io::Result<()> {
     Ok(())
 }
 
-/// The `project.qde` XML and the source files (`sources/` names and texts) of a project.
-pub fn project_qde(project: &Project) -> Result<(String, SourceFiles, ExportReport)> {
+/// What the export reads from the project, keyed as the XML needs it.
+struct Contents {
+    /// Coders as users: GUID and name.
+    users: Vec<(String, String)>,
+    /// Coder name → user GUID.
+    coder_guid: HashMap<String, String>,
+    codes: Vec<Code>,
+    /// Attributes as variables: GUID, name and kind.
+    attributes: Vec<(String, String, AttributeKind)>,
+    participants: Vec<Participant>,
+    waves: Vec<Wave>,
+    documents: Vec<Document>,
+    codings: Vec<Coding>,
+    memos: Vec<Memo>,
+    /// (target kind, target ID) → the GUIDs of the notes about it (memos not on participants).
+    memo_notes: HashMap<(&'static str, String), Vec<String>>,
+}
+
+impl Contents {
+    fn notes_on(&self, target: MemoTarget, id: &str) -> &[String] {
+        self.memo_notes.get(&(target.as_str(), id.to_string())).map(Vec::as_slice).unwrap_or(&[])
+    }
+}
+
+/// Reads what the export writes, and counts it (with what cannot be written) in a report.
+fn read_contents(project: &Project) -> Result<(Contents, ExportReport)> {
     let coders = project.coders()?;
-    let coder_guid: HashMap<String, String> = coders.iter().map(|c| (c.name.clone(), guid(&c.id))).collect();
-    let codes = project.codes()?;
-    let attributes = project.attributes()?;
-    let participants = project.participants()?;
-    let waves = project.waves()?;
-    let documents: Vec<_> = project.documents()?.into_iter().map(|d| d.document).collect();
-    let codings = project.codings(&CodingFilter::default())?;
-    let memos = project.memos(None)?;
+    let users: Vec<(String, String)> = coders.iter().map(|c| (guid(&c.id), c.name.clone())).collect();
+    let coder_guid = users.iter().map(|(g, n)| (n.clone(), g.clone())).collect();
+    let attributes = project.attributes()?.into_iter().map(|a| (guid(&a.id), a.name, a.kind)).collect();
+    let documents: Vec<Document> = project.documents()?.into_iter().map(|d| d.document).collect();
+    let c = Contents {
+        users,
+        coder_guid,
+        codes: project.codes()?,
+        attributes,
+        participants: project.participants()?,
+        waves: project.waves()?,
+        documents,
+        codings: project.codings(&CodingFilter::default())?,
+        memos: project.memos(None)?,
+        memo_notes: HashMap::new(),
+    };
     let mut report = ExportReport {
-        documents: documents.len(),
-        codes: codes.len(),
-        codings: codings.len(),
-        coders: coders.len(),
-        participants: participants.len(),
-        attributes: attributes.len(),
-        waves: waves.len(),
-        memos: memos.len(),
+        documents: c.documents.len(),
+        codes: c.codes.len(),
+        codings: c.codings.len(),
+        coders: c.users.len(),
+        participants: c.participants.len(),
+        attributes: c.attributes.len(),
+        waves: c.waves.len(),
+        memos: c.memos.len(),
         ..Default::default()
     };
-    let stars = codings.iter().filter(|c| c.illustrative).count();
+    let stars = c.codings.iter().filter(|c| c.illustrative).count();
     if stars > 0 {
         report.not_exported.push(NotImported {
             what: "stars on codings (illustrative quotes)".into(),
@@ -135,9 +167,8 @@ pub fn project_qde(project: &Project) -> Result<(String, SourceFiles, ExportRepo
             reason: "REFI-QDA has no place for them".into(),
         });
     }
-
     let mut timed = 0;
-    for d in &documents {
+    for d in &c.documents {
         timed += project.turns(&d.id)?.iter().filter(|t| t.time_start_ms.is_some()).count();
     }
     if timed > 0 {
@@ -148,37 +179,25 @@ pub fn project_qde(project: &Project) -> Result<(String, SourceFiles, ExportRepo
                 .into(),
         });
     }
-
-    let mut memo_notes: HashMap<(&str, String), Vec<String>> = HashMap::new();
-    for m in &memos {
-        if m.target != MemoTarget::Participant {
-            memo_notes
-                .entry((m.target.as_str(), m.target_id.clone().unwrap_or_default()))
-                .or_default()
-                .push(guid(&m.id));
-        }
+    let mut memo_notes: HashMap<(&'static str, String), Vec<String>> = HashMap::new();
+    for m in c.memos.iter().filter(|m| m.target != MemoTarget::Participant) {
+        memo_notes.entry((m.target.as_str(), m.target_id.clone().unwrap_or_default())).or_default().push(guid(&m.id));
     }
-    let code_notes: HashMap<String, Vec<String>> = memo_notes
-        .iter()
-        .filter(|((t, _), _)| *t == MemoTarget::Code.as_str())
-        .map(|((_, id), notes)| (id.clone(), notes.clone()))
-        .collect();
+    Ok((Contents { memo_notes, ..c }, report))
+}
 
-    let created = project
-        .conn()
-        .query_row("SELECT value FROM meta WHERE key = 'created_at'", [], |r| r.get::<_, String>(0))
-        .ok()
-        .and_then(|v| v.parse::<i64>().ok())
-        .unwrap_or_else(crate::store::now_ms);
+/// The `project.qde` XML and the source files (`sources/` names and texts) of a project.
+pub fn project_qde(project: &Project) -> Result<(String, SourceFiles, ExportReport)> {
+    let (c, report) = read_contents(project)?;
+    let created = format_timestamp(project.created_at_ms()?.unwrap_or_else(crate::store::now_ms));
     let name = project
         .path()
         .file_stem()
         .map(|s| s.to_string_lossy().into_owned())
         .unwrap_or_else(|| "Codeloom project".into());
     let origin = format!("Codeloom {}", env!("CARGO_PKG_VERSION"));
-    let created = format_timestamp(created);
     let modified = format_timestamp(crate::store::now_ms());
-    let me = coder_guid.get(project.coder()).cloned();
+    let me = c.coder_guid.get(project.coder()).cloned();
 
     let mut w: X = Writer::new_with_indent(Vec::new(), b' ', 1);
     let mut files = Vec::new();
@@ -203,206 +222,15 @@ pub fn project_qde(project: &Project) -> Result<(String, SourceFiles, ExportRepo
         }
         root.push(("modifiedDateTime", modified.as_str()));
         start(&mut w, "Project", &root)?;
-
-        if !coders.is_empty() {
-            start(&mut w, "Users", &[])?;
-            for c in &coders {
-                empty(&mut w, "User", &[("guid", &guid(&c.id)), ("name", &c.name)])?;
-            }
-            end(&mut w, "Users")?;
-        }
-
-        if !codes.is_empty() {
-            start(&mut w, "CodeBook", &[])?;
-            let codes: Vec<_> = codes
-                .iter()
-                .map(|c| crate::model::Code {
-                    id: guid(&c.id),
-                    parent_id: c.parent_id.as_deref().map(guid),
-                    ..c.clone()
-                })
-                .collect();
-            let notes: HashMap<String, Vec<String>> = code_notes.iter().map(|(k, v)| (guid(k), v.clone())).collect();
-            write_codes(&mut w, &codes, &notes)?;
-            end(&mut w, "CodeBook")?;
-        }
-
-        if !attributes.is_empty() {
-            start(&mut w, "Variables", &[])?;
-            for a in &attributes {
-                let kind = match a.kind {
-                    AttributeKind::Number => "Float",
-                    AttributeKind::Date => "Date",
-                    AttributeKind::Text | AttributeKind::Category => "Text",
-                };
-                if a.kind == AttributeKind::Category {
-                    start(&mut w, "Variable", &[("guid", &guid(&a.id)), ("name", &a.name), ("typeOfVariable", kind)])?;
-                    text_element(&mut w, "Description", "category")?;
-                    end(&mut w, "Variable")?;
-                } else {
-                    empty(&mut w, "Variable", &[("guid", &guid(&a.id)), ("name", &a.name), ("typeOfVariable", kind)])?;
-                }
-            }
-            end(&mut w, "Variables")?;
-        }
-
-        let attr_by_name: HashMap<&str, &crate::store::queries::AttributeDef> =
-            attributes.iter().map(|a| (a.name.as_str(), a)).collect();
-        if !participants.is_empty() {
-            start(&mut w, "Cases", &[])?;
-            for p in &participants {
-                start(&mut w, "Case", &[("guid", &guid(&p.id)), ("name", &p.label)])?;
-                for (name, value) in &p.attributes {
-                    let Some(a) = attr_by_name.get(name.as_str()) else { continue };
-                    let (element, v) = match a.kind {
-                        AttributeKind::Number => match decimal(&value.value) {
-                            Some(v) => ("FloatValue", v),
-                            None => continue,
-                        },
-                        AttributeKind::Date => ("DateValue", value.value.clone()),
-                        _ => ("TextValue", value.value.clone()),
-                    };
-                    start(&mut w, "VariableValue", &[])?;
-                    empty(&mut w, "VariableRef", &[("targetGUID", &guid(&a.id))])?;
-                    text_element(&mut w, element, &v)?;
-                    end(&mut w, "VariableValue")?;
-                }
-                for d in documents.iter().filter(|d| d.participant.as_deref() == Some(p.label.as_str())) {
-                    empty(&mut w, "SourceRef", &[("targetGUID", &guid(&d.id))])?;
-                }
-                end(&mut w, "Case")?;
-            }
-            end(&mut w, "Cases")?;
-        }
-
-        let mut by_doc: HashMap<&str, Vec<&crate::model::Coding>> = HashMap::new();
-        for c in &codings {
-            by_doc.entry(c.document_id.as_str()).or_default().push(c);
-        }
-        if !documents.is_empty() {
-            start(&mut w, "Sources", &[])?;
-            for d in &documents {
-                let text = project.document_text(&d.id).map_err(|e| std::io::Error::other(e.to_string()))?;
-                let file = format!("{}.txt", guid(&d.id));
-                let path = format!("internal://{file}");
-                let mut attrs = vec![("guid", guid(&d.id)), ("name", d.name.clone()), ("plainTextPath", path)];
-                attrs.push(("creationDateTime", format_timestamp(d.imported_at_ms)));
-                let attrs: Vec<(&str, &str)> = attrs.iter().map(|(k, v)| (*k, v.as_str())).collect();
-                start(&mut w, "TextSource", &attrs)?;
-                let chars: Vec<char> = text.chars().collect();
-                for c in by_doc.get(d.id.as_str()).map(Vec::as_slice).unwrap_or(&[]) {
-                    let quote: String = chars.get(c.start..c.end.min(chars.len())).unwrap_or(&[]).iter().collect();
-                    let user = coder_guid.get(&c.coder).cloned();
-                    let when = format_timestamp(c.created_at_ms);
-                    let (s, e) = (c.start.to_string(), c.end.to_string());
-                    let sel_guid = derived_guid(&c.id, "selection");
-                    let name = shorten(&quote, 100);
-                    let mut attrs = vec![
-                        ("guid", sel_guid.as_str()),
-                        ("name", name.as_str()),
-                        ("startPosition", s.as_str()),
-                        ("endPosition", e.as_str()),
-                    ];
-                    if let Some(u) = &user {
-                        attrs.push(("creatingUser", u.as_str()));
-                    }
-                    attrs.push(("creationDateTime", when.as_str()));
-                    start(&mut w, "PlainTextSelection", &attrs)?;
-                    let cg = guid(&c.id);
-                    let mut attrs = vec![("guid", cg.as_str())];
-                    if let Some(u) = &user {
-                        attrs.push(("creatingUser", u.as_str()));
-                    }
-                    attrs.push(("creationDateTime", when.as_str()));
-                    start(&mut w, "Coding", &attrs)?;
-                    empty(&mut w, "CodeRef", &[("targetGUID", &guid(&c.code_id))])?;
-                    if c.memo.as_deref().is_some_and(|m| !m.trim().is_empty()) {
-                        empty(&mut w, "NoteRef", &[("targetGUID", &derived_guid(&c.id, "memo"))])?;
-                    }
-                    end(&mut w, "Coding")?;
-                    end(&mut w, "PlainTextSelection")?;
-                }
-                for n in
-                    memo_notes.get(&(MemoTarget::Document.as_str(), d.id.clone())).map(Vec::as_slice).unwrap_or(&[])
-                {
-                    empty(&mut w, "NoteRef", &[("targetGUID", n)])?;
-                }
-                end(&mut w, "TextSource")?;
-                files.push((file, text));
-            }
-            end(&mut w, "Sources")?;
-        }
-
-        let coding_memos: Vec<_> =
-            codings.iter().filter(|c| c.memo.as_deref().is_some_and(|m| !m.trim().is_empty())).collect();
-        if !memos.is_empty() || !coding_memos.is_empty() {
-            start(&mut w, "Notes", &[])?;
-            for m in &memos {
-                let when = format_timestamp(m.updated_at_ms);
-                let g = guid(&m.id);
-                let mut attrs = vec![("guid", g.as_str())];
-                if !m.title.is_empty() {
-                    attrs.push(("name", m.title.as_str()));
-                }
-                let user = m.coder.as_ref().and_then(|c| coder_guid.get(c)).cloned();
-                if let Some(u) = &user {
-                    attrs.push(("creatingUser", u.as_str()));
-                }
-                attrs.push(("creationDateTime", when.as_str()));
-                start(&mut w, "Note", &attrs)?;
-                text_element(&mut w, "PlainTextContent", &m.body)?;
-                end(&mut w, "Note")?;
-            }
-            for c in &coding_memos {
-                let g = derived_guid(&c.id, "memo");
-                let mut attrs = vec![("guid", g.clone())];
-                if let Some(u) = coder_guid.get(&c.coder) {
-                    attrs.push(("creatingUser", u.clone()));
-                }
-                let attrs: Vec<(&str, &str)> = attrs.iter().map(|(k, v)| (*k, v.as_str())).collect();
-                start(&mut w, "Note", &attrs)?;
-                text_element(&mut w, "PlainTextContent", c.memo.as_deref().unwrap_or(""))?;
-                end(&mut w, "Note")?;
-            }
-            end(&mut w, "Notes")?;
-        }
-
-        let participant_memos: Vec<_> =
-            memos.iter().filter(|m| m.target == MemoTarget::Participant && m.target_id.is_some()).collect();
-        if !participant_memos.is_empty() {
-            start(&mut w, "Links", &[])?;
-            for m in participant_memos {
-                let target = guid(m.target_id.as_deref().unwrap_or(""));
-                empty(
-                    &mut w,
-                    "Link",
-                    &[
-                        ("guid", &derived_guid(&m.id, "link")),
-                        ("name", "Memo on participant"),
-                        ("direction", "OneWay"),
-                        ("originGUID", &guid(&m.id)),
-                        ("targetGUID", &target),
-                    ],
-                )?;
-            }
-            end(&mut w, "Links")?;
-        }
-
-        if !waves.is_empty() {
-            start(&mut w, "Sets", &[])?;
-            for v in &waves {
-                let name = format!("{WAVE_SET_PREFIX}{}", v.name);
-                start(&mut w, "Set", &[("guid", &guid(&v.id)), ("name", &name)])?;
-                text_element(&mut w, "Description", "Codeloom wave")?;
-                for d in documents.iter().filter(|d| d.wave.as_deref() == Some(v.name.as_str())) {
-                    empty(&mut w, "MemberSource", &[("targetGUID", &guid(&d.id))])?;
-                }
-                end(&mut w, "Set")?;
-            }
-            end(&mut w, "Sets")?;
-        }
-
-        for n in memo_notes.get(&(MemoTarget::Project.as_str(), String::new())).map(Vec::as_slice).unwrap_or(&[]) {
+        write_users(&mut w, &c)?;
+        write_codebook(&mut w, &c)?;
+        write_variables(&mut w, &c)?;
+        write_cases(&mut w, &c)?;
+        files = write_sources(&mut w, project, &c)?;
+        write_notes(&mut w, &c)?;
+        write_links(&mut w, &c)?;
+        write_sets(&mut w, &c)?;
+        for n in c.notes_on(MemoTarget::Project, "") {
             empty(&mut w, "NoteRef", &[("targetGUID", n)])?;
         }
         end(&mut w, "Project")?;
@@ -411,6 +239,245 @@ pub fn project_qde(project: &Project) -> Result<(String, SourceFiles, ExportRepo
     result.map_err(io)?;
     let xml = String::from_utf8(w.into_inner()).map_err(|_| Error::Invalid("the project XML is not UTF-8".into()))?;
     Ok((xml, files, report))
+}
+
+fn write_users(w: &mut X, c: &Contents) -> std::io::Result<()> {
+    if c.users.is_empty() {
+        return Ok(());
+    }
+    start(w, "Users", &[])?;
+    for (g, name) in &c.users {
+        empty(w, "User", &[("guid", g), ("name", name)])?;
+    }
+    end(w, "Users")
+}
+
+/// The code tree, IDs as GUIDs, with the notes on each code.
+fn write_codebook(w: &mut X, c: &Contents) -> std::io::Result<()> {
+    if c.codes.is_empty() {
+        return Ok(());
+    }
+    start(w, "CodeBook", &[])?;
+    let codes: Vec<Code> = c
+        .codes
+        .iter()
+        .map(|k| Code { id: guid(&k.id), parent_id: k.parent_id.as_deref().map(guid), ..k.clone() })
+        .collect();
+    let notes: HashMap<String, Vec<String>> = c
+        .memo_notes
+        .iter()
+        .filter(|((t, _), _)| *t == MemoTarget::Code.as_str())
+        .map(|((_, id), notes)| (guid(id), notes.clone()))
+        .collect();
+    write_codes(w, &codes, &notes)?;
+    end(w, "CodeBook")
+}
+
+fn write_variables(w: &mut X, c: &Contents) -> std::io::Result<()> {
+    if c.attributes.is_empty() {
+        return Ok(());
+    }
+    start(w, "Variables", &[])?;
+    for (g, name, kind) in &c.attributes {
+        let type_of = match kind {
+            AttributeKind::Number => "Float",
+            AttributeKind::Date => "Date",
+            AttributeKind::Text | AttributeKind::Category => "Text",
+        };
+        let attrs = [("guid", g.as_str()), ("name", name.as_str()), ("typeOfVariable", type_of)];
+        if *kind == AttributeKind::Category {
+            start(w, "Variable", &attrs)?;
+            text_element(w, "Description", "category")?;
+            end(w, "Variable")?;
+        } else {
+            empty(w, "Variable", &attrs)?;
+        }
+    }
+    end(w, "Variables")
+}
+
+/// Participants as cases with their attribute values and documents.
+fn write_cases(w: &mut X, c: &Contents) -> std::io::Result<()> {
+    if c.participants.is_empty() {
+        return Ok(());
+    }
+    let by_name: HashMap<&str, (&str, AttributeKind)> =
+        c.attributes.iter().map(|(g, n, k)| (n.as_str(), (g.as_str(), *k))).collect();
+    start(w, "Cases", &[])?;
+    for p in &c.participants {
+        start(w, "Case", &[("guid", &guid(&p.id)), ("name", &p.label)])?;
+        for (name, value) in &p.attributes {
+            let Some((g, kind)) = by_name.get(name.as_str()) else { continue };
+            let (element, v) = match kind {
+                AttributeKind::Number => match decimal(&value.value) {
+                    Some(v) => ("FloatValue", v),
+                    None => continue,
+                },
+                AttributeKind::Date => ("DateValue", value.value.clone()),
+                _ => ("TextValue", value.value.clone()),
+            };
+            start(w, "VariableValue", &[])?;
+            empty(w, "VariableRef", &[("targetGUID", g)])?;
+            text_element(w, element, &v)?;
+            end(w, "VariableValue")?;
+        }
+        for d in c.documents.iter().filter(|d| d.participant.as_deref() == Some(p.label.as_str())) {
+            empty(w, "SourceRef", &[("targetGUID", &guid(&d.id))])?;
+        }
+        end(w, "Case")?;
+    }
+    end(w, "Cases")
+}
+
+/// Documents as text sources, each coding a selection; returns the `sources/` files.
+fn write_sources(w: &mut X, project: &Project, c: &Contents) -> std::io::Result<SourceFiles> {
+    let mut files = Vec::new();
+    if c.documents.is_empty() {
+        return Ok(files);
+    }
+    let mut by_doc: HashMap<&str, Vec<&Coding>> = HashMap::new();
+    for k in &c.codings {
+        by_doc.entry(k.document_id.as_str()).or_default().push(k);
+    }
+    start(w, "Sources", &[])?;
+    for d in &c.documents {
+        let text = project.document_text(&d.id).map_err(|e| std::io::Error::other(e.to_string()))?;
+        let file = format!("{}.txt", guid(&d.id));
+        let attrs = [
+            ("guid", guid(&d.id)),
+            ("name", d.name.clone()),
+            ("plainTextPath", format!("internal://{file}")),
+            ("creationDateTime", format_timestamp(d.imported_at_ms)),
+        ];
+        let attrs: Vec<(&str, &str)> = attrs.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        start(w, "TextSource", &attrs)?;
+        let chars: Vec<char> = text.chars().collect();
+        for k in by_doc.get(d.id.as_str()).map(Vec::as_slice).unwrap_or(&[]) {
+            write_selection(w, c, k, &chars)?;
+        }
+        for n in c.notes_on(MemoTarget::Document, &d.id) {
+            empty(w, "NoteRef", &[("targetGUID", n)])?;
+        }
+        end(w, "TextSource")?;
+        files.push((file, text));
+    }
+    end(w, "Sources")?;
+    Ok(files)
+}
+
+/// One coding as a selection (named by its quote) holding one coding.
+fn write_selection(w: &mut X, c: &Contents, k: &Coding, chars: &[char]) -> std::io::Result<()> {
+    let quote: String = chars.get(k.start..k.end.min(chars.len())).unwrap_or(&[]).iter().collect();
+    let user = c.coder_guid.get(&k.coder).cloned();
+    let when = format_timestamp(k.created_at_ms);
+    let (s, e) = (k.start.to_string(), k.end.to_string());
+    let sel_guid = derived_guid(&k.id, "selection");
+    let name = shorten(&quote, 100);
+    let mut attrs = vec![
+        ("guid", sel_guid.as_str()),
+        ("name", name.as_str()),
+        ("startPosition", s.as_str()),
+        ("endPosition", e.as_str()),
+    ];
+    if let Some(u) = &user {
+        attrs.push(("creatingUser", u.as_str()));
+    }
+    attrs.push(("creationDateTime", when.as_str()));
+    start(w, "PlainTextSelection", &attrs)?;
+    let cg = guid(&k.id);
+    let mut attrs = vec![("guid", cg.as_str())];
+    if let Some(u) = &user {
+        attrs.push(("creatingUser", u.as_str()));
+    }
+    attrs.push(("creationDateTime", when.as_str()));
+    start(w, "Coding", &attrs)?;
+    empty(w, "CodeRef", &[("targetGUID", &guid(&k.code_id))])?;
+    if k.memo.as_deref().is_some_and(|m| !m.trim().is_empty()) {
+        empty(w, "NoteRef", &[("targetGUID", &derived_guid(&k.id, "memo"))])?;
+    }
+    end(w, "Coding")?;
+    end(w, "PlainTextSelection")
+}
+
+/// Memos and coding memos as notes.
+fn write_notes(w: &mut X, c: &Contents) -> std::io::Result<()> {
+    let coding_memos: Vec<_> =
+        c.codings.iter().filter(|k| k.memo.as_deref().is_some_and(|m| !m.trim().is_empty())).collect();
+    if c.memos.is_empty() && coding_memos.is_empty() {
+        return Ok(());
+    }
+    start(w, "Notes", &[])?;
+    for m in &c.memos {
+        let when = format_timestamp(m.updated_at_ms);
+        let g = guid(&m.id);
+        let mut attrs = vec![("guid", g.as_str())];
+        if !m.title.is_empty() {
+            attrs.push(("name", m.title.as_str()));
+        }
+        let user = m.coder.as_ref().and_then(|k| c.coder_guid.get(k)).cloned();
+        if let Some(u) = &user {
+            attrs.push(("creatingUser", u.as_str()));
+        }
+        attrs.push(("creationDateTime", when.as_str()));
+        start(w, "Note", &attrs)?;
+        text_element(w, "PlainTextContent", &m.body)?;
+        end(w, "Note")?;
+    }
+    for k in &coding_memos {
+        let g = derived_guid(&k.id, "memo");
+        let mut attrs = vec![("guid", g.clone())];
+        if let Some(u) = c.coder_guid.get(&k.coder) {
+            attrs.push(("creatingUser", u.clone()));
+        }
+        let attrs: Vec<(&str, &str)> = attrs.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        start(w, "Note", &attrs)?;
+        text_element(w, "PlainTextContent", k.memo.as_deref().unwrap_or(""))?;
+        end(w, "Note")?;
+    }
+    end(w, "Notes")
+}
+
+/// Memos on participants as links from their note to the case (cases hold no note references).
+fn write_links(w: &mut X, c: &Contents) -> std::io::Result<()> {
+    let participant_memos: Vec<_> =
+        c.memos.iter().filter(|m| m.target == MemoTarget::Participant && m.target_id.is_some()).collect();
+    if participant_memos.is_empty() {
+        return Ok(());
+    }
+    start(w, "Links", &[])?;
+    for m in participant_memos {
+        let target = guid(m.target_id.as_deref().unwrap_or(""));
+        empty(
+            w,
+            "Link",
+            &[
+                ("guid", &derived_guid(&m.id, "link")),
+                ("name", "Memo on participant"),
+                ("direction", "OneWay"),
+                ("originGUID", &guid(&m.id)),
+                ("targetGUID", &target),
+            ],
+        )?;
+    }
+    end(w, "Links")
+}
+
+/// Waves as sets named `Wave: NAME` holding their documents.
+fn write_sets(w: &mut X, c: &Contents) -> std::io::Result<()> {
+    if c.waves.is_empty() {
+        return Ok(());
+    }
+    start(w, "Sets", &[])?;
+    for v in &c.waves {
+        let name = format!("{WAVE_SET_PREFIX}{}", v.name);
+        start(w, "Set", &[("guid", &guid(&v.id)), ("name", &name)])?;
+        text_element(w, "Description", "Codeloom wave")?;
+        for d in c.documents.iter().filter(|d| d.wave.as_deref() == Some(v.name.as_str())) {
+            empty(w, "MemberSource", &[("targetGUID", &guid(&d.id))])?;
+        }
+        end(w, "Set")?;
+    }
+    end(w, "Sets")
 }
 
 /// Writes the project as a `.qdpx` file at `out`, whole or not at all, never over the

@@ -22,6 +22,7 @@ use crate::import::office::{docx_text, odt_text, read_zip_entry};
 use crate::import::turns::detect_turns;
 use crate::model::AttributeKind;
 use crate::store::Project;
+use roxmltree::Node;
 use std::collections::{HashMap, HashSet};
 use std::io::Cursor;
 use std::path::Path;
@@ -30,6 +31,9 @@ use std::path::Path;
 pub const MAX_QDPX_BYTES: u64 = 1024 * 1024 * 1024;
 /// The most bytes unpacked from one archive in total.
 const MAX_TOTAL_UNPACKED: u64 = 1024 * 1024 * 1024;
+/// The most bytes of memo text copied from notes and descriptions that several things
+/// refer to (one note linked to a million selections must not become a million memos).
+pub const MAX_COPIED_MEMO_BYTES: usize = 256 * 1024 * 1024;
 
 /// Reads `path` and stores everything that has a home in one operation (one undo
 /// removes the whole import; a failure leaves the project unchanged).
@@ -73,6 +77,8 @@ pub fn new_project_from_qdpx(target: &Path, qdpx: &Path, coder: &str) -> Result<
 struct Archive<'a> {
     bytes: &'a [u8],
     names: Vec<String>,
+    /// Lower-case entry name → the first entry of that name, for lookups in any case.
+    by_lower: HashMap<String, String>,
     unpacked: u64,
     file: String,
 }
@@ -80,16 +86,20 @@ struct Archive<'a> {
 impl<'a> Archive<'a> {
     /// A bare `.qde` file: the project XML alone, with no source files.
     fn bare(bytes: &'a [u8], file: &str) -> Self {
-        Archive { bytes, names: vec![], unpacked: 0, file: file.to_string() }
+        Archive { bytes, names: vec![], by_lower: HashMap::new(), unpacked: 0, file: file.to_string() }
     }
 
     fn open(bytes: &'a [u8], file: &str) -> Result<Self> {
         let archive = zip::ZipArchive::new(Cursor::new(bytes)).map_err(|e| {
             Error::Invalid(format!("{file}: not a readable .qdpx (zip) archive (truncated or corrupt): {e}"))
         })?;
-        let names =
+        let names: Vec<String> =
             archive.file_names().filter_map(|n| n.ok()).filter(|n| !n.ends_with('/')).map(|n| n.into_owned()).collect();
-        Ok(Archive { bytes, names, unpacked: 0, file: file.to_string() })
+        let mut by_lower = HashMap::new();
+        for n in &names {
+            by_lower.entry(n.to_lowercase()).or_insert_with(|| n.clone());
+        }
+        Ok(Archive { bytes, names, by_lower, unpacked: 0, file: file.to_string() })
     }
 
     fn read(&mut self, name: &str) -> Result<Vec<u8>> {
@@ -125,14 +135,7 @@ impl<'a> Archive<'a> {
     /// An internal file by name, in `sources/` (any case) or at the root.
     fn find(&self, file: &str) -> Option<String> {
         let want = file.trim().trim_start_matches('/').replace('\\', "/").to_lowercase();
-        self.names
-            .iter()
-            .find(|n| {
-                let l = n.to_lowercase();
-                l.strip_prefix("sources/") == Some(want.as_str())
-            })
-            .or_else(|| self.names.iter().find(|n| n.to_lowercase() == want))
-            .cloned()
+        self.by_lower.get(&format!("sources/{want}")).or_else(|| self.by_lower.get(&want)).cloned()
     }
 }
 
@@ -201,12 +204,13 @@ fn read_path(archive: &mut Archive, raw: &str) -> std::result::Result<FileText, 
 // Positions.
 
 /// For each offset in `unit` over `raw`, the char offset in the stored text, or `None`
-/// inside a character (the second half of a surrogate pair).
-fn unit_map(raw: &str, unit: PositionUnit) -> Vec<Option<usize>> {
+/// inside a character (the second half of a surrogate pair). Offsets are `u32` (8 bytes
+/// an entry rather than 16): a source's text is at most 1 GB.
+fn unit_map(raw: &str, unit: PositionUnit) -> Vec<Option<u32>> {
     let utf16 = matches!(unit, PositionUnit::Utf16 | PositionUnit::Utf16CrlfAsOne);
     let crlf_one = matches!(unit, PositionUnit::CodePointsCrlfAsOne | PositionUnit::Utf16CrlfAsOne);
     let mut map = Vec::with_capacity(raw.len() + 1);
-    let mut n = 0usize;
+    let mut n = 0u32;
     let mut chars = raw.chars().peekable();
     while let Some(c) = chars.next() {
         if c == '\r' && chars.peek() == Some(&'\n') {
@@ -219,7 +223,7 @@ fn unit_map(raw: &str, unit: PositionUnit) -> Vec<Option<usize>> {
         if utf16 && c.len_utf16() == 2 {
             map.push(None);
         }
-        n += 1;
+        n = n.saturating_add(1);
     }
     map.push(Some(n));
     map
@@ -254,14 +258,14 @@ fn name_fits(name: &str, slice: &[char]) -> Option<bool> {
 }
 
 struct RawSelection<'a> {
-    node: &'a Node,
+    node: Node<'a, 'a>,
     start: i64,
     end: i64,
 }
 
-fn place(map: &[Option<usize>], start: i64, end: i64) -> Option<(usize, usize)> {
-    let s = map.get(usize::try_from(start).ok()?).copied().flatten()?;
-    let e = map.get(usize::try_from(end).ok()?).copied().flatten()?;
+fn place(map: &[Option<u32>], start: i64, end: i64) -> Option<(usize, usize)> {
+    let s = map.get(usize::try_from(start).ok()?).copied().flatten()? as usize;
+    let e = map.get(usize::try_from(end).ok()?).copied().flatten()? as usize;
     (s < e).then_some((s, e))
 }
 
@@ -318,7 +322,7 @@ fn strip_known_extension(name: &str) -> String {
     t.to_string()
 }
 
-fn variable_kind(node: &Node) -> AttributeKind {
+fn variable_kind(node: Node) -> AttributeKind {
     match node.attr("typeOfVariable").map(str::trim).unwrap_or("Text") {
         "Integer" | "Float" => AttributeKind::Number,
         "Date" => AttributeKind::Date,
@@ -335,6 +339,23 @@ struct NoteText {
     coder: Option<String>,
 }
 
+/// What the file holds that has no home, counted for the report as it is read.
+#[derive(Default)]
+struct Tally {
+    /// References to users the file does not list.
+    dangling_users: usize,
+    /// Selections inside notes (QualCoder annotations).
+    note_selections: usize,
+    empty_sources: Vec<String>,
+    missing_sources: Vec<String>,
+    /// Sources that are not text, by kind: how many, and the codings on them.
+    other_sources: HashMap<&'static str, (usize, usize)>,
+    source_values: usize,
+    bare_selections: usize,
+    unknown_code_refs: usize,
+    selection_memos_on_documents: usize,
+}
+
 struct Reader<'a> {
     plan: ImportPlan,
     report: QdpxReport,
@@ -346,14 +367,32 @@ struct Reader<'a> {
     /// Selection GUID → the document and the plan codings made from it.
     selection_index: HashMap<String, (usize, Vec<usize>)>,
     archive: Archive<'a>,
+    tally: Tally,
+    /// Bytes of memo text copied so far may grow to this; beyond it the file is refused.
+    copy_budget: usize,
+    over_budget: bool,
 }
 
 impl Reader<'_> {
-    fn coder(&mut self, guid: Option<&str>, dangling: &mut usize) -> Option<String> {
+    /// Whether `n` more bytes of copied memo text fit the budget; marks the file refused if not.
+    fn spend(&mut self, n: usize) -> bool {
+        match self.copy_budget.checked_sub(n) {
+            Some(left) if !self.over_budget => {
+                self.copy_budget = left;
+                true
+            }
+            _ => {
+                self.over_budget = true;
+                false
+            }
+        }
+    }
+
+    fn coder(&mut self, guid: Option<&str>) -> Option<String> {
         let g = guid.map(str::trim).filter(|g| !g.is_empty())?;
         let found = self.users.get(&guid_key(g)).cloned();
         if found.is_none() {
-            *dangling += 1;
+            self.tally.dangling_users += 1;
         }
         found
     }
@@ -367,8 +406,9 @@ impl Reader<'_> {
     }
 
     fn memo(&mut self, target: PlanTarget, note_guid: &str) {
-        if let Some(n) = self.take_note(note_guid) {
-            let memo = PlanMemo { target, title: n.title.clone(), body: n.body.clone(), coder: n.coder.clone() };
+        let Some(n) = self.take_note(note_guid) else { return };
+        let memo = PlanMemo { target, title: n.title.clone(), body: n.body.clone(), coder: n.coder.clone() };
+        if self.spend(memo.title.len() + memo.body.len()) {
             self.plan.memos.push(memo);
         }
     }
@@ -378,7 +418,9 @@ impl Reader<'_> {
         let text =
             if n.title.is_empty() || n.title == n.body { n.body.clone() } else { format!("{}\n\n{}", n.title, n.body) };
         for &i in codings {
-            add_memo(&mut self.plan.codings[i].memo, &text);
+            if self.spend(text.len()) {
+                add_memo(&mut self.plan.codings[i].memo, &text);
+            }
         }
     }
 }
@@ -408,23 +450,31 @@ pub fn read_qdpx(path: &Path) -> Result<(ImportPlan, QdpxReport)> {
     read_qdpx_bytes(&bytes, &file)
 }
 
-/// [`read_qdpx`] on bytes already in memory; `file` names them in messages.
+/// [`read_qdpx`] on bytes already in memory; `file` names them in messages. A bare
+/// `.qde` (the project XML alone) is read too, without its source files.
 pub fn read_qdpx_bytes(bytes: &[u8], file: &str) -> Result<(ImportPlan, QdpxReport)> {
+    read_within(bytes, file, MAX_COPIED_MEMO_BYTES)
+}
+
+/// [`read_qdpx_bytes`] copying at most `copy_budget` bytes of memo text.
+fn read_within(bytes: &[u8], file: &str, copy_budget: usize) -> Result<(ImportPlan, QdpxReport)> {
     let is_zip = bytes.starts_with(b"PK\x03\x04") || bytes.starts_with(b"PK\x05\x06");
     let looks_xml = {
         let t = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
         t.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'<')
     };
-    let (archive, root) = if !is_zip && looks_xml {
-        (Archive::bare(bytes, file), parse_xml(bytes, file)?)
+    let unpacked: Vec<u8>;
+    let (archive, xml, what) = if !is_zip && looks_xml {
+        (Archive::bare(bytes, file), bytes, file.to_string())
     } else {
         let mut archive = Archive::open(bytes, file)?;
         let qde = archive.qde()?;
-        let xml = archive.read(&qde)?;
-        let root = parse_xml(&xml, &format!("{file}: {qde}"))?;
-        (archive, root)
+        unpacked = archive.read(&qde)?;
+        (archive, unpacked.as_slice(), format!("{file}: {qde}"))
     };
-    match root.name.as_str() {
+    let doc = parse_xml(xml, &what)?;
+    let root = doc.root_element();
+    match root.local() {
         "Project" => {}
         "CodeBook" => {
             return Err(Error::Invalid(format!("{file}: holds a codebook, not a project; import it as a codebook")));
@@ -450,73 +500,97 @@ pub fn read_qdpx_bytes(bytes: &[u8], file: &str) -> Result<(ImportPlan, QdpxRepo
         source_index: HashMap::new(),
         selection_index: HashMap::new(),
         archive,
+        tally: Tally::default(),
+        copy_budget,
+        over_budget: false,
     };
-    let mut dangling_users = 0usize;
     if bare {
         r.report.warnings.push("a bare .qde file: the source files of a .qdpx are not there".into());
     }
-
-    // Users → coders.
-    for u in root.items("Users", "User") {
-        let Some(guid) = u.attr_nonempty("guid") else { continue };
-        let name = u
-            .attr_nonempty("name")
-            .or_else(|| u.attr_nonempty("id"))
-            .map(str::to_string)
-            .unwrap_or_else(|| format!("user {}", &guid.trim_matches(['{', '}'])[..8.min(guid.len())]));
-        if !r.plan.coders.contains(&name) {
-            r.plan.coders.push(name.clone());
+    r.read_users(root);
+    r.read_notes(root);
+    r.read_codes(root);
+    let variables = r.read_variables(root);
+    if let Some(sources) = root.child("Sources") {
+        for (n, src) in sources.elements().enumerate() {
+            r.read_source(src, n);
         }
-        r.users.insert(guid_key(guid), name);
     }
-
-    // Notes, kept until something refers to them.
-    let mut note_selections = 0;
-    for n in root.items("Notes", "Note") {
-        let Some(guid) = n.attr_nonempty("guid") else { continue };
-        let body = match n.child("PlainTextContent") {
-            Some(c) => c.text.replace("\r\n", "\n"),
-            None => match n.attr_nonempty("plainTextPath").or_else(|| n.attr_nonempty("richTextPath")) {
-                Some(p) => match read_path(&mut r.archive, p) {
-                    Ok(t) => t.text,
-                    Err(e) => {
-                        r.report.warnings.push(format!("note \"{}\": {e}", n.attr("name").unwrap_or("")));
-                        String::new()
-                    }
-                },
-                None => String::new(),
-            },
-        };
-        let body = if body.trim().is_empty() { n.description() } else { body.trim().to_string() };
-        note_selections += n.count_deep("PlainTextSelection");
-        let coder = r.coder(n.attr("creatingUser"), &mut dangling_users);
-        r.notes
-            .insert(guid_key(guid), NoteText { title: n.attr("name").unwrap_or("").trim().to_string(), body, coder });
+    r.report_sources();
+    r.read_links(root);
+    r.read_cases(root, &variables);
+    r.read_sets(root);
+    r.read_project_notes(root);
+    if r.over_budget {
+        return Err(Error::Invalid(format!(
+            "{file}: its notes and descriptions are referred to so often that their copies exceed {copy_budget} bytes; refused"
+        )));
     }
+    Ok((r.plan, r.report))
+}
 
-    // Codes.
-    let mut code_warnings = Vec::new();
-    let codes: Vec<RefiCode> = root
-        .child("CodeBook")
-        .and_then(|cb| cb.child("Codes"))
-        .map(|c| read_codes(c, &mut code_warnings))
-        .unwrap_or_default();
-    r.report.warnings.extend(code_warnings);
-    let mut folders = 0;
-    let mut code_notes: Vec<(usize, String)> = Vec::new();
-    fn flatten(
-        codes: &[RefiCode],
-        parent: Option<usize>,
-        r: &mut Reader,
-        folders: &mut usize,
-        notes: &mut Vec<(usize, String)>,
-    ) {
-        for c in codes {
-            let i = r.plan.codes.len();
-            if !c.codable {
-                *folders += 1;
+/// One reading step per REFI element kind, in the order the references need.
+impl Reader<'_> {
+    /// Users → coders.
+    fn read_users(&mut self, root: Node) {
+        for u in root.items("Users", "User") {
+            let Some(guid) = u.attr_nonempty("guid") else { continue };
+            let name = u
+                .attr_nonempty("name")
+                .or_else(|| u.attr_nonempty("id"))
+                .map(str::to_string)
+                .unwrap_or_else(|| format!("user {}", &guid.trim_matches(['{', '}'])[..8.min(guid.len())]));
+            if !self.plan.coders.contains(&name) {
+                self.plan.coders.push(name.clone());
             }
-            r.plan.codes.push(PlanCode {
+            self.users.insert(guid_key(guid), name);
+        }
+    }
+
+    /// Notes, kept until something refers to them.
+    fn read_notes(&mut self, root: Node) {
+        for n in root.items("Notes", "Note") {
+            let Some(guid) = n.attr_nonempty("guid") else { continue };
+            let body = match n.child("PlainTextContent") {
+                Some(c) => c.text_content().replace("\r\n", "\n"),
+                None => match n.attr_nonempty("plainTextPath").or_else(|| n.attr_nonempty("richTextPath")) {
+                    Some(p) => match read_path(&mut self.archive, p) {
+                        Ok(t) => t.text,
+                        Err(e) => {
+                            self.report.warnings.push(format!("note \"{}\": {e}", n.attr("name").unwrap_or("")));
+                            String::new()
+                        }
+                    },
+                    None => String::new(),
+                },
+            };
+            let body = if body.trim().is_empty() { n.description() } else { body.trim().to_string() };
+            self.tally.note_selections += n.count_deep("PlainTextSelection");
+            let coder = self.coder(n.attr("creatingUser"));
+            let title = n.attr("name").unwrap_or("").trim().to_string();
+            self.notes.insert(guid_key(guid), NoteText { title, body, coder });
+        }
+    }
+
+    /// The code tree, flattened parents first, with its notes as memos.
+    fn read_codes(&mut self, root: Node) {
+        let mut code_warnings = Vec::new();
+        let codes: Vec<RefiCode> = root
+            .child("CodeBook")
+            .and_then(|cb| cb.child("Codes"))
+            .map(|c| read_codes(c, &mut code_warnings))
+            .unwrap_or_default();
+        self.report.warnings.extend(code_warnings);
+        let mut folders = 0;
+        let mut code_notes: Vec<(usize, String)> = Vec::new();
+        // Depth first without recursion: (code, its parent's plan index).
+        let mut stack: Vec<(&RefiCode, Option<usize>)> = codes.iter().rev().map(|c| (c, None)).collect();
+        while let Some((c, parent)) = stack.pop() {
+            let i = self.plan.codes.len();
+            if !c.codable {
+                folders += 1;
+            }
+            self.plan.codes.push(PlanCode {
                 guid: normalise_guid(&c.guid),
                 name: if c.name.is_empty() { "(unnamed code)".into() } else { c.name.clone() },
                 parent,
@@ -524,464 +598,491 @@ pub fn read_qdpx_bytes(bytes: &[u8], file: &str) -> Result<(ImportPlan, QdpxRepo
                 description: split_description(&c.description),
             });
             if !c.guid.is_empty() {
-                r.code_index.entry(guid_key(&c.guid)).or_insert(i);
+                self.code_index.entry(guid_key(&c.guid)).or_insert(i);
             }
-            notes.extend(c.note_refs.iter().map(|n| (i, n.clone())));
-            flatten(&c.children, Some(i), r, folders, notes);
+            code_notes.extend(c.note_refs.iter().map(|n| (i, n.clone())));
+            stack.extend(c.children.iter().rev().map(|k| (k, Some(i))));
+        }
+        if folders > 0 {
+            self.report.warnings.push(format!(
+                "{folders} codes are marked not codable (folders) in the file; they were imported as ordinary codes"
+            ));
+        }
+        for (i, n) in code_notes {
+            self.memo(PlanTarget::Code(i), &n);
         }
     }
-    flatten(&codes, None, &mut r, &mut folders, &mut code_notes);
-    if folders > 0 {
-        r.report.warnings.push(format!(
-            "{folders} codes are marked not codable (folders) in the file; they were imported as ordinary codes"
-        ));
-    }
-    for (i, n) in code_notes {
-        r.memo(PlanTarget::Code(i), &n);
-    }
 
-    // Variables → attributes.
-    let mut variables: HashMap<String, usize> = HashMap::new();
-    for v in root.items("Variables", "Variable") {
-        let (Some(guid), Some(name)) = (v.attr_nonempty("guid"), v.attr_nonempty("name")) else { continue };
-        let i = match r.plan.attributes.iter().position(|(n, _)| n.eq_ignore_ascii_case(name)) {
-            Some(i) => i,
-            None => {
-                r.plan.attributes.push((name.to_string(), variable_kind(v)));
-                r.plan.attributes.len() - 1
-            }
-        };
-        variables.insert(guid_key(guid), i);
-    }
-
-    // Sources.
-    let mut other_sources: HashMap<&str, (usize, usize)> = HashMap::new();
-    let mut empty_sources = Vec::new();
-    let mut missing_sources = Vec::new();
-    let mut source_values = 0;
-    let mut bare_selections = 0;
-    let mut unknown_code_refs = 0;
-    let mut selection_memos_on_documents = 0;
-    if let Some(sources) = root.child("Sources") {
-        for (n, src) in sources.children.iter().enumerate() {
-            if src.name != "TextSource" {
-                let e = other_sources.entry(match src.name.as_str() {
-                    "PDFSource" => "PDF sources",
-                    "PictureSource" => "picture sources",
-                    "AudioSource" => "audio sources",
-                    "VideoSource" => "video sources",
-                    _ => "other sources",
-                });
-                let entry = e.or_default();
-                entry.0 += 1;
-                entry.1 += src.count_deep("Coding");
-                continue;
-            }
-            source_values += src.all("VariableValue").count();
-            let label = src
-                .attr_nonempty("name")
-                .map(str::to_string)
-                .or_else(|| src.attr_nonempty("plainTextPath").map(|p| p.rsplit('/').next().unwrap_or(p).to_string()))
-                .unwrap_or_else(|| format!("Source {}", n + 1));
-            let text = match src.child("PlainTextContent") {
-                Some(c) => Ok(FileText {
-                    raw: c.text.clone(),
-                    text: decode_text(c.text.as_bytes()).map(|t| t.0).unwrap_or_default(),
-                    notes: vec![],
-                }),
-                None => match src.attr_nonempty("plainTextPath") {
-                    Some(p) => read_path(&mut r.archive, p),
-                    None => Err("the source names no plain-text file".into()),
-                },
-            };
-            let mut text = match text {
-                Ok(t) => Some(t),
-                Err(e) => {
-                    missing_sources.push(format!("{label}: {e}"));
-                    None
-                }
-            };
-            let mut positions_trustworthy = true;
-            if text.as_ref().is_none_or(|t| t.text.trim().is_empty())
-                && let Some(rich) = src.attr_nonempty("richTextPath")
-                && let Ok(t) = read_path(&mut r.archive, rich)
-                && !t.text.trim().is_empty()
-            {
-                r.report.warnings.push(format!(
-                    "{label}: the plain-text file is empty or missing; the text was read from the rich-text file"
-                ));
-                text = Some(t);
-                positions_trustworthy = false;
-            }
-            let sels: Vec<RawSelection> = src
-                .all("PlainTextSelection")
-                .map(|s| RawSelection {
-                    node: s,
-                    start: s.attr("startPosition").and_then(|v| v.trim().parse().ok()).unwrap_or(-1),
-                    end: s.attr("endPosition").and_then(|v| v.trim().parse().ok()).unwrap_or(-1),
-                })
-                .collect();
-            let unplace = |r: &mut Reader, sels: &[RawSelection], reason: &str| {
-                for s in sels {
-                    r.report.unplaced.push(Unplaced {
-                        source: label.clone(),
-                        selection: s.node.attr("guid").unwrap_or("").to_string(),
-                        name: s.node.attr("name").unwrap_or("").to_string(),
-                        start: s.start,
-                        end: s.end,
-                        codings: s.node.all("Coding").count(),
-                        reason: reason.to_string(),
-                    });
-                }
-            };
-            let Some(text) = text.filter(|t| !t.text.trim().is_empty()) else {
-                if !missing_sources.last().is_some_and(|m| m.starts_with(&format!("{label}:"))) {
-                    empty_sources.push(label.clone());
-                }
-                unplace(&mut r, &sels, "the source's text is missing or empty");
-                continue;
-            };
-            for w in &text.notes {
-                r.report.warnings.push(format!("{label}: {w}"));
-            }
-            let doc = r.plan.documents.len();
-            if let Some(g) = src.attr_nonempty("guid") {
-                r.source_index.insert(guid_key(g), doc);
-            }
-            r.plan.documents.push(PlanDocument {
-                name: strip_known_extension(&label),
-                original_name: label.clone(),
-                turns: detect_turns(&text.text),
-                text: text.text.clone(),
-                participant: None,
-                wave: None,
+    /// Variables → attributes; returns variable GUID key → attribute index.
+    fn read_variables(&mut self, root: Node) -> HashMap<String, usize> {
+        let mut variables = HashMap::new();
+        // Attribute name (ASCII case ignored) → its index in the plan.
+        let mut by_name: HashMap<String, usize> = HashMap::new();
+        for v in root.items("Variables", "Variable") {
+            let (Some(guid), Some(name)) = (v.attr_nonempty("guid"), v.attr_nonempty("name")) else { continue };
+            let attributes = &mut self.plan.attributes;
+            let i = *by_name.entry(name.to_ascii_lowercase()).or_insert_with(|| {
+                attributes.push((name.to_string(), variable_kind(v)));
+                attributes.len() - 1
             });
-            let description = src.description();
-            if !description.is_empty() {
-                r.plan.memos.push(PlanMemo {
-                    target: PlanTarget::Document(doc),
-                    title: "Description".into(),
-                    body: description,
-                    coder: None,
-                });
-            }
-            for nr in src.all("NoteRef").filter_map(|n| n.attr("targetGUID")) {
-                r.memo(PlanTarget::Document(doc), nr);
-            }
-            if sels.is_empty() {
-                continue;
-            }
-            if !positions_trustworthy {
-                unplace(&mut r, &sels, "the positions refer to a plain-text file that is empty or missing");
-                continue;
-            }
-            let chars: Vec<char> = text.text.chars().collect();
-            let (unit, ambiguous, placed, clean) = choose_unit(&text.raw, &chars, &sels, &r.report.origin);
-            r.report.readings.push(SourceReading {
-                source: label.clone(),
-                unit,
-                ambiguous,
-                selections: sels.len(),
-                placed,
-                clean,
-            });
-            let map = unit_map(&text.raw, unit);
-            for s in &sels {
-                let Some((a, b)) = place(&map, s.start, s.end) else {
-                    let at = |pos: i64| usize::try_from(pos).ok().and_then(|p| map.get(p));
-                    let reason = if s.start < 0 || s.end < 0 {
-                        "missing or unreadable positions".to_string()
-                    } else if s.end <= s.start {
-                        "empty or reversed range".to_string()
-                    } else if at(s.end).is_none() {
-                        format!("beyond the end of the text ({} characters)", chars.len())
-                    } else if at(s.start).is_some_and(Option::is_none) || at(s.end).is_some_and(Option::is_none) {
-                        "starts or ends inside a character (between the two UTF-16 units of one emoji or other character outside the BMP)".to_string()
-                    } else {
-                        "covers no character of the text (only the carriage return of a line break)".to_string()
-                    };
-                    unplace(&mut r, std::slice::from_ref(s), &reason);
-                    continue;
-                };
-                let mut made = Vec::new();
-                let sel_coder = s.node.attr("creatingUser");
-                for c in s.node.all("Coding") {
-                    let Some(code) = c
-                        .child("CodeRef")
-                        .and_then(|cr| cr.attr("targetGUID"))
-                        .and_then(|g| r.code_index.get(&guid_key(g)).copied())
-                    else {
-                        unknown_code_refs += 1;
-                        continue;
-                    };
-                    let coder = r.coder(c.attr("creatingUser").or(sel_coder), &mut dangling_users);
-                    r.plan.codings.push(PlanCoding { document: doc, start: a, end: b, code, coder, memo: None });
-                    let i = r.plan.codings.len() - 1;
-                    made.push(i);
-                    for nr in c.all("NoteRef").filter_map(|n| n.attr("targetGUID")) {
-                        r.note_as_coding_memo(&[i], nr);
-                    }
-                }
-                let refs: Vec<&str> = s.node.all("NoteRef").filter_map(|n| n.attr("targetGUID")).collect();
-                let desc = s.node.description();
-                if made.is_empty() {
-                    if refs.is_empty() && desc.is_empty() {
-                        bare_selections += 1;
-                    } else {
-                        let quote = shorten(&chars[a..b].iter().collect::<String>(), 60);
-                        let title = format!("On [{a}, {b}) \"{quote}\"");
-                        if !desc.is_empty() {
-                            r.plan.memos.push(PlanMemo {
-                                target: PlanTarget::Document(doc),
-                                title: title.clone(),
-                                body: desc,
-                                coder: None,
-                            });
-                        }
-                        for nr in refs {
-                            if let Some(n) = r.take_note(nr) {
-                                let body = if n.title.is_empty() {
-                                    n.body.clone()
-                                } else {
-                                    format!("{}\n\n{}", n.title, n.body)
-                                };
-                                let coder = n.coder.clone();
-                                r.plan.memos.push(PlanMemo {
-                                    target: PlanTarget::Document(doc),
-                                    title: title.clone(),
-                                    body,
-                                    coder,
-                                });
-                            }
-                        }
-                        selection_memos_on_documents += 1;
-                    }
-                } else {
-                    for i in &made {
-                        add_memo(&mut r.plan.codings[*i].memo, &desc);
-                    }
-                    for nr in refs {
-                        r.note_as_coding_memo(&made, nr);
-                    }
-                }
-                if let Some(g) = s.node.attr_nonempty("guid") {
-                    r.selection_index.insert(guid_key(g), (doc, made));
-                }
-            }
+            variables.insert(guid_key(guid), i);
         }
-    }
-    for m in &missing_sources {
-        r.report.warnings.push(format!("text source not imported: {m}"));
-    }
-    r.report.not_imported(
-        "text sources whose text file is missing or unreadable",
-        missing_sources.len(),
-        "the archive does not hold their text (see the warnings)",
-    );
-    r.report.not_imported("text sources with no text", empty_sources.len(), "an empty document has nothing to code");
-    for (what, (n, codings)) in {
-        let mut v: Vec<_> = other_sources.into_iter().collect();
-        v.sort();
-        v
-    } {
-        r.report.not_imported(what, n, &format!("Codeloom holds text documents only ({codings} codings on them)"));
-    }
-    r.report.not_imported(
-        "variable values on sources (document variables)",
-        source_values,
-        "Codeloom keeps attributes on participants, not documents",
-    );
-    r.report.not_imported(
-        "text selections without codings or notes",
-        bare_selections,
-        "Codeloom has no uncoded selections",
-    );
-    r.report.not_imported(
-        "codings of codes that are not in the codebook",
-        unknown_code_refs,
-        "their CodeRef names no code of the file",
-    );
-    if selection_memos_on_documents > 0 {
-        r.report.warnings.push(format!(
-            "{selection_memos_on_documents} selections carried only a memo; each became a memo on its document naming the range"
-        ));
+        variables
     }
 
-    // Links: a note linked to something is a memo on it (NVivo's annotations).
-    let mut other_links = 0;
-    for l in root.items("Links", "Link") {
-        let (Some(origin), Some(target)) = (l.attr_nonempty("originGUID"), l.attr_nonempty("targetGUID")) else {
-            other_links += 1;
-            continue;
-        };
-        let (o, t) = (guid_key(origin), guid_key(target));
-        let (note, other) = if r.notes.contains_key(&o) {
-            (origin, t)
-        } else if r.notes.contains_key(&t) {
-            (target, o)
-        } else {
-            other_links += 1;
-            continue;
-        };
-        if let Some((_, codings)) = r.selection_index.get(&other).cloned()
-            && !codings.is_empty()
-        {
-            r.note_as_coding_memo(&codings, note);
-        } else if let Some((doc, _)) = r.selection_index.get(&other).cloned() {
-            r.memo(PlanTarget::Document(doc), note);
-        } else if let Some(&doc) = r.source_index.get(&other) {
-            r.memo(PlanTarget::Document(doc), note);
-        } else if let Some(&code) = r.code_index.get(&other) {
-            r.memo(PlanTarget::Code(code), note);
-        } else if let Some(case) =
-            root.items("Cases", "Case").find(|c| c.attr("guid").map(guid_key) == Some(other.clone()))
-        {
-            match case.attr_nonempty("name") {
-                Some(label) => r.memo(PlanTarget::Participant(label.to_string()), note),
-                None => other_links += 1,
-            }
-        } else {
-            other_links += 1;
+    /// A source: a text source becomes a document with its codings; any other is counted.
+    fn read_source(&mut self, src: Node, n: usize) {
+        if src.local() != "TextSource" {
+            let kind = match src.local() {
+                "PDFSource" => "PDF sources",
+                "PictureSource" => "picture sources",
+                "AudioSource" => "audio sources",
+                "VideoSource" => "video sources",
+                _ => "other sources",
+            };
+            let entry = self.tally.other_sources.entry(kind).or_default();
+            entry.0 += 1;
+            entry.1 += src.count_deep("Coding");
+            return;
         }
-    }
-    r.report.not_imported("links", other_links, "Codeloom has no links between objects");
-
-    // Cases → participants with attribute values.
-    let mut nameless = 0;
-    let mut case_refs = 0;
-    let mut bad_values = 0;
-    let mut labels: HashMap<String, usize> = HashMap::new();
-    for c in root.items("Cases", "Case") {
-        case_refs += c.all("CodeRef").count() + c.all("SelectionRef").count();
-        let Some(label) = c.attr_nonempty("name").map(str::to_string) else {
-            nameless += 1;
-            continue;
+        self.tally.source_values += src.all("VariableValue").count();
+        let label = src
+            .attr_nonempty("name")
+            .map(str::to_string)
+            .or_else(|| src.attr_nonempty("plainTextPath").map(|p| p.rsplit('/').next().unwrap_or(p).to_string()))
+            .unwrap_or_else(|| format!("Source {}", n + 1));
+        let sels: Vec<RawSelection> = src
+            .all("PlainTextSelection")
+            .map(|s| RawSelection {
+                node: s,
+                start: s.attr("startPosition").and_then(|v| v.trim().parse().ok()).unwrap_or(-1),
+                end: s.attr("endPosition").and_then(|v| v.trim().parse().ok()).unwrap_or(-1),
+            })
+            .collect();
+        let Some((text, positions_trustworthy)) = self.source_text(src, &label) else {
+            if !self.tally.missing_sources.last().is_some_and(|m| m.starts_with(&format!("{label}:"))) {
+                self.tally.empty_sources.push(label.clone());
+            }
+            self.unplace(&label, &sels, "the source's text is missing or empty");
+            return;
         };
-        let pi = *labels.entry(label.to_lowercase()).or_insert_with(|| {
-            r.plan.participants.push(PlanParticipant { label: label.clone(), values: vec![] });
-            r.plan.participants.len() - 1
+        for w in &text.notes {
+            self.report.warnings.push(format!("{label}: {w}"));
+        }
+        let doc = self.plan.documents.len();
+        if let Some(g) = src.attr_nonempty("guid") {
+            self.source_index.insert(guid_key(g), doc);
+        }
+        self.plan.documents.push(PlanDocument {
+            name: strip_known_extension(&label),
+            original_name: label.clone(),
+            turns: detect_turns(&text.text),
+            text: text.text.clone(),
+            participant: None,
+            wave: None,
         });
-        let label = r.plan.participants[pi].label.clone();
-        for vv in c.all("VariableValue") {
+        let description = src.description();
+        if !description.is_empty() {
+            let memo = PlanMemo {
+                target: PlanTarget::Document(doc),
+                title: "Description".into(),
+                body: description,
+                coder: None,
+            };
+            self.plan.memos.push(memo);
+        }
+        for nr in src.all("NoteRef").filter_map(|n| n.attr("targetGUID")) {
+            self.memo(PlanTarget::Document(doc), nr);
+        }
+        if sels.is_empty() {
+            return;
+        }
+        if !positions_trustworthy {
+            self.unplace(&label, &sels, "the positions refer to a plain-text file that is empty or missing");
+            return;
+        }
+        self.place_selections(&label, doc, &text, &sels);
+    }
+
+    /// The text of a source, and whether its selections' positions refer to it (not when
+    /// it was read from the rich-text file because the plain text is missing); `None` when
+    /// there is no text.
+    fn source_text(&mut self, src: Node, label: &str) -> Option<(FileText, bool)> {
+        let text = match src.child("PlainTextContent") {
+            Some(c) => {
+                let raw = c.text_content();
+                let text = decode_text(raw.as_bytes()).map(|t| t.0).unwrap_or_default();
+                Ok(FileText { raw, text, notes: vec![] })
+            }
+            None => match src.attr_nonempty("plainTextPath") {
+                Some(p) => read_path(&mut self.archive, p),
+                None => Err("the source names no plain-text file".into()),
+            },
+        };
+        let mut text = match text {
+            Ok(t) => Some(t),
+            Err(e) => {
+                self.tally.missing_sources.push(format!("{label}: {e}"));
+                None
+            }
+        };
+        let mut positions_trustworthy = true;
+        if text.as_ref().is_none_or(|t| t.text.trim().is_empty())
+            && let Some(rich) = src.attr_nonempty("richTextPath")
+            && let Ok(t) = read_path(&mut self.archive, rich)
+            && !t.text.trim().is_empty()
+        {
+            self.report.warnings.push(format!(
+                "{label}: the plain-text file is empty or missing; the text was read from the rich-text file"
+            ));
+            text = Some(t);
+            positions_trustworthy = false;
+        }
+        text.filter(|t| !t.text.trim().is_empty()).map(|t| (t, positions_trustworthy))
+    }
+
+    fn unplace(&mut self, label: &str, sels: &[RawSelection], reason: &str) {
+        for s in sels {
+            self.report.unplaced.push(Unplaced {
+                source: label.to_string(),
+                selection: s.node.attr("guid").unwrap_or("").to_string(),
+                name: s.node.attr("name").unwrap_or("").to_string(),
+                start: s.start,
+                end: s.end,
+                codings: s.node.all("Coding").count(),
+                reason: reason.to_string(),
+            });
+        }
+    }
+
+    /// Chooses how to read a source's positions and places its selections.
+    fn place_selections(&mut self, label: &str, doc: usize, text: &FileText, sels: &[RawSelection]) {
+        let chars: Vec<char> = text.text.chars().collect();
+        let (unit, ambiguous, placed, clean) = choose_unit(&text.raw, &chars, sels, &self.report.origin);
+        self.report.readings.push(SourceReading {
+            source: label.to_string(),
+            unit,
+            ambiguous,
+            selections: sels.len(),
+            placed,
+            clean,
+        });
+        let map = unit_map(&text.raw, unit);
+        for s in sels {
+            let Some((a, b)) = place(&map, s.start, s.end) else {
+                let at = |pos: i64| usize::try_from(pos).ok().and_then(|p| map.get(p));
+                let reason = if s.start < 0 || s.end < 0 {
+                    "missing or unreadable positions".to_string()
+                } else if s.end <= s.start {
+                    "empty or reversed range".to_string()
+                } else if at(s.end).is_none() {
+                    format!("beyond the end of the text ({} characters)", chars.len())
+                } else if at(s.start).is_some_and(Option::is_none) || at(s.end).is_some_and(Option::is_none) {
+                    "starts or ends inside a character (between the two UTF-16 units of one emoji or other character outside the BMP)".to_string()
+                } else {
+                    "covers no character of the text (only the carriage return of a line break)".to_string()
+                };
+                self.unplace(label, std::slice::from_ref(s), &reason);
+                continue;
+            };
+            self.read_selection(s.node, doc, (a, b), &chars);
+        }
+    }
+
+    /// A placed selection: its codings, or a memo on the document when it has only a memo.
+    fn read_selection(&mut self, sel: Node, doc: usize, (a, b): (usize, usize), chars: &[char]) {
+        let mut made = Vec::new();
+        let sel_coder = sel.attr("creatingUser");
+        for c in sel.all("Coding") {
+            let Some(code) = c
+                .child("CodeRef")
+                .and_then(|cr| cr.attr("targetGUID"))
+                .and_then(|g| self.code_index.get(&guid_key(g)).copied())
+            else {
+                self.tally.unknown_code_refs += 1;
+                continue;
+            };
+            let coder = self.coder(c.attr("creatingUser").or(sel_coder));
+            self.plan.codings.push(PlanCoding { document: doc, start: a, end: b, code, coder, memo: None });
+            let i = self.plan.codings.len() - 1;
+            made.push(i);
+            for nr in c.all("NoteRef").filter_map(|n| n.attr("targetGUID")) {
+                self.note_as_coding_memo(&[i], nr);
+            }
+        }
+        let refs: Vec<&str> = sel.all("NoteRef").filter_map(|n| n.attr("targetGUID")).collect();
+        let desc = sel.description();
+        if made.is_empty() {
+            if refs.is_empty() && desc.is_empty() {
+                self.tally.bare_selections += 1;
+            } else {
+                let quote = shorten(&chars[a..b].iter().collect::<String>(), 60);
+                let title = format!("On [{a}, {b}) \"{quote}\"");
+                if !desc.is_empty() {
+                    let target = PlanTarget::Document(doc);
+                    self.plan.memos.push(PlanMemo { target, title: title.clone(), body: desc, coder: None });
+                }
+                for nr in refs {
+                    if let Some(n) = self.take_note(nr) {
+                        let body =
+                            if n.title.is_empty() { n.body.clone() } else { format!("{}\n\n{}", n.title, n.body) };
+                        let coder = n.coder.clone();
+                        let target = PlanTarget::Document(doc);
+                        if self.spend(title.len() + body.len()) {
+                            self.plan.memos.push(PlanMemo { target, title: title.clone(), body, coder });
+                        }
+                    }
+                }
+                self.tally.selection_memos_on_documents += 1;
+            }
+        } else {
+            for i in &made {
+                if self.spend(desc.len()) {
+                    add_memo(&mut self.plan.codings[*i].memo, &desc);
+                }
+            }
+            for nr in refs {
+                self.note_as_coding_memo(&made, nr);
+            }
+        }
+        if let Some(g) = sel.attr_nonempty("guid") {
+            self.selection_index.insert(guid_key(g), (doc, made));
+        }
+    }
+
+    /// Reports the sources and selections that did not come across.
+    fn report_sources(&mut self) {
+        let t = std::mem::take(&mut self.tally.missing_sources);
+        for m in &t {
+            self.report.warnings.push(format!("text source not imported: {m}"));
+        }
+        let r = &mut self.report;
+        r.not_imported(
+            "text sources whose text file is missing or unreadable",
+            t.len(),
+            "the archive does not hold their text (see the warnings)",
+        );
+        r.not_imported(
+            "text sources with no text",
+            self.tally.empty_sources.len(),
+            "an empty document has nothing to code",
+        );
+        let mut other: Vec<_> = self.tally.other_sources.iter().map(|(k, v)| (*k, *v)).collect();
+        other.sort();
+        for (what, (n, codings)) in other {
+            r.not_imported(what, n, &format!("Codeloom holds text documents only ({codings} codings on them)"));
+        }
+        r.not_imported(
+            "variable values on sources (document variables)",
+            self.tally.source_values,
+            "Codeloom keeps attributes on participants, not documents",
+        );
+        r.not_imported(
+            "text selections without codings or notes",
+            self.tally.bare_selections,
+            "Codeloom has no uncoded selections",
+        );
+        r.not_imported(
+            "codings of codes that are not in the codebook",
+            self.tally.unknown_code_refs,
+            "their CodeRef names no code of the file",
+        );
+        let memos = self.tally.selection_memos_on_documents;
+        if memos > 0 {
+            r.warnings.push(format!(
+                "{memos} selections carried only a memo; each became a memo on its document naming the range"
+            ));
+        }
+    }
+
+    /// Links: a note linked to something is a memo on it (NVivo's annotations).
+    fn read_links(&mut self, root: Node) {
+        let mut other_links = 0;
+        // Case GUID → its name, looked up once rather than per link.
+        let mut cases: HashMap<String, Option<&str>> = HashMap::new();
+        for c in root.items("Cases", "Case") {
+            if let Some(g) = c.attr("guid") {
+                cases.entry(guid_key(g)).or_insert(c.attr_nonempty("name"));
+            }
+        }
+        for l in root.items("Links", "Link") {
+            let (Some(origin), Some(target)) = (l.attr_nonempty("originGUID"), l.attr_nonempty("targetGUID")) else {
+                other_links += 1;
+                continue;
+            };
+            let (o, t) = (guid_key(origin), guid_key(target));
+            let (note, other) = if self.notes.contains_key(&o) {
+                (origin, t)
+            } else if self.notes.contains_key(&t) {
+                (target, o)
+            } else {
+                other_links += 1;
+                continue;
+            };
+            if let Some((_, codings)) = self.selection_index.get(&other).cloned()
+                && !codings.is_empty()
+            {
+                self.note_as_coding_memo(&codings, note);
+            } else if let Some((doc, _)) = self.selection_index.get(&other).cloned() {
+                self.memo(PlanTarget::Document(doc), note);
+            } else if let Some(&doc) = self.source_index.get(&other) {
+                self.memo(PlanTarget::Document(doc), note);
+            } else if let Some(&code) = self.code_index.get(&other) {
+                self.memo(PlanTarget::Code(code), note);
+            } else if let Some(case) = cases.get(&other) {
+                match case {
+                    Some(label) => self.memo(PlanTarget::Participant(label.to_string()), note),
+                    None => other_links += 1,
+                }
+            } else {
+                other_links += 1;
+            }
+        }
+        self.report.not_imported("links", other_links, "Codeloom has no links between objects");
+    }
+
+    /// Cases → participants with attribute values, their documents and descriptions.
+    fn read_cases(&mut self, root: Node, variables: &HashMap<String, usize>) {
+        let (mut nameless, mut case_refs, mut bad_values) = (0, 0, 0);
+        let mut labels: HashMap<String, usize> = HashMap::new();
+        for c in root.items("Cases", "Case") {
+            case_refs += c.all("CodeRef").count() + c.all("SelectionRef").count();
+            let Some(label) = c.attr_nonempty("name").map(str::to_string) else {
+                nameless += 1;
+                continue;
+            };
+            let pi = *labels.entry(label.to_lowercase()).or_insert_with(|| {
+                self.plan.participants.push(PlanParticipant { label: label.clone(), values: vec![] });
+                self.plan.participants.len() - 1
+            });
+            let label = self.plan.participants[pi].label.clone();
+            bad_values += self.read_case_values(c, pi, variables);
+            for sr in c.all("SourceRef").filter_map(|s| s.attr("targetGUID")) {
+                if let Some(&doc) = self.source_index.get(&guid_key(sr)) {
+                    let d = &mut self.plan.documents[doc];
+                    match &d.participant {
+                        Some(p) if p != &label => self.report.warnings.push(format!(
+                            "source \"{}\" belongs to the cases \"{p}\" and \"{label}\"; it was given to \"{p}\"",
+                            d.original_name
+                        )),
+                        _ => d.participant = Some(label.clone()),
+                    }
+                }
+            }
+            let description = c.description();
+            if !description.is_empty() {
+                let target = PlanTarget::Participant(label.clone());
+                self.plan.memos.push(PlanMemo { target, title: "Description".into(), body: description, coder: None });
+            }
+        }
+        let r = &mut self.report;
+        r.not_imported(
+            "cases without a name",
+            nameless,
+            "a participant needs a label (MAXQDA writes document variables this way)",
+        );
+        r.not_imported(
+            "code and selection references in cases",
+            case_refs,
+            "participants hold documents, not codes or selections",
+        );
+        r.not_imported(
+            "case variable values naming no variable",
+            bad_values,
+            "their VariableRef names no variable of the file",
+        );
+    }
+
+    /// A case's variable values onto participant `pi`; returns how many name no variable.
+    fn read_case_values(&mut self, case: Node, pi: usize, variables: &HashMap<String, usize>) -> usize {
+        let mut bad = 0;
+        for vv in case.all("VariableValue") {
             let Some(var) =
                 vv.child("VariableRef").and_then(|v| v.attr("targetGUID")).and_then(|g| variables.get(&guid_key(g)))
             else {
-                bad_values += 1;
+                bad += 1;
                 continue;
             };
-            let Some(value) = vv.children.iter().find(|e| e.name != "VariableRef").map(|e| e.text.trim().to_string())
+            let Some(value) =
+                vv.elements().find(|e| e.local() != "VariableRef").map(|e| e.text_content().trim().to_string())
             else {
                 continue;
             };
             if value.is_empty() {
                 continue;
             }
-            let value = match r.plan.attributes[*var].1 {
+            let value = match self.plan.attributes[*var].1 {
                 AttributeKind::Date => value.chars().take(10).collect(),
                 _ => value,
             };
-            r.plan.participants[pi].values.push((*var, value));
+            self.plan.participants[pi].values.push((*var, value));
         }
-        for sr in c.all("SourceRef").filter_map(|s| s.attr("targetGUID")) {
-            if let Some(&doc) = r.source_index.get(&guid_key(sr)) {
-                let d = &mut r.plan.documents[doc];
-                match &d.participant {
-                    Some(p) if p != &label => r.report.warnings.push(format!(
-                        "source \"{}\" belongs to the cases \"{p}\" and \"{label}\"; it was given to \"{p}\"",
-                        d.original_name
-                    )),
-                    _ => d.participant = Some(label.clone()),
+        bad
+    }
+
+    /// Sets: `Wave: …` sets are waves; other sets (and graphs) have no home.
+    fn read_sets(&mut self, root: Node) {
+        let mut other_sets = 0;
+        for s in root.items("Sets", "Set") {
+            let name = s.attr("name").unwrap_or("").trim();
+            let wave = name
+                .get(..WAVE_SET_PREFIX.trim_end().len())
+                .filter(|p| p.eq_ignore_ascii_case(WAVE_SET_PREFIX.trim_end()))
+                .map(|_| name[WAVE_SET_PREFIX.trim_end().len()..].trim())
+                .filter(|w| !w.is_empty());
+            let Some(wave) = wave else {
+                other_sets += 1;
+                continue;
+            };
+            for m in s.all("MemberSource").filter_map(|m| m.attr("targetGUID")) {
+                if let Some(&doc) = self.source_index.get(&guid_key(m)) {
+                    let d = &mut self.plan.documents[doc];
+                    match &d.wave {
+                        Some(w) if w != wave => self.report.warnings.push(format!(
+                            "source \"{}\" is in the waves \"{w}\" and \"{wave}\"; it was kept in \"{w}\"",
+                            d.original_name
+                        )),
+                        _ => d.wave = Some(wave.to_string()),
+                    }
                 }
             }
         }
-        let description = c.description();
+        self.report.not_imported(
+            "sets",
+            other_sets,
+            "Codeloom groups documents only by participant and wave (sets named \"Wave: …\" become waves)",
+        );
+        self.report.not_imported("graphs", root.items("Graphs", "Graph").count(), "Codeloom has no network views");
+    }
+
+    /// The project's own description and notes; notes nothing refers to become project memos.
+    fn read_project_notes(&mut self, root: Node) {
+        let description = root.description();
         if !description.is_empty() {
-            r.plan.memos.push(PlanMemo {
-                target: PlanTarget::Participant(label.clone()),
-                title: "Description".into(),
-                body: description,
-                coder: None,
-            });
+            let title = "Project description".into();
+            self.plan.memos.push(PlanMemo { target: PlanTarget::Project, title, body: description, coder: None });
+        }
+        for nr in root.all("NoteRef").filter_map(|n| n.attr("targetGUID")) {
+            self.memo(PlanTarget::Project, nr);
+        }
+        let mut left: Vec<String> = self.notes.keys().filter(|k| !self.used_notes.contains(*k)).cloned().collect();
+        left.sort();
+        for k in left {
+            self.memo(PlanTarget::Project, &k);
+        }
+        let note_selections = self.tally.note_selections;
+        if note_selections > 0 {
+            self.report.warnings.push(format!(
+                "{note_selections} selections inside notes (QualCoder annotations) were not placed; the notes became memos"
+            ));
+        }
+        let dangling = self.tally.dangling_users;
+        if dangling > 0 {
+            self.report.warnings.push(format!(
+                "{dangling} references to users not listed in the file; those codings and memos are recorded under the importing coder"
+            ));
         }
     }
-    r.report.not_imported(
-        "cases without a name",
-        nameless,
-        "a participant needs a label (MAXQDA writes document variables this way)",
-    );
-    r.report.not_imported(
-        "code and selection references in cases",
-        case_refs,
-        "participants hold documents, not codes or selections",
-    );
-    r.report.not_imported(
-        "case variable values naming no variable",
-        bad_values,
-        "their VariableRef names no variable of the file",
-    );
-
-    // Sets: `Wave: …` sets are waves; other sets have no home.
-    let mut other_sets = 0;
-    for s in root.items("Sets", "Set") {
-        let name = s.attr("name").unwrap_or("").trim();
-        let wave = name
-            .get(..WAVE_SET_PREFIX.trim_end().len())
-            .filter(|p| p.eq_ignore_ascii_case(WAVE_SET_PREFIX.trim_end()))
-            .map(|_| name[WAVE_SET_PREFIX.trim_end().len()..].trim())
-            .filter(|w| !w.is_empty());
-        let Some(wave) = wave else {
-            other_sets += 1;
-            continue;
-        };
-        for m in s.all("MemberSource").filter_map(|m| m.attr("targetGUID")) {
-            if let Some(&doc) = r.source_index.get(&guid_key(m)) {
-                let d = &mut r.plan.documents[doc];
-                match &d.wave {
-                    Some(w) if w != wave => r.report.warnings.push(format!(
-                        "source \"{}\" is in the waves \"{w}\" and \"{wave}\"; it was kept in \"{w}\"",
-                        d.original_name
-                    )),
-                    _ => d.wave = Some(wave.to_string()),
-                }
-            }
-        }
-    }
-    r.report.not_imported(
-        "sets",
-        other_sets,
-        "Codeloom groups documents only by participant and wave (sets named \"Wave: …\" become waves)",
-    );
-    r.report.not_imported("graphs", root.items("Graphs", "Graph").count(), "Codeloom has no network views");
-
-    // The project's own notes and description; unreferenced notes become project memos.
-    let description = root.description();
-    if !description.is_empty() {
-        r.plan.memos.push(PlanMemo {
-            target: PlanTarget::Project,
-            title: "Project description".into(),
-            body: description,
-            coder: None,
-        });
-    }
-    for nr in root.all("NoteRef").filter_map(|n| n.attr("targetGUID")) {
-        r.memo(PlanTarget::Project, nr);
-    }
-    let mut left: Vec<String> = r.notes.keys().filter(|k| !r.used_notes.contains(*k)).cloned().collect();
-    left.sort();
-    for k in left {
-        r.memo(PlanTarget::Project, &k);
-    }
-    if note_selections > 0 {
-        r.report.warnings.push(format!(
-            "{note_selections} selections inside notes (QualCoder annotations) were not placed; the notes became memos"
-        ));
-    }
-    if dangling_users > 0 {
-        r.report.warnings.push(format!(
-            "{dangling_users} references to users not listed in the file; those codings and memos are recorded under the importing coder"
-        ));
-    }
-    Ok((r.plan, r.report))
 }
 
 #[cfg(test)]
@@ -1011,13 +1112,29 @@ mod tests {
         let raw = "x\r\nhello 😀 world";
         let text = "x\nhello 😀 world";
         let chars: Vec<char> = text.chars().collect();
-        let node = Node { attrs: vec![("name".into(), "world".into())], ..Default::default() };
+        let doc = roxmltree::Document::parse("<PlainTextSelection name=\"world\"/>").unwrap();
+        let node = doc.root_element();
         // UTF-16 with CRLF as two: x CR LF h e l l o sp 😀(2) sp w → "world" at 12..17.
-        let sels = [RawSelection { node: &node, start: 12, end: 17 }];
+        let sels = [RawSelection { node, start: 12, end: 17 }];
         let (unit, ambiguous, placed, clean) = choose_unit(raw, &chars, &sels, "QualCoder");
         assert_eq!((unit, ambiguous, placed, clean), (PositionUnit::Utf16, true, 1, 1));
-        let sels = [RawSelection { node: &node, start: 10, end: 15 }];
+        let sels = [RawSelection { node, start: 10, end: 15 }];
         assert_eq!(choose_unit(raw, &chars, &sels, "").0, PositionUnit::CodePointsCrlfAsOne);
+    }
+
+    #[test]
+    fn notes_referred_to_over_and_over_are_refused_beyond_the_budget() {
+        let links: String =
+            (0..50).map(|i| format!("<Link guid=\"{i}\" originGUID=\"n1\" targetGUID=\"s1\"/>")).collect();
+        let xml = format!(
+            "<Project name=\"p\"><Sources><TextSource guid=\"s1\" name=\"a\"><PlainTextContent>hello</PlainTextContent></TextSource></Sources>\
+             <Notes><Note guid=\"n1\" name=\"t\"><PlainTextContent>{}</PlainTextContent></Note></Notes><Links>{links}</Links></Project>",
+            "x".repeat(100)
+        );
+        let (plan, _) = read_within(xml.as_bytes(), "ok.qde", 50 * 101).unwrap();
+        assert_eq!(plan.memos.len(), 50);
+        let e = read_within(xml.as_bytes(), "big.qde", 49 * 101).unwrap_err().to_string();
+        assert!(e.starts_with("big.qde: its notes and descriptions are referred to so often"), "{e}");
     }
 
     #[test]

@@ -5,6 +5,7 @@
 //! files, egui or tantivy. Offsets are Unicode scalar offsets into a document's stored
 //! text; ranges are half-open `[start, end)`.
 
+pub mod exchange;
 pub mod offsets;
 pub mod time;
 pub mod wave;
