@@ -18,7 +18,7 @@ pub enum Error {
     Import(#[from] ImportError),
 
     #[error(transparent)]
-    Media(#[from] crate::media::MediaError),
+    Media(#[from] MediaError),
 
     #[error("no {kind} matches \"{query}\"")]
     NotFound { kind: &'static str, query: String },
@@ -145,3 +145,38 @@ impl ImportError {
 
 /// The library's result type.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Why a recording cannot be used.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum MediaProblem {
+    #[error("the file is not there (moved, renamed or on a drive that is not connected?)")]
+    Missing,
+    #[error("not a regular file")]
+    NotAFile,
+    #[error("cannot read the file: {0}")]
+    Unreadable(String),
+    #[error(
+        "unsupported file type \"{0}\" (Codeloom plays .wav, .mp3, .m4a, .aac, .flac, .ogg, and the sound of .mp4, .mov, .mkv and .webm)"
+    )]
+    UnsupportedType(String),
+    #[error("the sound is stored as {0}, which Codeloom cannot play yet; convert it (for example to .m4a or .wav)")]
+    UnsupportedCodec(String),
+    #[error("the file holds no sound track")]
+    NoSound,
+    #[error("the file is damaged or not what its name says: {0}")]
+    Corrupt(String),
+}
+
+/// A recording that cannot be used, naming the file and the reason.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{}: {problem}", path.display())]
+pub struct MediaError {
+    pub path: PathBuf,
+    pub problem: MediaProblem,
+}
+
+impl MediaError {
+    pub fn new(path: &Path, problem: MediaProblem) -> Self {
+        MediaError { path: path.to_path_buf(), problem }
+    }
+}

@@ -12,6 +12,7 @@ pub mod codebook;
 pub mod demo;
 pub mod error;
 pub mod export;
+pub mod guard;
 pub mod import;
 pub mod interop;
 pub mod media;

@@ -18,7 +18,7 @@
 pub mod attributes;
 pub mod decode;
 mod folders;
-pub mod guard;
+pub use crate::guard;
 pub mod line_numbers;
 pub mod naming;
 pub mod office;

@@ -15,8 +15,8 @@
 
 use super::ExtractError;
 use super::decode::normalise_newlines;
-use super::guard::guarded;
 use super::line_numbers::strip_line_numbers;
+use crate::guard::guarded;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};

@@ -107,14 +107,14 @@ impl Source {
         let stream = MediaSourceStream::new(Box::new(file), Default::default());
         let mut hint = Hint::new();
         hint.with_extension(&ext);
-        let opened = crate::import::guard::guarded("recording", || {
+        let opened = crate::guard::guarded("recording", || {
             Ok(symphonia::default::get_probe()
                 .probe(&hint, stream, FormatOptions::default(), MetadataOptions::default())
                 .map_err(|e| corrupt(path, e))
                 .and_then(|format| Self::with_format(path, ext.clone(), format)))
         });
         opened.map_err(|e| match e {
-            crate::import::ExtractError::ReaderFailed(m) => MediaError::new(path, MediaProblem::Corrupt(m)),
+            crate::error::ExtractError::ReaderFailed(m) => MediaError::new(path, MediaProblem::Corrupt(m)),
             other => MediaError::new(path, MediaProblem::Corrupt(other.to_string())),
         })?
     }

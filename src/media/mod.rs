@@ -26,7 +26,7 @@ pub mod stretch;
 pub mod sync;
 pub mod waveform;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 /// The extensions of files linked as recordings, sound first, then video containers whose
 /// sound track is played.
@@ -42,37 +42,4 @@ pub fn media_extension(path: &Path) -> Option<String> {
     MEDIA_EXTENSIONS.contains(&ext.as_str()).then_some(ext)
 }
 
-/// Why a recording cannot be used.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum MediaProblem {
-    #[error("the file is not there (moved, renamed or on a drive that is not connected?)")]
-    Missing,
-    #[error("not a regular file")]
-    NotAFile,
-    #[error("cannot read the file: {0}")]
-    Unreadable(String),
-    #[error(
-        "unsupported file type \"{0}\" (Codeloom plays .wav, .mp3, .m4a, .aac, .flac, .ogg, and the sound of .mp4, .mov, .mkv and .webm)"
-    )]
-    UnsupportedType(String),
-    #[error("the sound is stored as {0}, which Codeloom cannot play yet; convert it (for example to .m4a or .wav)")]
-    UnsupportedCodec(String),
-    #[error("the file holds no sound track")]
-    NoSound,
-    #[error("the file is damaged or not what its name says: {0}")]
-    Corrupt(String),
-}
-
-/// A recording that cannot be used, naming the file and the reason.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{}: {problem}", path.display())]
-pub struct MediaError {
-    pub path: PathBuf,
-    pub problem: MediaProblem,
-}
-
-impl MediaError {
-    pub fn new(path: &Path, problem: MediaProblem) -> Self {
-        MediaError { path: path.to_path_buf(), problem }
-    }
-}
+pub use crate::error::{MediaError, MediaProblem};

@@ -13,11 +13,11 @@
 //! coder who was renamed; a memo that was written; a code whose row was written (its
 //! description is its own entry; turns hold code IDs, so a rename changes no turn).
 
+use super::catalog::Stamp;
 use super::catalog::{AttributeInfo, Catalog, CodeInfo, DocInfo, ParticipantInfo, WaveInfo};
-use super::index::{SearchIndex, Stamp};
 use super::schema::Fields;
 use super::{Progress, UpdateReport};
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::model::offsets::CharSlicer;
 use crate::model::{Code, Coding, Memo, Turn};
 use crate::store::Project;
@@ -116,10 +116,19 @@ fn coders(project: &Project) -> Result<BTreeMap<String, String>> {
     Ok(project.coders()?.into_iter().map(|c| (c.id, c.name)).collect())
 }
 
+/// What writing needs of an open index ([`super::index::SearchIndex`]): a writer, the
+/// index's fields, errors that name the index, and a reader that sees what was written.
+pub(super) trait Target {
+    fn writer(&self, documents: usize) -> Result<IndexWriter<TantivyDocument>>;
+    fn fields(&self) -> Fields;
+    fn error(&self, e: impl std::fmt::Display) -> Error;
+    fn reload(&self) -> Result<()>;
+}
+
 /// Indexes the whole project into `stamp` (whose catalog starts empty), replacing
 /// whatever the index held.
 pub(super) fn write_all(
-    index: &SearchIndex,
+    index: &impl Target,
     project: &Project,
     stamp: &mut Stamp,
     progress: &mut dyn FnMut(Progress),
@@ -147,15 +156,15 @@ pub(super) fn write_all(
     for (n, d) in catalog.documents.iter().enumerate() {
         progress(Progress { done: n, total });
         if let Some(place) = by_id.get(d.id.as_str()) {
-            add_document(&writer, index.fields, project, catalog, place, d.ix).map_err(|e| index.error(e))?;
+            add_document(&writer, index.fields(), project, catalog, place, d.ix).map_err(|e| index.error(e))?;
         }
     }
     let memos = project.memos(None)?;
     for m in &memos {
-        add_memo(&writer, index.fields, m).map_err(|e| index.error(e))?;
+        add_memo(&writer, index.fields(), m).map_err(|e| index.error(e))?;
     }
     for c in &codes {
-        add_code(&writer, index.fields, c).map_err(|e| index.error(e))?;
+        add_code(&writer, index.fields(), c).map_err(|e| index.error(e))?;
     }
     finish(index, writer)?;
     progress(Progress { done: total, total });
@@ -164,13 +173,13 @@ pub(super) fn write_all(
 
 /// Indexes again what `plan` names, keeping the catalog's documents in step.
 pub(super) fn write_plan(
-    index: &SearchIndex,
+    index: &impl Target,
     project: &Project,
     stamp: &mut Stamp,
     plan: &Plan,
     progress: &mut dyn FnMut(Progress),
 ) -> Result<UpdateReport> {
-    let f = index.fields;
+    let f = index.fields();
     let ids: Vec<String> = plan.documents.iter().cloned().collect();
     let places: HashMap<String, DocumentPlace> =
         project.document_places_of(&ids)?.into_iter().map(|p| (p.id.clone(), p)).collect();
@@ -231,7 +240,7 @@ pub(super) fn write_plan(
 }
 
 /// Commits, waits for merges and reloads the reader.
-fn finish(index: &SearchIndex, mut writer: IndexWriter<TantivyDocument>) -> Result<()> {
+fn finish(index: &impl Target, mut writer: IndexWriter<TantivyDocument>) -> Result<()> {
     writer.commit().map_err(|e| index.error(e))?;
     writer.wait_merging_threads().map_err(|e| index.error(e))?;
     index.reload()

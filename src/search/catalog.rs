@@ -228,3 +228,19 @@ mod tests {
         assert_eq!(c.wave_order().get("6M"), Some(&1));
     }
 }
+
+/// What the index holds: written after every change to the index, read when it opens.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub(super) struct Stamp {
+    pub(super) schema_version: u32,
+    pub(super) project_id: String,
+    /// The operation log entry the index reflects: sequence number (0 for an empty
+    /// log, -1 for an index not yet built) and ID.
+    pub(super) log_seq: i64,
+    pub(super) log_id: Option<String>,
+    /// The project's change counter when the index was last brought up to date.
+    pub(super) change_counter: i64,
+    /// The last document number given out.
+    pub(super) next_ix: u64,
+    pub(super) catalog: Catalog,
+}

@@ -26,13 +26,13 @@
 //! the project, through a read-only connection the index holds.
 
 use super::build::{self, Plan};
-use super::catalog::Catalog;
+use super::catalog::Stamp;
 use super::folder::{self, Folder, LOCK_WAIT, ReadOnlyDirectory, Refused, UpdateLock};
 use super::schema::{Fields, INDEX_SCHEMA_VERSION, build_schema, register};
 use super::{Progress, UpdateReport};
 use crate::error::{Error, Result};
 use crate::store::Project;
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -47,22 +47,6 @@ pub fn index_dir(project_path: &Path) -> PathBuf {
 
 /// More document numbers than this in a stamp mark it as damaged.
 const MOST_DOCUMENT_NUMBERS: u64 = 1 << 24;
-
-/// What the index holds: written after every change to the index, read when it opens.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
-pub(super) struct Stamp {
-    pub(super) schema_version: u32,
-    pub(super) project_id: String,
-    /// The operation log entry the index reflects: sequence number (0 for an empty
-    /// log, -1 for an index not yet built) and ID.
-    pub(super) log_seq: i64,
-    pub(super) log_id: Option<String>,
-    /// The project's change counter when the index was last brought up to date.
-    pub(super) change_counter: i64,
-    /// The last document number given out.
-    pub(super) next_ix: u64,
-    pub(super) catalog: Catalog,
-}
 
 /// The part of a stamp that says which project and which point of its log it is of.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
@@ -98,6 +82,24 @@ impl Stamp {
         let mut seen = HashSet::new();
         self.next_ix <= MOST_DOCUMENT_NUMBERS
             && self.catalog.documents.iter().all(|d| d.ix >= 1 && d.ix <= self.next_ix && seen.insert(d.ix))
+    }
+}
+
+impl build::Target for SearchIndex {
+    fn writer(&self, documents: usize) -> Result<tantivy::IndexWriter<tantivy::TantivyDocument>> {
+        SearchIndex::writer(self, documents)
+    }
+
+    fn fields(&self) -> Fields {
+        self.fields
+    }
+
+    fn error(&self, e: impl std::fmt::Display) -> Error {
+        SearchIndex::error(self, e)
+    }
+
+    fn reload(&self) -> Result<()> {
+        SearchIndex::reload(self)
     }
 }
 

@@ -7,7 +7,7 @@ use serde_json::json;
 
 use super::changes::Writer;
 use super::log::Logged;
-use super::ops::{ensure_participant, int, s};
+use super::rows::{ensure_participant, int, s};
 use super::{Project, new_id};
 use crate::error::{Error, Result};
 use crate::model::AttributeKind;

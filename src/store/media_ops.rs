@@ -9,7 +9,7 @@
 use super::Project;
 use super::changes::Writer;
 use super::log::Logged;
-use super::ops::{document_info, int, opt, s};
+use super::rows::{document_info, int, opt, s};
 use super::{new_id, now_ms};
 use crate::error::{Error, Result};
 use rusqlite::types::Value;

@@ -5,7 +5,7 @@ use serde_json::json;
 
 use super::changes::Writer;
 use super::log::Logged;
-use super::ops::{ensure_coder, int, opt, s};
+use super::rows::{ensure_coder, int, opt, s};
 use super::{Project, new_id, now_ms};
 use crate::error::{Error, Result};
 use crate::model::MemoTarget;

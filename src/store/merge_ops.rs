@@ -13,7 +13,9 @@ use rusqlite::{Connection, OptionalExtension};
 
 use super::Project;
 use super::changes::Writer;
-use super::ops::{CodeRow, CodingRow, code_name, insert_code_row, insert_coding_row, int, opt, s, sibling_named};
+use super::ops::{
+    CodeRow, CodingRow, code_name, insert_code_row, insert_coding_row, int, next_code_position, opt, s, sibling_named,
+};
 use crate::error::{Error, Result};
 use crate::model::{Code, CodeDescription, MemoTarget};
 
@@ -146,12 +148,6 @@ pub fn add_code(
         w,
         &CodeRow { id, name, parent, color: &code.color, description: &code.description, position, created_by },
     )
-}
-
-/// The position after the last child of `parent`.
-pub(crate) fn next_code_position(conn: &Connection, parent: Option<&str>) -> Result<i64> {
-    Ok(conn
-        .query_row("SELECT coalesce(max(position) + 1, 0) FROM codes WHERE parent_id IS ?1", [parent], |r| r.get(0))?)
 }
 
 /// Sets a code's name and parent, and its colour and description when given; returns

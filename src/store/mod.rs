@@ -33,6 +33,7 @@ pub mod merge_ops;
 pub mod open;
 pub mod ops;
 pub mod queries;
+mod rows;
 pub mod schema;
 pub mod search_source;
 pub mod versions;

@@ -22,21 +22,8 @@ use std::collections::{HashMap, HashSet};
 pub use super::attribute_ops::AttributeTable;
 pub(crate) use super::attribute_ops::{attribute_value_id, set_attribute_value};
 pub use super::memo_ops::delete_memos_about;
-
-/// A text value for a row ([`Writer::insert`], [`Writer::update`]).
-pub(crate) fn s(v: &str) -> Value {
-    Value::Text(v.to_string())
-}
-
-/// A text value, or NULL for `None`.
-pub(crate) fn opt(v: Option<&str>) -> Value {
-    v.map(s).unwrap_or(Value::Null)
-}
-
-/// An integer value (one too large for SQLite is stored as `i64::MAX`).
-pub(crate) fn int(v: impl TryInto<i64>) -> Value {
-    Value::Integer(v.try_into().unwrap_or(i64::MAX))
-}
+pub use super::rows::ensure_coder;
+pub(crate) use super::rows::{document_info, ensure_participant, int, opt, s};
 
 /// SHA-256 of a document's stored text, in hex: how a document is recognised.
 pub fn content_hash(text: &str) -> String {
@@ -107,29 +94,6 @@ pub enum DocumentOutcome {
     },
 }
 
-/// The ID of the coder named `name`, created if there is none.
-pub fn ensure_coder(w: &mut Writer, name: &str) -> Result<String> {
-    ensure_named(w, "coders", "name", name)
-}
-
-/// The ID of the participant labelled `label`, created if there is none.
-pub(crate) fn ensure_participant(w: &mut Writer, label: &str) -> Result<String> {
-    ensure_named(w, "participants", "label", label)
-}
-
-/// The ID of the row of `table` (coders or participants) whose `column` is `value`,
-/// created with a new ID and the time now if there is none.
-fn ensure_named(w: &mut Writer, table: &str, column: &str, value: &str) -> Result<String> {
-    let found: Option<String> =
-        w.conn().query_row(&format!("SELECT id FROM {table} WHERE {column} = ?1"), [value], |r| r.get(0)).optional()?;
-    if let Some(id) = found {
-        return Ok(id);
-    }
-    let id = new_id();
-    w.insert(table, &[("id", s(&id)), (column, s(value)), ("created_at", int(now_ms()))])?;
-    Ok(id)
-}
-
 /// Finds or creates a wave, placing a new one in time order among the existing waves.
 pub(crate) fn ensure_wave(w: &mut Writer, name: &str) -> Result<String> {
     let conn = w.conn();
@@ -196,18 +160,16 @@ pub(crate) fn check_sibling_name(
     Ok(())
 }
 
+/// The position after the last child of `parent`.
+pub(crate) fn next_code_position(conn: &Connection, parent: Option<&str>) -> Result<i64> {
+    Ok(conn
+        .query_row("SELECT coalesce(max(position) + 1, 0) FROM codes WHERE parent_id IS ?1", [parent], |r| r.get(0))?)
+}
+
 pub(crate) fn code_name(conn: &Connection, id: &str) -> Result<String> {
     conn.query_row("SELECT name FROM codes WHERE id = ?1", [id], |r| r.get(0))
         .optional()?
         .ok_or_else(|| Error::NotFound { kind: "code", query: id.to_string() })
-}
-
-pub(crate) fn document_info(conn: &Connection, id: &str) -> Result<(String, usize)> {
-    conn.query_row("SELECT name, char_count FROM documents WHERE id = ?1", [id], |r| {
-        Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)? as usize))
-    })
-    .optional()?
-    .ok_or_else(|| Error::NotFound { kind: "document", query: id.to_string() })
 }
 
 pub(crate) fn insert_code(w: &mut Writer, coder: &str, code: &NewCode) -> Result<String> {
@@ -235,7 +197,7 @@ pub(crate) fn insert_code(w: &mut Writer, coder: &str, code: &NewCode) -> Result
         }
         None => model::default_color(count as usize),
     };
-    let position = super::merge_ops::next_code_position(w.conn(), code.parent_id.as_deref())?;
+    let position = next_code_position(w.conn(), code.parent_id.as_deref())?;
     insert_code_row(
         w,
         &CodeRow {

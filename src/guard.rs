@@ -6,7 +6,7 @@
 //! hook everywhere else, so an ordinary panic elsewhere is as loud as ever. What the
 //! silent hook saw (the panic message) is kept for the error.
 
-use super::ExtractError;
+use crate::error::ExtractError;
 use std::cell::{Cell, RefCell};
 use std::sync::Once;
 
