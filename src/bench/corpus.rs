@@ -122,6 +122,20 @@ const QUESTIONS: &[&str] = &[
     "Could you say a bit more about that?",
 ];
 
+/// Appends a word of a sentence: capitalised when it is the first, after a space otherwise.
+pub(crate) fn push_word(out: &mut String, w: &str, first: bool) {
+    if first {
+        let mut c = w.chars();
+        if let Some(f) = c.next() {
+            out.extend(f.to_uppercase());
+            out.push_str(c.as_str());
+        }
+    } else {
+        out.push(' ');
+        out.push_str(w);
+    }
+}
+
 /// One transcript of about `words` words.
 pub fn transcript(rng: &mut Rng, participant: usize, words: usize) -> String {
     let mut out = format!("Synthetic interview - participant {participant}\n\n");
@@ -135,17 +149,7 @@ pub fn transcript(rng: &mut Rng, participant: usize, words: usize) -> String {
         for _ in 0..sentences {
             let len = rng.below(18) + 4;
             for i in 0..len {
-                let w = WORDS[rng.below(WORDS.len())];
-                if i == 0 {
-                    let mut c = w.chars();
-                    if let Some(f) = c.next() {
-                        out.extend(f.to_uppercase());
-                        out.push_str(c.as_str());
-                    }
-                } else {
-                    out.push(' ');
-                    out.push_str(w);
-                }
+                push_word(&mut out, WORDS[rng.below(WORDS.len())], i == 0);
             }
             out.push_str(". ");
             n += len;

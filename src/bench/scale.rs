@@ -323,16 +323,7 @@ fn sentence(rng: &mut Rng, vocabulary: &Vocabulary, out: &mut String) {
     let len = rng.below(18) + 4;
     for i in 0..len {
         let w = if rng.below(40) == 0 { PHRASES[rng.below(PHRASES.len())] } else { vocabulary.draw(rng) };
-        if i == 0 {
-            let mut c = w.chars();
-            if let Some(f) = c.next() {
-                out.extend(f.to_uppercase());
-                out.push_str(c.as_str());
-            }
-        } else {
-            out.push(' ');
-            out.push_str(w);
-        }
+        super::corpus::push_word(out, w, i == 0);
     }
     out.push_str(". ");
 }

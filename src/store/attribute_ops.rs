@@ -107,12 +107,7 @@ fn write_attributes(w: &mut Writer, table: &AttributeTable, clear_missing: bool)
         if name.is_empty() {
             return Err(Error::Invalid(format!("{}: an attribute column has no name", table.source)));
         }
-        let found: Option<(String, String)> = w
-            .conn()
-            .query_row("SELECT id, kind FROM attributes WHERE lower(name) = lower(?1)", [name], |r| {
-                Ok((r.get(0)?, r.get(1)?))
-            })
-            .optional()?;
+        let found = find_attribute(w, name)?;
         let id = match found {
             Some((id, k)) => {
                 if k != kind.as_str() {
@@ -120,16 +115,7 @@ fn write_attributes(w: &mut Writer, table: &AttributeTable, clear_missing: bool)
                 }
                 id
             }
-            None => {
-                let id = new_id();
-                let pos: i64 =
-                    w.conn().query_row("SELECT coalesce(max(position) + 1, 0) FROM attributes", [], |r| r.get(0))?;
-                w.insert(
-                    "attributes",
-                    &[("id", s(&id)), ("name", s(name)), ("kind", s(kind.as_str())), ("position", int(pos))],
-                )?;
-                id
-            }
+            None => insert_attribute(w, name, *kind)?,
         };
         attr_ids.push(id);
     }
@@ -150,4 +136,21 @@ fn write_attributes(w: &mut Writer, table: &AttributeTable, clear_missing: bool)
         }
     }
     Ok(())
+}
+
+/// The attribute named `name` (case ignored): its ID and stored kind.
+pub(crate) fn find_attribute(w: &Writer, name: &str) -> Result<Option<(String, String)>> {
+    Ok(w.conn()
+        .query_row("SELECT id, kind FROM attributes WHERE lower(name) = lower(?1)", [name], |r| {
+            Ok((r.get(0)?, r.get(1)?))
+        })
+        .optional()?)
+}
+
+/// A new attribute after the last one; its ID.
+pub(crate) fn insert_attribute(w: &mut Writer, name: &str, kind: AttributeKind) -> Result<String> {
+    let id = new_id();
+    let pos: i64 = w.conn().query_row("SELECT coalesce(max(position) + 1, 0) FROM attributes", [], |r| r.get(0))?;
+    w.insert("attributes", &[("id", s(&id)), ("name", s(name)), ("kind", s(kind.as_str())), ("position", int(pos))])?;
+    Ok(id)
 }

@@ -182,22 +182,11 @@ fn store_codes(w: &mut Writer, coder: &str, plan: &ImportPlan, out: &mut StoredQ
 fn store_attributes(w: &mut Writer, plan: &ImportPlan) -> Result<Vec<(String, AttributeKind)>> {
     let mut attr_ids: Vec<(String, AttributeKind)> = Vec::new();
     for (name, kind) in &plan.attributes {
-        let found: Option<(String, String)> = w
-            .conn()
-            .query_row("SELECT id, kind FROM attributes WHERE lower(name) = lower(?1)", [name], |r| {
-                Ok((r.get(0)?, r.get(1)?))
-            })
-            .optional()?;
+        let found = super::attribute_ops::find_attribute(w, name)?;
         let entry = match found {
             Some((id, k)) => (id, AttributeKind::parse(&k).unwrap_or(*kind)),
             None => {
-                let id = new_id();
-                let pos: i64 =
-                    w.conn().query_row("SELECT coalesce(max(position) + 1, 0) FROM attributes", [], |r| r.get(0))?;
-                w.insert(
-                    "attributes",
-                    &[("id", s(&id)), ("name", s(name)), ("kind", s(kind.as_str())), ("position", int(pos))],
-                )?;
+                let id = super::attribute_ops::insert_attribute(w, name, *kind)?;
                 (id, *kind)
             }
         };

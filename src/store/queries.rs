@@ -427,18 +427,7 @@ impl Project {
     /// Memos, optionally only those about one target.
     pub fn memos(&self, target: Option<(MemoTarget, Option<&str>)>) -> Result<Vec<Memo>> {
         let base = "SELECT m.id, m.target_kind, m.target_id, m.title, m.body, k.name, m.updated_at FROM memos m LEFT JOIN coders k ON k.id = m.coder_id";
-        let map = |r: &Row| -> rusqlite::Result<Memo> {
-            let kind: String = r.get(1)?;
-            Ok(Memo {
-                id: r.get(0)?,
-                target: MemoTarget::parse(&kind).unwrap_or(MemoTarget::Project),
-                target_id: r.get(2)?,
-                title: r.get(3)?,
-                body: r.get(4)?,
-                coder: r.get(5)?,
-                updated_at_ms: r.get(6)?,
-            })
-        };
+        let map = memo_from_row;
         let out = match target {
             None => {
                 let mut stmt = self.conn().prepare(&format!("{base} ORDER BY m.created_at"))?;
@@ -480,4 +469,19 @@ fn one_of(kind: &'static str, query: &str, found: Vec<(String, String)>) -> Resu
             candidates: found.iter().map(|(id, name)| format!("{name} ({id})")).collect::<Vec<_>>().join(", "),
         }),
     }
+}
+
+/// A memo from a row of `SELECT m.id, m.target_kind, m.target_id, m.title, m.body,
+/// k.name, m.updated_at FROM memos m LEFT JOIN coders k ...`.
+pub(crate) fn memo_from_row(r: &Row) -> rusqlite::Result<Memo> {
+    let kind: String = r.get(1)?;
+    Ok(Memo {
+        id: r.get(0)?,
+        target: MemoTarget::parse(&kind).unwrap_or(MemoTarget::Project),
+        target_id: r.get(2)?,
+        title: r.get(3)?,
+        body: r.get(4)?,
+        coder: r.get(5)?,
+        updated_at_ms: r.get(6)?,
+    })
 }

@@ -6,7 +6,7 @@
 
 use super::Project;
 use crate::error::Result;
-use crate::model::{Memo, MemoTarget};
+use crate::model::Memo;
 use rusqlite::{OptionalExtension, params_from_iter};
 
 /// Where a document sits in a study, without its text.
@@ -101,18 +101,7 @@ impl Project {
                 marks(chunk.len())
             );
             let mut stmt = self.conn().prepare(&sql)?;
-            let rows = stmt.query_map(params_from_iter(chunk), |r| {
-                let kind: String = r.get(1)?;
-                Ok(Memo {
-                    id: r.get(0)?,
-                    target: MemoTarget::parse(&kind).unwrap_or(MemoTarget::Project),
-                    target_id: r.get(2)?,
-                    title: r.get(3)?,
-                    body: r.get(4)?,
-                    coder: r.get(5)?,
-                    updated_at_ms: r.get(6)?,
-                })
-            })?;
+            let rows = stmt.query_map(params_from_iter(chunk), super::queries::memo_from_row)?;
             for memo in rows {
                 out.push(memo?);
             }
@@ -192,7 +181,7 @@ mod tests {
         let amara = p.coders().unwrap().into_iter().find(|c| c.name == "amara").unwrap().id;
         assert_eq!(p.documents_coded_by(&[amara]).unwrap(), std::slice::from_ref(&a.id));
 
-        let memo = p.add_memo(MemoTarget::Project, None, "Title", "Body").unwrap();
+        let memo = p.add_memo(crate::model::MemoTarget::Project, None, "Title", "Body").unwrap();
         let found = p.memos_by_id(&[memo.clone(), "nope".into()]).unwrap();
         assert_eq!(
             found.iter().map(|m| (m.id.as_str(), m.body.as_str())).collect::<Vec<_>>(),
