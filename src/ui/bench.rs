@@ -199,6 +199,8 @@ pub fn study_at_scale(path: &std::path::Path) -> codeloom::Result<Vec<Measuremen
     let doc = session.study.documents.get(n / 2).map(|d| d.document.id.clone()).unwrap_or_default();
     let code = session.study.codes.first().map(|c| c.id.clone()).unwrap_or_default();
     let other = session.study.codes.get(1).map(|c| c.id.clone()).unwrap_or_default();
+    // Names no earlier run left in the study (a kept study is measured again and again).
+    let nonce = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_millis());
     let mut times: Vec<(&str, Vec<f64>)> = Vec::new();
     let mut time = |name: &'static str,
                     session: &mut Session,
@@ -232,9 +234,10 @@ pub fn study_at_scale(path: &std::path::Path) -> codeloom::Result<Vec<Measuremen
         time("recode a coding", &mut session, &mut |p| p.update_coding(&id, recode.clone()))?;
         time("delete a coding", &mut session, &mut |p| p.delete_coding(&id))?;
         let mut new_code = String::new();
-        let code_row = NewCode { name: format!("Bench code {run}"), ..Default::default() };
+        let code_row = NewCode { name: format!("Bench code {nonce}-{run}"), ..Default::default() };
         time("add a code", &mut session, &mut |p| p.create_code(code_row.clone()).map(|c| new_code = c))?;
-        let rename = codeloom::store::ops::CodeChanges { name: Some(format!("Renamed {run}")), ..Default::default() };
+        let rename =
+            codeloom::store::ops::CodeChanges { name: Some(format!("Renamed {nonce}-{run}")), ..Default::default() };
         time("rename a code", &mut session, &mut |p| p.update_code(&new_code, rename.clone()))?;
         time("move a code", &mut session, &mut |p| p.move_code(&new_code, Some(&code), None))?;
         time("undo", &mut session, &mut |p| p.undo().map(|_| ()))?;
