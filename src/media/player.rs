@@ -68,6 +68,22 @@ pub struct Status {
 }
 
 impl Status {
+    /// A player with nothing loaded, at normal speed.
+    pub fn empty() -> Status {
+        Status {
+            state: PlayState::Empty,
+            file: None,
+            info: None,
+            position_ms: 0,
+            speed: 1.0,
+            device: None,
+            handled: 0,
+            started_after: None,
+        }
+    }
+}
+
+impl Status {
     /// The recording's length, when known.
     pub fn duration_ms(&self) -> Option<u64> {
         self.info.as_ref().and_then(|i| i.duration_ms)
@@ -102,16 +118,7 @@ impl Player {
         F: FnOnce() -> Box<dyn Output> + Send + 'static,
     {
         let (tx, rx) = channel();
-        let status = Arc::new(Mutex::new(Status {
-            state: PlayState::Empty,
-            file: None,
-            info: None,
-            position_ms: 0,
-            speed: 1.0,
-            device: None,
-            handled: 0,
-            started_after: None,
-        }));
+        let status = Arc::new(Mutex::new(Status::empty()));
         let shared = status.clone();
         let thread = std::thread::Builder::new()
             .name("media-player".into())

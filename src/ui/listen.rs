@@ -341,7 +341,7 @@ impl Listen {
     /// player could not do itself ("Locate…").
     pub fn strip(&mut self, ui: &mut egui::Ui) -> Vec<PlayerAction> {
         let Some(d) = &self.doc else { return Vec::new() };
-        let status = self.status.clone().unwrap_or_else(empty_status);
+        let status = self.status.clone().unwrap_or_else(Status::empty);
         let mut actions = Vec::new();
         egui::Frame::group(ui.style()).inner_margin(6.0).show(ui, |ui| {
             ui.horizontal(|ui| {
@@ -407,18 +407,5 @@ impl Listen {
     #[cfg(test)]
     pub fn player(&self) -> Option<&Player> {
         self.player.as_ref()
-    }
-}
-
-fn empty_status() -> Status {
-    Status {
-        state: PlayState::Empty,
-        file: None,
-        info: None,
-        position_ms: 0,
-        speed: 1.0,
-        device: None,
-        handled: 0,
-        started_after: None,
     }
 }
