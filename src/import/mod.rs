@@ -304,27 +304,6 @@ pub fn read_each<R>(
     })
 }
 
-/// Reads files in parallel; every result, in the order of `files`.
-pub fn read_documents(
-    files: &[PathBuf],
-    pattern: &NamePattern,
-    progress: &mut dyn FnMut(ImportProgress),
-) -> Vec<Result<ParsedDocument, ImportError>> {
-    let mut results: Vec<Option<Result<ParsedDocument, ImportError>>> = (0..files.len()).map(|_| None).collect();
-    read_each(files, pattern, progress, |all| {
-        for (i, r) in all {
-            results[i] = Some(r);
-        }
-    });
-    results
-        .into_iter()
-        .zip(files)
-        .map(|(r, p)| {
-            r.unwrap_or_else(|| Err(ImportError::new(p, ExtractError::Unreadable("the reader stopped".into()))))
-        })
-        .collect()
-}
-
 /// What the report keeps of a parsed file: its place in the list, path, warnings, turns,
 /// speakers, characters.
 type ReportMeta = (usize, PathBuf, Vec<String>, usize, Vec<String>, usize);
