@@ -45,7 +45,7 @@ use std::fmt;
 
 pub use bands::{Band, LandisKoch};
 pub use bootstrap::{BootstrapConfig, BootstrapResult, SplitMix64};
-pub use spans::{Span, SpanData, SpanDocument};
+pub use spans::{LayeredDocument, Span, SpanData, SpanDocument};
 pub use units::{CoincidenceMatrix, Metric, ReliabilityData};
 
 /// Why a statistic has no value for the given data.

@@ -24,14 +24,13 @@ use unicode_segmentation::UnicodeSegmentation;
 use super::bands::Band;
 use super::bootstrap::{BootstrapConfig, multiplicities, summarise};
 use super::report::{AgreementReport, ReportSettings, ResultRow, Scope, StatKind, Statistic, UnitizingSummary};
-use super::spans::{Span, SpanData, SpanDocument, UnitizingTally, Variable};
+use super::spans::{LayeredDocument, SpanData, UnitizingTally, Variable};
 use super::stats;
 pub use super::unit::{GroupBy, UnitKind};
 use super::units::ReliabilityData;
 use super::{AgreementError, Estimate, SplitMix64, Undefined};
 use crate::error::{Error, Result};
 use crate::store::Project;
-use crate::store::queries::CodingFilter;
 
 /// The most coders one analysis may compare (value patterns are counted in a table of 3^m cells).
 pub const MAX_CODERS: usize = 8;
@@ -289,15 +288,14 @@ impl ReliabilityInput {
                 spans: vec![vec![Vec::new(); coders.len()]; codes.len()],
             });
         }
-        for (ci, coder) in coders.iter().enumerate() {
-            let codings = project.codings(&CodingFilter { coder: Some(coder.clone()), ..Default::default() })?;
-            for c in codings {
-                let (Some(&di), Some(&k)) = (position.get(&c.document_id), code_index.get(c.code_id.as_str())) else {
-                    continue;
-                };
-                documents[di].spans[k][ci].push((c.start as u64, c.end as u64));
+        let coder_index: HashMap<&str, usize> = coders.iter().enumerate().map(|(i, c)| (c.as_str(), i)).collect();
+        project.each_coding_span(|document, code, coder, start, end| {
+            if let (Some(&di), Some(&k), Some(&ci)) =
+                (position.get(document), code_index.get(code), coder_index.get(coder))
+            {
+                documents[di].spans[k][ci].push((start, end));
             }
-        }
+        })?;
         let mut warnings = Vec::new();
         for d in &mut documents {
             for (k, per_coder) in d.spans.iter_mut().enumerate() {
@@ -657,27 +655,22 @@ fn unitizing_stat(
 
 /// The form B data of the documents `docs` (characters): every coder's spans of every code.
 fn span_data(input: &ReliabilityInput, docs: &[usize]) -> std::result::Result<SpanData, AgreementError> {
-    let docs = docs
+    let layered = docs
         .iter()
         .map(|&d| {
             let doc = &input.documents[d];
-            let mut spans = Vec::new();
-            for (k, per_coder) in doc.spans.iter().enumerate() {
-                for (ci, list) in per_coder.iter().enumerate() {
-                    for &(s, e) in list {
-                        spans.push(Span {
-                            coder: input.coders[ci].clone(),
-                            code: input.codes[k].id.clone(),
-                            start: s,
-                            end: e.min(doc.length),
-                        });
-                    }
-                }
-            }
-            SpanDocument { length: doc.length, spans }
+            let by_code = doc
+                .spans
+                .iter()
+                .map(|per_coder| {
+                    per_coder.iter().map(|list| list.iter().map(|&(s, e)| (s, e.min(doc.length))).collect()).collect()
+                })
+                .collect();
+            LayeredDocument { length: doc.length, by_code }
         })
         .collect();
-    SpanData::new(input.coders.clone(), docs, BTreeMap::new())
+    let codes = input.codes.iter().map(|c| c.id.clone()).collect();
+    SpanData::from_layers(input.coders.clone(), codes, layered, BTreeMap::new())
 }
 
 /// The extra rows of a report: one per document or one per wave, pooled over codes

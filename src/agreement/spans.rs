@@ -37,6 +37,16 @@ pub struct SpanDocument {
     pub spans: Vec<Span>,
 }
 
+/// One document before normalisation: its continuum length and every coder's intervals of
+/// every code (`by_code[code][coder]`), as [`SpanData::from_layers`] takes them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LayeredDocument {
+    /// Length L of the continuum (for text: characters).
+    pub length: u64,
+    /// `by_code[code][coder]`: that coder's intervals of the code, in any order.
+    pub by_code: Vec<Vec<Vec<(u64, u64)>>>,
+}
+
 /// A half-open interval with a value index (≥ 1; 0 is the gap ∅).
 type Segment = (u64, u64, usize);
 
@@ -263,64 +273,86 @@ impl SpanData {
         documents: Vec<SpanDocument>,
         domains: BTreeMap<String, String>,
     ) -> Result<Self, AgreementError> {
-        for (i, c) in coders.iter().enumerate() {
-            if coders[..i].contains(c) {
-                return Err(AgreementError::DuplicateCoder(c.clone()));
-            }
-        }
-        let mut codes: Vec<String> = Vec::new();
-        for span in documents.iter().flat_map(|d| &d.spans) {
-            if !codes.contains(&span.code) {
-                codes.push(span.code.clone());
-            }
-        }
+        let mut codes: Vec<String> = documents.iter().flat_map(|d| d.spans.iter().map(|s| s.code.clone())).collect();
         codes.sort();
-        let mut warnings = Vec::new();
-        let many = documents.len() > 1;
-        let mut normalized = Vec::with_capacity(documents.len());
-        for (d, doc) in documents.iter().enumerate() {
+        codes.dedup();
+        let code_index: std::collections::HashMap<&str, usize> =
+            codes.iter().enumerate().map(|(i, c)| (c.as_str(), i)).collect();
+        let mut layered = Vec::with_capacity(documents.len());
+        for doc in &documents {
             let mut by_code = vec![vec![Vec::new(); coders.len()]; codes.len()];
             for span in &doc.spans {
                 let coder = coders
                     .iter()
                     .position(|c| *c == span.coder)
                     .ok_or_else(|| AgreementError::UnknownCoder(span.coder.clone()))?;
-                if span.end < span.start || span.end > doc.length {
-                    return Err(AgreementError::SpanOutOfRange {
-                        coder: span.coder.clone(),
-                        code: span.code.clone(),
-                        start: span.start,
-                        end: span.end,
-                        length: doc.length,
-                    });
-                }
-                if span.end == span.start {
-                    warnings.push(format!(
-                        "coder {} code {}: empty span at {} ignored{}",
-                        span.coder,
-                        span.code,
-                        span.start,
-                        if many { format!(" (document {d})") } else { String::new() }
-                    ));
-                    continue;
-                }
-                let k = codes.iter().position(|c| *c == span.code).unwrap_or_default();
-                by_code[k][coder].push((span.start, span.end));
+                by_code[code_index[span.code.as_str()]][coder].push((span.start, span.end));
             }
-            for (k, per_coder) in by_code.iter_mut().enumerate() {
+            layered.push(LayeredDocument { length: doc.length, by_code });
+        }
+        Self::from_layers(coders, codes, layered, domains)
+    }
+
+    /// Builds span data from each document's intervals by code and coder
+    /// (`by_code[code][coder]`, codes as in `codes`), normalised as [`SpanData::new`] does:
+    /// empty intervals are dropped with a warning, a coder's intervals of one code that
+    /// overlap or touch are merged with a warning, and an interval outside its document is an
+    /// error. Only the codes that have an interval are kept, sorted.
+    pub fn from_layers(
+        coders: Vec<String>,
+        codes: Vec<String>,
+        documents: Vec<LayeredDocument>,
+        domains: BTreeMap<String, String>,
+    ) -> Result<Self, AgreementError> {
+        for (i, c) in coders.iter().enumerate() {
+            if coders[..i].contains(c) {
+                return Err(AgreementError::DuplicateCoder(c.clone()));
+            }
+        }
+        let mut kept: Vec<usize> = (0..codes.len())
+            .filter(|&k| documents.iter().any(|d| d.by_code.get(k).is_some_and(|c| c.iter().any(|l| !l.is_empty()))))
+            .collect();
+        kept.sort_by(|&a, &b| codes[a].cmp(&codes[b]));
+        let mut warnings = Vec::new();
+        let many = documents.len() > 1;
+        let mut normalized = Vec::with_capacity(documents.len());
+        for (d, mut doc) in documents.into_iter().enumerate() {
+            let place = if many { format!(" (document {d})") } else { String::new() };
+            let mut by_code = Vec::with_capacity(kept.len());
+            for &k in &kept {
+                let mut per_coder = std::mem::take(&mut doc.by_code[k]);
+                per_coder.resize(coders.len(), Vec::new());
                 for (i, intervals) in per_coder.iter_mut().enumerate() {
+                    for &(start, end) in intervals.iter() {
+                        if end < start || end > doc.length {
+                            return Err(AgreementError::SpanOutOfRange {
+                                coder: coders[i].clone(),
+                                code: codes[k].clone(),
+                                start,
+                                end,
+                                length: doc.length,
+                            });
+                        }
+                        if end == start {
+                            warnings.push(format!(
+                                "coder {} code {}: empty span at {start} ignored{place}",
+                                coders[i], codes[k]
+                            ));
+                        }
+                    }
+                    intervals.retain(|(s, e)| e > s);
                     if merge_intervals(intervals, true) {
                         warnings.push(format!(
-                            "coder {} code {}: overlapping/adjacent spans merged (union){}",
-                            coders[i],
-                            codes[k],
-                            if many { format!(" (document {d})") } else { String::new() }
+                            "coder {} code {}: overlapping/adjacent spans merged (union){place}",
+                            coders[i], codes[k]
                         ));
                     }
                 }
+                by_code.push(per_coder);
             }
             normalized.push(NormalizedDocument { length: doc.length, by_code });
         }
+        let codes = kept.iter().map(|&k| codes[k].clone()).collect();
         Ok(SpanData { coders, codes, domains, documents: normalized, warnings })
     }
 
@@ -399,26 +431,36 @@ impl SpanData {
     /// overlap; different values overlapping within a coder make the variable not computable.
     fn partitions(&self, labels: &[Option<usize>]) -> Result<Vec<Vec<Vec<Segment>>>, Undefined> {
         let n_values = labels.iter().flatten().max().copied().unwrap_or(0);
+        // The codes that are part of the variable, with their values; a value that several
+        // codes share needs their intervals merged first.
+        let labelled: Vec<(usize, usize)> =
+            labels.iter().enumerate().filter_map(|(k, label)| label.map(|v| (k, v))).collect();
+        let mut from_codes = vec![0usize; n_values + 1];
+        for &(_, v) in &labelled {
+            from_codes[v] += 1;
+        }
+        let shared = from_codes.iter().any(|&n| n > 1);
         let mut out = Vec::with_capacity(self.documents.len());
         for doc in &self.documents {
             let mut per_coder = Vec::with_capacity(self.coders.len());
             for coder in 0..self.coders.len() {
-                let mut by_value: Vec<Vec<(u64, u64)>> = vec![Vec::new(); n_values + 1];
-                let mut from_codes = vec![0usize; n_values + 1];
-                for (k, label) in labels.iter().enumerate() {
-                    if let Some(v) = label
-                        && let Some(intervals) = doc.by_code.get(k).and_then(|c| c.get(coder))
-                    {
-                        by_value[*v].extend_from_slice(intervals);
-                        from_codes[*v] += 1;
-                    }
-                }
+                let intervals = |k: usize| doc.by_code.get(k).and_then(|c| c.get(coder)).map_or(&[][..], Vec::as_slice);
                 let mut segments: Vec<Segment> = Vec::new();
-                for (v, intervals) in by_value.iter_mut().enumerate() {
-                    if from_codes[v] > 1 {
-                        merge_intervals(intervals, false);
+                if shared {
+                    let mut by_value: Vec<Vec<(u64, u64)>> = vec![Vec::new(); n_values + 1];
+                    for &(k, v) in &labelled {
+                        by_value[v].extend_from_slice(intervals(k));
                     }
-                    segments.extend(intervals.iter().map(|&(s, e)| (s, e, v)));
+                    for (v, intervals) in by_value.iter_mut().enumerate() {
+                        if from_codes[v] > 1 {
+                            merge_intervals(intervals, false);
+                        }
+                        segments.extend(intervals.iter().map(|&(s, e)| (s, e, v)));
+                    }
+                } else {
+                    for &(k, v) in &labelled {
+                        segments.extend(intervals(k).iter().map(|&(s, e)| (s, e, v)));
+                    }
                 }
                 segments.sort_unstable();
                 if segments.windows(2).any(|w| w[1].0 < w[0].1) {
@@ -466,13 +508,13 @@ impl SpanData {
         let total = self.total_length();
         if let Ok(partitions) = self.partitions(&self.labelling(Variable::Code(code)).1) {
             for (doc, parts) in self.documents.iter().zip(&partitions) {
-                for (len, coded) in elementary_counts(doc.length, parts) {
+                each_elementary_stretch(doc.length, parts, |len, coded| {
                     let c = coded.iter().filter(|&&v| v != 0).count();
                     coincidences.add_unit(&[m - c, c], len as f64);
                     if c == 0 || c == m {
                         agree += len;
                     }
-                }
+                });
             }
         }
         let percent_agreement_all_coders = if m < 2 {
@@ -564,10 +606,11 @@ impl SpanData {
     }
 }
 
-/// Splits `[0, length)` at every segment boundary of every coder and yields, for each elementary
-/// stretch, its length and each coder's value on it (0 = gap).
-fn elementary_counts(length: u64, parts: &[Vec<Segment>]) -> Vec<(u64, Vec<usize>)> {
-    let mut bounds: Vec<u64> = vec![0, length];
+/// Splits `[0, length)` at every segment boundary of every coder and hands `each`, for every
+/// elementary stretch, its length and each coder's value on it (0 = gap).
+fn each_elementary_stretch(length: u64, parts: &[Vec<Segment>], mut each: impl FnMut(u64, &[usize])) {
+    let mut bounds: Vec<u64> = Vec::with_capacity(2 + 2 * parts.iter().map(Vec::len).sum::<usize>());
+    bounds.extend([0, length]);
     for segs in parts {
         for &(s, e, _) in segs {
             bounds.push(s);
@@ -577,28 +620,23 @@ fn elementary_counts(length: u64, parts: &[Vec<Segment>]) -> Vec<(u64, Vec<usize
     bounds.sort_unstable();
     bounds.dedup();
     let mut cursor = vec![0usize; parts.len()];
-    let mut out = Vec::with_capacity(bounds.len());
+    let mut values = vec![0usize; parts.len()];
     for w in bounds.windows(2) {
         let (lo, hi) = (w[0], w[1]);
         if hi <= lo || lo >= length {
             continue;
         }
-        let values = parts
-            .iter()
-            .zip(cursor.iter_mut())
-            .map(|(segs, cur)| {
-                while *cur < segs.len() && segs[*cur].1 <= lo {
-                    *cur += 1;
-                }
-                match segs.get(*cur) {
-                    Some(&(s, _, v)) if s <= lo => v,
-                    _ => 0,
-                }
-            })
-            .collect();
-        out.push((hi - lo, values));
+        for ((segs, cur), value) in parts.iter().zip(cursor.iter_mut()).zip(values.iter_mut()) {
+            while *cur < segs.len() && segs[*cur].1 <= lo {
+                *cur += 1;
+            }
+            *value = match segs.get(*cur) {
+                Some(&(s, _, v)) if s <= lo => v,
+                _ => 0,
+            };
+        }
+        each(hi - lo, &values);
     }
-    out
 }
 
 impl UnitizingTally {
@@ -615,25 +653,19 @@ impl UnitizingTally {
         if m < 2 {
             return tally;
         }
-        let inv = 1.0 / (m - 1) as f64;
-        let mut counts = vec![0usize; k];
-        for (len, values) in elementary_counts(length, parts) {
-            counts.iter_mut().for_each(|c| *c = 0);
-            for &v in &values {
-                counts[v] += 1;
-            }
-            for c in 0..k {
-                if counts[c] == 0 {
-                    continue;
-                }
-                for kk in 0..k {
-                    let pairs = if c == kk { counts[c] * (counts[c] - 1) } else { counts[c] * counts[kk] };
-                    if pairs > 0 {
-                        tally.l[c * k + kk] += pairs as f64 * len as f64 * inv;
+        // l_ck sums, over ordered pairs of different coders, the length on which the first
+        // has c and the second k: whole numbers, exact in f64, divided by m − 1 once at the end.
+        each_elementary_stretch(length, parts, |len, values| {
+            for (i, &a) in values.iter().enumerate() {
+                for (j, &b) in values.iter().enumerate() {
+                    if i != j {
+                        tally.l[a * k + b] += len as f64;
                     }
                 }
             }
-        }
+        });
+        let inv = 1.0 / (m - 1) as f64;
+        tally.l.iter_mut().for_each(|x| *x *= inv);
         for (i, segs) in parts.iter().enumerate() {
             let valued: u64 = segs.iter().map(|(s, e, _)| e - s).sum();
             tally.w[0] += length.saturating_sub(valued) as f64;

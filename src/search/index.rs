@@ -362,8 +362,15 @@ impl SearchIndex {
         wait: Duration,
         project_path: &Path,
     ) -> Result<SearchIndex> {
+        let mut index = index;
         register(&index);
         let here = dir.clone().unwrap_or_default();
+        // Segments are searched on every core (a phrase over common words reads many
+        // positions); one core searches them in turn.
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get()).min(4);
+        if cores > 1 {
+            index.set_multithread_executor(cores).map_err(|e| index_error(&here, e))?;
+        }
         let reader =
             index.reader_builder().reload_policy(ReloadPolicy::Manual).try_into().map_err(|e| index_error(&here, e))?;
         let (_, fields) = build_schema();

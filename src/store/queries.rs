@@ -412,6 +412,28 @@ impl Project {
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
+    /// Hands every coding's place to `each` (document ID, code ID, coder name, start, end)
+    /// in no particular order, borrowing the strings from the row: what agreement reads for
+    /// a whole project without building a [`Coding`] per row.
+    pub fn each_coding_span(&self, mut each: impl FnMut(&str, &str, &str, u64, u64)) -> Result<()> {
+        let mut stmt = self.conn().prepare_cached(
+            "SELECT c.document_id, c.code_id, k.name, c.start, c.\"end\" FROM codings c JOIN coders k ON k.id = c.coder_id",
+        )?;
+        let mut rows = stmt.query([])?;
+        while let Some(r) = rows.next()? {
+            let start: i64 = r.get(3)?;
+            let end: i64 = r.get(4)?;
+            each(
+                r.get_ref(0)?.as_str().map_err(rusqlite::Error::from)?,
+                r.get_ref(1)?.as_str().map_err(rusqlite::Error::from)?,
+                r.get_ref(2)?.as_str().map_err(rusqlite::Error::from)?,
+                u64::try_from(start).unwrap_or(0),
+                u64::try_from(end).unwrap_or(0),
+            );
+        }
+        Ok(())
+    }
+
     /// One coding by ID.
     pub fn coding(&self, id: &str) -> Result<Coding> {
         self.conn()
