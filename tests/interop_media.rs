@@ -102,7 +102,7 @@ fn assert_valid(test: &str, qdpx: &Path) {
     assert!(out.status.success(), "project.qde does not validate:\n{}", String::from_utf8_lossy(&out.stderr));
 }
 
-fn line_with<'a>(r: &'a QdpxReport, needle: &str) -> Option<String> {
+fn line_with(r: &QdpxReport, needle: &str) -> Option<String> {
     r.lines().into_iter().find(|l| l.starts_with("recording of") && l.contains(needle))
 }
 

@@ -16,6 +16,7 @@
 //! not be placed.
 
 use super::codes::{RefiCode, read_codes};
+use super::qdpx_media::{Location, location};
 use super::*;
 use crate::import::decode::{DecodeError, decode_text};
 use crate::import::office::{docx_text, odt_text, read_zip_entry, read_zip_entry_from};
@@ -178,27 +179,6 @@ impl<'a> Archive<'a> {
         let want = file.trim().trim_start_matches('/').replace('\\', "/").to_lowercase();
         self.by_lower.get(&format!("sources/{want}")).or_else(|| self.by_lower.get(&want)).cloned()
     }
-}
-
-/// Where a path attribute points.
-pub(crate) enum Location {
-    Internal(String),
-    External(String),
-}
-
-pub(crate) fn location(raw: &str) -> Option<Location> {
-    let t = raw.trim();
-    if t.is_empty() {
-        return None;
-    }
-    let lower = t.to_lowercase();
-    if lower.starts_with("internal:") {
-        return Some(Location::Internal(t["internal:".len()..].trim_start_matches('/').to_string()));
-    }
-    if lower.starts_with("relative:") || lower.starts_with("absolute:") || lower.contains("://") {
-        return Some(Location::External(t.to_string()));
-    }
-    Some(Location::Internal(t.to_string()))
 }
 
 /// Text read from a file, as written (`raw`, BOM removed) and as stored (`text`).

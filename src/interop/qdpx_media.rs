@@ -10,7 +10,6 @@
 //! play, is named in the report with the reason and the places looked at; it never stops
 //! the import. Recordings unpacked by an import that then fails are removed again.
 
-use super::qdpx_import::{Location, location};
 use super::{ImportPlan, PlanRecording, QdpxReport};
 use crate::media::link::describe;
 use serde::Serialize;
@@ -19,6 +18,27 @@ use std::path::{Path, PathBuf};
 
 /// The largest recording unpacked from a `.qdpx` (what REFI-QDA allows an internal file).
 pub const MAX_UNPACKED_RECORDING_BYTES: u64 = super::qdpx_export::MAX_EMBEDDED_RECORDING_BYTES;
+
+/// Where a path attribute points.
+pub(crate) enum Location {
+    Internal(String),
+    External(String),
+}
+
+pub(crate) fn location(raw: &str) -> Option<Location> {
+    let t = raw.trim();
+    if t.is_empty() {
+        return None;
+    }
+    let lower = t.to_lowercase();
+    if lower.starts_with("internal:") {
+        return Some(Location::Internal(t["internal:".len()..].trim_start_matches('/').to_string()));
+    }
+    if lower.starts_with("relative:") || lower.starts_with("absolute:") || lower.contains("://") {
+        return Some(Location::External(t.to_string()));
+    }
+    Some(Location::Internal(t.to_string()))
+}
 
 /// What became of one audio or video source's recording.
 #[derive(Debug, Clone, Serialize)]
