@@ -306,3 +306,33 @@ fn the_commands_say_which_recordings_went_inside_and_which_were_linked() {
     let missing = recordings.iter().find(|r| r["source"] == "P08_BL").unwrap();
     assert!(missing["linked"].is_null() && missing["problem"].as_str().unwrap().starts_with("missing"), "{missing}");
 }
+
+#[test]
+fn a_recording_larger_than_a_qdpx_may_hold_is_referred_to_by_path() {
+    use codeloom::interop::qdpx_export::MAX_EMBEDDED_RECORDING_BYTES;
+    use codeloom::store::media_ops::NewRecording;
+    let dir = tempfile::tempdir().unwrap();
+    let mut p = recorded_project(dir.path());
+    // A sparse file one byte over the limit stands for a long video: nothing is written.
+    let big = dir.path().join("interviews/long.mp4");
+    std::fs::File::create(&big).unwrap().set_len(MAX_EMBEDDED_RECORDING_BYTES + 1).unwrap();
+    let print = codeloom::media::fingerprint::fingerprint(&big).unwrap();
+    let id = p.resolve_document("P08_BL").unwrap();
+    let rec = NewRecording {
+        path: "interviews/long.mp4".into(),
+        relative: true,
+        size: print.size,
+        fingerprint: print.hash,
+        format: "mp4".into(),
+        duration_ms: Some(1000),
+        has_video: true,
+    };
+    p.link_recording(&id, &rec).unwrap();
+    let out = dir.path().join("study.qdpx");
+    let report = export_qdpx(&p, &out).unwrap();
+    let r = report.recordings.iter().find(|r| r.document == "P08_BL").unwrap();
+    assert_eq!(r.path, "relative:///interviews/long.mp4");
+    assert!(!r.included && r.reason.as_deref().unwrap().contains("more than 2147483647"), "{r:?}");
+    assert!(std::fs::metadata(&out).unwrap().len() < 1024 * 1024, "not copied into the archive");
+    assert_valid("a_recording_larger_than_a_qdpx_may_hold_is_referred_to_by_path", &out);
+}
