@@ -50,6 +50,15 @@ pub fn export(command: ExportCommand) -> Result<i32> {
                     report.waves,
                     report.memos
                 );
+                for r in &report.recordings {
+                    match &r.reason {
+                        None => println!("recording of {}: inside the file as {}", r.document, r.path),
+                        Some(why) => println!("recording of {}: referred to as {} ({why})", r.document, r.path),
+                    }
+                }
+                if report.sync_points > 0 {
+                    println!("{} sync points written", report.sync_points);
+                }
                 for n in &report.not_exported {
                     println!("not exported: {} × {}: {}", n.count, n.what, n.reason);
                 }

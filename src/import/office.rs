@@ -9,7 +9,7 @@
 use super::ExtractError;
 use quick_xml::Reader;
 use quick_xml::events::Event;
-use std::io::{Cursor, Read};
+use std::io::{Cursor, Read, Seek};
 
 /// The most uncompressed bytes read from one archive entry.
 pub const MAX_ENTRY_BYTES: u64 = 64 * 1024 * 1024;
@@ -19,7 +19,12 @@ const MAX_RATIO: u64 = 200;
 /// Reads one entry of a zip archive, refusing archives that are not zips, are
 /// truncated, or would unpack to an implausible size.
 pub fn read_zip_entry(bytes: &[u8], name: &str) -> Result<Vec<u8>, ExtractError> {
-    let mut archive = zip::ZipArchive::new(Cursor::new(bytes))
+    read_zip_entry_from(Cursor::new(bytes), name)
+}
+
+/// [`read_zip_entry`] from an archive read as it is needed (a file on disk, say).
+pub fn read_zip_entry_from<R: Read + Seek>(reader: R, name: &str) -> Result<Vec<u8>, ExtractError> {
+    let mut archive = zip::ZipArchive::new(reader)
         .map_err(|e| ExtractError::Malformed(format!("not a readable zip archive (truncated or corrupt): {e}")))?;
     let mut entry = archive
         .by_name(name)

@@ -10,14 +10,18 @@
 //! into a bounded, namespace-tolerant tree.
 //!
 //! What maps where: users ↔ coders; codes (hierarchy, colour, description) ↔ codes;
-//! text sources ↔ documents; text selections with codings ↔ codings; cases with variable
-//! values ↔ participants with attributes; sets named `Wave: …` ↔ waves; notes ↔ memos.
-//! Everything else (other sets, links, graphs, PDF, picture, audio and video sources,
-//! selections that cannot be placed) is listed in the [`QdpxReport`], never dropped silently.
+//! text sources ↔ documents; text selections with codings ↔ codings; audio and video
+//! sources ↔ documents with a linked recording (one per transcript), their timed sync
+//! points ↔ sync points, transcript selections ↔ codings ([`qdpx_media`] finds, unpacks and
+//! reads the recordings); cases with variable values ↔ participants with attributes; sets
+//! named `Wave: …` ↔ waves; notes ↔ memos. Everything else (other sets, links, graphs, PDF
+//! and picture sources, selections of recordings by time, selections that cannot be placed,
+//! recordings not found) is listed in the [`QdpxReport`], never dropped silently.
 
 pub mod codes;
 pub mod qdpx_export;
 pub mod qdpx_import;
+pub mod qdpx_media;
 pub mod xml;
 
 use crate::error::{Error, Result};
@@ -25,10 +29,12 @@ use crate::model::CodeDescription;
 use serde::Serialize;
 
 pub use crate::model::exchange::{
-    ImportCounts, ImportPlan, PlanCode, PlanCoding, PlanDocument, PlanMemo, PlanParticipant, PlanTarget,
+    ImportCounts, ImportPlan, PlanCode, PlanCoding, PlanDocument, PlanMedia, PlanMemo, PlanParticipant, PlanRecording,
+    PlanTarget,
 };
 pub use qdpx_export::{ExportReport, export_qdpx};
 pub use qdpx_import::{import_qdpx, new_project_from_qdpx, read_qdpx};
+pub use qdpx_media::RecordingOutcome;
 pub use xml::{Element, MAX_CODE_DEPTH, MAX_XML_DEPTH, parse_xml};
 
 /// The namespace of REFI-QDA project files.
@@ -110,6 +116,8 @@ pub struct QdpxReport {
     pub readings: Vec<SourceReading>,
     pub unplaced: Vec<Unplaced>,
     pub not_imported: Vec<NotImported>,
+    /// The recording of every audio and video source: linked, or why not.
+    pub recordings: Vec<RecordingOutcome>,
     pub warnings: Vec<String>,
 }
 
@@ -131,7 +139,7 @@ impl QdpxReport {
                 if self.origin.is_empty() { "unknown tool" } else { &self.origin }
             ),
             format!(
-                "imported {} documents, {} codes, {} codings, {} coders, {} participants, {} attributes ({} values), {} waves, {} memos",
+                "imported {} documents, {} codes, {} codings, {} coders, {} participants, {} attributes ({} values), {} waves, {} memos, {} recordings linked, {} sync points",
                 c.documents,
                 c.codes,
                 c.codings,
@@ -140,7 +148,9 @@ impl QdpxReport {
                 c.attributes,
                 c.attribute_values,
                 c.waves,
-                c.memos
+                c.memos,
+                c.recordings,
+                c.sync_points
             ),
         ];
         for r in &self.readings {
@@ -168,6 +178,7 @@ impl QdpxReport {
         for n in &self.not_imported {
             out.push(format!("not imported: {} × {}: {}", n.count, n.what, n.reason));
         }
+        out.extend(self.recordings.iter().map(RecordingOutcome::line));
         for w in &self.warnings {
             out.push(format!("warning: {w}"));
         }

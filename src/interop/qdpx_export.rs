@@ -11,21 +11,52 @@
 //! the coding they are about, and linked to the case of a participant (cases have no
 //! note references in the schema). Stars on codings have no place in the standard and
 //! are listed in the [`ExportReport`].
+//!
+//! A document with a linked recording is an `AudioSource` (a `VideoSource` for the video
+//! containers of [`crate::media::VIDEO_EXTENSIONS`]) whose one `Transcript` is the
+//! document's text file, with `SyncPoint`s (position in code points, `timeStamp` in ms):
+//! the stored sync points, the turn start times the timeline keeps beside them, and, at
+//! each end of a coding where no timed point is, a point without a time; each coding is a
+//! `TranscriptSelection` from one point to another. The recording goes into `sources/`
+//! (streamed, stored uncompressed) when it is found and at most
+//! [`MAX_EMBEDDED_RECORDING_BYTES`]; otherwise the source refers to it as
+//! `relative:///PATH` (from the project's folder, given as the project's `basePath`) or
+//! `absolute:///PATH`, and the report says why.
 
 use super::codes::write_codes;
 use super::{NotImported, PROJECT_NS, WAVE_SET_PREFIX, shorten};
 use crate::error::{Error, Result};
+use crate::media::VIDEO_EXTENSIONS;
+use crate::media::link::{project_folder, whereabouts};
+use crate::media::sync::kept_turn_times;
 use crate::model::time::format_timestamp;
-use crate::model::{AttributeKind, Code, Coding, Document, Memo, MemoTarget, Participant, Wave};
+use crate::model::{AttributeKind, Code, Coding, Document, Memo, MemoTarget, Participant, Turn, Wave};
 use crate::store::Project;
+use crate::store::media_ops::{Recording, StoredSyncPoint, SyncPoint};
 use crate::store::queries::CodingFilter;
 use quick_xml::Writer;
 use quick_xml::events::{BytesDecl, BytesEnd, BytesStart, BytesText, Event};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
-use std::collections::HashMap;
-use std::io::Write;
-use std::path::Path;
+use std::collections::{BTreeMap, HashMap};
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+
+/// The largest recording written inside a `.qdpx` (REFI-QDA §8.5: an internal file holds
+/// at most 2,147,483,647 bytes). A larger one, or one not found, is referred to by its path.
+pub const MAX_EMBEDDED_RECORDING_BYTES: u64 = 2_147_483_647;
+
+/// A document's recording as the export wrote it.
+#[derive(Debug, Clone, Serialize)]
+pub struct ExportedRecording {
+    pub document: String,
+    /// As the file says: `internal://GUID.EXT` inside the archive, else `relative:///…`
+    /// (from the project's folder, written as `basePath`) or `absolute:///…`.
+    pub path: String,
+    pub included: bool,
+    /// Why it is not inside the archive.
+    pub reason: Option<String>,
+}
 
 /// What an export wrote, and what it could not.
 #[derive(Debug, Clone, Default, Serialize)]
@@ -39,6 +70,10 @@ pub struct ExportReport {
     pub attributes: usize,
     pub waves: usize,
     pub memos: usize,
+    /// Documents with a recording, written as audio or video sources with a transcript.
+    pub recordings: Vec<ExportedRecording>,
+    /// Sync points written (stored ones and turn start times).
+    pub sync_points: usize,
     pub not_exported: Vec<NotImported>,
 }
 
@@ -75,6 +110,21 @@ type X = Writer<Vec<u8>>;
 
 /// The files of `sources/`: name and text.
 pub type SourceFiles = Vec<(String, String)>;
+
+/// The recordings put in `sources/`: name in the archive and the file to copy.
+pub type MediaFiles = Vec<(String, PathBuf)>;
+
+/// A document's recording as the export writes it.
+struct MediaOf {
+    rec: Recording,
+    /// The sync points written with a time: the stored ones and the turn start times the
+    /// timeline keeps beside them, by position: (time, GUID).
+    timed: BTreeMap<usize, (u64, String)>,
+    /// The `path` attribute.
+    path: String,
+    /// The file copied into the archive, when it is.
+    embed: Option<PathBuf>,
+}
 
 fn io(e: std::io::Error) -> Error {
     Error::Invalid(format!("writing the project XML failed: {e}"))
@@ -121,6 +171,10 @@ struct Contents {
     memos: Vec<Memo>,
     /// (target kind, target ID) → the GUIDs of the notes about it (memos not on participants).
     memo_notes: HashMap<(&'static str, String), Vec<String>>,
+    /// Document ID → its recording, turns and sync points.
+    media: HashMap<String, MediaOf>,
+    /// The project's folder, when a recording is referred to relative to it.
+    base_path: Option<String>,
 }
 
 impl Contents {
@@ -147,6 +201,8 @@ fn read_contents(project: &Project) -> Result<(Contents, ExportReport)> {
         codings: project.codings(&CodingFilter::default())?,
         memos: project.memos(None)?,
         memo_notes: HashMap::new(),
+        media: HashMap::new(),
+        base_path: None,
     };
     let mut report = ExportReport {
         documents: c.documents.len(),
@@ -167,15 +223,16 @@ fn read_contents(project: &Project) -> Result<(Contents, ExportReport)> {
             reason: "REFI-QDA has no place for them".into(),
         });
     }
+    let (media, base_path) = read_media(project, &mut report)?;
     let mut timed = 0;
-    for d in &c.documents {
+    for d in c.documents.iter().filter(|d| !media.contains_key(&d.id)) {
         timed += project.turns(&d.id)?.iter().filter(|t| t.time_start_ms.is_some()).count();
     }
     if timed > 0 {
         report.not_exported.push(NotImported {
             what: "turn timestamps".into(),
             count: timed,
-            reason: "text sources in REFI-QDA carry no times (the text is exported; turns are found again on import)"
+            reason: "documents without a recording are text sources, which carry no times in REFI-QDA (the text is exported; turns are found again on import)"
                 .into(),
         });
     }
@@ -183,11 +240,82 @@ fn read_contents(project: &Project) -> Result<(Contents, ExportReport)> {
     for m in c.memos.iter().filter(|m| m.target != MemoTarget::Participant) {
         memo_notes.entry((m.target.as_str(), m.target_id.clone().unwrap_or_default())).or_default().push(guid(&m.id));
     }
-    Ok((Contents { memo_notes, ..c }, report))
+    Ok((Contents { memo_notes, media, base_path, ..c }, report))
+}
+
+/// The recordings of the project's documents, each with where the export finds it: inside
+/// the archive when the file is there (at its path or found again where it was moved) and
+/// at most [`MAX_EMBEDDED_RECORDING_BYTES`], else referred to by its path.
+fn read_media(project: &Project, report: &mut ExportReport) -> Result<(HashMap<String, MediaOf>, Option<String>)> {
+    let mut media = HashMap::new();
+    let mut base_path = None;
+    for rec in project.recordings()? {
+        let timed = timed_points(project, &rec.document_id)?;
+        report.sync_points += timed.len();
+        let found = whereabouts(project.path(), &rec);
+        let size = found.playable().and_then(|p| std::fs::metadata(p).ok()).map(|m| m.len());
+        let ext = if rec.format.is_empty() { "bin".to_string() } else { rec.format.to_lowercase() };
+        let (path, embed, reason) = match (found.playable(), size) {
+            (Some(file), Some(n)) if n <= MAX_EMBEDDED_RECORDING_BYTES => {
+                (format!("internal://{}.{ext}", guid(&rec.id)), Some(file.to_path_buf()), None)
+            }
+            (Some(_), Some(n)) => (
+                reference(&rec),
+                None,
+                Some(format!("{n} bytes, more than {MAX_EMBEDDED_RECORDING_BYTES} a .qdpx may hold")),
+            ),
+            _ => (reference(&rec), None, Some(format!("the file is not found ({})", rec.path))),
+        };
+        if embed.is_none() && rec.relative {
+            base_path = Some(project_folder(project.path()).to_string_lossy().replace('\\', "/"));
+        }
+        report.recordings.push(ExportedRecording {
+            document: rec.document.clone(),
+            path: path.clone(),
+            included: embed.is_some(),
+            reason,
+        });
+        media.insert(rec.document_id.clone(), MediaOf { rec, timed, path, embed });
+    }
+    Ok((media, base_path))
+}
+
+/// A document's stored sync points and the turn start times that agree with them, by
+/// position (a character offset, as REFI-QDA counts positions in code points): time and GUID.
+fn timed_points(project: &Project, document_id: &str) -> Result<BTreeMap<usize, (u64, String)>> {
+    let chars = project.document_text(document_id)?.chars().count();
+    let stored: Vec<StoredSyncPoint> = project.sync_points(document_id)?;
+    let points: Vec<SyncPoint> = stored.iter().map(|p| p.point).collect();
+    let turns: Vec<Turn> = project.turns(document_id)?;
+    let mut timed = BTreeMap::new();
+    for p in &stored {
+        timed.insert(p.point.position, (p.point.time_ms, guid(&p.id)));
+    }
+    for t in kept_turn_times(&turns, &points, chars) {
+        let g = derived_guid(&format!("{document_id}:{}", t.position), "turn time");
+        timed.entry(t.position).or_insert((t.time_ms, g));
+    }
+    Ok(timed)
+}
+
+/// A recording's path as a REFI-QDA reference outside the archive.
+fn reference(rec: &Recording) -> String {
+    let p = rec.path.replace('\\', "/");
+    if rec.relative {
+        format!("relative:///{}", p.trim_start_matches('/'))
+    } else {
+        format!("absolute:///{}", p.trim_start_matches('/'))
+    }
 }
 
 /// The `project.qde` XML and the source files (`sources/` names and texts) of a project.
 pub fn project_qde(project: &Project) -> Result<(String, SourceFiles, ExportReport)> {
+    let (xml, files, _, report) = project_qde_with_media(project)?;
+    Ok((xml, files, report))
+}
+
+/// [`project_qde`] and the recordings to copy into `sources/`.
+fn project_qde_with_media(project: &Project) -> Result<(String, SourceFiles, MediaFiles, ExportReport)> {
     let (c, report) = read_contents(project)?;
     let created = format_timestamp(project.created_at_ms()?.unwrap_or_else(crate::store::now_ms));
     let name = project
@@ -221,6 +349,9 @@ pub fn project_qde(project: &Project) -> Result<(String, SourceFiles, ExportRepo
             root.push(("modifyingUserGUID", me.as_str()));
         }
         root.push(("modifiedDateTime", modified.as_str()));
+        if let Some(base) = &c.base_path {
+            root.push(("basePath", base.as_str()));
+        }
         start(&mut w, "Project", &root)?;
         write_users(&mut w, &c)?;
         write_codebook(&mut w, &c)?;
@@ -238,7 +369,14 @@ pub fn project_qde(project: &Project) -> Result<(String, SourceFiles, ExportRepo
     })();
     result.map_err(io)?;
     let xml = String::from_utf8(w.into_inner()).map_err(|_| Error::Invalid("the project XML is not UTF-8".into()))?;
-    Ok((xml, files, report))
+    let mut media = MediaFiles::new();
+    for m in c.media.values() {
+        if let Some(file) = &m.embed {
+            media.push((m.path.trim_start_matches("internal://").to_string(), file.clone()));
+        }
+    }
+    media.sort();
+    Ok((xml, files, media, report))
 }
 
 fn write_users(w: &mut X, c: &Contents) -> std::io::Result<()> {
@@ -350,9 +488,15 @@ fn write_sources(w: &mut X, project: &Project, c: &Contents) -> std::io::Result<
             ("creationDateTime", format_timestamp(d.imported_at_ms)),
         ];
         let attrs: Vec<(&str, &str)> = attrs.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        let codings = by_doc.get(d.id.as_str()).map(Vec::as_slice).unwrap_or(&[]);
+        if let Some(m) = c.media.get(&d.id) {
+            write_recorded(w, c, d, m, &text, codings)?;
+            files.push((file, text));
+            continue;
+        }
         start(w, "TextSource", &attrs)?;
         let chars: Vec<char> = text.chars().collect();
-        for k in by_doc.get(d.id.as_str()).map(Vec::as_slice).unwrap_or(&[]) {
+        for k in codings {
             write_selection(w, c, k, &chars)?;
         }
         for n in c.notes_on(MemoTarget::Document, &d.id) {
@@ -365,14 +509,84 @@ fn write_sources(w: &mut X, project: &Project, c: &Contents) -> std::io::Result<
     Ok(files)
 }
 
+/// A document with a recording as an audio or video source (by the file's container)
+/// whose transcript is the document's text, with the sync points (those with a time,
+/// then one without a time at each end of a coding where none is) and each coding as a
+/// transcript selection between two of them.
+fn write_recorded(
+    w: &mut X,
+    c: &Contents,
+    d: &Document,
+    m: &MediaOf,
+    text: &str,
+    codings: &[&Coding],
+) -> std::io::Result<()> {
+    let element =
+        if VIDEO_EXTENSIONS.contains(&m.rec.format.to_lowercase().as_str()) { "VideoSource" } else { "AudioSource" };
+    let created = format_timestamp(d.imported_at_ms);
+    let source_guid = guid(&d.id);
+    start(w, element, &[("guid", &source_guid), ("name", &d.name), ("path", &m.path), ("creationDateTime", &created)])?;
+    let transcript_guid = derived_guid(&d.id, "transcript");
+    let text_path = format!("internal://{source_guid}.txt");
+    start(
+        w,
+        "Transcript",
+        &[("guid", &transcript_guid), ("name", &d.name), ("plainTextPath", &text_path), ("creationDateTime", &created)],
+    )?;
+    let chars: Vec<char> = text.chars().collect();
+    // Position → (time, GUID): the timed points, then an anchor at each coding's ends.
+    let mut points: BTreeMap<usize, (Option<u64>, String)> =
+        m.timed.iter().map(|(p, (ms, g))| (*p, (Some(*ms), g.clone()))).collect();
+    for k in codings {
+        for at in [k.start, k.end] {
+            points.entry(at).or_insert_with(|| (None, derived_guid(&format!("{}:{at}", d.id), "anchor")));
+        }
+    }
+    for (position, (ms, g)) in &points {
+        let position = position.to_string();
+        let ms = ms.map(|t| t.to_string());
+        let mut attrs = vec![("guid", g.as_str()), ("position", position.as_str())];
+        if let Some(ms) = &ms {
+            attrs.push(("timeStamp", ms.as_str()));
+        }
+        empty(w, "SyncPoint", &attrs)?;
+    }
+    for k in codings {
+        let (Some((_, from)), Some((_, to))) = (points.get(&k.start), points.get(&k.end)) else { continue };
+        let sel_guid = derived_guid(&k.id, "selection");
+        let name = quote_of(k, &chars);
+        let when = format_timestamp(k.created_at_ms);
+        let mut attrs =
+            vec![("guid", sel_guid.as_str()), ("name", name.as_str()), ("fromSyncPoint", from), ("toSyncPoint", to)];
+        let user = c.coder_guid.get(&k.coder).cloned();
+        if let Some(u) = &user {
+            attrs.push(("creatingUser", u.as_str()));
+        }
+        attrs.push(("creationDateTime", when.as_str()));
+        start(w, "TranscriptSelection", &attrs)?;
+        write_coding(w, c, k)?;
+        end(w, "TranscriptSelection")?;
+    }
+    end(w, "Transcript")?;
+    for n in c.notes_on(MemoTarget::Document, &d.id) {
+        empty(w, "NoteRef", &[("targetGUID", n)])?;
+    }
+    end(w, element)
+}
+
+/// The quoted text of a coding, shortened, as a selection's `name`.
+fn quote_of(k: &Coding, chars: &[char]) -> String {
+    let quote: String = chars.get(k.start..k.end.min(chars.len())).unwrap_or(&[]).iter().collect();
+    shorten(&quote, 100)
+}
+
 /// One coding as a selection (named by its quote) holding one coding.
 fn write_selection(w: &mut X, c: &Contents, k: &Coding, chars: &[char]) -> std::io::Result<()> {
-    let quote: String = chars.get(k.start..k.end.min(chars.len())).unwrap_or(&[]).iter().collect();
     let user = c.coder_guid.get(&k.coder).cloned();
     let when = format_timestamp(k.created_at_ms);
     let (s, e) = (k.start.to_string(), k.end.to_string());
     let sel_guid = derived_guid(&k.id, "selection");
-    let name = shorten(&quote, 100);
+    let name = quote_of(k, chars);
     let mut attrs = vec![
         ("guid", sel_guid.as_str()),
         ("name", name.as_str()),
@@ -384,6 +598,14 @@ fn write_selection(w: &mut X, c: &Contents, k: &Coding, chars: &[char]) -> std::
     }
     attrs.push(("creationDateTime", when.as_str()));
     start(w, "PlainTextSelection", &attrs)?;
+    write_coding(w, c, k)?;
+    end(w, "PlainTextSelection")
+}
+
+/// The `<Coding>` of a coding, with a reference to its memo's note.
+fn write_coding(w: &mut X, c: &Contents, k: &Coding) -> std::io::Result<()> {
+    let user = c.coder_guid.get(&k.coder).cloned();
+    let when = format_timestamp(k.created_at_ms);
     let cg = guid(&k.id);
     let mut attrs = vec![("guid", cg.as_str())];
     if let Some(u) = &user {
@@ -395,8 +617,7 @@ fn write_selection(w: &mut X, c: &Contents, k: &Coding, chars: &[char]) -> std::
     if k.memo.as_deref().is_some_and(|m| !m.trim().is_empty()) {
         empty(w, "NoteRef", &[("targetGUID", &derived_guid(&k.id, "memo"))])?;
     }
-    end(w, "Coding")?;
-    end(w, "PlainTextSelection")
+    end(w, "Coding")
 }
 
 /// Memos and coding memos as notes.
@@ -486,7 +707,7 @@ fn write_sets(w: &mut X, c: &Contents) -> std::io::Result<()> {
 pub fn export_qdpx(project: &Project, out: &Path) -> Result<ExportReport> {
     let protect = crate::output::Protect::project(project.path());
     crate::output::check_target(out, &protect)?;
-    let (xml, files, mut report) = project_qde(project)?;
+    let (xml, files, media, mut report) = project_qde_with_media(project)?;
     let fail = |e: &dyn std::fmt::Display| crate::output::write_error(out, e);
     crate::output::write_streamed(out, &protect, |file| -> Result<()> {
         let mut zip = zip::ZipWriter::new(file);
@@ -497,11 +718,36 @@ pub fn export_qdpx(project: &Project, out: &Path) -> Result<ExportReport> {
             zip.start_file(format!("sources/{name}"), opts).map_err(|e| fail(&e))?;
             zip.write_all(text.as_bytes()).map_err(|e| fail(&e))?;
         }
+        for (name, path) in &media {
+            copy_recording(&mut zip, name, path).map_err(|e| fail(&e))?;
+        }
         zip.finish().map_err(|e| fail(&e))?;
         Ok(())
     })?;
     report.file = out.display().to_string();
     Ok(report)
+}
+
+/// Copies a recording into the archive as `sources/NAME`, streamed (never whole in
+/// memory) and stored as it is (recordings are compressed already), refusing a file that
+/// grew beyond [`MAX_EMBEDDED_RECORDING_BYTES`] since it was looked at.
+fn copy_recording<W: Write + std::io::Seek>(
+    zip: &mut zip::ZipWriter<W>,
+    name: &str,
+    path: &Path,
+) -> std::io::Result<()> {
+    let opts = zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Stored);
+    zip.start_file(format!("sources/{name}"), opts).map_err(std::io::Error::other)?;
+    let file = std::fs::File::open(path)
+        .map_err(|e| std::io::Error::new(e.kind(), format!("the recording {}: {e}", path.display())))?;
+    let copied = std::io::copy(&mut file.take(MAX_EMBEDDED_RECORDING_BYTES + 1), zip)?;
+    if copied > MAX_EMBEDDED_RECORDING_BYTES {
+        return Err(std::io::Error::other(format!(
+            "the recording {} grew beyond {MAX_EMBEDDED_RECORDING_BYTES} bytes while it was written",
+            path.display()
+        )));
+    }
+    Ok(())
 }
 
 #[cfg(test)]

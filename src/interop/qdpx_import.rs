@@ -16,9 +16,10 @@
 //! not be placed.
 
 use super::codes::{RefiCode, read_codes};
+use super::qdpx_media::{Location, location};
 use super::*;
 use crate::import::decode::{DecodeError, decode_text};
-use crate::import::office::{docx_text, odt_text, read_zip_entry};
+use crate::import::office::{docx_text, odt_text, read_zip_entry, read_zip_entry_from};
 use crate::import::turns::detect_turns;
 use crate::model::AttributeKind;
 use crate::store::Project;
@@ -27,7 +28,8 @@ use std::collections::{HashMap, HashSet};
 use std::io::Cursor;
 use std::path::Path;
 
-/// The largest `.qdpx` file read.
+/// The largest bare `.qde` file read (a `.qdpx` archive is read entry by entry from the
+/// disk, each entry bounded, so recordings inside it may make it larger).
 pub const MAX_QDPX_BYTES: u64 = 1024 * 1024 * 1024;
 /// The most bytes unpacked from one archive in total.
 const MAX_TOTAL_UNPACKED: u64 = 1024 * 1024 * 1024;
@@ -37,9 +39,26 @@ pub const MAX_COPIED_MEMO_BYTES: usize = 256 * 1024 * 1024;
 
 /// Reads `path` and stores everything that has a home in one operation (one undo
 /// removes the whole import; a failure leaves the project unchanged).
+///
+/// The recordings of audio and video sources are linked when found (see
+/// [`super::qdpx_media`]; those inside the archive are unpacked beside the project).
 pub fn import_qdpx(project: &mut Project, path: &Path) -> Result<QdpxReport> {
-    let (plan, mut report) = read_qdpx(path)?;
-    let stored = project.store_qdpx(&plan)?;
+    let home = project.path().to_path_buf();
+    import_for(project, path, &home)
+}
+
+/// [`import_qdpx`] into a project that will live at `home` (where recordings are unpacked
+/// beside, and which their paths are relative to).
+fn import_for(project: &mut Project, path: &Path, home: &Path) -> Result<QdpxReport> {
+    let (mut plan, mut report) = read_qdpx(path)?;
+    let unpacked = super::qdpx_media::find_recordings(&mut plan, &mut report, path, home);
+    let stored = match project.store_qdpx(&plan) {
+        Ok(stored) => stored,
+        Err(e) => {
+            unpacked.remove();
+            return Err(e);
+        }
+    };
     report.imported = stored.counts;
     for (name, existing) in &stored.duplicates {
         report.warnings.push(format!(
@@ -67,43 +86,66 @@ pub fn new_project_from_qdpx(target: &Path, qdpx: &Path, coder: &str) -> Result<
     crate::output::create_new(target, &crate::output::Protect::none(), |staged| {
         let mut project = Project::create(staged)?;
         project.set_coder(coder)?;
-        let report = import_qdpx(&mut project, qdpx)?;
+        let report = import_for(&mut project, qdpx, target)?;
         // Closing the project folds its write-ahead log into the file before the move.
         drop(project);
         Ok(report)
     })
 }
 
+/// Where an archive's bytes are: in memory, or in a file read as entries are needed.
+enum Backing<'a> {
+    Bytes(&'a [u8]),
+    File(std::fs::File),
+}
+
 struct Archive<'a> {
-    bytes: &'a [u8],
+    backing: Backing<'a>,
     names: Vec<String>,
     /// Lower-case entry name → the first entry of that name, for lookups in any case.
     by_lower: HashMap<String, String>,
     unpacked: u64,
     file: String,
+    /// A bare `.qde`: no archive at all.
+    bare: bool,
 }
 
 impl<'a> Archive<'a> {
     /// A bare `.qde` file: the project XML alone, with no source files.
     fn bare(bytes: &'a [u8], file: &str) -> Self {
-        Archive { bytes, names: vec![], by_lower: HashMap::new(), unpacked: 0, file: file.to_string() }
+        let backing = Backing::Bytes(bytes);
+        Archive { backing, names: vec![], by_lower: HashMap::new(), unpacked: 0, file: file.to_string(), bare: true }
     }
 
     fn open(bytes: &'a [u8], file: &str) -> Result<Self> {
-        let archive = zip::ZipArchive::new(Cursor::new(bytes)).map_err(|e| {
+        Self::open_backing(Backing::Bytes(bytes), file)
+    }
+
+    fn open_backing(backing: Backing<'a>, file: &str) -> Result<Self> {
+        let listed = match &backing {
+            Backing::Bytes(b) => zip::ZipArchive::new(Cursor::new(*b)).map(|a| Self::entry_names(&a)),
+            Backing::File(f) => zip::ZipArchive::new(f).map(|a| Self::entry_names(&a)),
+        };
+        let names = listed.map_err(|e| {
             Error::Invalid(format!("{file}: not a readable .qdpx (zip) archive (truncated or corrupt): {e}"))
         })?;
-        let names: Vec<String> =
-            archive.file_names().filter_map(|n| n.ok()).filter(|n| !n.ends_with('/')).map(|n| n.into_owned()).collect();
         let mut by_lower = HashMap::new();
         for n in &names {
             by_lower.entry(n.to_lowercase()).or_insert_with(|| n.clone());
         }
-        Ok(Archive { bytes, names, by_lower, unpacked: 0, file: file.to_string() })
+        Ok(Archive { backing, names, by_lower, unpacked: 0, file: file.to_string(), bare: false })
+    }
+
+    fn entry_names<R: std::io::Read + std::io::Seek>(a: &zip::ZipArchive<R>) -> Vec<String> {
+        a.file_names().filter_map(|n| n.ok()).filter(|n| !n.ends_with('/')).map(|n| n.into_owned()).collect()
     }
 
     fn read(&mut self, name: &str) -> Result<Vec<u8>> {
-        let data = read_zip_entry(self.bytes, name).map_err(|e| Error::Invalid(format!("{}: {e}", self.file)))?;
+        let data = match &self.backing {
+            Backing::Bytes(b) => read_zip_entry(b, name),
+            Backing::File(f) => read_zip_entry_from(f, name),
+        }
+        .map_err(|e| Error::Invalid(format!("{}: {e}", self.file)))?;
         self.unpacked += data.len() as u64;
         if self.unpacked > MAX_TOTAL_UNPACKED {
             return Err(Error::Invalid(format!(
@@ -137,27 +179,6 @@ impl<'a> Archive<'a> {
         let want = file.trim().trim_start_matches('/').replace('\\', "/").to_lowercase();
         self.by_lower.get(&format!("sources/{want}")).or_else(|| self.by_lower.get(&want)).cloned()
     }
-}
-
-/// Where a path attribute points.
-enum Location {
-    Internal(String),
-    External(String),
-}
-
-fn location(raw: &str) -> Option<Location> {
-    let t = raw.trim();
-    if t.is_empty() {
-        return None;
-    }
-    let lower = t.to_lowercase();
-    if lower.starts_with("internal:") {
-        return Some(Location::Internal(t["internal:".len()..].trim_start_matches('/').to_string()));
-    }
-    if lower.starts_with("relative:") || lower.starts_with("absolute:") || lower.contains("://") {
-        return Some(Location::External(t.to_string()));
-    }
-    Some(Location::Internal(t.to_string()))
 }
 
 /// Text read from a file, as written (`raw`, BOM removed) and as stored (`text`).
@@ -354,6 +375,15 @@ struct Tally {
     bare_selections: usize,
     unknown_code_refs: usize,
     selection_memos_on_documents: usize,
+    /// Transcripts whose text is missing or empty (with the reason).
+    missing_transcripts: Vec<String>,
+    /// Audio and video sources without a transcript, by name.
+    untranscribed: Vec<String>,
+    /// Selections of recordings by time, and the codings on them and on the sources.
+    media_selections: usize,
+    media_codings: usize,
+    /// Sync points without a readable position, outside the text, or against the order of time.
+    dropped_sync_points: usize,
 }
 
 struct Reader<'a> {
@@ -442,7 +472,18 @@ fn add_memo(memo: &mut Option<String>, text: &str) {
 /// Reads a `.qdpx` file into what would be stored, without touching any project.
 pub fn read_qdpx(path: &Path) -> Result<(ImportPlan, QdpxReport)> {
     let file = path.display().to_string();
-    let meta = std::fs::metadata(path).map_err(|e| Error::Invalid(format!("{file}: cannot read the file: {e}")))?;
+    let cannot = |e: std::io::Error| Error::Invalid(format!("{file}: cannot read the file: {e}"));
+    let meta = std::fs::metadata(path).map_err(cannot)?;
+    let mut head = [0u8; 4];
+    let mut f = std::fs::File::open(path).map_err(cannot)?;
+    let n = std::io::Read::read(&mut f, &mut head).map_err(cannot)?;
+    if is_zip(&head[..n]) {
+        // Read entry by entry from the disk: recordings inside may make the file large.
+        let mut archive = Archive::open_backing(Backing::File(f), &file)?;
+        let qde = archive.qde()?;
+        let xml = archive.read(&qde)?;
+        return read_project(archive, &xml, &format!("{file}: {qde}"), MAX_COPIED_MEMO_BYTES);
+    }
     if meta.len() > MAX_QDPX_BYTES {
         return Err(Error::Invalid(format!("{file}: larger than {MAX_QDPX_BYTES} bytes; refused")));
     }
@@ -456,9 +497,13 @@ pub fn read_qdpx_bytes(bytes: &[u8], file: &str) -> Result<(ImportPlan, QdpxRepo
     read_within(bytes, file, MAX_COPIED_MEMO_BYTES)
 }
 
+fn is_zip(bytes: &[u8]) -> bool {
+    bytes.starts_with(b"PK\x03\x04") || bytes.starts_with(b"PK\x05\x06")
+}
+
 /// [`read_qdpx_bytes`] copying at most `copy_budget` bytes of memo text.
 fn read_within(bytes: &[u8], file: &str, copy_budget: usize) -> Result<(ImportPlan, QdpxReport)> {
-    let is_zip = bytes.starts_with(b"PK\x03\x04") || bytes.starts_with(b"PK\x05\x06");
+    let is_zip = is_zip(bytes);
     let looks_xml = {
         let t = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
         t.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'<')
@@ -472,7 +517,13 @@ fn read_within(bytes: &[u8], file: &str, copy_budget: usize) -> Result<(ImportPl
         unpacked = archive.read(&qde)?;
         (archive, unpacked.as_slice(), format!("{file}: {qde}"))
     };
-    let doc = parse_xml(xml, &what)?;
+    read_project(archive, xml, &what, copy_budget)
+}
+
+/// Reads the project XML `xml` (named `what` in messages) with the files of `archive`.
+fn read_project(archive: Archive, xml: &[u8], what: &str, copy_budget: usize) -> Result<(ImportPlan, QdpxReport)> {
+    let file = archive.file.clone();
+    let doc = parse_xml(xml, what)?;
     let root = doc.root_element();
     match root.local() {
         "Project" => {}
@@ -489,9 +540,13 @@ fn read_within(bytes: &[u8], file: &str, copy_budget: usize) -> Result<(ImportPl
         project_name: root.attr("name").unwrap_or("").trim().to_string(),
         ..Default::default()
     };
-    let bare = archive.names.is_empty() && !is_zip;
+    let bare = archive.bare;
     let mut r = Reader {
-        plan: ImportPlan { source: file.to_string(), ..Default::default() },
+        plan: ImportPlan {
+            source: file.to_string(),
+            base_path: root.attr_nonempty("basePath").map(str::to_string),
+            ..Default::default()
+        },
         report,
         users: HashMap::new(),
         notes: HashMap::new(),
@@ -630,21 +685,26 @@ impl Reader<'_> {
         variables
     }
 
-    /// A source: a text source becomes a document with its codings; any other is counted.
+    /// A source: a text source becomes a document with its codings, an audio or video
+    /// source one document per transcript; any other is counted.
     fn read_source(&mut self, src: Node, n: usize) {
-        if src.local() != "TextSource" {
-            let kind = match src.local() {
-                "PDFSource" => "PDF sources",
-                "PictureSource" => "picture sources",
-                "AudioSource" => "audio sources",
-                "VideoSource" => "video sources",
-                _ => "other sources",
-            };
-            let entry = self.tally.other_sources.entry(kind).or_default();
-            entry.0 += 1;
-            entry.1 += src.count_deep("Coding");
-            return;
+        match src.local() {
+            "TextSource" => self.read_text_source(src, n),
+            "AudioSource" | "VideoSource" => self.read_media_source(src, n),
+            other => {
+                let kind = match other {
+                    "PDFSource" => "PDF sources",
+                    "PictureSource" => "picture sources",
+                    _ => "other sources",
+                };
+                let entry = self.tally.other_sources.entry(kind).or_default();
+                entry.0 += 1;
+                entry.1 += src.count_deep("Coding");
+            }
         }
+    }
+
+    fn read_text_source(&mut self, src: Node, n: usize) {
         self.tally.source_values += src.all("VariableValue").count();
         let label = src
             .attr_nonempty("name")
@@ -659,49 +719,164 @@ impl Reader<'_> {
                 end: s.attr("endPosition").and_then(|v| v.trim().parse().ok()).unwrap_or(-1),
             })
             .collect();
-        let Some((text, positions_trustworthy)) = self.source_text(src, &label) else {
-            if !self.tally.missing_sources.last().is_some_and(|m| m.starts_with(&format!("{label}:"))) {
-                self.tally.empty_sources.push(label.clone());
+        let Some((doc, text)) = self.text_document(src, None, &label, &sels) else { return };
+        if !sels.is_empty() {
+            self.place_selections(&label, doc, &text, &sels);
+        }
+    }
+
+    /// An audio or video source: each transcript a document (named by the transcript, or
+    /// the source), with its sync points and its transcript selections as codings, all
+    /// sharing the source's recording. Selections of the recording itself (by time) are
+    /// counted, not imported.
+    fn read_media_source(&mut self, src: Node, n: usize) {
+        let audio = src.local() == "AudioSource";
+        let (kind, selection) = if audio { ("audio", "AudioSelection") } else { ("video", "VideoSelection") };
+        self.tally.source_values += src.all("VariableValue").count();
+        let timed: Vec<Node> = src.all(selection).collect();
+        self.tally.media_selections += timed.len();
+        self.tally.media_codings +=
+            timed.iter().map(|s| s.count_deep("Coding")).sum::<usize>() + src.all("Coding").count();
+        let path = src.attr_nonempty("path").or_else(|| src.attr_nonempty("currentPath")).unwrap_or("").trim();
+        let name = src
+            .attr_nonempty("name")
+            .map(str::to_string)
+            .or_else(|| (!path.is_empty()).then(|| path.rsplit('/').next().unwrap_or(path).to_string()))
+            .unwrap_or_else(|| format!("{kind} source {}", n + 1));
+        let transcripts: Vec<Node> = src.all("Transcript").collect();
+        let mut documents = Vec::new();
+        for (i, t) in transcripts.iter().enumerate() {
+            let label = match t.attr_nonempty("name") {
+                Some(l) => l.to_string(),
+                None if transcripts.len() == 1 => name.clone(),
+                None => format!("{name} ({})", i + 1),
+            };
+            if let Some(doc) = self.read_transcript(src, *t, i == 0, &label) {
+                documents.push(doc);
             }
-            self.unplace(&label, &sels, "the source's text is missing or empty");
-            return;
+        }
+        if transcripts.is_empty() {
+            self.tally.untranscribed.push(name.clone());
+        }
+        self.plan.media.push(PlanMedia { source: name, path: path.to_string(), documents, recording: None });
+    }
+
+    /// A transcript: its document, timed sync points as the document's sync points, and its
+    /// selections (between two sync points) placed as codings; returns the document.
+    fn read_transcript(&mut self, src: Node, t: Node, first: bool, label: &str) -> Option<usize> {
+        // Sync point GUID → its position as written; and the timed ones in file order.
+        let mut at: HashMap<String, i64> = HashMap::new();
+        let mut timed: Vec<(i64, u64)> = Vec::new();
+        for p in t.all("SyncPoint") {
+            let Some(pos) = p.attr("position").and_then(|v| v.trim().parse::<i64>().ok()) else {
+                self.tally.dropped_sync_points += 1;
+                continue;
+            };
+            if let Some(g) = p.attr_nonempty("guid") {
+                at.insert(guid_key(g), pos);
+            }
+            if let Some(ms) = p.attr("timeStamp").and_then(|v| v.trim().parse::<u64>().ok()) {
+                timed.push((pos, ms));
+            }
+        }
+        let point = |g: Option<&str>| g.and_then(|g| at.get(&guid_key(g)).copied()).unwrap_or(-1);
+        let sels: Vec<RawSelection> = t
+            .all("TranscriptSelection")
+            .map(|s| RawSelection { node: s, start: point(s.attr("fromSyncPoint")), end: point(s.attr("toSyncPoint")) })
+            .collect();
+        let Some((doc, text)) = self.text_document(t, Some((src, first)), label, &sels) else {
+            self.tally.dropped_sync_points += timed.len();
+            return None;
+        };
+        let unit = if sels.is_empty() {
+            let chars: Vec<char> = text.text.chars().collect();
+            choose_unit(&text.raw, &chars, &[], &self.report.origin).0
+        } else {
+            self.place_selections(label, doc, &text, &sels)
+        };
+        let map = unit_map(&text.raw, unit);
+        let mut points: Vec<(usize, u64)> = Vec::with_capacity(timed.len());
+        let mut placed: Vec<(usize, u64)> = timed
+            .iter()
+            .filter_map(|&(pos, ms)| Some((map.get(usize::try_from(pos).ok()?).copied().flatten()? as usize, ms)))
+            .collect();
+        self.tally.dropped_sync_points += timed.len() - placed.len();
+        placed.sort();
+        for (pos, ms) in placed {
+            // Time runs forward through the text: a point that goes against the one before is dropped.
+            if points.last().is_none_or(|&(lp, lt)| pos > lp && ms > lt) {
+                points.push((pos, ms));
+            } else {
+                self.tally.dropped_sync_points += 1;
+            }
+        }
+        self.plan.documents[doc].sync_points = points;
+        Some(doc)
+    }
+
+    /// The document of a text source or of a transcript (`owner` is then its audio or video
+    /// source, whose GUID, description and notes go to its first transcript's document),
+    /// with its description and notes as memos; `None` when it has no text, or when its
+    /// selections' positions cannot be trusted (they are then reported as not placed).
+    fn text_document(
+        &mut self,
+        node: Node,
+        owner: Option<(Node, bool)>,
+        label: &str,
+        sels: &[RawSelection],
+    ) -> Option<(usize, FileText)> {
+        let missing_before = self.tally.missing_sources.len();
+        let Some((text, positions_trustworthy)) = self.source_text(node, label) else {
+            if owner.is_some() {
+                // A transcript's missing text is counted with the audio and video sources.
+                let missing = self.tally.missing_sources.split_off(missing_before);
+                if missing.is_empty() {
+                    self.tally.missing_transcripts.push(format!("{label}: the transcript has no text"));
+                }
+                self.tally.missing_transcripts.extend(missing);
+            } else if self.tally.missing_sources.len() == missing_before {
+                self.tally.empty_sources.push(label.to_string());
+            }
+            self.unplace(label, sels, "the source's text is missing or empty");
+            return None;
         };
         for w in &text.notes {
             self.report.warnings.push(format!("{label}: {w}"));
         }
         let doc = self.plan.documents.len();
-        if let Some(g) = src.attr_nonempty("guid") {
+        let mut described = vec![node];
+        if let Some(g) = node.attr_nonempty("guid") {
             self.source_index.insert(guid_key(g), doc);
         }
+        if let Some((src, true)) = owner {
+            described.insert(0, src);
+            if let Some(g) = src.attr_nonempty("guid") {
+                self.source_index.entry(guid_key(g)).or_insert(doc);
+            }
+        }
         self.plan.documents.push(PlanDocument {
-            name: strip_known_extension(&label),
-            original_name: label.clone(),
+            name: strip_known_extension(label),
+            original_name: label.to_string(),
             turns: detect_turns(&text.text),
             text: text.text.clone(),
-            participant: None,
-            wave: None,
+            ..Default::default()
         });
-        let description = src.description();
-        if !description.is_empty() {
-            let memo = PlanMemo {
-                target: PlanTarget::Document(doc),
-                title: "Description".into(),
-                body: description,
-                coder: None,
-            };
-            self.plan.memos.push(memo);
-        }
-        for nr in src.all("NoteRef").filter_map(|n| n.attr("targetGUID")) {
-            self.memo(PlanTarget::Document(doc), nr);
-        }
-        if sels.is_empty() {
-            return;
+        for n in described {
+            let description = n.description();
+            if !description.is_empty() {
+                let target = PlanTarget::Document(doc);
+                let memo = PlanMemo { target, title: "Description".into(), body: description, coder: None };
+                self.plan.memos.push(memo);
+            }
+            for nr in n.all("NoteRef").filter_map(|n| n.attr("targetGUID")) {
+                self.memo(PlanTarget::Document(doc), nr);
+            }
         }
         if !positions_trustworthy {
-            self.unplace(&label, &sels, "the positions refer to a plain-text file that is empty or missing");
-            return;
+            self.unplace(label, sels, "the positions refer to a plain-text file that is empty or missing");
+            return None;
         }
-        self.place_selections(&label, doc, &text, &sels);
+        Some((doc, text))
     }
 
     /// The text of a source, and whether its selections' positions refer to it (not when
@@ -755,8 +930,9 @@ impl Reader<'_> {
         }
     }
 
-    /// Chooses how to read a source's positions and places its selections.
-    fn place_selections(&mut self, label: &str, doc: usize, text: &FileText, sels: &[RawSelection]) {
+    /// Chooses how to read a source's positions and places its selections; returns the
+    /// reading chosen.
+    fn place_selections(&mut self, label: &str, doc: usize, text: &FileText, sels: &[RawSelection]) -> PositionUnit {
         let chars: Vec<char> = text.text.chars().collect();
         let (unit, ambiguous, placed, clean) = choose_unit(&text.raw, &chars, sels, &self.report.origin);
         self.report.readings.push(SourceReading {
@@ -787,6 +963,7 @@ impl Reader<'_> {
             };
             self.read_selection(s.node, doc, (a, b), &chars);
         }
+        unit
     }
 
     /// A placed selection: its codings, or a memo on the document when it has only a memo.
@@ -872,6 +1049,34 @@ impl Reader<'_> {
         for (what, (n, codings)) in other {
             r.not_imported(what, n, &format!("Codeloom holds text documents only ({codings} codings on them)"));
         }
+        let t = std::mem::take(&mut self.tally.missing_transcripts);
+        for m in &t {
+            r.warnings.push(format!("transcript not imported: {m}"));
+        }
+        r.not_imported(
+            "transcripts whose text file is missing or unreadable",
+            t.len(),
+            "the archive does not hold their text (see the warnings)",
+        );
+        let untranscribed = &self.tally.untranscribed;
+        r.not_imported(
+            "audio and video sources without a transcript",
+            untranscribed.len(),
+            &format!("Codeloom's documents are text; a recording needs a transcript ({})", untranscribed.join(", ")),
+        );
+        r.not_imported(
+            "selections of recordings by time (audio and video selections)",
+            self.tally.media_selections,
+            &format!(
+                "Codeloom codes the transcript's text, not stretches of time ({} codings on them and on whole recordings)",
+                self.tally.media_codings
+            ),
+        );
+        r.not_imported(
+            "sync points",
+            self.tally.dropped_sync_points,
+            "their position is missing, outside the transcript, or time would run backwards there",
+        );
         r.not_imported(
             "variable values on sources (document variables)",
             self.tally.source_values,

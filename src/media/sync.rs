@@ -136,6 +136,32 @@ impl Timeline {
     }
 }
 
+/// The turn start times a [`Timeline`] keeps beside these sync points (those that agree
+/// with them, see [`merge`]), as points in text order: what a REFI-QDA export writes as
+/// sync points besides the stored ones.
+pub fn kept_turn_times(turns: &[Turn], points: &[SyncPoint], chars: usize) -> Vec<SyncPoint> {
+    let mut fixed: Vec<(f64, f64)> = Vec::new();
+    let mut sorted: Vec<SyncPoint> = points.iter().copied().filter(|p| p.position <= chars).collect();
+    sorted.sort_by_key(|p| p.position);
+    for p in &sorted {
+        let (pos, ms) = (p.position as f64, p.time_ms as f64);
+        if fixed.last().is_none_or(|&(lp, lt)| pos > lp && ms > lt) {
+            fixed.push((pos, ms));
+        }
+    }
+    let from_turns: Vec<(f64, f64)> = turns
+        .iter()
+        .filter(|t| t.start <= chars)
+        .filter_map(|t| t.time_start_ms.map(|ms| (t.start as f64, ms as f64)))
+        .collect();
+    let stored: std::collections::HashSet<u64> = fixed.iter().map(|a| a.0 as u64).collect();
+    merge(&fixed, &from_turns)
+        .into_iter()
+        .filter(|a| !stored.contains(&(a.0 as u64)))
+        .map(|(p, t)| SyncPoint { position: p as usize, time_ms: t as u64 })
+        .collect()
+}
+
 /// The sync points with the turn times that agree with them, in order. A turn time is
 /// kept when it lies strictly between the times of the sync points around it and after
 /// the turn time kept before it.
@@ -237,6 +263,15 @@ mod tests {
         assert_eq!(tl.time_at(15), 8_000);
         assert_eq!(tl.time_at(10), 5_000, "an agreeing turn time is kept");
         assert!(tl.time_at(20) > 8_000, "a turn time that would run backwards is dropped");
+    }
+
+    #[test]
+    fn the_turn_times_kept_beside_sync_points_are_those_that_agree() {
+        let turns = [turn(0, 10, Some(0)), turn(10, 20, Some(5_000)), turn(20, 30, Some(6_000)), turn(30, 40, None)];
+        let points = [SyncPoint { position: 15, time_ms: 8_000 }, SyncPoint { position: 0, time_ms: 100 }];
+        // 0 is a sync point already; 10 agrees; 20 would run backwards against 15 at 8 s.
+        assert_eq!(kept_turn_times(&turns, &points, 40), [SyncPoint { position: 10, time_ms: 5_000 }]);
+        assert_eq!(kept_turn_times(&turns, &[], 40).len(), 3);
     }
 
     #[test]

@@ -16,8 +16,8 @@ pub struct PlanCode {
     pub description: CodeDescription,
 }
 
-/// A document to create from a text source.
-#[derive(Debug, Clone)]
+/// A document to create from a text source or the transcript of a recording.
+#[derive(Debug, Clone, Default)]
 pub struct PlanDocument {
     pub name: String,
     pub original_name: String,
@@ -26,6 +26,36 @@ pub struct PlanDocument {
     pub turns: Vec<Turn>,
     pub participant: Option<String>,
     pub wave: Option<String>,
+    /// Sync points from the transcript's timed `SyncPoint`s: (char position, ms), positions
+    /// and times both strictly increasing, positions within the text.
+    pub sync_points: Vec<(usize, u64)>,
+}
+
+/// What the project keeps about a recording file, once found and read (as `media` describes it).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PlanRecording {
+    /// Relative to the project's folder (with `/`) when `relative`, else absolute.
+    pub path: String,
+    pub relative: bool,
+    pub size: u64,
+    pub fingerprint: String,
+    /// The container, as a lower-case extension.
+    pub format: String,
+    pub duration_ms: Option<u64>,
+    pub has_video: bool,
+}
+
+/// The recording of an audio or video source, and the documents made from its transcripts.
+#[derive(Debug, Clone, Default)]
+pub struct PlanMedia {
+    /// The source's name in the file.
+    pub source: String,
+    /// Its `path` as written (`internal://…`, `relative:///…`, `absolute:///…`), may be empty.
+    pub path: String,
+    /// Indexes into [`ImportPlan::documents`].
+    pub documents: Vec<usize>,
+    /// The file found and read, linked to each of `documents` when the plan is stored.
+    pub recording: Option<PlanRecording>,
 }
 
 /// A coding over `[start, end)` chars of `documents[document]`.
@@ -69,6 +99,8 @@ pub struct PlanParticipant {
 pub struct ImportPlan {
     /// The file, for the log.
     pub source: String,
+    /// The folder `relative://` paths start from, as the file says (`basePath`).
+    pub base_path: Option<String>,
     pub coders: Vec<String>,
     /// Parents before children.
     pub codes: Vec<PlanCode>,
@@ -77,6 +109,8 @@ pub struct ImportPlan {
     pub documents: Vec<PlanDocument>,
     pub codings: Vec<PlanCoding>,
     pub memos: Vec<PlanMemo>,
+    /// Recordings of audio and video sources.
+    pub media: Vec<PlanMedia>,
 }
 
 /// How many of each thing came across.
@@ -91,4 +125,7 @@ pub struct ImportCounts {
     pub waves: usize,
     pub codings: usize,
     pub memos: usize,
+    /// Documents linked to a recording.
+    pub recordings: usize,
+    pub sync_points: usize,
 }

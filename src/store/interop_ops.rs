@@ -1,16 +1,18 @@
 //! The operation that stores a REFI-QDA project import ([`crate::interop`]): coders,
-//! codes, attributes, participants, documents with their turns, waves, codings and memos,
+//! codes, attributes, participants, documents with their turns, sync points and
+//! recordings, waves, codings and memos,
 //! all in one operation so one undo removes the whole import and a failure changes nothing.
 
 use super::changes::Writer;
 use super::log::Logged;
+use super::media_ops::{NewRecording, SyncPoint, insert_sync_point, write_link};
 use super::ops::{
     NewCode, StoredDocument, attribute_value_id, content_hash, ensure_coder, ensure_participant, insert_code,
     insert_document, set_attribute_value,
 };
 use super::{Project, new_id, now_ms};
 use crate::error::{Error, Result};
-use crate::model::exchange::{ImportCounts, ImportPlan, PlanTarget};
+use crate::model::exchange::{ImportCounts, ImportPlan, PlanDocument, PlanRecording, PlanTarget};
 use crate::model::{self, AttributeKind};
 use rusqlite::OptionalExtension;
 use rusqlite::types::Value;
@@ -236,7 +238,13 @@ fn store_documents(
 ) -> Result<(Vec<DocumentId>, Vec<serde_json::Value>)> {
     let mut doc_ids: Vec<(String, usize)> = Vec::with_capacity(plan.documents.len());
     let mut imported_docs = Vec::new();
-    for d in &plan.documents {
+    let mut recordings: HashMap<usize, &PlanRecording> = HashMap::new();
+    for m in &plan.media {
+        if let Some(rec) = &m.recording {
+            recordings.extend(m.documents.iter().map(|&d| (d, rec)));
+        }
+    }
+    for (i, d) in plan.documents.iter().enumerate() {
         let hash = content_hash(&d.text);
         let char_count = d.text.chars().count();
         let existing: Option<(String, String)> = w
@@ -247,6 +255,9 @@ fn store_documents(
             .optional()?;
         if let Some((id, name)) = existing {
             out.duplicates.push((d.original_name.clone(), name));
+            // A transcript whose text is also a text source of the file (ATLAS.ti lists
+            // both): its sync points and recording go to that document, when it has none.
+            attach_media(w, coder, &id, char_count, d, recordings.get(&i).copied(), false, out)?;
             doc_ids.push((id, char_count));
             continue;
         }
@@ -264,12 +275,64 @@ fn store_documents(
                 wave: d.wave.as_deref(),
             },
         )?;
+        attach_media(w, coder, &id, char_count, d, recordings.get(&i).copied(), true, out)?;
         imported_docs.push(json!({"id": id, "name": d.name}));
         doc_ids.push((id, char_count));
     }
     out.counts.documents = imported_docs.len();
 
     Ok((doc_ids, imported_docs))
+}
+
+/// Stores a plan document's sync points and links its recording to the stored document
+/// `id`; to a document that was there already (`fresh` false) only when it has no sync
+/// points, and no recording, of its own.
+#[allow(clippy::too_many_arguments)]
+fn attach_media(
+    w: &mut Writer,
+    coder: &str,
+    id: &str,
+    char_count: usize,
+    d: &PlanDocument,
+    rec: Option<&PlanRecording>,
+    fresh: bool,
+    out: &mut StoredQdpx,
+) -> Result<()> {
+    let has = |w: &Writer, table: &str| -> Result<bool> {
+        let sql = format!("SELECT count(*) FROM {table} WHERE document_id = ?1");
+        Ok(w.conn().query_row(&sql, [id], |r| r.get::<_, i64>(0))? > 0)
+    };
+    if fresh || !has(w, "sync_points")? {
+        for &(position, time_ms) in &d.sync_points {
+            if position > char_count {
+                return Err(Error::Invalid(format!(
+                    "a sync point of {} lies outside its text; this is a bug in the importer",
+                    d.name
+                )));
+            }
+            insert_sync_point(w, coder, id, SyncPoint { position, time_ms })?;
+            out.counts.sync_points += 1;
+        }
+    }
+    if let Some(rec) = rec
+        && (fresh || !has(w, "recordings")?)
+    {
+        write_link(w, coder, id, &new_recording(rec))?;
+        out.counts.recordings += 1;
+    }
+    Ok(())
+}
+
+fn new_recording(r: &PlanRecording) -> NewRecording {
+    NewRecording {
+        path: r.path.clone(),
+        relative: r.relative,
+        size: r.size,
+        fingerprint: r.fingerprint.clone(),
+        format: r.format.clone(),
+        duration_ms: r.duration_ms,
+        has_video: r.has_video,
+    }
 }
 
 /// Stores the plan's codings, leaving out exact repeats.

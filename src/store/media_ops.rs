@@ -140,6 +140,24 @@ pub(crate) fn write_link(w: &mut Writer, coder: &str, document_id: &str, rec: &N
     }
 }
 
+/// Inserts a sync point row inside an operation (the caller has checked its place and
+/// order); returns its ID.
+pub(crate) fn insert_sync_point(w: &mut Writer, coder: &str, document_id: &str, point: SyncPoint) -> Result<String> {
+    let id = new_id();
+    w.insert(
+        "sync_points",
+        &[
+            ("id", s(&id)),
+            ("document_id", s(document_id)),
+            ("position", int(point.position)),
+            ("time_ms", int(point.time_ms)),
+            ("created_at", int(now_ms())),
+            ("created_by", s(coder)),
+        ],
+    )?;
+    Ok(id)
+}
+
 /// Checks that a sync point set at `point` (or, with `moving`, that point moved there)
 /// keeps time running forward through the text: a point later in the text may not be at
 /// an earlier or equal time than one before it. A point already at the same character is
@@ -243,21 +261,7 @@ impl Project {
                     w.update("sync_points", id.as_str(), &[("time_ms", int(point.time_ms))])?;
                     id
                 }
-                None => {
-                    let id = new_id();
-                    w.insert(
-                        "sync_points",
-                        &[
-                            ("id", s(&id)),
-                            ("document_id", s(document_id)),
-                            ("position", int(point.position)),
-                            ("time_ms", int(point.time_ms)),
-                            ("created_at", int(now_ms())),
-                            ("created_by", s(coder)),
-                        ],
-                    )?;
-                    id
-                }
+                None => insert_sync_point(w, coder, document_id, point)?,
             };
             Ok(Logged {
                 value: id.clone(),

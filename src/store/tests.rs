@@ -255,6 +255,7 @@ fn every_operation_undoes_and_redoes() {
                 turns: crate::import::turns::detect_turns("P20: I pace myself now."),
                 participant: Some("P20".into()),
                 wave: Some("BL".into()),
+                ..Default::default()
             }],
             codings: vec![PlanCoding {
                 document: 0,
@@ -265,6 +266,8 @@ fn every_operation_undoes_and_redoes() {
                 memo: Some("pacing".into()),
             }],
             memos: vec![PlanMemo { target: PlanTarget::Code(1), title: "t".into(), body: "b".into(), coder: None }],
+            media: vec![],
+            base_path: None,
         };
         let stored = p.store_qdpx(&plan).unwrap();
         assert_eq!(

@@ -353,6 +353,8 @@ impl CodeScreen {
                 }
             }
             TranscriptEvent::SyncHere(c) => self.sync_here(c, s, n),
+            TranscriptEvent::MoveSyncHere(c) => self.move_sync_here(c, s, n),
+            TranscriptEvent::RemoveSync(c) => self.remove_sync(c, s, n),
         }
     }
 
@@ -363,6 +365,28 @@ impl CodeScreen {
         };
         if self.change(s, n, |p| p.set_sync_point(&doc, SyncPoint { position, time_ms })).is_some() {
             n.info(format!("This turn now starts at {} in the recording. Ctrl+Z undoes it.", format_clock(time_ms)));
+        }
+    }
+
+    /// "Move sync point to the player's position": the sync point of the turn holding `c`
+    /// keeps its character and takes the recording's current position.
+    fn move_sync_here(&mut self, c: usize, s: &mut Session, n: &mut Notices) {
+        let (Some((id, point)), Some(time_ms)) = (self.listen.sync_point_in_turn(c), self.listen.position_ms()) else {
+            return n.info("Open the recording first: the sync point takes the player's position.");
+        };
+        let to = SyncPoint { position: point.position, time_ms };
+        if self.change(s, n, |p| p.move_sync_point(&id, to)).is_some() {
+            n.info(format!("The sync point now ties this turn to {}. Ctrl+Z undoes it.", format_clock(time_ms)));
+        }
+    }
+
+    /// "Remove sync point": the turn holding `c` loses its sync point.
+    fn remove_sync(&mut self, c: usize, s: &mut Session, n: &mut Notices) {
+        let Some((id, _)) = self.listen.sync_point_in_turn(c) else {
+            return n.info("This turn has no sync point.");
+        };
+        if self.change(s, n, |p| p.remove_sync_point(&id)).is_some() {
+            n.info("Sync point removed. Ctrl+Z undoes it.");
         }
     }
 
@@ -644,6 +668,7 @@ impl CodeScreen {
             self.view.settings = w.settings;
         }
         self.view.playable = self.listen.playable();
+        self.listen.copy_sync_positions(&mut self.view.sync_positions);
         self.view.set_spoken(self.listen.spoken_turn(), self.listen.follow && self.listen.is_playing());
         for e in self.view.ui(ui, &recent) {
             self.transcript_event(e, s, n);

@@ -20,7 +20,7 @@ use codeloom::media::sync::{Timeline, turn_at_time};
 use codeloom::media::waveform::{Waveform, WaveformJob, cache_path};
 use codeloom::model::Turn;
 use codeloom::model::time::format_clock;
-use codeloom::store::media_ops::Recording;
+use codeloom::store::media_ops::{Recording, StoredSyncPoint, SyncPoint};
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::mpsc::{Receiver, TryRecvError, channel};
@@ -43,6 +43,10 @@ struct DocMedia {
     moved: Option<String>,
     timeline: Timeline,
     turns: Vec<Turn>,
+    /// The stored sync points, in text order.
+    points: Vec<StoredSyncPoint>,
+    /// Their positions, for the transcript's context menu.
+    positions: Vec<usize>,
     job: Option<WaveformJob>,
     waveform: Option<Arc<Waveform>>,
     waveform_note: Option<String>,
@@ -97,10 +101,12 @@ impl Listen {
             }
             return;
         };
-        let points = match p.sync_points(document_id) {
-            Ok(v) => v.into_iter().map(|s| s.point).collect::<Vec<_>>(),
+        let stored = match p.sync_points(document_id) {
+            Ok(v) => v,
             Err(e) => return self.fail(document_id, document, e.to_string()),
         };
+        let points: Vec<SyncPoint> = stored.iter().map(|s| s.point).collect();
+        let positions: Vec<usize> = points.iter().map(|s| s.position).collect();
         let timeline = Timeline::new(turns, &points, chars, rec.duration_ms);
         if let Some(d) = &mut self.doc
             && d.document_id == document_id
@@ -112,6 +118,8 @@ impl Listen {
             d.recording = rec;
             d.timeline = timeline;
             d.turns = turns.to_vec();
+            d.points = stored;
+            d.positions = positions;
             d.document = document.to_string();
             return;
         }
@@ -138,6 +146,8 @@ impl Listen {
             moved: None,
             timeline,
             turns: turns.to_vec(),
+            points: stored,
+            positions,
             job: None,
             waveform: None,
             waveform_note: None,
@@ -263,6 +273,30 @@ impl Listen {
         let d = self.doc.as_ref()?;
         let turn = codeloom::media::sync::turn_at(&d.turns, position)?;
         Some((d.document_id.clone(), d.turns[turn].start, self.status.as_ref()?.position_ms))
+    }
+
+    /// The positions of the stored sync points, copied into `into` (kept from frame to frame).
+    pub fn copy_sync_positions(&self, into: &mut Vec<usize>) {
+        match &self.doc {
+            Some(d) => into.clone_from(&d.positions),
+            None => into.clear(),
+        }
+    }
+
+    /// The stored sync point in the turn holding `position` (from the turn's start to the
+    /// next turn's), if it has one: its ID and place.
+    pub fn sync_point_in_turn(&self, position: usize) -> Option<(String, SyncPoint)> {
+        let d = self.doc.as_ref()?;
+        let turn = codeloom::media::sync::turn_at(&d.turns, position)?;
+        let from = d.turns[turn].start;
+        let to = d.turns.get(turn + 1).map_or(usize::MAX, |t| t.start);
+        d.points.iter().find(|p| (from..to).contains(&p.point.position)).map(|p| (p.id.clone(), p.point))
+    }
+
+    /// The player's position now, when a recording is open.
+    pub fn position_ms(&self) -> Option<u64> {
+        self.doc.as_ref()?;
+        Some(self.status.as_ref()?.position_ms)
     }
 
     /// Reads the player's status and the overview job; asks for frames while either moves.

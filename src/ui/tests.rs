@@ -1058,6 +1058,77 @@ fn link_a_recording_from_the_file_menu_and_set_a_sync_point() {
     assert_ne!(h.state().code.listen.time_at(second.start), Some(at), "undo took the sync point back");
 }
 
+/// Right-clicks in the text of the open document's turn `i`; returns that turn.
+fn context_menu_on_turn(h: &mut Harness<'static, App>, i: usize) -> super::transcript::TurnRow {
+    let turn = h.state().view().turns()[i].clone();
+    let label = match &turn.speaker {
+        Some(s) => format!("{s}: {}", turn.text),
+        None => turn.text.clone(),
+    };
+    let rect = h.get_by_label(&label).rect();
+    let at_text = pos2(rect.left() + 40.0, rect.top() + 32.0);
+    h.event(Event::PointerMoved(at_text));
+    h.step();
+    for pressed in [true, false] {
+        h.event(Event::PointerButton {
+            pos: at_text,
+            button: PointerButton::Secondary,
+            pressed,
+            modifiers: Modifiers::NONE,
+        });
+    }
+    settle(h);
+    turn
+}
+
+#[test]
+fn move_and_remove_a_sync_point_from_the_context_menu() {
+    let (dir, path) = demo();
+    let wav = dir.path().join("any name.wav");
+    std::fs::copy(root().join("fixtures/media/tone.wav"), &wav).unwrap();
+    let mut app = app_on(&path, "amara", vec![vec![wav.clone()]]);
+    app.code.listen.silent = Some("no sound device in the tests".into());
+    let mut h = harness(app);
+    let doc = open_document(&mut h, "P01_BL");
+    h.get_by_label("File").click();
+    settle(&mut h);
+    h.get_by_label("Link a recording…").click();
+    wait_for(&mut h, |a| a.project().and_then(|p| p.recording(&doc).ok().flatten()).is_some());
+    player_state(&mut h, |s| s.state == codeloom::media::player::PlayState::Paused);
+    // At the end (1 s), a sync point on the second turn.
+    h.key_press(Key::F5);
+    h.run_steps(1);
+    let end = player_state(&mut h, |s| s.position_ms > 0).position_ms;
+    context_menu_on_turn(&mut h, 1);
+    assert!(h.query_by_label("Remove sync point").is_none(), "no sync point on this turn yet");
+    h.get_by_label("Set sync point here").click();
+    settle(&mut h);
+    let at = |h: &Harness<'static, App>| {
+        project(h).sync_points(&doc).unwrap().iter().map(|p| (p.point.position, p.point.time_ms)).collect::<Vec<_>>()
+    };
+    let second = h.state().view().turns()[1].start;
+    assert_eq!(at(&h), [(second, end)]);
+    // Back to the start, then "Move sync point to the player's position".
+    h.key_press(Key::F3);
+    h.run_steps(1);
+    player_state(&mut h, |s| s.position_ms == 0);
+    context_menu_on_turn(&mut h, 1);
+    h.get_by_label("Move sync point to the player's position").click();
+    settle(&mut h);
+    assert_eq!(at(&h), [(second, 0)], "the turn keeps its sync point, at the player's position");
+    assert_eq!(h.state().code.listen.time_at(second), Some(0), "the timeline follows");
+    context_menu_on_turn(&mut h, 1);
+    h.get_by_label("Remove sync point").click();
+    settle(&mut h);
+    assert!(at(&h).is_empty());
+    h.key_press_modifiers(Modifiers::COMMAND, Key::Z);
+    settle(&mut h);
+    assert_eq!(at(&h), [(second, 0)], "undo brings the removed point back");
+    h.key_press_modifiers(Modifiers::COMMAND, Key::Z);
+    settle(&mut h);
+    assert_eq!(at(&h), [(second, end)], "undo takes the move back");
+}
+
 /// A file dropped on the window.
 #[derive(Debug)]
 struct Dropped(PathBuf);

@@ -90,6 +90,10 @@ pub enum TranscriptEvent {
     PlayFrom(usize),
     /// Tie the start of the turn holding this char to the recording's current position.
     SyncHere(usize),
+    /// Move the sync point of the turn holding this char to the recording's current position.
+    MoveSyncHere(usize),
+    /// Remove the sync point of the turn holding this char.
+    RemoveSync(usize),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -224,6 +228,9 @@ pub struct TranscriptView {
     /// The document has a recording that can be played: time stamps are buttons and the
     /// context menu offers "Play from here" and "Set sync point here".
     pub playable: bool,
+    /// The positions of the document's stored sync points: a turn holding one offers to
+    /// move or remove it.
+    pub sync_positions: Vec<usize>,
     /// The turn being spoken while the recording plays.
     spoken: Option<usize>,
     /// The spoken turn last brought into view while following the recording.
@@ -1088,10 +1095,32 @@ impl TranscriptView {
                 events.push(TranscriptEvent::SyncHere(at));
                 ui.close();
             }
+            if self.turn_has_sync_point(at) {
+                if ui
+                    .button("Move sync point to the player's position")
+                    .on_hover_text("This turn's sync point takes the recording's current position")
+                    .clicked()
+                {
+                    events.push(TranscriptEvent::MoveSyncHere(at));
+                    ui.close();
+                }
+                if ui.button("Remove sync point").clicked() {
+                    events.push(TranscriptEvent::RemoveSync(at));
+                    ui.close();
+                }
+            }
         }
         if self.selection().is_none() && self.marks_at(at).is_empty() && !self.playable {
             ui.weak("Select text to code it.");
         }
+    }
+
+    /// Whether the turn holding `at` (from its start to the next turn's) has a sync point.
+    fn turn_has_sync_point(&self, at: usize) -> bool {
+        let i = self.turns.partition_point(|t| t.start <= at);
+        let Some(turn) = i.checked_sub(1) else { return false };
+        let to = self.turns.get(turn + 1).map_or(usize::MAX, |t| t.start);
+        self.sync_positions.iter().any(|p| (self.turns[turn].start..to).contains(p))
     }
 
     /// Keyboard selection: Shift+arrows by character, Ctrl+Shift+arrows by word,
