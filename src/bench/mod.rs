@@ -10,6 +10,7 @@ pub mod export;
 pub mod media;
 pub mod scale;
 pub mod search;
+pub mod suggest;
 
 use crate::error::Result;
 use crate::import;
@@ -169,6 +170,7 @@ pub fn run(work: &Path, size: BenchSize, seed: u64, progress: &mut dyn FnMut(&st
     });
     drop(project);
     measurements.extend(agreement::measure(&study, progress)?);
+    measurements.extend(suggest::measure(&study, progress)?);
 
     progress("a coder's copy and merging it back");
     let (seconds, details) = crate::codebook::merge::bench_copy_and_merge(&study, work)?;
