@@ -228,6 +228,16 @@ impl Project {
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
+    /// The IDs of the codings that are accepted suggestions (with a provenance row).
+    pub fn accepted_suggestion_codings(&self) -> Result<std::collections::HashSet<String>> {
+        if self.opened_schema() < SUGGESTIONS_SCHEMA {
+            return Ok(Default::default());
+        }
+        let mut stmt = self.conn().prepare_cached("SELECT coding_id FROM coding_provenance")?;
+        let rows = stmt.query_map([], |r| r.get(0))?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
     /// The provenance of a coding that was an accepted suggestion (`None` for a coding made by hand).
     pub fn coding_provenance(&self, coding_id: &str) -> Result<Option<Provenance>> {
         if self.opened_schema() < SUGGESTIONS_SCHEMA {

@@ -13,7 +13,7 @@ use crate::error::Result;
 use crate::model::Coding;
 use crate::store::Project;
 use crate::store::suggestion_ops::Rejection;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 /// One document's passages.
 #[derive(Debug, Clone)]
@@ -126,15 +126,18 @@ pub struct Labels {
     pub codings: Vec<usize>,
 }
 
-/// Labels of the passages of the documents `in_scope` allows, for `codes`, from
-/// `codings` (already filtered by coder) and `rejections`.
-pub fn labels(
-    corpus: &Corpus,
-    codes: &[String],
-    codings: &[Coding],
-    rejections: &[Rejection],
-    in_scope: &dyn Fn(usize) -> bool,
-) -> Labels {
+/// What the team has said about passages: codings (already filtered by coder), the IDs
+/// of those that are accepted suggestions, and rejections.
+#[derive(Clone, Copy)]
+pub struct Evidence<'a> {
+    pub codings: &'a [Coding],
+    pub accepted: &'a HashSet<String>,
+    pub rejections: &'a [Rejection],
+}
+
+/// Labels of the passages of the documents `in_scope` allows, for `codes`.
+pub fn labels(corpus: &Corpus, codes: &[String], evidence: Evidence, in_scope: &dyn Fn(usize) -> bool) -> Labels {
+    let Evidence { codings, accepted, rejections } = evidence;
     let code_index: HashMap<&str, usize> = codes.iter().enumerate().map(|(i, c)| (c.as_str(), i)).collect();
     let n_docs = corpus.documents.len();
     // Per document: per code, the units a coding overlaps (positives) or a rejection names.
@@ -152,11 +155,12 @@ pub fn labels(
         Some((d, k))
     };
     for c in codings {
+        let by_hand = !accepted.contains(&c.id);
         if let Some((d, k)) = mark(&mut positive, &c.document_id, &c.code_id, c.start, c.end) {
-            coded[d] = true;
+            coded[d] |= by_hand;
             counts[k] += 1;
         } else if let Some(d) = corpus.position(&c.document_id).filter(|&d| in_scope(d)) {
-            coded[d] = true;
+            coded[d] |= by_hand;
         }
     }
     for r in rejections {
@@ -165,7 +169,7 @@ pub fn labels(
     let mut out = Labels { codings: counts, by_code: vec![Vec::new(); codes.len()], ..Default::default() };
     for d in 0..n_docs {
         let units = corpus.documents[d].units.len();
-        let mut extra: Vec<u32> = rejected[d].values().flatten().copied().collect();
+        let mut extra: Vec<u32> = rejected[d].values().chain(positive[d].values()).flatten().copied().collect();
         extra.sort_unstable();
         extra.dedup();
         let chosen: Vec<u32> = if coded[d] { (0..units as u32).collect() } else { extra };

@@ -7,7 +7,7 @@
 //! has, each code from its own seed. The [`Suggester`] keeps what it read, so that
 //! suggesting for an open document is a few thousand dot products.
 
-use super::corpus::{At, Corpus, CorpusDocument, labels};
+use super::corpus::{At, Corpus, CorpusDocument, Evidence, labels};
 use super::features::{SparseVec, Vocabulary};
 use super::linear::{self, Model, Params};
 use super::similar::{SimilarPassage, passage};
@@ -249,7 +249,9 @@ pub fn train_with_progress(
     let corpus = Corpus::load(project, options.unit, &|done, _| progress(done, work))?;
     let codings = codings_of(project, &options.coders)?;
     let rejections = project.suggestion_rejections()?;
-    let labels = labels(&corpus, &codes, &codings, &rejections, &|_| true);
+    let accepted = project.accepted_suggestion_codings()?;
+    let evidence = Evidence { codings: &codings, accepted: &accepted, rejections: &rejections };
+    let labels = labels(&corpus, &codes, evidence, &|_| true);
     let vocabulary = Vocabulary::build(corpus.documents.iter().flat_map(|d| d.bags.iter()), corpus.terms.len());
     let vectors: Vec<Vec<SparseVec>> =
         corpus.documents.iter().map(|d| d.bags.iter().map(|b| vocabulary.vector(b)).collect()).collect();

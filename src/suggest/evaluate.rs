@@ -12,7 +12,7 @@
 //! every code evaluated; they never average per-code values. A statistic that is not
 //! defined (no passage predicted, say) is reported as undefined, with the reason.
 
-use super::corpus::{Corpus, labels};
+use super::corpus::{Corpus, Evidence, labels};
 use super::engine::{codings_of, fit};
 use super::features::{SparseVec, Vocabulary};
 use super::units::UnitKind;
@@ -194,8 +194,11 @@ pub fn evaluate(project: &Project, options: &EvalOptions) -> Result<Evaluation> 
     let corpus = Corpus::load(project, options.unit, &|_, _| {})?;
     let codings = codings_of(project, &options.coders)?;
     let rejections = project.suggestion_rejections()?;
+    let accepted = project.accepted_suggestion_codings()?;
+    let with_rejections = Evidence { codings: &codings, accepted: &accepted, rejections: &rejections };
+    let coded_only = Evidence { rejections: &[], ..with_rejections };
     let mut coded = vec![false; corpus.documents.len()];
-    for c in &codings {
+    for c in codings.iter().filter(|c| !accepted.contains(&c.id)) {
         if let Some(d) = corpus.position(&c.document_id) {
             coded[d] = true;
         }
@@ -208,12 +211,12 @@ pub fn evaluate(project: &Project, options: &EvalOptions) -> Result<Evaluation> 
         )));
     }
     let fold = deal(&corpus, &coded, options.folds, options.seed);
-    let all = labels(&corpus, &code_ids, &codings, &[], &|_| true);
+    let all = labels(&corpus, &code_ids, coded_only, &|_| true);
     let evaluated: Vec<bool> = all.codings.iter().map(|&n| n >= options.min_examples.max(1)).collect();
     let mut confusion = vec![Confusion::default(); codes.len()];
     for f in 0..options.folds {
         let train_docs = |d: usize| fold[d].is_some_and(|x| x != f);
-        let train = labels(&corpus, &code_ids, &codings, &rejections, &train_docs);
+        let train = labels(&corpus, &code_ids, with_rejections, &train_docs);
         let vocabulary = Vocabulary::build(
             corpus.documents.iter().enumerate().filter(|(d, _)| train_docs(*d)).flat_map(|(_, doc)| doc.bags.iter()),
             corpus.terms.len(),
@@ -228,7 +231,7 @@ pub fn evaluate(project: &Project, options: &EvalOptions) -> Result<Evaluation> 
             })
             .collect();
         let models = fit(&vectors, &train, &evaluated, vocabulary.len(), options.seed, &|_, _| {});
-        let test = labels(&corpus, &code_ids, &codings, &[], &|d| fold[d] == Some(f));
+        let test = labels(&corpus, &code_ids, coded_only, &|d| fold[d] == Some(f));
         for (k, model) in models.iter().enumerate() {
             let Some(model) = model else { continue };
             for (&(d, u), label) in test.examples.iter().zip(&test.by_code[k]) {

@@ -172,10 +172,10 @@ mod tests {
 
     #[test]
     fn a_text_without_turns_is_one_turn_and_empty_passages_are_left_out() {
-        let text = "  é — First one.   — Second one?  ";
+        let text = "  é — First one.   Second one?\n\n — \n";
         let units = split(text, &[], UnitKind::Sentence);
-        assert_eq!(texts(text, &units), ["é — First one.", "— Second one?"]);
-        assert_eq!(texts(text, &split(text, &[], UnitKind::Turn)), ["é — First one.   — Second one?"]);
+        assert_eq!(texts(text, &units), ["é — First one.", "Second one?"]);
+        assert_eq!(texts(text, &split(text, &[], UnitKind::Turn)), ["é — First one.   Second one?\n\n —"]);
         assert!(split("   ", &[], UnitKind::Sentence).is_empty());
         assert_eq!(UnitKind::parse("Turns"), Some(UnitKind::Turn));
         assert_eq!(UnitKind::parse("word"), None);
