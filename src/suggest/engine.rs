@@ -563,3 +563,21 @@ impl Suggester {
         )))
     }
 }
+
+impl Suggester {
+    /// The `limit` passages (of the suggester's unit) most like `[start, end)` of
+    /// `document`, from what training read.
+    pub fn similar(
+        &self,
+        project: &Project,
+        document: &str,
+        start: usize,
+        end: usize,
+        limit: usize,
+    ) -> Result<Vec<SimilarPassage>> {
+        let text = super::similar::selection(project, document, start, end)?;
+        let query =
+            self.vocabulary.vector(&super::features::Featurizer::default().known_bag(&text, &self.corpus.terms));
+        Ok(super::similar::nearest(&self.corpus, &self.vectors, &query, (document, start, end), limit))
+    }
+}

@@ -2,7 +2,6 @@
 //! feature vectors (the same features the models read).
 
 use super::corpus::{Corpus, CorpusDocument};
-use super::engine::Suggester;
 use super::features::{Featurizer, SparseVec, Vocabulary};
 use super::units::UnitKind;
 use crate::error::{Error, Result};
@@ -49,7 +48,7 @@ pub(crate) fn passage(document: &CorpusDocument, unit: usize, score: f64) -> Sim
 
 /// The `limit` passages of `corpus` most like `query`, apart from those overlapping
 /// `[start, end)` of document `exclude`.
-fn nearest(
+pub(crate) fn nearest(
     corpus: &Corpus,
     vectors: &[Vec<SparseVec>],
     query: &SparseVec,
@@ -74,7 +73,7 @@ fn nearest(
 }
 
 /// The selection's text, checked.
-fn selection(project: &Project, document: &str, start: usize, end: usize) -> Result<String> {
+pub(crate) fn selection(project: &Project, document: &str, start: usize, end: usize) -> Result<String> {
     let text = project.document_text(document)?;
     let len = text.chars().count();
     crate::model::check_range(start, end, len).map_err(Error::Invalid)?;
@@ -83,7 +82,8 @@ fn selection(project: &Project, document: &str, start: usize, end: usize) -> Res
 
 /// The `limit` sentences of the project most like `[start, end)` of `document`, the
 /// most similar first (passages overlapping the selection itself are left out). Reads
-/// the whole project; a window with a [`Suggester`] uses [`Suggester::similar`].
+/// the whole project; a window with a [`Suggester`](super::Suggester) uses
+/// [`Suggester::similar`](super::Suggester::similar).
 pub fn similar(
     project: &Project,
     document: &str,
@@ -98,21 +98,4 @@ pub fn similar(
         corpus.documents.iter().map(|d| d.bags.iter().map(|b| vocabulary.vector(b)).collect()).collect();
     let query = vocabulary.vector(&Featurizer::default().known_bag(&text, &corpus.terms));
     Ok(nearest(&corpus, &vectors, &query, (document, start, end), limit))
-}
-
-impl Suggester {
-    /// The `limit` passages (of the suggester's unit) most like `[start, end)` of
-    /// `document`, from what training read.
-    pub fn similar(
-        &self,
-        project: &Project,
-        document: &str,
-        start: usize,
-        end: usize,
-        limit: usize,
-    ) -> Result<Vec<SimilarPassage>> {
-        let text = selection(project, document, start, end)?;
-        let query = self.vocabulary.vector(&Featurizer::default().known_bag(&text, &self.corpus.terms));
-        Ok(nearest(&self.corpus, &self.vectors, &query, (document, start, end), limit))
-    }
 }
