@@ -408,3 +408,29 @@ fn the_suggest_and_similar_commands() {
     let out = codeloom(&["suggest", project, "--unit", "word"]);
     assert!(!out.status.success() && String::from_utf8_lossy(&out.stderr).contains("sentence or turn"));
 }
+
+/// A schema 5 file (before suggestions) is read as it is when opened read-only, with no
+/// rejections or provenance, and gains both tables when opened for writing.
+#[test]
+fn a_schema_5_project_is_suggested_read_only_and_migrates() {
+    let dir = tempfile::tempdir().unwrap();
+    let v5 = dir.path().join("v5.codeloom");
+    std::fs::copy(root().join("tests/compat/v5.codeloom"), &v5).unwrap();
+    let before = std::fs::read(&v5).unwrap();
+    {
+        let p = Project::open_read_only(&v5).unwrap();
+        assert_eq!(p.opened_schema(), 5);
+        assert!(p.suggestion_rejections().unwrap().is_empty());
+        let coding = p.codings(&Default::default()).unwrap().remove(0);
+        assert!(p.coding_provenance(&coding.id).unwrap().is_none());
+        let s = suggest::train(&p, &TrainOptions { min_examples: 1, ..Default::default() }).unwrap();
+        assert_eq!(s.trained_codes().len(), 1);
+    }
+    assert_eq!(std::fs::read(&v5).unwrap(), before, "a read-only suggestion run leaves the file as it is");
+    let mut p = Project::open(&v5).unwrap();
+    assert_eq!(p.schema_version().unwrap(), codeloom::store::schema::SCHEMA_VERSION);
+    let s = suggest::train(&p, &TrainOptions { min_examples: 1, ..Default::default() }).unwrap();
+    let first = s.inbox(&p, &InboxOptions { min_score: 0.0, ..Default::default() }).unwrap().remove(0);
+    let id = p.accept_suggestion(&first.to_suggested_coding()).unwrap();
+    assert!(p.coding_provenance(&id).unwrap().is_some());
+}
