@@ -434,3 +434,22 @@ fn a_schema_5_project_is_suggested_read_only_and_migrates() {
     let id = p.accept_suggestion(&first.to_suggested_coding()).unwrap();
     assert!(p.coding_provenance(&id).unwrap().is_some());
 }
+
+/// The suggestion scenario of `codeloom bench` at full size (104 transcripts of 9,600
+/// words, 100,000 codings), without the rest of the bench: `cargo test --release --test
+/// suggest -- --ignored --nocapture`. Prints the measurements; asserts nothing on time.
+#[test]
+#[ignore]
+fn bench_scenario_at_full_size() {
+    let dir = tempfile::tempdir().unwrap();
+    let size = codeloom::bench::BenchSize::FULL;
+    let files = dir.path().join("files");
+    codeloom::bench::corpus::write_corpus(&files, size.study_transcripts, size.words_per_transcript, 20261123).unwrap();
+    let study = dir.path().join("study.codeloom");
+    let mut p = Project::create(&study).unwrap();
+    codeloom::import::import_paths(&mut p, &[files], None, &mut |_| {}).unwrap();
+    drop(p);
+    codeloom::bench::add_codings(&study, size.codings, 20261123).unwrap();
+    let measured = codeloom::bench::suggest::measure(&study, &mut |m| eprintln!("measuring {m} ...")).unwrap();
+    println!("{}", serde_json::to_string_pretty(&measured).unwrap());
+}
