@@ -101,8 +101,7 @@ pub fn add_codings(study: &Path, codings: usize, seed: u64) -> Result<()> {
     let mut code_ids = Vec::new();
     for i in 0..60 {
         code_ids.push(
-            project
-                .create_code(crate::store::ops::NewCode { name: format!("Code {i:02}"), ..Default::default() })?,
+            project.create_code(crate::store::ops::NewCode { name: format!("Code {i:02}"), ..Default::default() })?,
         );
     }
     let mut batch = Vec::with_capacity(codings);

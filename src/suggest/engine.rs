@@ -183,8 +183,12 @@ pub(crate) fn codings_of(project: &Project, coders: &[String]) -> Result<Vec<Cod
     Ok(all.into_iter().filter(|c| coders.contains(&c.coder)).collect())
 }
 
+/// Codes trained together in one pass over the examples (see [`linear::train_many`]).
+const CODES_PER_PASS: usize = 16;
+
 /// Trains one model per code on the examples `labels` gives (`vectors[d][u]`), for the
-/// codes `trainable` allows, on every core; `progress` hears (codes done, codes).
+/// codes `trainable` allows, in groups of [`CODES_PER_PASS`] on every core;
+/// `progress` hears (codes done, codes).
 pub(crate) fn fit(
     vectors: &[Vec<SparseVec>],
     labels: &super::corpus::Labels,
@@ -193,33 +197,24 @@ pub(crate) fn fit(
     seed: u64,
     progress: &(dyn Fn(usize, usize) + Sync),
 ) -> Vec<Option<Model>> {
-    let total = trainable.iter().filter(|t| **t).count();
+    let codes: Vec<usize> = (0..trainable.len()).filter(|&k| trainable[k]).collect();
+    let groups: Vec<&[usize]> = codes.chunks(CODES_PER_PASS).collect();
+    let xs: Vec<&SparseVec> = labels.examples.iter().map(|&(d, u)| &vectors[d as usize][u as usize]).collect();
+    let params = Params { seed, ..Params::default() };
     let next = AtomicUsize::new(0);
     let done = AtomicUsize::new(0);
     let threads = std::thread::available_parallelism().map_or(2, |n| n.get()).clamp(1, 8);
-    let mut out: Vec<Option<Model>> = vec![None; trainable.len()];
     let results: Vec<Vec<(usize, Model)>> = std::thread::scope(|scope| {
         let handles: Vec<_> = (0..threads)
             .map(|_| {
                 scope.spawn(|| {
                     let mut mine = Vec::new();
-                    loop {
-                        let k = next.fetch_add(1, Ordering::Relaxed);
-                        if k >= trainable.len() {
-                            break;
-                        }
-                        if !trainable[k] {
-                            continue;
-                        }
-                        let examples: Vec<(&SparseVec, bool)> = labels
-                            .examples
-                            .iter()
-                            .zip(&labels.by_code[k])
-                            .filter_map(|(&(d, u), l)| l.map(|l| (&vectors[d as usize][u as usize], l)))
-                            .collect();
-                        let params = Params { seed: seed.wrapping_add(k as u64), ..Params::default() };
-                        mine.push((k, linear::train(&examples, dim, &params)));
-                        progress(done.fetch_add(1, Ordering::Relaxed) + 1, total);
+                    while let Some(group) = groups.get(next.fetch_add(1, Ordering::Relaxed)) {
+                        let columns: Vec<&[Option<bool>]> =
+                            group.iter().map(|&k| labels.by_code[k].as_slice()).collect();
+                        let models = linear::train_many(&xs, &columns, dim, &params);
+                        mine.extend(group.iter().copied().zip(models));
+                        progress(done.fetch_add(group.len(), Ordering::Relaxed) + group.len(), codes.len());
                     }
                     mine
                 })
@@ -227,6 +222,7 @@ pub(crate) fn fit(
             .collect();
         handles.into_iter().map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e))).collect()
     });
+    let mut out: Vec<Option<Model>> = vec![None; trainable.len()];
     for (k, m) in results.into_iter().flatten() {
         out[k] = Some(m);
     }

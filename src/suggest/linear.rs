@@ -9,7 +9,9 @@
 //! algorithm for them (as in scikit-learn's `SGDClassifier(loss="log_loss")`).
 //!
 //! The weight vector is kept as `scale · v`, so that the shrinking of every weight by
-//! the regulariser at each step costs one multiplication. The two classes are weighted
+//! the regulariser at each step costs one multiplication. The models of several codes
+//! are trained together on the same examples ([`train_many`]), their weights kept
+//! feature by feature, so that one pass reads each example once for all of them. The two classes are weighted
 //! so that each counts as much as the other (positives are rare), the weight of a
 //! positive capped at [`MAX_CLASS_WEIGHT`]. The bias is not regularised.
 
@@ -87,45 +89,106 @@ impl SplitMix {
 }
 
 /// Trains a model on `examples` (a vector and whether it carries the code) over `dim`
-/// features. With no positive or no negative example the model says what it saw: the
-/// bias alone, far to that side.
+/// features (see [`train_many`], of which this is the one-code case).
 pub fn train(examples: &[(&SparseVec, bool)], dim: usize, params: &Params) -> Model {
-    let positives = examples.iter().filter(|e| e.1).count();
-    let negatives = examples.len() - positives;
-    if positives == 0 || negatives == 0 {
-        let bias = if positives == 0 { -8.0 } else { 8.0 };
-        return Model { weights: vec![0.0; dim], bias };
+    let xs: Vec<&SparseVec> = examples.iter().map(|e| e.0).collect();
+    let labels: Vec<Option<bool>> = examples.iter().map(|e| Some(e.1)).collect();
+    train_many(&xs, &[&labels], dim, params).pop().unwrap_or_default()
+}
+
+/// The state of one code's model while several are trained together.
+struct Column {
+    scale: f64,
+    bias: f64,
+    steps: f64,
+    pos_weight: f64,
+    /// `Some(bias)` when the code has no positive or no negative example.
+    fixed: Option<f32>,
+}
+
+impl Column {
+    fn new(labels: &[Option<bool>]) -> Column {
+        let positives = labels.iter().filter(|l| **l == Some(true)).count();
+        let negatives = labels.iter().filter(|l| **l == Some(false)).count();
+        let fixed = match (positives, negatives) {
+            (0, _) => Some(-8.0),
+            (_, 0) => Some(8.0),
+            _ => None,
+        };
+        let pos_weight = (negatives as f64 / positives.max(1) as f64).clamp(1.0, MAX_CLASS_WEIGHT);
+        Column { scale: 1.0, bias: 0.0, steps: 0.0, pos_weight, fixed }
     }
-    let pos_weight = (negatives as f64 / positives as f64).clamp(1.0, MAX_CLASS_WEIGHT);
-    let mut v = vec![0.0f64; dim];
-    let mut scale = 1.0f64;
-    let mut bias = 0.0f64;
-    let mut order: Vec<usize> = (0..examples.len()).collect();
+
+    /// One step on an example whose margin (before scaling and bias) is `raw`; returns
+    /// what to subtract from the stored weights per unit of feature value.
+    fn step(&mut self, raw: f64, positive: bool, params: &Params) -> f64 {
+        let eta = params.eta0 / (1.0 + params.eta0 * params.lambda * self.steps);
+        self.steps += 1.0;
+        let z = raw * self.scale + self.bias;
+        let gradient = if positive { self.pos_weight * (sigmoid(z) - 1.0) } else { sigmoid(z) };
+        self.scale *= 1.0 - eta * params.lambda;
+        self.bias -= eta * gradient;
+        eta * gradient / self.scale
+    }
+}
+
+/// Trains one model per column of `labels` on the shared examples `xs` (`labels[k][j]`:
+/// whether `xs[j]` carries code `k`, `None` when it is no example for that code), over
+/// `dim` features. The weights of all the models are kept feature by feature, so that
+/// each example is read once for every model and the models' weights of one feature
+/// are updated together. Each model sees its examples in the same seeded order. A model with no positive or no negative example says what it saw: the
+/// bias alone, far to that side.
+pub fn train_many(xs: &[&SparseVec], labels: &[&[Option<bool>]], dim: usize, params: &Params) -> Vec<Model> {
+    let k = labels.len();
+    let mut columns: Vec<Column> = labels.iter().map(|l| Column::new(l)).collect();
+    let mut w = vec![0.0f32; dim * k];
+    let mut order: Vec<usize> = (0..xs.len()).collect();
     let mut rng = SplitMix::new(params.seed);
-    let mut t = 0.0f64;
+    let (mut raw, mut step) = (vec![0.0f32; k], vec![0.0f32; k]);
     for _ in 0..params.epochs {
         rng.shuffle(&mut order);
-        for &k in &order {
-            let (x, y) = examples[k];
-            let eta = params.eta0 / (1.0 + params.eta0 * params.lambda * t);
-            t += 1.0;
-            let z: f64 =
-                x.index.iter().zip(&x.value).map(|(&i, &xv)| v[i as usize] * xv as f64).sum::<f64>() * scale + bias;
-            let (target, weight) = if y { (1.0, pos_weight) } else { (0.0, 1.0) };
-            let gradient = weight * (sigmoid(z) - target);
-            scale *= 1.0 - eta * params.lambda;
-            if scale < 1e-9 {
-                v.iter_mut().for_each(|w| *w *= scale);
-                scale = 1.0;
-            }
-            let step = eta * gradient / scale;
+        for &j in &order {
+            let x = xs[j];
+            raw.iter_mut().for_each(|r| *r = 0.0);
             for (&i, &xv) in x.index.iter().zip(&x.value) {
-                v[i as usize] -= step * xv as f64;
+                let row = &w[i as usize * k..(i as usize + 1) * k];
+                raw.iter_mut().zip(row).for_each(|(r, wv)| *r += wv * xv);
             }
-            bias -= eta * gradient;
+            for (c, column) in columns.iter_mut().enumerate() {
+                step[c] = match (labels[c][j], column.fixed) {
+                    (Some(y), None) => column.step(raw[c] as f64, y, params) as f32,
+                    _ => 0.0,
+                };
+            }
+            for (&i, &xv) in x.index.iter().zip(&x.value) {
+                let row = &mut w[i as usize * k..(i as usize + 1) * k];
+                row.iter_mut().zip(&step).for_each(|(wv, s)| *wv -= s * xv);
+            }
+            rescale(&mut w, &mut columns);
         }
     }
-    Model { weights: v.iter().map(|w| (w * scale) as f32).collect(), bias: bias as f32 }
+    columns
+        .iter()
+        .enumerate()
+        .map(|(c, column)| match column.fixed {
+            Some(bias) => Model { weights: vec![0.0; dim], bias },
+            None => Model {
+                weights: (0..dim).map(|i| (w[i * k + c] as f64 * column.scale) as f32).collect(),
+                bias: column.bias as f32,
+            },
+        })
+        .collect()
+}
+
+/// Folds a model's scale into its stored weights before it gets too small for them.
+fn rescale(w: &mut [f32], columns: &mut [Column]) {
+    let k = columns.len();
+    for (c, column) in columns.iter_mut().enumerate() {
+        if column.scale < 1e-6 {
+            w.iter_mut().skip(c).step_by(k).for_each(|v| *v = (*v as f64 * column.scale) as f32);
+            column.scale = 1.0;
+        }
+    }
 }
 
 #[cfg(test)]
@@ -157,6 +220,20 @@ mod tests {
         assert_eq!(train(&examples, 10, &Params::default()), model);
         let other = train(&examples, 10, &Params { seed: 2, ..Params::default() });
         assert_ne!(other, model, "the seed orders the examples");
+        // Trained together with other codes (one with no example at all, one the
+        // opposite), each model is the one trained alone.
+        let labels: Vec<Option<bool>> = xs.iter().map(|(_, y)| Some(*y)).collect();
+        let opposite: Vec<Option<bool>> = xs.iter().map(|(_, y)| Some(!*y)).collect();
+        let partial: Vec<Option<bool>> = xs.iter().enumerate().map(|(i, (_, y))| (i % 2 == 0).then_some(*y)).collect();
+        let refs: Vec<&SparseVec> = xs.iter().map(|(x, _)| x).collect();
+        let many = train_many(&refs, &[&opposite, &labels, &vec![None; xs.len()], &partial], 10, &Params::default());
+        assert_eq!(many[1], model);
+        assert!(many[0].weights[0] < 0.0 && many[0].weights[1] > 0.0);
+        assert_eq!(many[2].weights, vec![0.0; 10]);
+        let alone: Vec<(&SparseVec, bool)> =
+            xs.iter().enumerate().filter(|(i, _)| i % 2 == 0).map(|(_, (x, y))| (x, *y)).collect();
+        let model = &many[3];
+        assert!(alone.iter().all(|(x, y)| (model.score(x) > 0.5) == *y));
     }
 
     #[test]
