@@ -15,6 +15,13 @@ pub fn measure(study: &Path, progress: &mut dyn FnMut(&str)) -> Result<Vec<Measu
     let project = Project::open_read_only(study)?;
     let codings = project.codings(&Default::default())?.len();
     let documents = project.documents()?;
+    progress("suggestions: reading the transcripts into sentences");
+    let t = Instant::now();
+    let corpus = suggest::corpus::Corpus::load(&project, suggest::UnitKind::Sentence, &|_, _| {})?;
+    let read = t.elapsed().as_secs_f64();
+    let passages: usize = corpus.documents.iter().map(|d| d.units.len()).sum();
+    let features = corpus.terms.len();
+    drop(corpus);
     progress("suggestions: training every code");
     let t = Instant::now();
     let suggester = suggest::train(&project, &TrainOptions::default())?;
@@ -47,6 +54,7 @@ pub fn measure(study: &Path, progress: &mut dyn FnMut(&str)) -> Result<Vec<Measu
             target_seconds: Some(10.0),
             details: serde_json::json!({
                 "documents": n, "codings": codings, "codes_trained": trained,
+                "passages": passages, "distinct_features": features, "read_seconds": read,
                 "codes_flagged": suggester.flagged().len(),
             }),
         },

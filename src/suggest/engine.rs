@@ -285,15 +285,18 @@ struct Taken<'a> {
 }
 
 impl<'a> Taken<'a> {
-    fn new(codings: &'a [Coding], rejections: &'a [Rejection], document: &str) -> Self {
-        let mut t = Taken::default();
-        for c in codings.iter().filter(|c| c.document_id == document) {
+    /// Every document's codings and rejections, by document ID.
+    fn by_document(codings: &'a [Coding], rejections: &'a [Rejection]) -> HashMap<&'a str, Taken<'a>> {
+        let mut all: HashMap<&str, Taken> = HashMap::new();
+        for c in codings {
+            let t = all.entry(c.document_id.as_str()).or_default();
             t.codings.entry(c.code_id.as_str()).or_default().push((c.start, c.end));
         }
-        for r in rejections.iter().filter(|r| r.document_id == document) {
+        for r in rejections {
+            let t = all.entry(r.document_id.as_str()).or_default();
             t.rejections.entry(r.code_id.as_str()).or_default().push((r.start, r.end));
         }
-        t
+        all
     }
 
     /// Whether a passage may not be suggested for `code`: coded with it (by anyone), or
@@ -377,7 +380,7 @@ impl Suggester {
         taken: &Taken,
         models: &[usize],
         min_score: f64,
-        out: &mut Vec<Candidate>,
+        out: &mut dyn FnMut(Candidate),
     ) {
         for &m in models {
             let model = &self.models[m];
@@ -388,7 +391,7 @@ impl Suggester {
                 }
                 let score = model.model.score(x);
                 if score >= min_score && !taken.excludes(&model.code_id, unit.start, unit.end) {
-                    out.push(Candidate { model: m, doc, unit: u, score });
+                    out(Candidate { model: m, doc, unit: u, score });
                 }
             }
         }
@@ -415,11 +418,12 @@ impl Suggester {
             })
             .collect();
         let stride = model.positives.len().div_ceil(SIMILAR_SCAN).max(1);
+        let here = self.corpus.position(&document.id);
         let mut near: Vec<(f32, At)> = model
             .positives
             .iter()
             .step_by(stride)
-            .filter(|&&(d, u)| !(self.corpus.documents[d as usize].id == document.id && u as usize == c.unit))
+            .filter(|&&(d, u)| !(Some(d as usize) == here && u as usize == c.unit))
             .map(|&(d, u)| (self.vectors[d as usize][u as usize].dot(x), (d, u)))
             .filter(|s| s.0 > 0.0)
             .collect();
@@ -465,14 +469,14 @@ impl Suggester {
         let codings =
             project.codings(&CodingFilter { document_id: Some(document_id.to_string()), ..Default::default() })?;
         let rejections = project.suggestion_rejections()?;
-        let taken = Taken::new(&codings, &rejections, document_id);
+        let taken = Taken::by_document(&codings, &rejections).remove(document_id).unwrap_or_default();
         let doc = self.document(project, document_id)?;
         let (document, vectors) = match &doc {
             Doc::Known(d) => (&self.corpus.documents[*d], &self.vectors[*d]),
             Doc::New(document, vectors) => (&**document, vectors),
         };
         let mut found = Vec::new();
-        self.score_document((0, document, vectors), &taken, &models, options.min_score, &mut found);
+        self.score_document((0, document, vectors), &taken, &models, options.min_score, &mut |c| found.push(c));
         found.sort_by(|a, b| b.score.total_cmp(&a.score).then(a.unit.cmp(&b.unit)).then(a.model.cmp(&b.model)));
         if let Some(limit) = options.limit {
             found.truncate(limit);
@@ -500,23 +504,34 @@ impl Suggester {
         }
         let codings = project.codings(&CodingFilter::default())?;
         let rejections = project.suggestion_rejections()?;
+        let taken = Taken::by_document(&codings, &rejections);
+        let none = Taken::default();
         let mut docs: Vec<Doc> = Vec::with_capacity(chosen.len());
-        let mut found = Vec::new();
+        // Per model, the best candidates so far (cut back to `per_code` when twice that).
+        let mut best: Vec<Vec<Candidate>> = vec![Vec::new(); self.models.len()];
+        let order = |a: &Candidate, b: &Candidate| {
+            b.score.total_cmp(&a.score).then(a.doc.cmp(&b.doc)).then(a.unit.cmp(&b.unit))
+        };
+        let keep = options.per_code;
         for (i, d) in chosen.iter().enumerate() {
             docs.push(self.document(project, &d.id)?);
             let (document, vectors) = self.resolve(&docs[i]);
-            let taken = Taken::new(&codings, &rejections, &d.id);
-            self.score_document((i, document, vectors), &taken, &models, options.min_score, &mut found);
+            let taken = taken.get(d.id.as_str()).unwrap_or(&none);
+            self.score_document((i, document, vectors), taken, &models, options.min_score, &mut |c| {
+                let list = &mut best[c.model];
+                list.push(c);
+                if list.len() >= 2 * keep.max(1) {
+                    list.sort_by(order);
+                    list.truncate(keep);
+                }
+            });
         }
-        found.sort_by(|a, b| {
-            a.model.cmp(&b.model).then(b.score.total_cmp(&a.score)).then(a.doc.cmp(&b.doc)).then(a.unit.cmp(&b.unit))
-        });
-        let mut per_code: HashMap<usize, usize> = HashMap::new();
-        found.retain(|c| {
-            let n = per_code.entry(c.model).or_default();
-            *n += 1;
-            *n <= options.per_code
-        });
+        let mut found: Vec<Candidate> = Vec::new();
+        for mut list in best {
+            list.sort_by(order);
+            list.truncate(keep);
+            found.extend(list);
+        }
         Ok(found
             .iter()
             .map(|c| {
@@ -539,8 +554,10 @@ impl Suggester {
     pub fn find(&self, project: &Project, id: &str) -> Result<Suggestion> {
         let codings = project.codings(&CodingFilter::default())?;
         let rejections = project.suggestion_rejections()?;
+        let taken = Taken::by_document(&codings, &rejections);
+        let none = Taken::default();
         for (d, document) in self.corpus.documents.iter().enumerate() {
-            let taken = Taken::new(&codings, &rejections, &document.id);
+            let taken = taken.get(document.id.as_str()).unwrap_or(&none);
             for (m, model) in self.models.iter().enumerate() {
                 for (u, unit) in document.units.iter().enumerate() {
                     if suggestion_id(&document.id, &model.code_id, unit.start, unit.end) != id

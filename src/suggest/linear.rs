@@ -35,7 +35,7 @@ pub struct Params {
 
 impl Default for Params {
     fn default() -> Self {
-        Params { lambda: 1e-4, epochs: 12, eta0: 0.5, seed: 1 }
+        Params { lambda: 1e-4, epochs: 8, eta0: 0.5, seed: 1 }
     }
 }
 
