@@ -268,6 +268,17 @@ fn on_the_demo_evaluation_runs_and_suggestions_never_overlap_a_coding_of_their_c
         }
     }
     assert!(seen > 1000, "{seen}");
+    // The inbox keeps each code's best: the same as cutting the whole list.
+    let whole = s.inbox(&p, &InboxOptions { per_code: usize::MAX, min_score: 0.3, ..Default::default() }).unwrap();
+    let three = s.inbox(&p, &InboxOptions { per_code: 3, min_score: 0.3, ..Default::default() }).unwrap();
+    let mut cut = Vec::new();
+    for code in s.trained_codes() {
+        cut.extend(whole.iter().filter(|x| x.code_id == code).take(3).cloned());
+    }
+    assert_eq!(three, cut);
+    assert!(whole.windows(2).all(|w| w[0].code_id != w[1].code_id || w[0].score >= w[1].score));
+    fn send<T: Send + 'static>(_: &T) {}
+    send(&s);
     let inbox = s.inbox(&p, &InboxOptions::default()).unwrap();
     let again = suggest::train(&p, &TrainOptions::default()).unwrap().inbox(&p, &InboxOptions::default()).unwrap();
     assert_eq!(inbox, again, "training is deterministic");

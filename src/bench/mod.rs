@@ -95,7 +95,7 @@ fn measure_import(
 /// Adds the bench's codes (60) and `codings` random codings by three coders (amara, ben,
 /// chen) to the study at `study`, in one operation.
 pub fn add_codings(study: &Path, codings: usize, seed: u64) -> Result<()> {
-    let mut project = Project::open(&study)?;
+    let mut project = Project::open(study)?;
     let docs = project.documents()?;
     let mut rng = corpus::Rng::new(seed + 2);
     let mut code_ids = Vec::new();

@@ -317,6 +317,55 @@ struct Candidate {
     score: f64,
 }
 
+/// Per model, the best candidates so far, the highest scores first, then in document
+/// and passage order; cut back to `keep` whenever twice that many have gathered.
+/// Candidates arrive in document and passage order, so once a model has `keep`, a new
+/// one must score above the last kept to enter.
+struct Best {
+    keep: usize,
+    min_score: f64,
+    lists: Vec<Vec<Candidate>>,
+    /// The score of the last kept candidate, once a model has `keep`.
+    floor: Vec<Option<f64>>,
+}
+
+fn best_first(a: &Candidate, b: &Candidate) -> std::cmp::Ordering {
+    b.score.total_cmp(&a.score).then(a.doc.cmp(&b.doc)).then(a.unit.cmp(&b.unit))
+}
+
+impl Best {
+    fn new(models: usize, keep: usize, min_score: f64) -> Best {
+        Best { keep, min_score, lists: vec![Vec::new(); models], floor: vec![None; models] }
+    }
+
+    fn admits(&self, model: usize, score: f64) -> bool {
+        score >= self.min_score && self.floor[model].is_none_or(|f| score > f)
+    }
+
+    fn push(&mut self, c: Candidate) {
+        let list = &mut self.lists[c.model];
+        list.push(c);
+        if list.len() >= self.keep.saturating_mul(2).max(2) {
+            list.sort_by(best_first);
+            list.truncate(self.keep);
+            self.floor[c.model] = list.last().map(|l| l.score);
+        }
+    }
+
+    /// Every model's best, in model order.
+    fn into_candidates(self) -> Vec<Candidate> {
+        let keep = self.keep;
+        self.lists
+            .into_iter()
+            .flat_map(|mut list| {
+                list.sort_by(best_first);
+                list.truncate(keep);
+                list
+            })
+            .collect()
+    }
+}
+
 /// A document the suggester may read: from the corpus, or read since.
 enum Doc {
     Known(usize),
@@ -372,15 +421,14 @@ impl Suggester {
             .collect()
     }
 
-    /// Scores the passages of one document for the chosen models, leaving out those the
-    /// team coded or rejected.
+    /// Scores the passages of one document for the chosen models into `best`, leaving
+    /// out those the team coded or rejected.
     fn score_document(
         &self,
         (doc, document, vectors): (usize, &CorpusDocument, &[SparseVec]),
         taken: &Taken,
         models: &[usize],
-        min_score: f64,
-        out: &mut dyn FnMut(Candidate),
+        best: &mut Best,
     ) {
         for &m in models {
             let model = &self.models[m];
@@ -390,8 +438,8 @@ impl Suggester {
                     continue;
                 }
                 let score = model.model.score(x);
-                if score >= min_score && !taken.excludes(&model.code_id, unit.start, unit.end) {
-                    out(Candidate { model: m, doc, unit: u, score });
+                if best.admits(m, score) && !taken.excludes(&model.code_id, unit.start, unit.end) {
+                    best.push(Candidate { model: m, doc, unit: u, score });
                 }
             }
         }
@@ -475,8 +523,9 @@ impl Suggester {
             Doc::Known(d) => (&self.corpus.documents[*d], &self.vectors[*d]),
             Doc::New(document, vectors) => (&**document, vectors),
         };
-        let mut found = Vec::new();
-        self.score_document((0, document, vectors), &taken, &models, options.min_score, &mut |c| found.push(c));
+        let mut best = Best::new(self.models.len(), options.limit.unwrap_or(usize::MAX), options.min_score);
+        self.score_document((0, document, vectors), &taken, &models, &mut best);
+        let mut found = best.into_candidates();
         found.sort_by(|a, b| b.score.total_cmp(&a.score).then(a.unit.cmp(&b.unit)).then(a.model.cmp(&b.model)));
         if let Some(limit) = options.limit {
             found.truncate(limit);
@@ -507,31 +556,14 @@ impl Suggester {
         let taken = Taken::by_document(&codings, &rejections);
         let none = Taken::default();
         let mut docs: Vec<Doc> = Vec::with_capacity(chosen.len());
-        // Per model, the best candidates so far (cut back to `per_code` when twice that).
-        let mut best: Vec<Vec<Candidate>> = vec![Vec::new(); self.models.len()];
-        let order = |a: &Candidate, b: &Candidate| {
-            b.score.total_cmp(&a.score).then(a.doc.cmp(&b.doc)).then(a.unit.cmp(&b.unit))
-        };
-        let keep = options.per_code;
+        let mut best = Best::new(self.models.len(), options.per_code, options.min_score);
         for (i, d) in chosen.iter().enumerate() {
             docs.push(self.document(project, &d.id)?);
             let (document, vectors) = self.resolve(&docs[i]);
             let taken = taken.get(d.id.as_str()).unwrap_or(&none);
-            self.score_document((i, document, vectors), taken, &models, options.min_score, &mut |c| {
-                let list = &mut best[c.model];
-                list.push(c);
-                if list.len() >= 2 * keep.max(1) {
-                    list.sort_by(order);
-                    list.truncate(keep);
-                }
-            });
+            self.score_document((i, document, vectors), taken, &models, &mut best);
         }
-        let mut found: Vec<Candidate> = Vec::new();
-        for mut list in best {
-            list.sort_by(order);
-            list.truncate(keep);
-            found.extend(list);
-        }
+        let found = best.into_candidates();
         Ok(found
             .iter()
             .map(|c| {
