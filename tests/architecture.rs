@@ -25,7 +25,7 @@ const LAYERS: &[&[&str]] = &[
     &["model"],
     &["error", "output", "guard"],
     &["store"],
-    &["import", "search", "codebook", "agreement", "export", "interop", "media"],
+    &["import", "search", "codebook", "agreement", "export", "interop", "media", "suggest"],
     &["demo", "bench"],
 ];
 

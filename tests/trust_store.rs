@@ -317,7 +317,7 @@ impl TapMkdir for PathBuf {
 #[test]
 fn backups_are_made_before_a_migration_and_daily_pruned_and_restored() {
     let dir = tempfile::tempdir().unwrap();
-    for v in ["v1", "v2"] {
+    for v in ["v1", "v2", "v5"] {
         let old = dir.path().join(format!("{v}.codeloom"));
         std::fs::copy(root().join(format!("tests/compat/{v}.codeloom")), &old).unwrap();
         let before = digest(&old);

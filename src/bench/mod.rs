@@ -10,6 +10,7 @@ pub mod export;
 pub mod media;
 pub mod scale;
 pub mod search;
+pub mod suggest;
 
 use crate::error::Result;
 use crate::import;
@@ -91,6 +92,37 @@ fn measure_import(
     ))
 }
 
+/// Adds the bench's codes (60) and `codings` random codings by three coders (amara, ben,
+/// chen) to the study at `study`, in one operation.
+pub fn add_codings(study: &Path, codings: usize, seed: u64) -> Result<()> {
+    let mut project = Project::open(study)?;
+    let docs = project.documents()?;
+    let mut rng = corpus::Rng::new(seed + 2);
+    let mut code_ids = Vec::new();
+    for i in 0..60 {
+        code_ids.push(
+            project.create_code(crate::store::ops::NewCode { name: format!("Code {i:02}"), ..Default::default() })?,
+        );
+    }
+    let mut batch = Vec::with_capacity(codings);
+    for i in 0..codings {
+        let d = &docs[rng.below(docs.len())].document;
+        let len = rng.below(400) + 20;
+        let start = rng.below(d.char_count.saturating_sub(len).max(1));
+        batch.push(NewCoding {
+            document_id: d.id.clone(),
+            start,
+            end: (start + len).min(d.char_count),
+            code_id: code_ids[rng.below(code_ids.len())].clone(),
+            coder: Some(["amara", "ben", "chen"][i % 3].to_string()),
+            memo: None,
+            illustrative: rng.below(50) == 0,
+        });
+    }
+    project.apply_codings(batch, "Bench codings")?;
+    Ok(())
+}
+
 /// Runs every scenario in `work` (a scratch folder) and reports the timings.
 pub fn run(work: &Path, size: BenchSize, seed: u64, progress: &mut dyn FnMut(&str)) -> Result<BenchReport> {
     let mut measurements = Vec::new();
@@ -102,34 +134,7 @@ pub fn run(work: &Path, size: BenchSize, seed: u64, progress: &mut dyn FnMut(&st
     measurements.push(m);
 
     progress(&format!("open with {} codings", size.codings));
-    {
-        let mut project = Project::open(&study)?;
-        let docs = project.documents()?;
-        let mut rng = corpus::Rng::new(seed + 2);
-        let mut code_ids = Vec::new();
-        for i in 0..60 {
-            code_ids.push(
-                project
-                    .create_code(crate::store::ops::NewCode { name: format!("Code {i:02}"), ..Default::default() })?,
-            );
-        }
-        let mut batch = Vec::with_capacity(size.codings);
-        for i in 0..size.codings {
-            let d = &docs[rng.below(docs.len())].document;
-            let len = rng.below(400) + 20;
-            let start = rng.below(d.char_count.saturating_sub(len).max(1));
-            batch.push(NewCoding {
-                document_id: d.id.clone(),
-                start,
-                end: (start + len).min(d.char_count),
-                code_id: code_ids[rng.below(code_ids.len())].clone(),
-                coder: Some(["amara", "ben", "chen"][i % 3].to_string()),
-                memo: None,
-                illustrative: rng.below(50) == 0,
-            });
-        }
-        project.apply_codings(batch, "Bench codings")?;
-    }
+    add_codings(&study, size.codings, seed)?;
     let t = Instant::now();
     let mut steps = serde_json::Map::new();
     let mut lap = Instant::now();
@@ -169,6 +174,7 @@ pub fn run(work: &Path, size: BenchSize, seed: u64, progress: &mut dyn FnMut(&st
     });
     drop(project);
     measurements.extend(agreement::measure(&study, progress)?);
+    measurements.extend(suggest::measure(&study, progress)?);
 
     progress("a coder's copy and merging it back");
     let (seconds, details) = crate::codebook::merge::bench_copy_and_merge(&study, work)?;

@@ -18,6 +18,7 @@ mod interop;
 mod media;
 mod project;
 mod search;
+mod suggest;
 
 /// Codeloom: a workbench for qualitative interview research.
 ///
@@ -171,6 +172,10 @@ pub enum Command {
     Adjudicate(agreement::AdjudicateArgs),
     /// Search transcripts, memos and code descriptions; code all hits; export them as CSV.
     Search(search::SearchArgs),
+    /// Suggested codings learned from the team's coding: the inbox, accept or reject by ID, --evaluate.
+    Suggest(suggest::SuggestArgs),
+    /// The passages most like a selection, across the project.
+    Similar(suggest::SimilarArgs),
     /// Reports for a paper (quotes by theme, count matrices, the codebook appendix) and the
     /// whole project as REFI-QDA .qdpx for other tools.
     Export {
@@ -342,6 +347,8 @@ fn run_command(command: Command, window: &dyn Window) -> Result<i32> {
         Command::Assign(args) => agreement::run_assign(args).map(|()| 0),
         Command::Adjudicate(args) => agreement::run_adjudicate(args).map(|()| 0),
         Command::Search(args) => search::run(args),
+        Command::Suggest(args) => suggest::run(args),
+        Command::Similar(args) => suggest::similar(args),
         Command::Export { command } => export::run(command).map(|()| 0),
         Command::Backup { command } => backup::run(command).map(|()| 0),
         Command::Media { command } => media::run(command).map(|()| 0),

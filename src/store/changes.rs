@@ -33,6 +33,8 @@ pub(crate) const TABLES: &[&str] = &[
     "adjudications",
     "recordings",
     "sync_points",
+    "suggestion_rejections",
+    "coding_provenance",
 ];
 
 /// A row image: column name to value.

@@ -5,7 +5,7 @@
 //! the schema and its migrations ([`schema`]), backups ([`backup`]), the operation log
 //! with undo and redo ([`log`], built on [`changes`]), the operations that change a
 //! project ([`ops`], [`code_ops`], [`attribute_ops`], [`memo_ops`]; the steps of merging another file's work in,
-//! [`merge_ops`]), the queries that read it ([`queries`], saved codebook versions in
+//! [`merge_ops`]; accepting and rejecting suggested codings, [`suggestion_ops`]), the queries that read it ([`queries`], saved codebook versions in
 //! [`versions`]), and coder assignments with the record of adjudication decisions
 //! ([`adjudication`]). It is the only module that speaks SQL; the modules above it pass
 //! and receive plain data.
@@ -36,6 +36,7 @@ pub mod queries;
 mod rows;
 pub mod schema;
 pub mod search_source;
+pub mod suggestion_ops;
 pub mod versions;
 
 use crate::error::{Error, Result};

@@ -10,10 +10,10 @@
 use crate::error::Result;
 
 /// The schema version this build writes.
-pub const SCHEMA_VERSION: i64 = 5;
+pub const SCHEMA_VERSION: i64 = 6;
 
 /// Migration `i` (0-based) moves a file from version `i` to `i + 1`.
-pub const MIGRATIONS: &[&str] = &[V1, V2, V3, V4, V5];
+pub const MIGRATIONS: &[&str] = &[V1, V2, V3, V4, V5, V6];
 
 /// The work a migration to `target` does in code before its SQL, in the same
 /// transaction: version 3 first removes identical codings (see
@@ -261,5 +261,36 @@ CREATE TABLE sync_points (
     created_at  INTEGER NOT NULL,
     created_by  TEXT,
     UNIQUE (document_id, position)
+);
+"#;
+
+/// Version 6: suggested codings. A rejection remembers a suggestion a coder turned down
+/// (the passage, the code, the model version and score it was suggested with), so that it
+/// is never suggested again and teaches the model as a negative example. A provenance row
+/// records that a coding came from an accepted suggestion: the model version, its score,
+/// who accepted it and when. Document, code and coding IDs here are not foreign keys (as
+/// in version 2): deleting a document, code or coding leaves these rows behind, unused, and
+/// undoing the deletion finds them again.
+const V6: &str = r#"
+CREATE TABLE suggestion_rejections (
+    id            TEXT PRIMARY KEY,
+    document_id   TEXT NOT NULL,
+    code_id       TEXT NOT NULL,
+    start         INTEGER NOT NULL CHECK (start >= 0),
+    "end"         INTEGER NOT NULL CHECK ("end" > start),
+    coder_id      TEXT NOT NULL REFERENCES coders(id),
+    model_version TEXT NOT NULL,
+    score         REAL NOT NULL,
+    created_at    INTEGER NOT NULL
+);
+CREATE INDEX suggestion_rejections_code ON suggestion_rejections(code_id, document_id, start);
+
+CREATE TABLE coding_provenance (
+    id            TEXT PRIMARY KEY,
+    coding_id     TEXT NOT NULL UNIQUE,
+    model_version TEXT NOT NULL,
+    score         REAL NOT NULL,
+    accepted_by   TEXT NOT NULL REFERENCES coders(id),
+    accepted_at   INTEGER NOT NULL
 );
 "#;

@@ -386,3 +386,53 @@ fn assignments_and_adjudication_undo_and_redo() {
     let id = queue.items[0].decision.as_ref().unwrap().id.clone();
     check(&mut p, "clear decision", |p| p.clear_decision(&id).unwrap());
 }
+
+#[test]
+fn accepting_and_rejecting_suggestions_undo_and_redo() {
+    use super::suggestion_ops::SuggestedCoding;
+    let dir = tempfile::tempdir().unwrap();
+    let mut p = Project::create(&dir.path().join("t.codeloom")).unwrap();
+    p.set_coder("amara").unwrap();
+    p.import_documents(vec![doc("P01_BL", "INTERVIEWER: How is it?\n\nP01: Sore knees. Café days.", "P01", "BL")])
+        .unwrap();
+    let d = p.documents().unwrap()[0].document.id.clone();
+    let code = p.create_code(NewCode { name: "Pain".into(), ..Default::default() }).unwrap();
+    let suggested = |start, end, score| SuggestedCoding {
+        document_id: d.clone(),
+        code_id: code.clone(),
+        start,
+        end,
+        model_version: "linear-1 @ log 3".into(),
+        score,
+    };
+    let mut coding = String::new();
+    check(&mut p, "accept suggestion", |p| {
+        p.set_coder("ben").unwrap();
+        coding = p.accept_suggestion(&suggested(30, 41, 0.875)).unwrap();
+    });
+    let c = p.coding(&coding).unwrap();
+    assert_eq!((c.start, c.end, c.coder.as_str(), c.code_id.as_str()), (30, 41, "ben", code.as_str()));
+    let prov = p.coding_provenance(&coding).unwrap().unwrap();
+    assert_eq!(
+        (prov.model_version.as_str(), prov.score, prov.accepted_by.as_str()),
+        ("linear-1 @ log 3", 0.875, "ben")
+    );
+    assert!(prov.accepted_at_ms > 0);
+    let before = snapshot(&p);
+    let err = p.accept_suggestion(&suggested(30, 41, 0.875)).unwrap_err().to_string();
+    assert!(err.contains("already coded"), "{err}");
+    assert!(p.accept_suggestion(&suggested(30, 400, 0.5)).is_err());
+    assert!(p.accept_suggestion(&suggested(30, 35, 1.5)).is_err());
+    assert_eq!(snapshot(&p), before, "a refused suggestion leaves the project as it was");
+    check(&mut p, "accept several suggestions", |p| {
+        assert_eq!(p.accept_suggestions(&[suggested(27, 29, 0.6), suggested(42, 51, 1.0)]).unwrap().len(), 2);
+    });
+    check(&mut p, "reject suggestion", |p| {
+        p.reject_suggestion(&suggested(0, 5, 0.25)).unwrap();
+    });
+    let rejections = p.suggestion_rejections().unwrap();
+    assert_eq!(rejections.len(), 1);
+    assert_eq!((rejections[0].start, rejections[0].end, rejections[0].score), (0, 5, 0.25));
+    assert_eq!(rejections[0].coder, "ben");
+    assert!(p.coding_provenance("no-such-coding").unwrap().is_none());
+}

@@ -1,0 +1,43 @@
+//! Suggested codings learned from the team's own coding, on the researcher's machine
+//! with nothing to download.
+//!
+//! - [`units`]: the passages suggestions are made for (sentences or turns).
+//! - [`features`]: each passage's stems and stem pairs, from the same analysis as a
+//!   stemmed search, weighted by rarity, as sparse vectors of length one.
+//! - [`linear`]: a sparse L2 logistic regression, trained deterministically.
+//! - `corpus`: the project's documents read once, and the labels the codings give.
+//! - [`engine`]: training one model per code ([`train`]) into a [`Suggester`], which
+//!   suggests passages for a document or across the project (the inbox), each with its
+//!   score and reasons (the words that weighed most, the most similar passages already
+//!   coded with the code).
+//! - [`evaluate`]: how far the suggestions can be trusted: document folds, per code
+//!   precision, recall, F1 and Krippendorff's α between the model and the team.
+//! - [`similar`]: the passages most like a selection, across the project.
+//!
+//! Accepting and rejecting are store operations
+//! ([`crate::store::suggestion_ops`]): nothing becomes a coding unless a person accepts
+//! it; a rejection is remembered, never suggested again, and teaches the next model.
+//!
+//! Invariants: suggestions never overlap a coding of the same code (by any coder) nor a
+//! rejected suggestion of that code; a code with fewer codings than
+//! [`TrainOptions::min_examples`] is flagged and never suggested; training, evaluation
+//! and suggestion IDs are deterministic (seeded; the same project gives the same
+//! results); this module only reads the project.
+
+pub mod corpus;
+pub mod engine;
+pub mod evaluate;
+pub mod features;
+pub mod linear;
+pub mod similar;
+pub mod units;
+
+pub use engine::{
+    InboxOptions, SuggestOptions, Suggester, Suggestion, TrainOptions, WeightedWord, train, train_with_progress,
+};
+pub use evaluate::{CodeEvaluation, Confusion, EvalOptions, Evaluation, Figures, Statistic, evaluate};
+pub use similar::{SimilarPassage, similar};
+pub use units::UnitKind;
+
+/// The name of the model family, the first part of every model version.
+pub const MODEL_NAME: &str = "linear-1";
