@@ -7,6 +7,7 @@
 
 pub mod exchange;
 pub mod offsets;
+pub mod order;
 pub mod time;
 pub mod wave;
 pub mod words;

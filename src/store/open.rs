@@ -297,6 +297,8 @@ impl Project {
     fn with_connection(mut conn: Connection, path: &Path, read_only: bool) -> Result<Project> {
         let wait = Arc::new(Wait::from_env());
         conn.busy_handler(Some(busy_handler(wait.clone()))).map_err(|e| open_error(path, e))?;
+        // Participants and documents are listed in natural order (P2 before P10).
+        conn.create_collation("natural_order", crate::model::order::natural_cmp).map_err(|e| open_error(path, e))?;
         Ok(Project {
             conn,
             path: path.to_path_buf(),

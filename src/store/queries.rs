@@ -121,7 +121,7 @@ impl Project {
         }
         let mut stmt = self.conn().prepare_cached(&format!(
             "SELECT {DOC_COLS}, d.turn_count, d.speakers, d.coding_count {DOC_FROM} WHERE {condition}
-             ORDER BY p.label IS NULL, p.label, w.position IS NULL, w.position, d.name"
+             ORDER BY p.label IS NULL, p.label COLLATE natural_order, w.position IS NULL, w.position, d.name COLLATE natural_order"
         ))?;
         let rows = stmt.query_map(rusqlite::params_from_iter(params), |r| {
             let speakers: String = r.get(11)?;
@@ -140,7 +140,7 @@ impl Project {
     fn summaries_counted(&self, condition: &str, params: &[String]) -> Result<Vec<DocumentSummary>> {
         let mut stmt = self.conn().prepare(&format!(
             "SELECT {DOC_COLS} {DOC_FROM} WHERE {condition}
-             ORDER BY p.label IS NULL, p.label, w.position IS NULL, w.position, d.name"
+             ORDER BY p.label IS NULL, p.label COLLATE natural_order, w.position IS NULL, w.position, d.name COLLATE natural_order"
         ))?;
         let docs = stmt
             .query_map(rusqlite::params_from_iter(params), document_from_row)?
@@ -246,7 +246,7 @@ impl Project {
                 ));
             }
         }
-        let mut stmt = conn.prepare("SELECT id, label FROM participants ORDER BY label")?;
+        let mut stmt = conn.prepare("SELECT id, label FROM participants ORDER BY label COLLATE natural_order")?;
         let rows = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))?;
         let mut out = Vec::new();
         for row in rows {

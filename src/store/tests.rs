@@ -330,6 +330,26 @@ fn duplicates_are_recognised_by_content() {
 }
 
 #[test]
+fn participants_and_documents_are_listed_in_natural_order() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("t.codeloom");
+    let mut p = Project::create(&path).unwrap();
+    let docs = ["P100", "P10", "P2", "P1"]
+        .iter()
+        .enumerate()
+        .map(|(i, label)| doc(&format!("Interview {} {label}", 10 - i), &format!("text {i}"), label, "BL"));
+    p.import_documents(docs.collect()).unwrap();
+    p.import_documents(vec![doc("Interview 9", "x", "P2", "FU"), doc("Interview 10", "y", "P2", "FU")]).unwrap();
+    for p in [p, Project::open_read_only(&path).unwrap()] {
+        let labels: Vec<String> = p.participants().unwrap().into_iter().map(|x| x.label).collect();
+        assert_eq!(labels, ["P1", "P2", "P10", "P100"]);
+        let order: Vec<String> = p.documents().unwrap().into_iter().map(|d| d.document.name).collect();
+        assert_eq!(order[..4], ["Interview 7 P1", "Interview 8 P2", "Interview 9", "Interview 10"]);
+        assert_eq!(order[4..], ["Interview 9 P10", "Interview 10 P100"]);
+    }
+}
+
+#[test]
 fn assignments_and_adjudication_undo_and_redo() {
     use crate::agreement::project::{DocumentFilter, Selection, UnitKind};
     use crate::store::adjudication::{CONSENSUS_CODER, Decision, ItemRef};

@@ -7,6 +7,7 @@
 //! lists the change named. Panels read the Study and never the project file.
 
 use codeloom::Project;
+use codeloom::model::order::natural_cmp;
 use codeloom::model::{Code, Participant};
 use codeloom::store::adjudication::Assignment;
 use codeloom::store::change_set::ChangeSet;
@@ -129,17 +130,21 @@ impl Study {
         self.documents.retain(|d| !ids.contains(&d.document.id) || present.contains(&d.document.id));
         if added || self.documents.len() != before {
             let position: HashMap<&str, usize> = self.waves.iter().enumerate().map(|(i, w)| (w.as_str(), i)).collect();
+            // The store's order: participants (natural order), wave order, names (natural order).
+            let natural = |x: &Option<String>, y: &Option<String>| match (x, y) {
+                (Some(x), Some(y)) => natural_cmp(x, y),
+                _ => x.is_none().cmp(&y.is_none()),
+            };
             self.documents.sort_by(|a, b| {
-                let key = |d: &DocumentSummary| {
+                let wave = |d: &DocumentSummary| {
                     (
-                        d.document.participant.is_none(),
-                        d.document.participant.clone(),
                         d.document.wave.is_none(),
                         d.document.wave.as_deref().map(|w| position.get(w).copied().unwrap_or(usize::MAX)),
-                        d.document.name.clone(),
                     )
                 };
-                key(a).cmp(&key(b))
+                natural(&a.document.participant, &b.document.participant)
+                    .then_with(|| wave(a).cmp(&wave(b)))
+                    .then_with(|| natural_cmp(&a.document.name, &b.document.name))
             });
         }
         self.index_documents();
