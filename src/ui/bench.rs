@@ -82,7 +82,12 @@ fn frame(ctx: &egui::Context, view: &mut TranscriptView, events: Vec<Event>) -> 
         });
     });
     let _ = ctx.tessellate(out.shapes, out.pixels_per_point);
-    t.elapsed().as_secs_f64()
+    let elapsed = t.elapsed().as_secs_f64();
+    // No renderer takes the font atlas's updates here; dropping them unapplied is what a
+    // headless frame means (debug builds assert otherwise).
+    let mut textures = out.textures_delta;
+    textures.clear();
+    elapsed
 }
 
 fn stats(mut v: Vec<f64>) -> (f64, f64, f64) {
