@@ -657,11 +657,17 @@ impl App {
 
     /// Takes the model when the training thread has finished and shows its suggestions.
     fn poll_suggestions(&mut self) {
+        match self.code.inbox.poll() {
+            Some(Ok(())) => self.notices.info("The suggestions were evaluated: see the Suggestions inbox."),
+            Some(Err(e)) => self.notices.error(format!("The suggestions could not be evaluated: {e}")),
+            None => {}
+        }
         let Some(result) = self.code.suggest.poll() else { return };
         let Some(s) = &self.session else { return };
         match result {
             Ok(()) => {
                 self.code.refresh_suggestions(s, &mut self.notices);
+                self.code.refresh_inbox(s, &mut self.notices);
                 if self.code.suggest.trained() {
                     self.notices.info(
                         "Suggestions learned from the team's codings: dashed outlines. Click one to see why; \

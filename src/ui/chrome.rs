@@ -264,6 +264,11 @@ impl App {
         if self.code.suggest.on && self.code.suggest.status(ui, &s.study) {
             self.suggestions_changed(&ctx);
         }
+        if self.code.suggest.trained()
+            && ui.button("Inbox…").on_hover_text("Suggestions across the project, per code").clicked()
+        {
+            self.code.inbox.open = true;
+        }
         ui.separator();
     }
 

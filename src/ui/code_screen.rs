@@ -18,6 +18,7 @@ use super::picker::{CodePicker, PickerChoice, PickerCode, PickerPurpose, in_vivo
 use super::player::PlayerAction;
 use super::session::Session;
 use super::study::Study;
+use super::suggest_inbox::{Inbox, InboxAction};
 use super::suggestions::{SuggestAction, Suggestions};
 use super::transcript::{Mark, TranscriptEvent, TranscriptView, TurnRow, ViewSettings};
 use codeloom::Project;
@@ -91,6 +92,10 @@ pub struct CodeScreen {
     chars: usize,
     /// Suggested codings learned from the team's codings (the "Suggestions" toggle).
     pub suggest: Suggestions,
+    /// The suggestions inbox and the evaluation.
+    pub inbox: Inbox,
+    /// The window's context, for work done on other threads to ask for a repaint.
+    ctx_for_jobs: egui::Context,
 }
 
 impl CodeScreen {
@@ -118,6 +123,7 @@ impl CodeScreen {
     pub fn after_change(&mut self, changes: &ChangeSet, s: &Session, notices: &mut Notices) {
         if self.suggest.trained() && !changes.is_empty() {
             self.refresh_suggestions(s, notices);
+            self.refresh_inbox(s, notices);
         }
         let Some(d) = &self.open_doc else { return };
         if s.study.document(&d.id).is_none() {
@@ -231,6 +237,55 @@ impl CodeScreen {
             SuggestAction::Open { document_id, start, end } => {
                 self.jump_to(&document_id, start, end, s, n);
             }
+        }
+    }
+
+    /// Computes the inbox's queue again (its code chosen, the model arrived, a change).
+    pub fn refresh_inbox(&mut self, s: &Session, notices: &mut Notices) {
+        let Some(code) = self.inbox.code.clone() else { return };
+        match self.suggest.inbox(&s.project, &code) {
+            Ok(items) => self.inbox.items = items,
+            Err(e) => notices.error(e.to_string()),
+        }
+    }
+
+    /// Carries out what the inbox window asked for.
+    fn inbox_action(&mut self, a: InboxAction, s: &mut Session, n: &mut Notices) {
+        match a {
+            InboxAction::Choose(code) => {
+                self.inbox.code = Some(code);
+                self.refresh_inbox(s, n);
+            }
+            InboxAction::Accept(x) => {
+                let sc = x.to_suggested_coding();
+                if self.change(s, n, |p| p.accept_suggestion(&sc)).is_some() {
+                    n.info(format!("Accepted in {}. Ctrl+Z undoes it.", x.document_name));
+                }
+            }
+            InboxAction::Reject(x) => {
+                let sc = x.to_suggested_coding();
+                if self.change(s, n, |p| p.reject_suggestion(&sc)).is_some() {
+                    n.info("Rejected: it will not be suggested again. Ctrl+Z undoes it.");
+                }
+            }
+            InboxAction::Open { document_id, start, end } => {
+                self.jump_to(&document_id, start, end, s, n);
+            }
+            InboxAction::Evaluate => {
+                if let Err(e) = self.inbox.evaluate(s.project.path().to_path_buf(), &self.ctx_for_jobs) {
+                    n.error(e);
+                }
+            }
+        }
+    }
+
+    fn inbox_window(&mut self, ctx: &egui::Context, s: &mut Session, n: &mut Notices) {
+        if !self.inbox.open {
+            return;
+        }
+        let codes = self.suggest.trained_codes();
+        if let Some(a) = self.inbox.ui(ctx, &s.study, &codes) {
+            self.inbox_action(a, s, n);
         }
     }
 
@@ -625,6 +680,8 @@ impl CodeScreen {
         let ctx = ui.ctx().clone();
         self.code_dialog_window(&ctx, s, n);
         self.picker_window(&ctx, s, n);
+        self.ctx_for_jobs = ctx.clone();
+        self.inbox_window(&ctx, s, n);
         request
     }
 

@@ -11,7 +11,7 @@ use super::study::Study;
 use super::transcript::SuggestMark;
 use codeloom::Project;
 use codeloom::model::words::count;
-use codeloom::suggest::{SuggestOptions, Suggester, Suggestion, TrainOptions};
+use codeloom::suggest::{InboxOptions, SuggestOptions, Suggester, Suggestion, TrainOptions};
 use egui::{Color32, RichText};
 use std::path::PathBuf;
 use std::sync::mpsc::{Receiver, channel};
@@ -146,6 +146,22 @@ impl Suggestions {
         Ok(())
     }
 
+    /// The inbox of one code: its highest-scoring passages across the project.
+    pub fn inbox(&self, project: &Project, code_id: &str) -> codeloom::Result<Vec<Suggestion>> {
+        match &self.model {
+            Some(m) => {
+                let options = InboxOptions { codes: vec![code_id.to_string()], per_code: 30, ..Default::default() };
+                m.inbox(project, &options)
+            }
+            None => Ok(Vec::new()),
+        }
+    }
+
+    /// The codes with a model (those that can be suggested).
+    pub fn trained_codes(&self) -> Vec<String> {
+        self.model.as_ref().map(|m| m.trained_codes()).unwrap_or_default()
+    }
+
     pub fn shown(&self) -> &[Suggestion] {
         &self.shown
     }
@@ -216,8 +232,10 @@ impl Suggestions {
             |ui| {
                 let (r, _) = ui.allocate_exact_size(egui::vec2(12.0, 12.0), egui::Sense::hover());
                 ui.painter().rect_stroke(r, 3.0, egui::Stroke::new(2.0, color), egui::StrokeKind::Inside);
-                ui.label(RichText::new(format!("Suggested: {}", study.path(&s.code_id))).strong());
-                ui.label(format!("{:.2}", s.score)).on_hover_text(format!("score, from {}", s.model_version));
+                ui.label(RichText::new(format!("{:.2}", s.score)).strong())
+                    .on_hover_text(format!("The model's score, from {}", s.model_version));
+                let name = format!("Suggested: {}", study.path(&s.code_id));
+                ui.add(egui::Label::new(RichText::new(&name).strong()).truncate()).on_hover_text(&name);
             },
             |ui| {
                 let this_code = self.shown.iter().filter(|o| o.code_id == s.code_id && o.score >= ACCEPT_ALL_ABOVE);

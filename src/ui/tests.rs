@@ -1265,6 +1265,9 @@ fn suggestions_are_learned_shown_accepted_rejected_and_undone_in_the_window() {
     h.get_by_label(&format!("{:.2}", first.score));
     h.get_by_label("Accept");
     h.get_by_label("Reject");
+    let path_label = h.get_by_label_contains("demo.codeloom").rect();
+    h.mask(path_label);
+    h.snapshot_options("workbench_suggestion", &snapshot_options());
 
     // While a text field has the keyboard, A and X do nothing.
     h.get_by_role_and_label(egui::Role::TextInput, "Find a code").focus();
@@ -1323,4 +1326,61 @@ fn suggestions_are_learned_shown_accepted_rejected_and_undone_in_the_window() {
     assert_eq!(h.state().view().document_id(), p.document_id, "the similar passage's document is open");
     assert_eq!(h.state().view().flashed(), Some((p.start, p.end)));
     assert!(!h.state().view().suggestions().is_empty() || h.state().code.suggest.shown().is_empty());
+}
+
+/// The suggestions inbox: a code's queue across the project, accepted from the window
+/// (a coding with provenance); "How good are the suggestions?" runs in the background and
+/// shows the same per-code figures as the library's evaluation.
+#[test]
+fn the_suggestions_inbox_accepts_across_the_project_and_the_evaluation_is_shown() {
+    let (_dir, path) = demo();
+    let mut h = harness(app_on(&path, "chen", vec![]));
+    open_document(&mut h, "P01_BL");
+    turn_on_suggestions(&mut h);
+    h.get_by_label("Inbox…").click();
+    settle(&mut h);
+    let codes = h.state().code.suggest.trained_codes();
+    let study = h.state().study().unwrap();
+    let code = codes.iter().find(|c| study.path(c).contains(" / ")).expect("a child code with a model").clone();
+    let code_path = study.path(&code);
+    h.get_by_label("code").click();
+    settle(&mut h);
+    h.get_by_label(&code_path).click();
+    settle(&mut h);
+    let items = h.state().code.inbox.items.clone();
+    assert!(!items.is_empty(), "the queue of {code_path} has suggestions");
+    assert!(items.iter().all(|s| s.code_id == code), "only the chosen code");
+    assert!(items.windows(2).all(|w| w[0].score >= w[1].score), "the highest scores first");
+    let docs: std::collections::HashSet<&str> = items.iter().map(|s| s.document_id.as_str()).collect();
+    assert!(!docs.is_empty());
+
+    // Accept the first in the queue: a coding by chen with provenance; it leaves the queue.
+    let first = items[0].clone();
+    h.get_all_by_label("Accept").next().unwrap().click();
+    settle(&mut h);
+    let made = codings_in(&h, &first.document_id)
+        .into_iter()
+        .find(|c| c.code_id == code && (c.start, c.end) == (first.start, first.end))
+        .expect("the accepted coding");
+    assert_eq!(made.coder, "chen");
+    assert!(project(&h).coding_provenance(&made.id).unwrap().is_some());
+    assert!(!h.state().code.inbox.items.iter().any(|s| s.id == first.id), "accepted: out of the queue");
+
+    // The evaluation, in the background, then its table.
+    h.get_by_label("How good are the suggestions?").click();
+    for _ in 0..6000 {
+        h.step();
+        if h.state().code.inbox.evaluation.is_some() {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    settle(&mut h);
+    let shown = h.state().code.inbox.evaluation.clone().expect("the evaluation finished");
+    let expected = codeloom::suggest::evaluate(project(&h), &Default::default()).unwrap();
+    assert_eq!(shown, expected, "the window shows the library's evaluation");
+    h.get_by_label("Precision");
+    let c = &expected.codes[0];
+    assert!(h.get_all_by_label(&c.code_name).count() >= 2, "the table has a row for {}", c.code_name);
+    h.get_by_label("All codes");
 }
