@@ -1303,6 +1303,15 @@ fn suggestions_are_learned_shown_accepted_rejected_and_undone_in_the_window() {
     assert!(project(&h).coding(&made.id).is_err(), "Ctrl+Z undoes the accepted suggestion");
     assert!(h.state().view().suggestions().iter().any(|m| m.id == first.id), "suggested again after undo");
 
+    // Enter accepts too; Ctrl+Z again.
+    click_suggestion(&mut h, &first);
+    h.key_press(Key::Enter);
+    settle(&mut h);
+    assert_eq!(codings_in(&h, &doc).len(), before.len() + 1, "Enter accepts the selected suggestion");
+    h.key_press_modifiers(Modifiers::COMMAND, Key::Z);
+    settle(&mut h);
+    assert_eq!(codings_in(&h, &doc).len(), before.len());
+
     // X rejects another: remembered, and no longer shown.
     let second = shown.iter().find(|s| s.id != first.id).unwrap().clone();
     click_suggestion(&mut h, &second);
@@ -1316,6 +1325,22 @@ fn suggestions_are_learned_shown_accepted_rejected_and_undone_in_the_window() {
     assert!(!h.state().view().suggestions().iter().any(|m| m.id == second.id), "rejected: no longer shown");
     assert_eq!(codings_in(&h, &doc).len(), before.len(), "rejecting codes nothing");
 
+    // "Accept all of this code above 0.8": one operation for every such suggestion of the code.
+    let now = h.state().code.suggest.shown().to_vec();
+    let top = now.iter().find(|s| s.score >= 0.8).cloned().expect("a suggestion above 0.8");
+    let same: Vec<_> = now.iter().filter(|s| s.code_id == top.code_id && s.score >= 0.8).cloned().collect();
+    click_suggestion(&mut h, &top);
+    h.get_by_label(&format!("Accept all of this code above 0.8 ({})", same.len())).click();
+    settle(&mut h);
+    let coded = codings_in(&h, &doc);
+    assert_eq!(coded.len(), before.len() + same.len());
+    for s in &same {
+        assert!(coded.iter().any(|c| c.code_id == s.code_id && (c.start, c.end) == (s.start, s.end)));
+    }
+    h.key_press_modifiers(Modifiers::COMMAND, Key::Z);
+    settle(&mut h);
+    assert_eq!(codings_in(&h, &doc).len(), before.len(), "one Ctrl+Z takes them all back");
+
     // A similar coded passage opens its document there.
     let third = h.state().code.suggest.shown().iter().find(|s| !s.similar.is_empty()).cloned();
     let third = third.expect("a suggestion with similar passages");
@@ -1326,6 +1351,16 @@ fn suggestions_are_learned_shown_accepted_rejected_and_undone_in_the_window() {
     assert_eq!(h.state().view().document_id(), p.document_id, "the similar passage's document is open");
     assert_eq!(h.state().view().flashed(), Some((p.start, p.end)));
     assert!(!h.state().view().suggestions().is_empty() || h.state().code.suggest.shown().is_empty());
+
+    // View > Suggestions turns them off: nothing suggested is drawn.
+    h.get_by_label("View").click();
+    settle(&mut h);
+    let toggles: Vec<_> = h.get_all_by_role_and_label(egui::Role::CheckBox, "Suggestions").collect();
+    assert_eq!(toggles.len(), 2, "the View menu and the status bar");
+    toggles[0].click();
+    settle(&mut h);
+    assert!(!h.state().code.suggest.on);
+    assert!(h.state().view().suggestions().is_empty(), "turned off: no suggestions drawn");
 }
 
 /// The suggestions inbox: a code's queue across the project, accepted from the window
