@@ -213,8 +213,12 @@ impl Suggestions {
         if !flagged.is_empty() {
             let names: Vec<String> =
                 flagged.iter().map(|(id, n)| format!("{} ({})", study.path(id), count(*n, "coding"))).collect();
-            ui.weak(format!("{} not suggested (fewer than 8 codings)", count(flagged.len(), "code")))
-                .on_hover_text(format!("Codes with fewer than 8 codings are not suggested:\n{}", names.join("\n")));
+            let least = TrainOptions::default().min_examples;
+            ui.weak(format!("{} not suggested (fewer than {least} codings)", count(flagged.len(), "code")))
+                .on_hover_text(format!(
+                    "Codes with fewer than {least} codings are not suggested:\n{}",
+                    names.join("\n")
+                ));
         }
         ui.button("Learn again")
             .on_hover_text("Learn from the codings as they are now (the model does not follow new codings by itself)")
