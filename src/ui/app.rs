@@ -639,6 +639,44 @@ impl App {
             self.import = None;
             self.import_finished(result);
         }
+        self.poll_suggestions();
+    }
+
+    /// Suggestions were turned on or off (View menu, status bar), or "Learn again".
+    pub(super) fn suggestions_changed(&mut self, ctx: &egui::Context) {
+        let Some(s) = &self.session else { return };
+        if !self.code.suggest.on {
+            self.code.suggest.turn_off();
+            self.code.refresh_suggestions(s, &mut self.notices);
+            return;
+        }
+        if let Err(e) = self.code.suggest.learn(s.project.path().to_path_buf(), ctx) {
+            self.notices.error(e);
+        }
+    }
+
+    /// Takes the model when the training thread has finished and shows its suggestions.
+    fn poll_suggestions(&mut self) {
+        match self.code.inbox.poll() {
+            Some(Ok(())) => self.notices.info("The suggestions were evaluated: see the Suggestions inbox."),
+            Some(Err(e)) => self.notices.error(format!("The suggestions could not be evaluated: {e}")),
+            None => {}
+        }
+        let Some(result) = self.code.suggest.poll() else { return };
+        let Some(s) = &self.session else { return };
+        match result {
+            Ok(()) => {
+                self.code.refresh_suggestions(s, &mut self.notices);
+                self.code.refresh_inbox(s, &mut self.notices);
+                if self.code.suggest.trained() {
+                    self.notices.info(
+                        "Suggestions learned from the team's codings: dashed outlines. Click one to see why; \
+                         Enter or A accepts it, X rejects it. “Learn again” after new codings.",
+                    );
+                }
+            }
+            Err(e) => self.notices.error(format!("The suggestions could not be learned: {e}")),
+        }
     }
 
     fn import_finished(&mut self, result: Result<ImportReport, String>) {

@@ -92,6 +92,17 @@ impl App {
                     .on_hover_text("Dragging over text selects whole words; turn off to select single characters");
                 ui.menu_button("Player keys", |ui| self.player_keys_menu(ui));
                 ui.separator();
+                let has = self.session.is_some();
+                let toggle = egui::Checkbox::new(&mut self.code.suggest.on, "Suggestions");
+                if ui
+                    .add_enabled(has, toggle)
+                    .on_hover_text("Suggested codings learned from the team's codings, on this machine")
+                    .changed()
+                {
+                    let ctx = ui.ctx().clone();
+                    self.suggestions_changed(&ctx);
+                }
+                ui.separator();
                 if ui.checkbox(&mut self.prefs.blind, "Show only my codings (blind coding)").changed() {
                     self.refresh_marks();
                 }
@@ -212,6 +223,7 @@ impl App {
             }
             self.filter_menus(ui);
             ui.separator();
+            self.suggestions_status(ui);
             if let Some(job) = &self.import {
                 match &job.progress {
                     Some(pr) => {
@@ -236,6 +248,28 @@ impl App {
                 }
             });
         });
+    }
+
+    /// The "Suggestions" toggle, learning progress, and "Learn again".
+    fn suggestions_status(&mut self, ui: &mut egui::Ui) {
+        let ctx = ui.ctx().clone();
+        if ui
+            .checkbox(&mut self.code.suggest.on, "Suggestions")
+            .on_hover_text("Suggested codings learned from the team's codings, on this machine")
+            .changed()
+        {
+            self.suggestions_changed(&ctx);
+        }
+        let Some(s) = &self.session else { return };
+        if self.code.suggest.on && self.code.suggest.status(ui, &s.study) {
+            self.suggestions_changed(&ctx);
+        }
+        if self.code.suggest.trained()
+            && ui.button("Inbox…").on_hover_text("Suggestions across the project, per code").clicked()
+        {
+            self.code.inbox.open = true;
+        }
+        ui.separator();
     }
 
     /// The coder changes are recorded under: switch, or name a new one.

@@ -18,6 +18,8 @@ use super::picker::{CodePicker, PickerChoice, PickerCode, PickerPurpose, in_vivo
 use super::player::PlayerAction;
 use super::session::Session;
 use super::study::Study;
+use super::suggest_inbox::{Inbox, InboxAction};
+use super::suggestions::{SuggestAction, Suggestions};
 use super::transcript::{Mark, TranscriptEvent, TranscriptView, TurnRow, ViewSettings};
 use codeloom::Project;
 use codeloom::model::words::count;
@@ -31,6 +33,8 @@ use std::collections::HashSet;
 
 /// The height of the strip above the transcript that shows the selected coding.
 const INSPECTOR_HEIGHT: f32 = 62.0;
+/// Its height while suggestions are shown (a suggestion's reasons take more room).
+const SUGGESTION_INSPECTOR_HEIGHT: f32 = 132.0;
 
 /// The open document's header.
 pub struct OpenDoc {
@@ -86,6 +90,12 @@ pub struct CodeScreen {
     /// The open document's turns and length (the recording's timeline is built from them).
     turns: Vec<codeloom::model::Turn>,
     chars: usize,
+    /// Suggested codings learned from the team's codings (the "Suggestions" toggle).
+    pub suggest: Suggestions,
+    /// The suggestions inbox and the evaluation.
+    pub inbox: Inbox,
+    /// The window's context, for work done on other threads to ask for a repaint.
+    ctx_for_jobs: egui::Context,
 }
 
 impl CodeScreen {
@@ -111,6 +121,10 @@ impl CodeScreen {
     /// Brings what the screen shows up to date with a change (this screen's, another
     /// screen's or another process's).
     pub fn after_change(&mut self, changes: &ChangeSet, s: &Session, notices: &mut Notices) {
+        if self.suggest.trained() && !changes.is_empty() {
+            self.refresh_suggestions(s, notices);
+            self.refresh_inbox(s, notices);
+        }
         let Some(d) = &self.open_doc else { return };
         if s.study.document(&d.id).is_none() {
             self.open_doc = None;
@@ -173,6 +187,114 @@ impl CodeScreen {
         self.listen.load(p, &d.id, &d.name, &turns, self.chars);
         self.turns = turns;
         self.refresh_marks(s, notices);
+        self.refresh_suggestions(s, notices);
+    }
+
+    /// Computes the open document's suggestions again (after the model arrived, another
+    /// document was opened, or a change) and gives them to the transcript.
+    pub fn refresh_suggestions(&mut self, s: &Session, notices: &mut Notices) {
+        let doc = self.open_doc.as_ref().map(|d| d.id.clone());
+        if let Err(e) = self.suggest.compute(&s.project, doc.as_deref()) {
+            notices.error(e.to_string());
+        }
+        let keep = self.view.selected_suggestion().map(str::to_string).filter(|id| self.suggest.find(id).is_some());
+        self.view.set_suggestions(self.suggest.marks(&s.study));
+        self.view.select_suggestion(keep.clone());
+        self.suggest.selected = keep;
+    }
+
+    /// Carries out what the selected suggestion's inspector (or its keys) asked for.
+    fn suggest_action(&mut self, a: SuggestAction, s: &mut Session, n: &mut Notices) {
+        match a {
+            SuggestAction::Accept(id) => {
+                let Some(sc) = self.suggest.find(&id).map(|x| x.to_suggested_coding()) else { return };
+                if let Some(coding) = self.change(s, n, |p| p.accept_suggestion(&sc)) {
+                    n.info(format!("Accepted: coded with {}. Ctrl+Z undoes it.", s.study.path(&sc.code_id)));
+                    self.select_suggestion(None);
+                    self.view.select_coding(Some(coding));
+                }
+            }
+            SuggestAction::Reject(id) => {
+                let Some(sc) = self.suggest.find(&id).map(|x| x.to_suggested_coding()) else { return };
+                if self.change(s, n, |p| p.reject_suggestion(&sc)).is_some() {
+                    n.info("Rejected: it will not be suggested again. Ctrl+Z undoes it.");
+                    self.select_suggestion(None);
+                }
+            }
+            SuggestAction::AcceptAbove { code_id, min_score } => {
+                let chosen: Vec<_> = self
+                    .suggest
+                    .shown()
+                    .iter()
+                    .filter(|x| x.code_id == code_id && x.score >= min_score)
+                    .map(|x| x.to_suggested_coding())
+                    .collect();
+                if let Some(ids) = self.change(s, n, |p| p.accept_suggestions(&chosen)) {
+                    n.info(format!("Accepted {}. Ctrl+Z undoes it.", count(ids.len(), "suggestion")));
+                    self.select_suggestion(None);
+                }
+            }
+            SuggestAction::Open { document_id, start, end } => {
+                self.jump_to(&document_id, start, end, s, n);
+            }
+        }
+    }
+
+    /// Computes the inbox's queue again (its code chosen, the model arrived, a change).
+    pub fn refresh_inbox(&mut self, s: &Session, notices: &mut Notices) {
+        let Some(code) = self.inbox.code.clone() else { return };
+        match self.suggest.inbox(&s.project, &code) {
+            Ok(items) => self.inbox.items = items,
+            Err(e) => notices.error(e.to_string()),
+        }
+    }
+
+    /// Carries out what the inbox window asked for.
+    fn inbox_action(&mut self, a: InboxAction, s: &mut Session, n: &mut Notices) {
+        match a {
+            InboxAction::Choose(code) => {
+                self.inbox.code = Some(code);
+                self.refresh_inbox(s, n);
+            }
+            InboxAction::Accept(x) => {
+                let sc = x.to_suggested_coding();
+                if self.change(s, n, |p| p.accept_suggestion(&sc)).is_some() {
+                    n.info(format!("Accepted in {}. Ctrl+Z undoes it.", x.document_name));
+                }
+            }
+            InboxAction::Reject(x) => {
+                let sc = x.to_suggested_coding();
+                if self.change(s, n, |p| p.reject_suggestion(&sc)).is_some() {
+                    n.info("Rejected: it will not be suggested again. Ctrl+Z undoes it.");
+                }
+            }
+            InboxAction::Open { document_id, start, end } => {
+                self.jump_to(&document_id, start, end, s, n);
+            }
+            InboxAction::Evaluate => {
+                if let Err(e) = self.inbox.evaluate(s.project.path().to_path_buf(), &self.ctx_for_jobs) {
+                    n.error(e);
+                }
+            }
+        }
+    }
+
+    fn inbox_window(&mut self, ctx: &egui::Context, s: &mut Session, n: &mut Notices) {
+        if !self.inbox.open {
+            return;
+        }
+        let codes = self.suggest.trained_codes();
+        if let Some(a) = self.inbox.ui(ctx, &s.study, &codes) {
+            self.inbox_action(a, s, n);
+        }
+    }
+
+    fn select_suggestion(&mut self, id: Option<String>) {
+        if id.is_some() {
+            self.view.select_coding(None);
+        }
+        self.view.select_suggestion(id.clone());
+        self.suggest.selected = id;
     }
 
     /// Reads the open document's codings and shows those the filters let through.
@@ -321,6 +443,9 @@ impl CodeScreen {
         match e {
             TranscriptEvent::SelectCoding(id) => {
                 self.save_coding_memo(false, s, n);
+                if id.is_some() {
+                    self.select_suggestion(None);
+                }
                 self.view.select_coding(id.clone());
                 // The codebook panel shows the selected coding's code and its definition.
                 let code = self.view.selected_coding().map(|m| m.code_id.clone());
@@ -355,6 +480,7 @@ impl CodeScreen {
             TranscriptEvent::SyncHere(c) => self.sync_here(c, s, n),
             TranscriptEvent::MoveSyncHere(c) => self.move_sync_here(c, s, n),
             TranscriptEvent::RemoveSync(c) => self.remove_sync(c, s, n),
+            TranscriptEvent::SelectSuggestion(id) => self.select_suggestion(id),
         }
     }
 
@@ -508,6 +634,13 @@ impl CodeScreen {
             return;
         }
         let key = |k: Key| ctx.input_mut(|i| i.consume_key(Modifiers::NONE, k));
+        if let Some(id) = self.suggest.selected().map(|x| x.id.clone()) {
+            if key(Key::Enter) || key(Key::A) {
+                return self.suggest_action(SuggestAction::Accept(id), s, n);
+            } else if key(Key::X) {
+                return self.suggest_action(SuggestAction::Reject(id), s, n);
+            }
+        }
         if key(Key::C) {
             self.open_picker(PickerPurpose::Apply, n);
         } else if key(Key::V) {
@@ -571,6 +704,8 @@ impl CodeScreen {
         let ctx = ui.ctx().clone();
         self.code_dialog_window(&ctx, s, n);
         self.picker_window(&ctx, s, n);
+        self.ctx_for_jobs = ctx.clone();
+        self.inbox_window(&ctx, s, n);
         request
     }
 
@@ -687,14 +822,21 @@ impl CodeScreen {
     /// a hint, in a strip of fixed height above the transcript, so that selecting a coding
     /// never moves the text under the pointer.
     fn coding_inspector(&mut self, ui: &mut egui::Ui, s: &mut Session, n: &mut Notices) {
-        let (rect, _) =
-            ui.allocate_exact_size(egui::vec2(ui.available_width(), INSPECTOR_HEIGHT), egui::Sense::hover());
+        let height = if self.suggest.on { SUGGESTION_INSPECTOR_HEIGHT } else { INSPECTOR_HEIGHT };
+        let (rect, _) = ui.allocate_exact_size(egui::vec2(ui.available_width(), height), egui::Sense::hover());
         let layout = egui::Layout::top_down(egui::Align::Min);
         // A child that does not report its size to the panel: whatever it holds, the
         // transcript below starts at the same place.
         let mut strip =
             ui.new_child(egui::UiBuilder::new().max_rect(rect.shrink2(egui::vec2(6.0, 4.0))).layout(layout));
         strip.set_clip_rect(rect.intersect(ui.clip_rect()));
+        if self.suggest.selected().is_some() {
+            strip.painter().rect_filled(rect, 4.0, Color32::from_gray(246));
+            if let Some(a) = self.suggest.inspector(&mut strip, &s.study) {
+                self.suggest_action(a, s, n);
+            }
+            return;
+        }
         match self.view.selected_coding().cloned() {
             Some(mark) => {
                 strip.painter().rect_filled(rect, 4.0, super::transcript::tint(mark.color, 0.18));
@@ -709,6 +851,9 @@ impl CodeScreen {
                             count(b - a, "character")
                         )
                     }
+                    None if self.suggest.trained() => "Dashed outlines are suggested codings: click one to see why it \
+                             was suggested, then Enter or A accepts it and X rejects it."
+                        .into(),
                     None => "Select text with the mouse (double-click a word, triple-click a turn) or Shift+arrows; \
                              click a highlight or a margin stripe to select a coding."
                         .into(),

@@ -25,6 +25,8 @@ mod session;
 mod study;
 #[cfg(test)]
 mod study_tests;
+mod suggest_inbox;
+mod suggestions;
 #[cfg(test)]
 mod tests;
 mod theme;

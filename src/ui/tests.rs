@@ -1271,3 +1271,222 @@ fn the_overview_shows_each_coding_at_its_time_in_its_code_colour() {
     settle(&mut h);
     check(&h);
 }
+
+/// Turns suggestions on in the status bar and runs frames until the model, learned on its
+/// own thread, has arrived (bounded).
+fn turn_on_suggestions(h: &mut Harness<'static, App>) {
+    h.get_by_role_and_label(egui::Role::CheckBox, "Suggestions").click();
+    h.step();
+    assert!(h.state().code.suggest.learning() || h.state().code.suggest.trained(), "learning started");
+    for _ in 0..6000 {
+        h.step();
+        if h.state().code.suggest.trained() && !h.state().code.suggest.learning() {
+            settle(h);
+            return;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    panic!("the suggestions were not learned in time");
+}
+
+/// Brings a suggestion into view and clicks inside it, as a person does.
+fn click_suggestion(h: &mut Harness<'static, App>, s: &codeloom::suggest::Suggestion) {
+    h.state_mut().view_mut().reveal(s.start, s.end);
+    settle(h);
+    let r = h.state().view().char_on_screen(s.start + 1).expect("the suggestion is laid out");
+    let p = pos2(r.left() + 1.0, r.center().y);
+    h.event(Event::PointerMoved(p));
+    h.event(press(p, true));
+    h.step();
+    h.event(press(p, false));
+    settle(h);
+}
+
+/// Issue 14 in the window: suggestions are learned in the background, drawn (not counted as
+/// codings), selected with a click to show their reasons; A accepts (a coding with
+/// provenance, undone by Ctrl+Z), X rejects (remembered, no longer shown); the keys do
+/// nothing while a text field has the keyboard; a similar passage opens its document.
+#[test]
+fn suggestions_are_learned_shown_accepted_rejected_and_undone_in_the_window() {
+    let (_dir, path) = demo();
+    let mut h = harness(app_on(&path, "amara", vec![]));
+    let doc = open_document(&mut h, "P05_BL");
+    assert!(h.state().view().suggestions().is_empty(), "no suggestions until they are turned on");
+    let before = codings_in(&h, &doc);
+    turn_on_suggestions(&mut h);
+    let shown = h.state().code.suggest.shown().to_vec();
+    assert!(shown.len() >= 2, "the demo document has suggestions: {}", shown.len());
+    assert_eq!(h.state().view().suggestions().len(), shown.len(), "the transcript draws each suggestion");
+    assert_eq!(h.state().view().marks().len(), before.len(), "suggestions are not codings");
+    for s in &shown {
+        assert_eq!(s.document_id, doc);
+        assert!(
+            !before.iter().any(|c| c.code_id == s.code_id && c.start < s.end && s.start < c.end),
+            "a suggestion never overlaps a coding of its code"
+        );
+    }
+    h.get_by_label_contains("not suggested (fewer than 8 codings)");
+
+    // A click inside the first suggestion selects it; the inspector gives its reasons.
+    let first = shown[0].clone();
+    click_suggestion(&mut h, &first);
+    assert_eq!(h.state().view().selected_suggestion(), Some(first.id.as_str()));
+    let code_path = h.state().study().unwrap().path(&first.code_id);
+    h.get_by_label(&format!("Suggested: {code_path}"));
+    h.get_by_label(&format!("{:.2}", first.score));
+    h.get_by_label("Accept");
+    h.get_by_label("Reject");
+    let path_label = h.get_by_label_contains("demo.codeloom").rect();
+    h.mask(path_label);
+    h.snapshot_options("workbench_suggestion", &snapshot_options());
+
+    // While a text field has the keyboard, A and X do nothing.
+    h.get_by_role_and_label(egui::Role::TextInput, "Find a code").focus();
+    h.step();
+    h.key_press(Key::A);
+    h.key_press(Key::X);
+    settle(&mut h);
+    assert_eq!(codings_in(&h, &doc).len(), before.len(), "A typed in a field accepts nothing");
+    assert!(project(&h).suggestion_rejections().unwrap().is_empty(), "X typed in a field rejects nothing");
+
+    // A accepts: an ordinary coding by amara, with its provenance; it is no longer suggested.
+    click_suggestion(&mut h, &first);
+    assert_eq!(h.state().view().selected_suggestion(), Some(first.id.as_str()));
+    h.key_press(Key::A);
+    settle(&mut h);
+    let after = codings_in(&h, &doc);
+    assert_eq!(after.len(), before.len() + 1);
+    let made = after
+        .iter()
+        .find(|c| c.code_id == first.code_id && (c.start, c.end) == (first.start, first.end))
+        .expect("the accepted coding");
+    assert_eq!(made.coder, "amara");
+    let provenance = project(&h).coding_provenance(&made.id).unwrap().expect("provenance is recorded");
+    assert_eq!(provenance.model_version, first.model_version);
+    assert_eq!(provenance.accepted_by, "amara");
+    assert!((provenance.score - first.score).abs() < 1e-9);
+    assert!(!h.state().view().suggestions().iter().any(|m| m.id == first.id), "accepted: no longer suggested");
+    assert!(h.state().view().marks().iter().any(|m| m.id == made.id), "accepted: drawn as a coding");
+
+    // Ctrl+Z takes the coding back, and the passage is suggested again.
+    h.key_press_modifiers(Modifiers::COMMAND, Key::Z);
+    settle(&mut h);
+    assert!(project(&h).coding(&made.id).is_err(), "Ctrl+Z undoes the accepted suggestion");
+    assert!(h.state().view().suggestions().iter().any(|m| m.id == first.id), "suggested again after undo");
+
+    // Enter accepts too; Ctrl+Z again.
+    click_suggestion(&mut h, &first);
+    h.key_press(Key::Enter);
+    settle(&mut h);
+    assert_eq!(codings_in(&h, &doc).len(), before.len() + 1, "Enter accepts the selected suggestion");
+    h.key_press_modifiers(Modifiers::COMMAND, Key::Z);
+    settle(&mut h);
+    assert_eq!(codings_in(&h, &doc).len(), before.len());
+
+    // X rejects another: remembered, and no longer shown.
+    let second = shown.iter().find(|s| s.id != first.id).unwrap().clone();
+    click_suggestion(&mut h, &second);
+    assert_eq!(h.state().view().selected_suggestion(), Some(second.id.as_str()));
+    h.key_press(Key::X);
+    settle(&mut h);
+    let rejections = project(&h).suggestion_rejections().unwrap();
+    assert_eq!(rejections.len(), 1);
+    let r = &rejections[0];
+    assert_eq!((&r.code_id, r.start, r.end, r.coder.as_str()), (&second.code_id, second.start, second.end, "amara"));
+    assert!(!h.state().view().suggestions().iter().any(|m| m.id == second.id), "rejected: no longer shown");
+    assert_eq!(codings_in(&h, &doc).len(), before.len(), "rejecting codes nothing");
+
+    // "Accept all of this code above 0.8": one operation for every such suggestion of the code.
+    let now = h.state().code.suggest.shown().to_vec();
+    let top = now.iter().find(|s| s.score >= 0.8).cloned().expect("a suggestion above 0.8");
+    let same: Vec<_> = now.iter().filter(|s| s.code_id == top.code_id && s.score >= 0.8).cloned().collect();
+    click_suggestion(&mut h, &top);
+    h.get_by_label(&format!("Accept all of this code above 0.8 ({})", same.len())).click();
+    settle(&mut h);
+    let coded = codings_in(&h, &doc);
+    assert_eq!(coded.len(), before.len() + same.len());
+    for s in &same {
+        assert!(coded.iter().any(|c| c.code_id == s.code_id && (c.start, c.end) == (s.start, s.end)));
+    }
+    h.key_press_modifiers(Modifiers::COMMAND, Key::Z);
+    settle(&mut h);
+    assert_eq!(codings_in(&h, &doc).len(), before.len(), "one Ctrl+Z takes them all back");
+
+    // A similar coded passage opens its document there.
+    let third = h.state().code.suggest.shown().iter().find(|s| !s.similar.is_empty()).cloned();
+    let third = third.expect("a suggestion with similar passages");
+    click_suggestion(&mut h, &third);
+    let p = third.similar[0].clone();
+    h.get_by_label_contains(&format!("{} ({:.2}):", p.document_name, p.score)).click();
+    settle(&mut h);
+    assert_eq!(h.state().view().document_id(), p.document_id, "the similar passage's document is open");
+    assert_eq!(h.state().view().flashed(), Some((p.start, p.end)));
+    assert!(!h.state().view().suggestions().is_empty() || h.state().code.suggest.shown().is_empty());
+
+    // View > Suggestions turns them off: nothing suggested is drawn.
+    h.get_by_label("View").click();
+    settle(&mut h);
+    let toggles: Vec<_> = h.get_all_by_role_and_label(egui::Role::CheckBox, "Suggestions").collect();
+    assert_eq!(toggles.len(), 2, "the View menu and the status bar");
+    toggles[0].click();
+    settle(&mut h);
+    assert!(!h.state().code.suggest.on);
+    assert!(h.state().view().suggestions().is_empty(), "turned off: no suggestions drawn");
+}
+
+/// The suggestions inbox: a code's queue across the project, accepted from the window
+/// (a coding with provenance); "How good are the suggestions?" runs in the background and
+/// shows the same per-code figures as the library's evaluation.
+#[test]
+fn the_suggestions_inbox_accepts_across_the_project_and_the_evaluation_is_shown() {
+    let (_dir, path) = demo();
+    let mut h = harness(app_on(&path, "chen", vec![]));
+    open_document(&mut h, "P01_BL");
+    turn_on_suggestions(&mut h);
+    h.get_by_label("Inbox…").click();
+    settle(&mut h);
+    let codes = h.state().code.suggest.trained_codes();
+    let study = h.state().study().unwrap();
+    let code = codes.iter().find(|c| study.path(c).contains(" / ")).expect("a child code with a model").clone();
+    let code_path = study.path(&code);
+    h.get_by_label("code").click();
+    settle(&mut h);
+    h.get_by_label(&code_path).click();
+    settle(&mut h);
+    let items = h.state().code.inbox.items.clone();
+    assert!(!items.is_empty(), "the queue of {code_path} has suggestions");
+    assert!(items.iter().all(|s| s.code_id == code), "only the chosen code");
+    assert!(items.windows(2).all(|w| w[0].score >= w[1].score), "the highest scores first");
+    let docs: std::collections::HashSet<&str> = items.iter().map(|s| s.document_id.as_str()).collect();
+    assert!(!docs.is_empty());
+
+    // Accept the first in the queue: a coding by chen with provenance; it leaves the queue.
+    let first = items[0].clone();
+    h.get_all_by_label("Accept").next().unwrap().click();
+    settle(&mut h);
+    let made = codings_in(&h, &first.document_id)
+        .into_iter()
+        .find(|c| c.code_id == code && (c.start, c.end) == (first.start, first.end))
+        .expect("the accepted coding");
+    assert_eq!(made.coder, "chen");
+    assert!(project(&h).coding_provenance(&made.id).unwrap().is_some());
+    assert!(!h.state().code.inbox.items.iter().any(|s| s.id == first.id), "accepted: out of the queue");
+
+    // The evaluation, in the background, then its table.
+    h.get_by_label("How good are the suggestions?").click();
+    for _ in 0..6000 {
+        h.step();
+        if h.state().code.inbox.evaluation.is_some() {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    settle(&mut h);
+    let shown = h.state().code.inbox.evaluation.clone().expect("the evaluation finished");
+    let expected = codeloom::suggest::evaluate(project(&h), &Default::default()).unwrap();
+    assert_eq!(shown, expected, "the window shows the library's evaluation");
+    h.get_by_label("Precision");
+    let c = &expected.codes[0];
+    assert!(h.get_all_by_label(&c.code_name).count() >= 2, "the table has a row for {}", c.code_name);
+    h.get_by_label("All codes");
+}

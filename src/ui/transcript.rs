@@ -47,6 +47,16 @@ pub struct Mark {
     pub memo: Option<String>,
 }
 
+/// A suggested coding as the view draws it: a dashed outline in the code's colour and a
+/// hollow margin stripe (it is not a coding until someone accepts it).
+#[derive(Debug, Clone, PartialEq)]
+pub struct SuggestMark {
+    pub id: String,
+    pub start: usize,
+    pub end: usize,
+    pub color: Color32,
+}
+
 /// A half-open range of document chars the user has selected; `anchor` is where the
 /// selection began and `head` where it ends now.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -94,6 +104,8 @@ pub enum TranscriptEvent {
     MoveSyncHere(usize),
     /// Remove the sync point of the turn holding this char.
     RemoveSync(usize),
+    /// A suggested coding was clicked, or a click elsewhere left it.
+    SelectSuggestion(Option<String>),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -239,6 +251,11 @@ pub struct TranscriptView {
     last_viewport: Option<Rect>,
     /// What the turns' time stamps asked for while painting.
     painted_events: Vec<TranscriptEvent>,
+    /// Suggested codings (drawn dashed, not codings) and the one selected.
+    suggestions: Vec<SuggestMark>,
+    selected_suggestion: Option<String>,
+    /// Where the text began on screen in the last frame.
+    last_origin: Option<Pos2>,
 }
 
 impl TranscriptView {
@@ -261,6 +278,8 @@ impl TranscriptView {
             self.scroll_to = Some(0);
             self.spoken = None;
             self.followed = None;
+            self.suggestions.clear();
+            self.selected_suggestion = None;
         } else if let Some(s) = self.selection
             && s.range().1 > len
         {
@@ -279,6 +298,33 @@ impl TranscriptView {
         {
             self.selected = None;
         }
+    }
+
+    /// Replaces the suggested codings shown (the selected one stays selected if it is
+    /// still there).
+    pub fn set_suggestions(&mut self, suggestions: Vec<SuggestMark>) {
+        self.suggestions = suggestions;
+        if let Some(sel) = &self.selected_suggestion
+            && !self.suggestions.iter().any(|m| &m.id == sel)
+        {
+            self.selected_suggestion = None;
+        }
+        self.rev += 1;
+    }
+    #[cfg(test)]
+    pub fn suggestions(&self) -> &[SuggestMark] {
+        &self.suggestions
+    }
+    pub fn selected_suggestion(&self) -> Option<&str> {
+        self.selected_suggestion.as_deref()
+    }
+    pub fn select_suggestion(&mut self, id: Option<String>) {
+        self.selected_suggestion = id;
+        self.rev += 1;
+    }
+    /// The first suggestion over char `c`.
+    fn suggestion_at(&self, c: usize) -> Option<&SuggestMark> {
+        self.suggestions.iter().find(|m| m.start <= c && c < m.end)
     }
 
     #[cfg(test)]
@@ -419,7 +465,8 @@ impl TranscriptView {
     }
 
     fn margin_width(&self) -> f32 {
-        self.lane_count.max(1) as f32 * self.lane_width() + 16.0
+        let suggested = usize::from(!self.suggestions.is_empty());
+        (self.lane_count.max(1) + suggested) as f32 * self.lane_width() + 16.0
     }
 
     fn lane_width(&self) -> f32 {
@@ -588,6 +635,12 @@ impl TranscriptView {
     }
 
     /// Where a document char is drawn, in screen coordinates, if its turn is laid out.
+    /// Where char `c` was on screen in the last frame (when its turn was laid out).
+    #[cfg(test)]
+    pub fn char_on_screen(&self, c: usize) -> Option<Rect> {
+        self.char_rect(self.last_origin?, c)
+    }
+
     pub fn char_rect(&self, origin: Pos2, c: usize) -> Option<Rect> {
         let i = self.turn_of_char(c);
         let cached = self.galleys.get(&i)?;
@@ -663,6 +716,7 @@ impl TranscriptView {
             ui.set_height(total);
             ui.set_width(ui.available_width());
             let origin = ui.min_rect().min + vec2(20.0, 0.0);
+            self.last_origin = Some(origin);
             let text_rect =
                 Rect::from_min_size(origin + vec2(0.0, viewport.top()), vec2(self.width as f32, viewport.height()));
             let response = ui.interact(text_rect, id, Sense::click_and_drag());
@@ -797,6 +851,7 @@ impl TranscriptView {
                 }
             }
             let turn = TurnGeometry { index: i, top, body_pos, first_seen: i == first_seen };
+            self.paint_suggestions(painter, page, &turn, &body);
             self.paint_stripes(ui, painter, page, &turn, &body, &mut stripe_hits);
         }
         stripe_hits
@@ -817,6 +872,31 @@ impl TranscriptView {
         }
         if r.clicked() {
             self.painted_events.push(TranscriptEvent::PlayFrom(t.start));
+        }
+    }
+
+    /// The suggested codings over one turn: a dashed outline round their text in the
+    /// code's colour (thicker when selected) and a hollow stripe in the margin's last lane.
+    fn paint_suggestions(&self, painter: &egui::Painter, page: &Page, turn: &TurnGeometry, body: &Galley) {
+        let t = &self.turns[turn.index];
+        let x = page.margin_x + self.lane_count.max(1) as f32 * self.lane_width();
+        for m in self.suggestions.iter().filter(|m| m.start < t.end && m.end > t.start) {
+            let selected = self.selected_suggestion.as_deref() == Some(m.id.as_str());
+            let stroke = Stroke::new(if selected { 2.5 } else { 1.5 }, m.color);
+            let rects = range_rects(body, t, m.start, m.end);
+            for r in &rects {
+                let r = r.translate(turn.body_pos.to_vec2()).expand(1.5);
+                let corners = [r.left_top(), r.right_top(), r.right_bottom(), r.left_bottom(), r.left_top()];
+                for shape in egui::Shape::dashed_line(&corners, stroke, 4.0, 3.0) {
+                    painter.add(shape);
+                }
+            }
+            if let (Some(first), Some(last)) = (rects.first(), rects.last()) {
+                let y0 = turn.body_pos.y + first.top();
+                let y1 = turn.body_pos.y + last.bottom();
+                let r = Rect::from_x_y_ranges(x..=x + self.typography.lane_width - 2.0, y0..=y1.max(y0 + 4.0));
+                painter.rect_stroke(r, 1.0, Stroke::new(1.5, m.color), egui::StrokeKind::Inside);
+            }
         }
     }
 
@@ -1005,6 +1085,11 @@ impl TranscriptView {
                 if self.selected.is_some() {
                     events.push(TranscriptEvent::SelectCoding(None));
                 }
+                match self.suggestion_at(c).map(|m| m.id.clone()) {
+                    Some(id) => events.push(TranscriptEvent::SelectSuggestion(Some(id))),
+                    None if self.selected_suggestion.is_some() => events.push(TranscriptEvent::SelectSuggestion(None)),
+                    None => {}
+                }
             }
         }
     }
@@ -1152,6 +1237,9 @@ impl TranscriptView {
                 self.selection = None;
                 if self.selected.is_some() {
                     events.push(TranscriptEvent::SelectCoding(None));
+                }
+                if self.selected_suggestion.is_some() {
+                    events.push(TranscriptEvent::SelectSuggestion(None));
                 }
                 continue;
             }
