@@ -279,7 +279,9 @@ fn a_lock_held_too_long_gives_an_error_naming_the_folder() {
     let dir = tempfile::tempdir().unwrap();
     let p = project(dir.path());
     let index = index_dir(&p);
-    let held = UpdateLock::exclusive(&index, Duration::ZERO).unwrap();
+    // Waits a little: a child process another test is starting can hold a copy of a lock
+    // this process just released until it has started its program.
+    let held = UpdateLock::exclusive(&index, Duration::from_secs(10)).unwrap();
     let wait = Duration::from_millis(300);
     let project = Project::open(&p).unwrap();
     // Up to date: the reader waits for the update in progress, then gives up.
