@@ -434,7 +434,7 @@ impl Suggester {
             let model = &self.models[m];
             for (u, unit) in document.units.iter().enumerate() {
                 let x = &vectors[u];
-                if x.is_empty() {
+                if !x.suggestible() {
                     continue;
                 }
                 let score = model.model.score(x);

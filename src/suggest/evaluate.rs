@@ -236,7 +236,8 @@ pub fn evaluate(project: &Project, options: &EvalOptions) -> Result<Evaluation> 
             let Some(model) = model else { continue };
             for (&(d, u), label) in test.examples.iter().zip(&test.by_code[k]) {
                 if let Some(coded) = label {
-                    let suggested = model.score(&vectors[d as usize][u as usize]) >= options.threshold;
+                    let x = &vectors[d as usize][u as usize];
+                    let suggested = x.suggestible() && model.score(x) >= options.threshold;
                     confusion[k].count(suggested, *coded);
                 }
             }

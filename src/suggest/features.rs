@@ -165,7 +165,17 @@ impl SparseVec {
     pub fn is_empty(&self) -> bool {
         self.index.is_empty()
     }
+
+    /// Whether its passage says enough to be suggested: at least [`FEWEST_TO_SUGGEST`]
+    /// features, so that "Well." or "Yes." is never put forward on one word's weight.
+    pub fn suggestible(&self) -> bool {
+        self.index.len() >= FEWEST_TO_SUGGEST
+    }
 }
+
+/// The fewest features (stems and stem pairs) a passage needs to be suggested: two words
+/// and the pair they make.
+pub const FEWEST_TO_SUGGEST: usize = 3;
 
 /// The features a model uses, with their weights.
 #[derive(Debug, Clone, Default)]
@@ -275,5 +285,8 @@ mod tests {
         assert!((v.value[at] - raw[0] / norm).abs() < 1e-6);
         assert!(vocab.vector(&c).is_empty());
         assert_eq!(f.known_bag("knee pain", &terms).len(), 3);
+        // One word is too little to suggest a passage on; two words and their pair are enough.
+        assert!(!vocab.vector(&f.known_bag("Knee.", &terms)).suggestible());
+        assert!(vocab.vector(&f.known_bag("Knee pain.", &terms)).suggestible());
     }
 }
