@@ -17,6 +17,7 @@ use super::notify::Notices;
 use super::picker::{CodePicker, PickerChoice, PickerCode, PickerPurpose, in_vivo_name};
 use super::player::PlayerAction;
 use super::session::Session;
+use super::similar::{SimilarAction, SimilarWindow};
 use super::study::Study;
 use super::suggest_inbox::{Inbox, InboxAction};
 use super::suggestions::{SuggestAction, Suggestions};
@@ -94,6 +95,8 @@ pub struct CodeScreen {
     pub suggest: Suggestions,
     /// The suggestions inbox and the evaluation.
     pub inbox: Inbox,
+    /// "Passages like this": the passages most like a selection.
+    pub similar: SimilarWindow,
     /// The window's context, for work done on other threads to ask for a repaint.
     ctx_for_jobs: egui::Context,
 }
@@ -481,6 +484,67 @@ impl CodeScreen {
             TranscriptEvent::MoveSyncHere(c) => self.move_sync_here(c, s, n),
             TranscriptEvent::RemoveSync(c) => self.remove_sync(c, s, n),
             TranscriptEvent::SelectSuggestion(id) => self.select_suggestion(id),
+            TranscriptEvent::FindSimilar => self.find_similar(s, n),
+        }
+    }
+
+    /// "Find similar passages": looks for the passages like the selection on a thread of
+    /// its own and opens "Passages like this".
+    fn find_similar(&mut self, s: &Session, n: &mut Notices) {
+        let (Some(doc), Some(sel)) = (&self.open_doc, self.view.selection()) else {
+            return n.info("Select some text first.");
+        };
+        let (start, end) = sel.range();
+        let path = s.project.path().to_path_buf();
+        if let Err(e) = self.similar.find(path, (doc.id.clone(), start, end), &self.ctx_for_jobs) {
+            n.error(e);
+        }
+    }
+
+    /// Carries out what "Passages like this" asked for.
+    fn similar_action(&mut self, a: SimilarAction, s: &mut Session, n: &mut Notices) {
+        match a {
+            SimilarAction::Open { document_id, start, end } => {
+                self.jump_to(&document_id, start, end, s, n);
+            }
+            SimilarAction::Code(code_id) => {
+                let codings: Vec<NewCoding> = self
+                    .similar
+                    .ticked()
+                    .into_iter()
+                    .map(|p| NewCoding {
+                        document_id: p.document_id.clone(),
+                        start: p.start,
+                        end: p.end,
+                        code_id: code_id.clone(),
+                        coder: None,
+                        memo: None,
+                        illustrative: false,
+                    })
+                    .collect();
+                let summary = format!("Code similar passages as {}", s.study.path(&code_id));
+                if let Some(applied) = self.change(s, n, |p| p.apply_codings(codings, &summary)) {
+                    n.info(format!(
+                        "Coded {} with {}. Ctrl+Z undoes it.",
+                        count(applied.ids.len(), "passage"),
+                        s.study.path(&code_id)
+                    ));
+                    self.note_recent(&code_id);
+                    self.similar.chosen.iter_mut().for_each(|c| *c = false);
+                }
+            }
+        }
+    }
+
+    fn similar_window(&mut self, ctx: &egui::Context, s: &mut Session, n: &mut Notices) {
+        if let Some(Err(e)) = self.similar.poll() {
+            n.error(format!("The similar passages could not be found: {e}"));
+        }
+        if !self.similar.open {
+            return;
+        }
+        if let Some(a) = self.similar.ui(ctx, &s.study) {
+            self.similar_action(a, s, n);
         }
     }
 
@@ -665,6 +729,7 @@ impl CodeScreen {
         panels: (bool, bool),
     ) -> Option<CodeRequest> {
         let mut request = None;
+        self.ctx_for_jobs = ui.ctx().clone();
         if panels.0 {
             egui::Panel::left("documents").resizable(true).default_size(420.0).show(ui, |ui| {
                 let open = self.open_doc.as_ref().map(|d| d.id.clone());
@@ -704,8 +769,8 @@ impl CodeScreen {
         let ctx = ui.ctx().clone();
         self.code_dialog_window(&ctx, s, n);
         self.picker_window(&ctx, s, n);
-        self.ctx_for_jobs = ctx.clone();
         self.inbox_window(&ctx, s, n);
+        self.similar_window(&ctx, s, n);
         request
     }
 

@@ -22,6 +22,7 @@ mod picker;
 pub mod player;
 mod search;
 mod session;
+mod similar;
 mod study;
 #[cfg(test)]
 mod study_tests;

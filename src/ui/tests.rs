@@ -1490,3 +1490,83 @@ fn the_suggestions_inbox_accepts_across_the_project_and_the_evaluation_is_shown(
     assert!(h.get_all_by_label(&c.code_name).count() >= 2, "the table has a row for {}", c.code_name);
     h.get_by_label("All codes");
 }
+
+/// Issue 14, "Find similar passages": from the context menu on a selection, the window
+/// lists the library's similar passages (found in the background); two ticked passages
+/// are coded with one code as one operation, and one Ctrl+Z takes both back.
+#[test]
+fn similar_passages_are_found_from_a_selection_and_the_chosen_are_coded_at_once() {
+    let (_dir, path) = demo();
+    let mut h = harness(app_on(&path, "chen", vec![]));
+    let doc = open_document(&mut h, "P03_BL");
+    let i = (1..h.state().view().turns().len())
+        .find(|&i| h.state().view().turns()[i].text.split_whitespace().count() >= 30)
+        .expect("a long turn");
+    let turn = h.state().view().turns()[i].clone();
+    select(&mut h, (turn.start, turn.end));
+    context_menu_on_turn(&mut h, i);
+    h.get_by_label("Find similar passages").click();
+    for _ in 0..6000 {
+        h.step();
+        if !h.state().code.similar.finding() {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    settle(&mut h);
+    assert!(!h.state().code.similar.finding(), "the passages were found");
+    let shown = h.state().code.similar.passages.clone();
+    let expected =
+        codeloom::suggest::similar(project(&h), &doc, turn.start, turn.end, super::similar::SIMILAR_LIMIT).unwrap();
+    assert_eq!(shown, expected, "the window lists the library's similar passages");
+    assert!(shown.len() >= 2, "the demo has passages like this turn: {}", shown.len());
+    h.get_by_label("Passages like this");
+    h.get_by_label(&format!("{:.2}", shown[0].score));
+
+    // Tick the first two.
+    for k in 0..2 {
+        let name = &shown[k].document_name;
+        let nth = shown[..k].iter().filter(|p| &p.document_name == name).count();
+        h.get_all_by_role_and_label(egui::Role::CheckBox, name).nth(nth).expect("a checkbox").click();
+        settle(&mut h);
+    }
+    assert_eq!(h.state().code.similar.chosen.iter().filter(|c| **c).count(), 2);
+
+    // Choose a code and code both, as one operation.
+    let study = h.state().study().unwrap();
+    let code = study.codes.iter().find(|c| study.path(&c.id).contains(" / ")).expect("a child code").id.clone();
+    let code_path = study.path(&code);
+    h.get_by_label("Code the chosen with").click();
+    settle(&mut h);
+    h.get_by_label(&code_path).click();
+    settle(&mut h);
+    h.get_by_label("Code 2 chosen").click();
+    settle(&mut h);
+    let has = |h: &Harness<'static, App>, p: &codeloom::suggest::SimilarPassage| {
+        codings_in(h, &p.document_id)
+            .iter()
+            .any(|c| c.code_id == code && (c.start, c.end) == (p.start, p.end) && c.coder == "chen")
+    };
+    assert!(has(&h, &shown[0]) && has(&h, &shown[1]), "both chosen passages are coded in the project file");
+    let reopened = Project::open(&path).unwrap();
+    for p in &shown[..2] {
+        let f = CodingFilter { document_id: Some(p.document_id.clone()), ..Default::default() };
+        assert!(
+            reopened.codings(&f).unwrap().iter().any(|c| c.code_id == code && (c.start, c.end) == (p.start, p.end))
+        );
+    }
+    drop(reopened);
+
+    // One Ctrl+Z removes both.
+    h.key_press_modifiers(Modifiers::COMMAND, Key::Z);
+    settle(&mut h);
+    assert!(!has(&h, &shown[0]) && !has(&h, &shown[1]), "one Ctrl+Z takes both codings back");
+
+    // Open shows a passage's document there.
+    let k = shown.iter().position(|p| p.document_id != doc).expect("a passage in another document");
+    assert_eq!(h.get_all_by_label("Open").count(), shown.len(), "one Open a passage");
+    h.get_all_by_label("Open").nth(k).unwrap().click();
+    settle(&mut h);
+    assert_eq!(h.state().view().document_id(), shown[k].document_id, "the passage's document is open");
+    assert_eq!(h.state().view().flashed(), Some((shown[k].start, shown[k].end)));
+}

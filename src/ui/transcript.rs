@@ -106,6 +106,8 @@ pub enum TranscriptEvent {
     RemoveSync(usize),
     /// A suggested coding was clicked, or a click elsewhere left it.
     SelectSuggestion(Option<String>),
+    /// Look for the passages across the project most like the selection.
+    FindSimilar,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -1122,6 +1124,10 @@ impl TranscriptView {
             }
             if ui.button("Code in vivo   V").clicked() {
                 events.push(TranscriptEvent::InVivo);
+                ui.close();
+            }
+            if ui.button("Find similar passages").clicked() {
+                events.push(TranscriptEvent::FindSimilar);
                 ui.close();
             }
             if !recent_codes.is_empty() {
