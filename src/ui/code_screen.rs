@@ -246,7 +246,7 @@ impl CodeScreen {
     /// Computes the inbox's queue again (its code chosen, the model arrived, a change).
     pub fn refresh_inbox(&mut self, s: &Session, notices: &mut Notices) {
         let Some(code) = self.inbox.code.clone() else { return };
-        match self.suggest.inbox(&s.project, &code) {
+        match self.suggest.inbox(&s.project, &code, self.inbox.wave.as_deref(), &self.inbox.participants) {
             Ok(items) => self.inbox.items = items,
             Err(e) => notices.error(e.to_string()),
         }
@@ -273,6 +273,11 @@ impl CodeScreen {
             }
             InboxAction::Open { document_id, start, end } => {
                 self.jump_to(&document_id, start, end, s, n);
+            }
+            InboxAction::Narrow { wave, participants } => {
+                self.inbox.wave = wave;
+                self.inbox.participants = participants;
+                self.refresh_inbox(s, n);
             }
             InboxAction::Evaluate => {
                 if let Err(e) = self.inbox.evaluate(s.project.path().to_path_buf(), &self.ctx_for_jobs) {

@@ -27,6 +27,12 @@ pub enum InboxAction {
     },
     /// Run "How good are the suggestions?".
     Evaluate,
+    /// Show the queue of the documents of this wave (every wave when `None`) and of these
+    /// participants (every participant when empty).
+    Narrow {
+        wave: Option<String>,
+        participants: Vec<String>,
+    },
 }
 
 /// The inbox window's state.
@@ -35,6 +41,10 @@ pub struct Inbox {
     pub open: bool,
     /// The code whose queue is shown.
     pub code: Option<String>,
+    /// The queue covers the documents of this wave only (every wave when `None`)…
+    pub wave: Option<String>,
+    /// …and of these participants only, by label (every participant when empty).
+    pub participants: Vec<String>,
     /// Its suggestions across the project, the highest scores first.
     pub items: Vec<Suggestion>,
     evaluating: Option<Receiver<Result<Evaluation, String>>>,
@@ -110,6 +120,9 @@ impl Inbox {
                 ui.weak("Evaluating…");
             }
         });
+        if let Some(narrow) = self.narrowing(ui, study) {
+            action = Some(narrow);
+        }
         ui.separator();
         egui::ScrollArea::vertical().id_salt("inbox_scroll").max_height(300.0).show(ui, |ui| {
             if self.code.is_some() && self.items.is_empty() {
@@ -140,6 +153,45 @@ impl Inbox {
             evaluation_table(ui, e);
         }
         action
+    }
+}
+
+impl Inbox {
+    /// The wave and participants the queue covers; a change asks for the queue again.
+    fn narrowing(&self, ui: &mut egui::Ui, study: &Study) -> Option<InboxAction> {
+        let (mut wave, mut participants) = (self.wave.clone(), self.participants.clone());
+        ui.horizontal(|ui| {
+            let shown = wave.clone().unwrap_or_else(|| "Every wave".to_string());
+            egui::ComboBox::from_label("wave").selected_text(shown).show_ui(ui, |ui| {
+                ui.selectable_value(&mut wave, None, "Every wave");
+                for w in &study.waves {
+                    ui.selectable_value(&mut wave, Some(w.clone()), w);
+                }
+            });
+            let chosen = match participants.len() {
+                0 => "Every participant".to_string(),
+                n => count(n, "participant"),
+            };
+            ui.menu_button(chosen, |ui| {
+                if ui.button("Every participant").clicked() {
+                    participants.clear();
+                }
+                egui::ScrollArea::vertical().max_height(260.0).show(ui, |ui| {
+                    for p in &study.participants {
+                        let mut on = participants.contains(&p.label);
+                        if ui.checkbox(&mut on, &p.label).changed() {
+                            if on {
+                                participants.push(p.label.clone());
+                            } else {
+                                participants.retain(|l| l != &p.label);
+                            }
+                        }
+                    }
+                });
+            });
+            ui.label("participants");
+        });
+        (wave != self.wave || participants != self.participants).then_some(InboxAction::Narrow { wave, participants })
     }
 }
 

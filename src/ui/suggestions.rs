@@ -146,11 +146,24 @@ impl Suggestions {
         Ok(())
     }
 
-    /// The inbox of one code: its highest-scoring passages across the project.
-    pub fn inbox(&self, project: &Project, code_id: &str) -> codeloom::Result<Vec<Suggestion>> {
+    /// The inbox of one code: its highest-scoring passages across the project, or in the
+    /// documents of one wave and of the participants given (every one when empty).
+    pub fn inbox(
+        &self,
+        project: &Project,
+        code_id: &str,
+        wave: Option<&str>,
+        participants: &[String],
+    ) -> codeloom::Result<Vec<Suggestion>> {
         match &self.model {
             Some(m) => {
-                let options = InboxOptions { codes: vec![code_id.to_string()], per_code: 30, ..Default::default() };
+                let options = InboxOptions {
+                    codes: vec![code_id.to_string()],
+                    wave: wave.map(str::to_string),
+                    participants: participants.to_vec(),
+                    per_code: 30,
+                    ..Default::default()
+                };
                 m.inbox(project, &options)
             }
             None => Ok(Vec::new()),

@@ -1472,6 +1472,38 @@ fn the_suggestions_inbox_accepts_across_the_project_and_the_evaluation_is_shown(
     assert!(project(&h).coding_provenance(&made.id).unwrap().is_some());
     assert!(!h.state().code.inbox.items.iter().any(|s| s.id == first.id), "accepted: out of the queue");
 
+    // Narrowed to one wave, then to one participant of it: only their documents are queued.
+    let doc_of = |h: &Harness<'static, App>, id: &str| {
+        h.state().study().unwrap().documents.iter().find(|d| d.document.id == id).unwrap().document.clone()
+    };
+    let left = h.state().code.inbox.items[0].document_id.clone();
+    let wave = doc_of(&h, &left).wave.unwrap();
+    h.get_by_label("wave").click();
+    settle(&mut h);
+    h.get_all_by_label(&wave).last().unwrap().click();
+    settle(&mut h);
+    assert_eq!(h.state().code.inbox.wave.as_deref(), Some(wave.as_str()));
+    let in_wave = h.state().code.inbox.items.clone();
+    assert!(!in_wave.is_empty(), "{code_path} has suggestions in wave {wave}");
+    assert!(in_wave.iter().all(|s| doc_of(&h, &s.document_id).wave.as_deref() == Some(wave.as_str())), "{in_wave:?}");
+    let someone = doc_of(&h, &in_wave[0].document_id).participant.unwrap();
+    h.get_by_label("Every participant").click();
+    settle(&mut h);
+    h.get_all_by_label(&someone).last().unwrap().click();
+    settle(&mut h);
+    assert_eq!(h.state().code.inbox.participants, vec![someone.clone()]);
+    let theirs = h.state().code.inbox.items.clone();
+    assert!(!theirs.is_empty());
+    assert!(theirs.iter().all(|s| {
+        let d = doc_of(&h, &s.document_id);
+        d.wave.as_deref() == Some(wave.as_str()) && d.participant.as_deref() == Some(someone.as_str())
+    }));
+    let library =
+        h.state().code.suggest.inbox(project(&h), &code, Some(&wave), std::slice::from_ref(&someone)).unwrap();
+    assert_eq!(theirs, library, "the window shows the library's narrowed inbox");
+    h.key_press(egui::Key::Escape);
+    settle(&mut h);
+
     // The evaluation, in the background, then its table.
     h.get_by_label("How good are the suggestions?").click();
     for _ in 0..6000 {
