@@ -464,3 +464,186 @@ fn bench_scenario_at_full_size() {
     let measured = codeloom::bench::suggest::measure(&study, &mut |m| eprintln!("measuring {m} ...")).unwrap();
     println!("{}", serde_json::to_string_pretty(&measured).unwrap());
 }
+
+/// The planted sentence of [`fixed_study`]: 33 characters, words no other passage has.
+const PLANTED_SENTENCE: &str = "The zorblat quintessa hums today.";
+/// The sentence coded "Solo", 8 times in the first document only: 33 characters.
+const SOLO_SENTENCE: &str = "The vexillo marmoset sang loudly.";
+
+/// A study whose numbers can be counted by hand: 12 interviews (D10 to D21) of 185
+/// characters, each with the planted sentence once, coded "Planted" by amara; the first
+/// also has a turn of the Solo sentence 8 times (278 characters more: 463), each coded
+/// "Solo" by amara. Returns the project and the planted and Solo codes' IDs.
+fn fixed_study(path: &Path) -> (Project, String, String) {
+    let mut p = Project::create(path).unwrap();
+    p.set_coder("amara").unwrap();
+    let text = |i: usize| {
+        let mut t = format!(
+            "INTERVIEWER: Interview {i} began.\n\nP01: We walked to the shop. {PLANTED_SENTENCE}\n\n\
+             INTERVIEWER: Tell me about your knee.\n\nP01: My knee was sore all week. It rained a lot.\n"
+        );
+        if i == 10 {
+            t.push_str(&format!("\nP01: {}\n", [SOLO_SENTENCE; 8].join(" ")));
+        }
+        t
+    };
+    let parsed = (10..22)
+        .map(|i| {
+            let text = text(i);
+            ParsedDocument {
+                source: format!("D{i}.txt").into(),
+                name: format!("D{i}"),
+                original_name: format!("D{i}.txt"),
+                format: "txt".into(),
+                turns: codeloom::import::turns::detect_turns(&text),
+                text,
+                participant: Some(format!("P{i}")),
+                wave: Some("BL".into()),
+                warnings: vec![],
+            }
+        })
+        .collect();
+    p.import_documents(parsed).unwrap();
+    let planted = p.create_code(NewCode { name: "Planted".into(), ..Default::default() }).unwrap();
+    let solo = p.create_code(NewCode { name: "Solo".into(), ..Default::default() }).unwrap();
+    let mut codings = Vec::new();
+    let coding = |doc: String, start: usize, end: usize, code: &str| NewCoding {
+        document_id: doc,
+        start,
+        end,
+        code_id: code.to_string(),
+        coder: Some("amara".into()),
+        memo: None,
+        illustrative: false,
+    };
+    for i in 10..22 {
+        let t = text(i);
+        let doc = p.resolve_document(&format!("D{i}")).unwrap();
+        // The texts are ASCII: byte offsets are char offsets.
+        let at = t.find(PLANTED_SENTENCE).unwrap();
+        codings.push(coding(doc.clone(), at, at + PLANTED_SENTENCE.len(), &planted));
+        for (at, _) in t.match_indices(SOLO_SENTENCE) {
+            codings.push(coding(doc.clone(), at, at + SOLO_SENTENCE.len(), &solo));
+        }
+    }
+    p.apply_codings(codings, "hand codings").unwrap();
+    (p, planted, solo)
+}
+
+fn selection(codes: Vec<String>) -> codeloom::agreement::project::Selection {
+    codeloom::agreement::project::Selection {
+        coders: vec!["amara".into()],
+        documents: Default::default(),
+        codes: Some(codes),
+        unit: codeloom::agreement::project::UnitKind::Char,
+    }
+}
+
+fn estimate(row: &codeloom::agreement::report::ResultRow, kind: codeloom::agreement::report::StatKind) -> f64 {
+    row.get(kind).and_then(|s| s.value.value()).unwrap_or_else(|| panic!("{kind:?} of {row:?}"))
+}
+
+#[test]
+fn the_suggester_agrees_with_the_team_on_a_planted_code_and_nothing_is_stored() {
+    use codeloom::agreement::project::AnalysisOptions;
+    use codeloom::agreement::report::StatKind;
+    let dir = tempfile::tempdir().unwrap();
+    let (p, planted, _) = fixed_study(&dir.path().join("p.codeloom"));
+    let before = p.codings(&Default::default()).unwrap();
+    let log = p.log_position().unwrap();
+    let options = AnalysisOptions { bootstrap: None, group_by: None };
+    let report = suggest::agreement_with_suggester(
+        &p,
+        &selection(vec![planted]),
+        &options,
+        &suggest::CoderOptions::default(),
+        &|_, _| {},
+    )
+    .unwrap();
+    assert_eq!(report.settings.coders, ["amara", "suggester"]);
+    let row = &report.codes[0];
+    assert!((estimate(row, StatKind::KrippendorffAlpha) - 1.0).abs() < 1e-9, "{row:?}");
+    assert!((estimate(row, StatKind::PercentAgreement) - 1.0).abs() < 1e-9, "{row:?}");
+    assert_eq!(report.pairs.len(), 1);
+    assert_eq!(report.pairs[0].label, "suggester vs amara");
+    assert!((estimate(&report.pairs[0], StatKind::KrippendorffAlpha) - 1.0).abs() < 1e-9);
+    let (_, how) = report.settings.notes.iter().find(|(k, _)| k == "suggester").expect("the suggester's settings line");
+    assert!(how.starts_with("trained on other documents, 5 folds, min score 0.50"), "{how}");
+    let markdown = report.to_markdown(None);
+    assert!(markdown.contains("**suggester**: trained on other documents"), "{markdown}");
+    // Nothing was written: the same codings, the same point of the log.
+    assert_eq!(p.codings(&Default::default()).unwrap(), before);
+    assert_eq!(p.log_position().unwrap(), log);
+}
+
+#[test]
+fn a_suggester_that_misses_passages_gives_the_hand_computed_alpha() {
+    use codeloom::agreement::project::{AnalysisOptions, analyse};
+    use codeloom::agreement::report::StatKind;
+    let dir = tempfile::tempdir().unwrap();
+    let (p, planted, solo) = fixed_study(&dir.path().join("p.codeloom"));
+    let lengths: Vec<usize> = p.documents().unwrap().iter().map(|d| d.document.char_count).collect();
+    let total: usize = lengths.iter().sum();
+    assert_eq!(total, 463 + 11 * 185, "{lengths:?}");
+    let input = suggest::reliability_with_suggester(
+        &p,
+        &selection(vec![planted, solo]),
+        &suggest::CoderOptions::default(),
+        &|_, _| {},
+    )
+    .unwrap();
+    let report = analyse(&input, &AnalysisOptions { bootstrap: None, group_by: None }).unwrap();
+    // Solo is coded in D10 only, so the models that code D10 learned from no Solo coding
+    // and have no model of it; the suggester misses its 8 passages. Planted it finds exactly.
+    assert!(report.warnings.iter().any(|w| w.contains("no model of Solo in 1 of 5 folds")), "{:?}", report.warnings);
+    // Characters, two coders, every character a unit: T = 463 + 11·185 = 2498 per code.
+    // Solo: amara alone codes S = 8·33 = 264 chars. n = 2T = 4996, n_present = S,
+    // n_absent = 2T − S; α = 1 − S(n − 1)/(n_absent · n_present) = (1 − S)/(2T − S)
+    // = −263/4732.
+    let solo_row = &report.codes[1];
+    assert!((estimate(solo_row, StatKind::KrippendorffAlpha) + 263.0 / 4732.0).abs() < 1e-9, "{solo_row:?}");
+    // Pooled over both codes (coincidences summed): n = 4T = 9992; both code A = 12·33 =
+    // 396 planted chars (o11 = 792); S = 264 disagree each way; n_present = 2A + S = 1056,
+    // n_absent = 8936. α = 1 − S(n − 1)/(n_absent · n_present) = 1 − 264·9991/(8936·1056)
+    // = 25753/35744; percent agreement (2T − S)/(2T) = 4732/4996 = 1183/1249.
+    assert!((estimate(&report.overall, StatKind::KrippendorffAlpha) - 25753.0 / 35744.0).abs() < 1e-9);
+    assert!((estimate(&report.overall, StatKind::PercentAgreement) - 1183.0 / 1249.0).abs() < 1e-9);
+
+    // Trained on every document (no folds), the model has seen D10's Solo codings and finds
+    // them: the leakage the folds keep out, said in the settings.
+    let leaky = suggest::reliability_with_suggester(
+        &p,
+        &selection(vec![code(&p, "Solo")]),
+        &suggest::CoderOptions { folds: 0, ..Default::default() },
+        &|_, _| {},
+    )
+    .unwrap();
+    let leaky = analyse(&leaky, &AnalysisOptions { bootstrap: None, group_by: None }).unwrap();
+    assert!((estimate(&leaky.codes[0], StatKind::KrippendorffAlpha) - 1.0).abs() < 1e-9, "{:?}", leaky.codes[0]);
+    assert!(leaky.settings.notes[0].1.starts_with("trained on every document, those compared included"));
+}
+
+#[test]
+fn the_agreement_command_counts_the_suggester_as_a_coder() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("p.codeloom");
+    drop(fixed_study(&path));
+    let project = path.to_str().unwrap();
+    let log = json(&["log", project, "--json"]);
+    let args = ["agreement", project, "--coders", "amara", "--codes", "Planted", "--resamples", "0"];
+    let report = json(&[&args[..], &["--with-suggester", "--folds", "3", "--min-score", "0.6", "--json"]].concat());
+    assert_eq!(report["settings"]["coders"], serde_json::json!(["amara", "suggester"]));
+    let how = report["methods"]["suggester"].as_str().unwrap();
+    assert!(how.starts_with("trained on other documents, 3 folds, min score 0.60"), "{how}");
+    assert_eq!(report["pairs"][0]["label"], "suggester vs amara");
+    assert_eq!(report["pairs"][0]["krippendorff_alpha"]["value"], 1.0);
+    assert_eq!(report["codes"][0]["percent_agreement"]["value"], 1.0);
+    let text = ok(&[&args[..], &["--with-suggester"]].concat());
+    assert!(text.contains("suggester vs amara") && text.contains("amara, suggester"), "{text}");
+    // One coder alone, or the suggester's settings without it, are refused.
+    let out = codeloom(&args);
+    assert!(!out.status.success() && String::from_utf8_lossy(&out.stderr).contains("at least two coders"));
+    let out = codeloom(&[&args[..], &["--min-score", "0.6"]].concat());
+    assert!(!out.status.success() && String::from_utf8_lossy(&out.stderr).contains("--with-suggester"));
+    assert_eq!(json(&["log", project, "--json"]), log, "nothing was written");
+}

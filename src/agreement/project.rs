@@ -157,6 +157,9 @@ pub struct ReliabilityInput {
     pub selection_note: String,
     /// Warnings raised while reading (merged spans, codings outside segments).
     pub warnings: Vec<String>,
+    /// Lines the report's settings add, `(name, value)`: how a coder added with
+    /// [`ReliabilityInput::add_coder`] coded, say.
+    pub notes: Vec<(String, String)>,
 }
 
 /// Sorts and merges overlapping or touching intervals; returns whether anything merged.
@@ -205,11 +208,18 @@ fn sentences(text: &str, chars: &crate::model::offsets::CharIndex, turn: (u64, u
 impl ReliabilityInput {
     /// Reads the reliability input for `selection` from a project.
     pub fn load(project: &Project, selection: &Selection) -> Result<ReliabilityInput> {
+        Self::load_leaving_room(project, selection, 0)
+    }
+
+    /// Reads the reliability input for `selection`, leaving room for `more` coders that the
+    /// caller adds with [`ReliabilityInput::add_coder`]: one coder of the project and one
+    /// added make the two an analysis needs.
+    pub fn load_leaving_room(project: &Project, selection: &Selection, more: usize) -> Result<ReliabilityInput> {
         let coders = selection.coders.clone();
-        if coders.len() < 2 {
+        if coders.len() + more < 2 {
             return Err(Error::Invalid("agreement needs at least two coders".into()));
         }
-        if coders.len() > MAX_CODERS {
+        if coders.len() + more > MAX_CODERS {
             return Err(Error::Invalid(format!("agreement compares at most {MAX_CODERS} coders at once")));
         }
         for (i, c) in coders.iter().enumerate() {
@@ -316,7 +326,69 @@ impl ReliabilityInput {
             documents,
             selection_note: selection.documents.describe(),
             warnings,
+            notes: Vec::new(),
         })
+    }
+
+    /// Adds a coder who is not in the project (a model, say), assigned every document, with
+    /// `layers[document][code]` its spans (documents and codes in the input's order; clipped
+    /// to each document and merged).
+    pub fn add_coder(
+        &mut self,
+        name: &str,
+        layers: Vec<Vec<Vec<(u64, u64)>>>,
+    ) -> std::result::Result<(), AgreementError> {
+        if self.coders.iter().any(|c| c == name) {
+            return Err(AgreementError::DuplicateCoder(name.to_string()));
+        }
+        if self.coders.len() >= MAX_CODERS {
+            return Err(AgreementError::InvalidCase(format!("at most {MAX_CODERS} coders can be compared at once")));
+        }
+        if layers.len() != self.documents.len() || layers.iter().any(|l| l.len() != self.codes.len()) {
+            return Err(AgreementError::InvalidCase(format!(
+                "coder {name} needs one layer per document and code ({} documents, {} codes)",
+                self.documents.len(),
+                self.codes.len()
+            )));
+        }
+        self.coders.push(name.to_string());
+        for (doc, by_code) in self.documents.iter_mut().zip(layers) {
+            doc.assigned.push(true);
+            for (per_coder, mut spans) in doc.spans.iter_mut().zip(by_code) {
+                spans.iter_mut().for_each(|s| *s = (s.0.min(doc.length), s.1.min(doc.length)));
+                merge_spans(&mut spans);
+                per_coder.push(spans);
+            }
+        }
+        Ok(())
+    }
+
+    /// The input of the coders `keep` only (indices into [`ReliabilityInput::coders`], in
+    /// that order), without the warnings read for all of them.
+    pub fn coders_only(&self, keep: &[usize]) -> ReliabilityInput {
+        let documents = self
+            .documents
+            .iter()
+            .map(|d| DocumentInput {
+                id: d.id.clone(),
+                name: d.name.clone(),
+                participant: d.participant.clone(),
+                wave: d.wave.clone(),
+                length: d.length,
+                segments: d.segments.clone(),
+                assigned: keep.iter().filter_map(|&i| d.assigned.get(i).copied()).collect(),
+                spans: d.spans.iter().map(|per| keep.iter().filter_map(|&i| per.get(i).cloned()).collect()).collect(),
+            })
+            .collect();
+        ReliabilityInput {
+            coders: keep.iter().filter_map(|&i| self.coders.get(i).cloned()).collect(),
+            codes: self.codes.clone(),
+            unit: self.unit,
+            documents,
+            selection_note: self.selection_note.clone(),
+            warnings: Vec::new(),
+            notes: self.notes.clone(),
+        }
     }
 
     /// The input with the documents in ID order (what every computation here assumes).
@@ -845,8 +917,33 @@ pub fn analyse(
         resamples: options.bootstrap.map_or(0, |b| b.resamples),
         seed: options.bootstrap.map(|b| b.seed),
         group_by: options.group_by,
+        notes: input.notes.clone(),
     };
-    Ok(AgreementReport { settings, codes, overall, groups, unitizing, warnings })
+    Ok(AgreementReport { settings, codes, overall, groups, pairs: Vec::new(), unitizing, warnings })
+}
+
+/// Coder `coder` of `input` against each other coder, one row per pair ("A vs B"), every
+/// code and document pooled: what the two agree on, whatever the other coders did.
+pub fn pair_rows(
+    input: &ReliabilityInput,
+    options: &AnalysisOptions,
+    coder: usize,
+) -> std::result::Result<Vec<ResultRow>, AgreementError> {
+    let Some(name) = input.coders.get(coder) else {
+        return Err(AgreementError::InvalidCase(format!("there is no coder {} of {}", coder + 1, input.coders.len())));
+    };
+    let options = AnalysisOptions { group_by: None, ..*options };
+    let mut rows = Vec::new();
+    for (other, other_name) in input.coders.iter().enumerate().filter(|(i, _)| *i != coder) {
+        let report = analyse(&input.coders_only(&[other, coder]), &options)?;
+        rows.push(ResultRow {
+            scope: Scope::Pair,
+            id: Some(format!("{name}|{other_name}")),
+            label: format!("{name} vs {other_name}"),
+            ..report.overall
+        });
+    }
+    Ok(rows)
 }
 
 /// One place where the coders' layers of a code differ: for characters, a stretch of text

@@ -29,6 +29,8 @@ pub enum Scope {
     Document,
     /// One wave, pooled over its documents and the codes.
     Wave,
+    /// Two of the coders, every code and document pooled.
+    Pair,
 }
 
 impl Scope {
@@ -38,6 +40,7 @@ impl Scope {
             Scope::Overall => "overall",
             Scope::Document => "document",
             Scope::Wave => "wave",
+            Scope::Pair => "pair",
         }
     }
 }
@@ -199,7 +202,8 @@ impl ResultRow {
         self.statistics.iter().find(|s| s.kind == kind)
     }
 
-    fn to_json(&self) -> Value {
+    /// The row as JSON, as the report writes it.
+    pub fn to_json(&self) -> Value {
         let mut v = json!({
             "scope": self.scope,
             "id": self.id,
@@ -254,6 +258,8 @@ pub struct ReportSettings {
     pub seed: Option<u64>,
     /// Extra rows per document or wave.
     pub group_by: Option<GroupBy>,
+    /// Further settings lines, `(name, value)`, from the input (how an added coder coded).
+    pub notes: Vec<(String, String)>,
 }
 
 /// A complete agreement report.
@@ -267,6 +273,8 @@ pub struct AgreementReport {
     pub overall: ResultRow,
     /// Rows per document or per wave, when asked for.
     pub groups: Vec<ResultRow>,
+    /// One coder against each other coder, when asked for ([`super::project::pair_rows`]).
+    pub pairs: Vec<ResultRow>,
     /// The unitizing alphas over all codes (character unit only).
     pub unitizing: Option<UnitizingSummary>,
     /// Warnings: merged spans, coders who applied nothing, documents left out of unitizing.
@@ -285,6 +293,7 @@ fn settings_lines(r: &AgreementReport, project: Option<&str>) -> Vec<(String, St
     out.push(("unit of analysis".into(), s.unit_description.clone()));
     out.push(("documents".into(), format!("{} ({})", s.documents, s.document_selection)));
     out.push(("codes".into(), s.codes.to_string()));
+    out.extend(s.notes.iter().cloned());
     out.push((
         "missing data".into(),
         if s.assignments_missing {
@@ -331,7 +340,7 @@ fn settings_lines(r: &AgreementReport, project: Option<&str>) -> Vec<(String, St
 /// The statistic columns of the table, in order.
 fn columns(r: &AgreementReport) -> Vec<StatKind> {
     let mut kinds: Vec<StatKind> = Vec::new();
-    for row in r.codes.iter().chain(std::iter::once(&r.overall)).chain(&r.groups) {
+    for row in all_rows(r) {
         for st in &row.statistics {
             if !kinds.contains(&st.kind) {
                 kinds.push(st.kind);
@@ -342,7 +351,7 @@ fn columns(r: &AgreementReport) -> Vec<StatKind> {
 }
 
 fn all_rows(r: &AgreementReport) -> impl Iterator<Item = &ResultRow> {
-    r.codes.iter().chain(std::iter::once(&r.overall)).chain(&r.groups)
+    r.codes.iter().chain(std::iter::once(&r.overall)).chain(&r.groups).chain(&r.pairs)
 }
 
 fn pct(x: Option<f64>) -> String {
@@ -369,6 +378,7 @@ impl AgreementReport {
             "codes": self.codes.iter().map(ResultRow::to_json).collect::<Vec<_>>(),
             "overall": self.overall.to_json(),
             "groups": self.groups.iter().map(ResultRow::to_json).collect::<Vec<_>>(),
+            "pairs": self.pairs.iter().map(ResultRow::to_json).collect::<Vec<_>>(),
             "unitizing": unitizing,
             "warnings": self.warnings,
         })

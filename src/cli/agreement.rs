@@ -13,6 +13,7 @@ use codeloom::agreement::project::{
 };
 use codeloom::output::Protect;
 use codeloom::store::adjudication::{Decision, ItemRef};
+use codeloom::suggest::{CoderOptions, SUGGESTION_THRESHOLD, agreement_with_suggester};
 use std::path::PathBuf;
 
 /// Which coders, documents, codes and unit to compare.
@@ -44,11 +45,15 @@ pub struct SelectionArgs {
 }
 
 impl SelectionArgs {
-    fn selection(&self, p: &Project) -> Result<Selection> {
+    /// The selection; `more` coders (the suggester) are added to those named.
+    fn selection(&self, p: &Project, more: usize) -> Result<Selection> {
         let Some(unit) = UnitKind::parse(&self.unit) else {
             bail!("unknown unit \"{}\" (char, turn, paragraph, sentence, doc)", self.unit)
         };
-        if self.coders.len() < 2 {
+        if self.coders.len() + more < 2 {
+            if more > 0 {
+                bail!("--coders needs at least one coder to compare the suggester with, such as --coders amara");
+            }
             bail!("--coders needs at least two coders, such as --coders amara,ben");
         }
         let codes = if self.codes.is_empty() {
@@ -93,6 +98,17 @@ pub struct AgreementArgs {
     /// Write the report to a file: .csv, .md, .xlsx or .json.
     #[arg(long)]
     pub out: Option<PathBuf>,
+    /// Count the suggester as a coder ("suggester"): the model's suggestions, learned from
+    /// the coders compared, each document's from models that did not learn from it; never stored.
+    #[arg(long)]
+    pub with_suggester: bool,
+    /// The suggester's codings are the passages scoring at least this (0 to 1).
+    #[arg(long, default_value_t = SUGGESTION_THRESHOLD, requires = "with_suggester")]
+    pub min_score: f64,
+    /// Document folds for the suggester: each document is coded by models trained on the
+    /// other folds (0: one model trained on every document, those compared included).
+    #[arg(long, default_value_t = 5, requires = "with_suggester")]
+    pub folds: usize,
 }
 
 #[derive(Args, Debug)]
@@ -214,6 +230,9 @@ pub fn run_agreement(a: AgreementArgs) -> Result<()> {
     resamples_ok(a.resamples)?;
     let bootstrap = (a.resamples > 0).then_some(BootstrapConfig { resamples: a.resamples, seed: a.seed });
     if let Some(input) = &a.input {
+        if a.with_suggester {
+            bail!("--with-suggester needs a project, not a case file");
+        }
         let text =
             std::fs::read_to_string(input).with_context(|| format!("{}: cannot read the file", input.display()))?;
         let options = codeloom::agreement::cases::ReportOptions { bootstrap };
@@ -232,15 +251,21 @@ pub fn run_agreement(a: AgreementArgs) -> Result<()> {
         // Refuse a bad target before the analysis, not after it.
         codeloom::output::check_target(out, &Protect::project(p.path()))?;
     }
-    let selection = a.selection.selection(&p)?;
+    let selection = a.selection.selection(&p, usize::from(a.with_suggester))?;
     let group_by = match a.by.as_deref() {
         None => None,
         Some("document" | "doc") => Some(GroupBy::Document),
         Some("wave") => Some(GroupBy::Wave),
         Some(other) => bail!("--by must be document or wave, not \"{other}\""),
     };
-    let input = ReliabilityInput::load(&p, &selection)?;
-    let report = analyse(&input, &AnalysisOptions { bootstrap, group_by })?;
+    let analysis = AnalysisOptions { bootstrap, group_by };
+    let report = if a.with_suggester {
+        let options = CoderOptions { min_score: a.min_score, folds: a.folds, ..Default::default() };
+        eprintln!("learning the suggester from the codings of {}…", selection.coders.join(", "));
+        agreement_with_suggester(&p, &selection, &analysis, &options, &|_, _| {})?
+    } else {
+        analyse(&ReliabilityInput::load(&p, &selection)?, &analysis)?
+    };
     let name = path.file_name().map(|n| n.to_string_lossy().into_owned());
     if let Some(out) = &a.out {
         report.write_file(out, name.as_deref(), &Protect::project(p.path()))?;
@@ -360,7 +385,7 @@ fn queue_json(q: &Queue, undecided: bool) -> Result<serde_json::Value> {
 
 pub fn run_adjudicate(a: AdjudicateArgs) -> Result<()> {
     let mut p = open(&a.project, Some(&a.common))?;
-    let selection = a.selection.selection(&p)?;
+    let selection = a.selection.selection(&p, 0)?;
     match a.action {
         AdjudicateAction::List { undecided, json } => {
             let q = p.adjudication_queue(&selection)?;

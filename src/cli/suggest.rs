@@ -46,7 +46,7 @@ pub struct SuggestArgs {
     #[arg(long = "coder", value_delimiter = ',')]
     pub coders: Vec<String>,
     /// Leave out suggestions scoring below this (0 to 1).
-    #[arg(long, default_value_t = 0.5)]
+    #[arg(long, default_value_t = codeloom::suggest::SUGGESTION_THRESHOLD)]
     pub min_score: f64,
     /// At most this many suggestions per code.
     #[arg(long, default_value_t = 20)]

@@ -41,6 +41,9 @@ impl Default for TrainOptions {
     }
 }
 
+/// A passage scoring at least this is suggested, unless asked otherwise.
+pub const SUGGESTION_THRESHOLD: f64 = 0.5;
+
 /// What to suggest in one document.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SuggestOptions {
@@ -54,7 +57,7 @@ pub struct SuggestOptions {
 
 impl Default for SuggestOptions {
     fn default() -> Self {
-        SuggestOptions { codes: Vec::new(), min_score: 0.5, limit: None }
+        SuggestOptions { codes: Vec::new(), min_score: SUGGESTION_THRESHOLD, limit: None }
     }
 }
 
@@ -83,7 +86,7 @@ impl Default for InboxOptions {
             wave: None,
             participants: Vec::new(),
             per_code: 20,
-            min_score: 0.5,
+            min_score: SUGGESTION_THRESHOLD,
         }
     }
 }

@@ -15,6 +15,7 @@
 use super::corpus::{Corpus, Evidence, labels};
 use super::engine::{codings_of, fit};
 use super::features::{SparseVec, Vocabulary};
+use super::linear::Model;
 use super::units::UnitKind;
 use crate::agreement::stats::krippendorff_alpha_nominal;
 use crate::agreement::units::ReliabilityData;
@@ -42,7 +43,14 @@ pub struct EvalOptions {
 
 impl Default for EvalOptions {
     fn default() -> Self {
-        EvalOptions { folds: 5, unit: UnitKind::Sentence, seed: 1, coders: Vec::new(), min_examples: 8, threshold: 0.5 }
+        EvalOptions {
+            folds: 5,
+            unit: UnitKind::Sentence,
+            seed: 1,
+            coders: Vec::new(),
+            min_examples: 8,
+            threshold: super::SUGGESTION_THRESHOLD,
+        }
     }
 }
 
@@ -167,13 +175,14 @@ pub struct Evaluation {
     pub flagged: Vec<(String, String, usize)>,
 }
 
-/// The fold of each document (`None` for a document nobody coded).
-fn deal(corpus: &Corpus, coded: &[bool], folds: usize, seed: u64) -> Vec<Option<usize>> {
+/// The fold of each document `included` marks, in an order drawn from `seed` (`None` for
+/// the others).
+pub(crate) fn deal(corpus: &Corpus, included: &[bool], folds: usize, seed: u64) -> Vec<Option<usize>> {
     let mut order: Vec<(String, usize)> = corpus
         .documents
         .iter()
         .enumerate()
-        .filter(|(d, _)| coded[*d])
+        .filter(|(d, _)| included[*d])
         .map(|(d, doc)| {
             let h = Sha256::digest(format!("{seed}\u{0}{}", doc.id).as_bytes());
             (h.iter().map(|b| format!("{b:02x}")).collect(), d)
@@ -185,6 +194,47 @@ fn deal(corpus: &Corpus, coded: &[bool], folds: usize, seed: u64) -> Vec<Option<
         fold[d] = Some(i % folds);
     }
     fold
+}
+
+/// Whether `model` suggests the passage `x`: it has enough words and scores at least
+/// `threshold`.
+pub(crate) fn suggests(model: &Model, x: &SparseVec, threshold: f64) -> bool {
+    x.suggestible() && model.score(x) >= threshold
+}
+
+/// The models of one fold, learned as [`train`](super::train) learns but from the
+/// documents `train_docs` allows only (their vocabulary, labels and rejections), for the
+/// codes `trainable` allows (given the code's index and its codings in those documents).
+/// Returns the vectors of every document `train_docs` or `scored` allows (empty for the
+/// others), in that fold's vocabulary, and a model per code (`None` where not trained).
+pub(crate) fn fold_models(
+    corpus: &Corpus,
+    code_ids: &[String],
+    evidence: Evidence,
+    (train_docs, scored): (&dyn Fn(usize) -> bool, &dyn Fn(usize) -> bool),
+    trainable: &dyn Fn(usize, usize) -> bool,
+    seed: u64,
+) -> (Vec<Vec<SparseVec>>, Vec<Option<Model>>) {
+    let train = labels(corpus, code_ids, evidence, train_docs);
+    let vocabulary = Vocabulary::build(
+        corpus.documents.iter().enumerate().filter(|(d, _)| train_docs(*d)).flat_map(|(_, doc)| doc.bags.iter()),
+        corpus.terms.len(),
+    );
+    let vectors: Vec<Vec<SparseVec>> = corpus
+        .documents
+        .iter()
+        .enumerate()
+        .map(|(d, doc)| {
+            if train_docs(d) || scored(d) {
+                doc.bags.iter().map(|b| vocabulary.vector(b)).collect()
+            } else {
+                Vec::new()
+            }
+        })
+        .collect();
+    let allowed: Vec<bool> = train.codings.iter().enumerate().map(|(k, &n)| trainable(k, n)).collect();
+    let models = fit(&vectors, &train, &allowed, vocabulary.len(), seed, &|_, _| {});
+    (vectors, models)
 }
 
 /// Evaluates the suggestions on `project` with document folds.
@@ -215,30 +265,20 @@ pub fn evaluate(project: &Project, options: &EvalOptions) -> Result<Evaluation> 
     let evaluated: Vec<bool> = all.codings.iter().map(|&n| n >= options.min_examples.max(1)).collect();
     let mut confusion = vec![Confusion::default(); codes.len()];
     for f in 0..options.folds {
-        let train_docs = |d: usize| fold[d].is_some_and(|x| x != f);
-        let train = labels(&corpus, &code_ids, with_rejections, &train_docs);
-        let vocabulary = Vocabulary::build(
-            corpus.documents.iter().enumerate().filter(|(d, _)| train_docs(*d)).flat_map(|(_, doc)| doc.bags.iter()),
-            corpus.terms.len(),
+        let (vectors, models) = fold_models(
+            &corpus,
+            &code_ids,
+            with_rejections,
+            (&|d| fold[d].is_some_and(|x| x != f), &|d| fold[d].is_some()),
+            &|k, _| evaluated[k],
+            options.seed,
         );
-        let vectors: Vec<Vec<SparseVec>> = corpus
-            .documents
-            .iter()
-            .enumerate()
-            .map(|(d, doc)| match fold[d] {
-                Some(_) => doc.bags.iter().map(|b| vocabulary.vector(b)).collect(),
-                None => Vec::new(),
-            })
-            .collect();
-        let models = fit(&vectors, &train, &evaluated, vocabulary.len(), options.seed, &|_, _| {});
         let test = labels(&corpus, &code_ids, coded_only, &|d| fold[d] == Some(f));
         for (k, model) in models.iter().enumerate() {
             let Some(model) = model else { continue };
             for (&(d, u), label) in test.examples.iter().zip(&test.by_code[k]) {
                 if let Some(coded) = label {
-                    let x = &vectors[d as usize][u as usize];
-                    let suggested = x.suggestible() && model.score(x) >= options.threshold;
-                    confusion[k].count(suggested, *coded);
+                    confusion[k].count(suggests(model, &vectors[d as usize][u as usize], options.threshold), *coded);
                 }
             }
         }

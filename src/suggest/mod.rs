@@ -13,6 +13,8 @@
 //! - [`evaluate`]: how far the suggestions can be trusted: document folds, per code
 //!   precision, recall, F1 and Krippendorff's α between the model and the team.
 //! - [`similar`]: the passages most like a selection, across the project.
+//! - [`coder`]: the suggester as a coder in agreement (`suggester`): its suggestions over
+//!   the documents compared, each from models that did not learn from that document.
 //!
 //! Accepting and rejecting are store operations
 //! ([`crate::store::suggestion_ops`]): nothing becomes a coding unless a person accepts
@@ -24,6 +26,7 @@
 //! and suggestion IDs are deterministic (seeded; the same project gives the same
 //! results); this module only reads the project.
 
+pub mod coder;
 pub mod corpus;
 pub mod engine;
 pub mod evaluate;
@@ -32,8 +35,10 @@ pub mod linear;
 pub mod similar;
 pub mod units;
 
+pub use coder::{CODER, CoderOptions, agreement_with_suggester, reliability_with_suggester};
 pub use engine::{
-    InboxOptions, SuggestOptions, Suggester, Suggestion, TrainOptions, WeightedWord, train, train_with_progress,
+    InboxOptions, SUGGESTION_THRESHOLD, SuggestOptions, Suggester, Suggestion, TrainOptions, WeightedWord, train,
+    train_with_progress,
 };
 pub use evaluate::{CodeEvaluation, Confusion, EvalOptions, Evaluation, Figures, Statistic, evaluate};
 pub use similar::{SimilarPassage, similar};

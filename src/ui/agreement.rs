@@ -3,6 +3,13 @@
 //! intervals and bands ("undefined" in grey), export the report, and work through the
 //! disagreement queue with the coders' layers side by side. Everything goes through the library;
 //! the panel returns what the application must do (open a document at a place).
+//!
+//! "Count the suggester as a coder" adds the model's suggestions as a coder named
+//! `suggester` (`codeloom::suggest::agreement_with_suggester`), learned on a thread of its own
+//! (the window never waits), with rows of the suggester against each coder. The suggester
+//! takes no part in the disagreement queue or the layers: its passages are not codings,
+//! and a consensus is made from the team's codings only (suggestions are accepted in the
+//! Suggestions inbox).
 
 use codeloom::Project;
 use codeloom::agreement::adjudication::Queue;
@@ -13,7 +20,9 @@ use codeloom::agreement::report::{AgreementReport, ResultRow, Statistic};
 use codeloom::agreement::{Band, BootstrapConfig};
 use codeloom::model::offsets::slice_chars;
 use codeloom::store::adjudication::{Decision, ItemRef};
+use codeloom::suggest::{CoderOptions, SUGGESTION_THRESHOLD};
 use egui::{Color32, RichText};
+use std::sync::mpsc::{Receiver, channel};
 
 use super::assignments::{AssignmentAction, AssignmentsPanel};
 use super::study::Study;
@@ -42,6 +51,21 @@ pub enum Action {
     Undo,
 }
 
+enum JobMessage {
+    Progress(usize, usize),
+    Finished(Box<Result<AgreementReport, String>>),
+}
+
+/// The agreement with the suggester, computed on a thread of its own.
+struct SuggesterJob {
+    rx: Receiver<JobMessage>,
+    progress: Option<(usize, usize)>,
+}
+
+/// Why the suggester is not in the queue and the layers.
+const NOT_IN_QUEUE: &str = "The suggester is not part of the disagreements or the layers: its passages are \
+     not codings, and a consensus is made from the team's codings only. Accept suggestions in the Suggestions inbox.";
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Tab {
     Statistics,
@@ -63,6 +87,11 @@ pub struct AgreementPanel {
     pub sample: usize,
     /// Extra rows per document or per wave.
     pub group_by: Option<GroupBy>,
+    /// Count the suggester as a coder (computed in the background).
+    pub with_suggester: bool,
+    /// The suggester's codings score at least this.
+    pub suggester_min_score: f64,
+    job: Option<SuggesterJob>,
     unit: UnitKind,
     bootstrap: bool,
     tab: Tab,
@@ -96,6 +125,9 @@ impl Default for AgreementPanel {
             codes: String::new(),
             sample: 0,
             group_by: None,
+            with_suggester: false,
+            suggester_min_score: SUGGESTION_THRESHOLD,
+            job: None,
             unit: UnitKind::Char,
             bootstrap: true,
             tab: Tab::Statistics,
@@ -186,9 +218,16 @@ impl AgreementPanel {
         })
     }
 
-    fn compute(&mut self, project: &Project) {
+    fn compute(&mut self, project: &Project, ctx: &egui::Context) {
         let bootstrap = self.bootstrap.then_some(BootstrapConfig { resamples: 1000, seed: 7 });
         let group_by = self.group_by;
+        if self.with_suggester {
+            match self.selection(project).and_then(|s| self.start_suggester(project, s, ctx)) {
+                Ok(()) => self.notice = None,
+                Err(e) => self.notice = Some(e),
+            }
+            return;
+        }
         let result = self.selection(project).and_then(|selection| {
             ReliabilityInput::load(project, &selection)
                 .map_err(|e| e.to_string())
@@ -200,6 +239,75 @@ impl AgreementPanel {
                 self.notice = None;
             }
             Err(e) => self.notice = Some(e),
+        }
+    }
+
+    /// Starts the agreement with the suggester on a thread of its own, which reads the
+    /// project from its file (unless one is running).
+    fn start_suggester(&mut self, project: &Project, selection: Selection, ctx: &egui::Context) -> Result<(), String> {
+        if self.job.is_some() {
+            return Ok(());
+        }
+        let analysis = AnalysisOptions {
+            bootstrap: self.bootstrap.then_some(BootstrapConfig { resamples: 1000, seed: 7 }),
+            group_by: self.group_by,
+        };
+        let options = CoderOptions { min_score: self.suggester_min_score, ..Default::default() };
+        let path = project.path().to_path_buf();
+        let (tx, rx) = channel();
+        let ctx = ctx.clone();
+        std::thread::Builder::new()
+            .name("agreement-suggester".into())
+            .spawn(move || {
+                let progress_tx = std::sync::Mutex::new(tx.clone());
+                let repaint = ctx.clone();
+                let result = Project::open_read_only(&path)
+                    .and_then(|p| {
+                        codeloom::suggest::agreement_with_suggester(
+                            &p,
+                            &selection,
+                            &analysis,
+                            &options,
+                            &|done, all| {
+                                if let Ok(tx) = progress_tx.lock() {
+                                    let _ = tx.send(JobMessage::Progress(done, all));
+                                }
+                                repaint.request_repaint();
+                            },
+                        )
+                    })
+                    .map_err(|e| e.to_string());
+                let _ = tx.send(JobMessage::Finished(Box::new(result)));
+                ctx.request_repaint();
+            })
+            .map_err(|e| format!("cannot start the suggester: {e}"))?;
+        self.job = Some(SuggesterJob { rx, progress: None });
+        Ok(())
+    }
+
+    /// Whether the agreement with the suggester is being computed.
+    pub fn computing(&self) -> bool {
+        self.job.is_some()
+    }
+
+    /// Takes what the suggester's thread sent: its progress, and the report when done.
+    fn poll(&mut self) {
+        let Some(job) = &mut self.job else { return };
+        let mut finished = None;
+        while let Ok(m) = job.rx.try_recv() {
+            match m {
+                JobMessage::Progress(done, all) => job.progress = Some((done, all)),
+                JobMessage::Finished(r) => finished = Some(*r),
+            }
+        }
+        let Some(result) = finished else { return };
+        self.job = None;
+        match result {
+            Ok(r) => {
+                self.report = Some(r);
+                self.notice = None;
+            }
+            Err(e) => self.notice = Some(format!("The agreement with the suggester could not be computed: {e}")),
         }
     }
 
@@ -220,6 +328,7 @@ impl AgreementPanel {
     /// as an [`Action`].
     pub fn ui(&mut self, ui: &mut egui::Ui, project: &Project, study: &Study) -> Option<Action> {
         self.revision = study.revision;
+        self.poll();
         let mut action = None;
         ui.horizontal(|ui| {
             ui.label("Coders");
@@ -230,10 +339,11 @@ impl AgreementPanel {
                 }
             });
             ui.checkbox(&mut self.bootstrap, "95 % CI (1,000 resamples)");
-            if ui.button("Compute").clicked() {
-                self.compute(project);
+            if ui.add_enabled(!self.computing(), egui::Button::new("Compute")).clicked() {
+                self.compute(project, ui.ctx());
             }
         });
+        self.suggester_row(ui);
         ui.horizontal(|ui| {
             let text = |ui: &mut egui::Ui, label: &str, value: &mut String, hint: &str| {
                 let l = ui.label(label);
@@ -277,11 +387,45 @@ impl AgreementPanel {
         action
     }
 
+    /// The suggester's checkbox, its min score, and its progress while it learns.
+    fn suggester_row(&mut self, ui: &mut egui::Ui) {
+        ui.horizontal(|ui| {
+            ui.checkbox(&mut self.with_suggester, "Count the suggester as a coder").on_hover_text(
+                "The model's suggestions count as the codings of a coder named suggester: learned from the coders \
+                 above, each document's from models that did not learn from it (5 document folds). Nothing is stored.",
+            );
+            let l = ui.label("min score");
+            ui.add_enabled(
+                self.with_suggester,
+                egui::DragValue::new(&mut self.suggester_min_score).range(0.0..=1.0).speed(0.01).fixed_decimals(2),
+            )
+            .labelled_by(l.id)
+            .on_hover_text("The suggester's codings are the passages scoring at least this");
+            if let Some(job) = &self.job {
+                ui.spinner();
+                match job.progress {
+                    Some((done, all)) => ui.weak(format!("Learning the suggester… {done}/{all}")),
+                    None => ui.weak("Learning the suggester…"),
+                };
+            }
+        });
+    }
+
     fn statistics(&mut self, ui: &mut egui::Ui, project: &Project) {
         let Some(report) = &self.report else {
             ui.label("Choose two or more coders and press Compute.");
             return;
         };
+        for (name, value) in &report.settings.notes {
+            ui.weak(format!("{name}: {value}"));
+        }
+        if !report.warnings.is_empty() {
+            egui::CollapsingHeader::new(format!("Warnings ({})", report.warnings.len())).show(ui, |ui| {
+                for w in &report.warnings {
+                    ui.label(w);
+                }
+            });
+        }
         let mut export = None;
         ui.horizontal(|ui| {
             for ext in ["csv", "md", "xlsx"] {
@@ -332,7 +476,7 @@ impl AgreementPanel {
                     row_ui(ui, row);
                 }
                 row_ui(ui, &report.overall);
-                for row in &report.groups {
+                for row in report.groups.iter().chain(&report.pairs) {
                     row_ui(ui, row);
                 }
             });
@@ -355,6 +499,9 @@ impl AgreementPanel {
     /// One document and code: the turns in rows, one column per coder, each coder's codings
     /// marked (green where the other coders coded too, orange where this coder alone did).
     fn layers(&mut self, ui: &mut egui::Ui, project: &Project) {
+        if self.with_suggester {
+            ui.weak(NOT_IN_QUEUE);
+        }
         if self.choices.is_none() {
             let docs = project
                 .documents()
@@ -452,6 +599,9 @@ impl AgreementPanel {
 
     fn queue_ui(&mut self, ui: &mut egui::Ui, project: &Project) -> Option<Action> {
         let mut action = None;
+        if self.with_suggester {
+            ui.weak(NOT_IN_QUEUE);
+        }
         ui.horizontal(|ui| {
             if ui.button("Load queue").clicked() {
                 self.load_queue(project);
@@ -723,5 +873,54 @@ mod tests {
             consensus.iter().any(|c| c.start == item.start as usize && c.end == item.end as usize),
             "the redrawn span is in the consensus layer"
         );
+    }
+
+    #[test]
+    fn the_suggester_counts_as_a_coder_computed_in_the_background_and_stays_out_of_the_queue() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("demo.codeloom");
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        codeloom::demo::build_demo(&path, &codeloom::demo::DemoSources::in_repository(root)).unwrap();
+        let project = Project::open(&path).unwrap();
+        let before = project.codings(&Default::default()).unwrap();
+        let panel = AgreementPanel { coders: "amara".into(), bootstrap: false, ..Default::default() };
+        let mut harness = Harness::builder().with_size(egui::vec2(1600.0, 2000.0)).build_ui_state(
+            |ui, s: &mut State| {
+                if let Some(a) = s.panel.ui(ui, &s.project, &Study::default()) {
+                    s.apply(a);
+                }
+            },
+            State { panel, project, action: None },
+        );
+        harness.run();
+        harness.get_by_role_and_label(egui::Role::CheckBox, "Count the suggester as a coder").click();
+        harness.run();
+        assert!(harness.state().panel.with_suggester);
+        harness.get_by_label("Compute").click();
+        harness.step();
+        // The frame that started it returned at once: the suggester learns on its own thread.
+        assert!(harness.state().panel.computing(), "learning in the background");
+        assert!(harness.state().panel.report.is_none());
+        for _ in 0..6000 {
+            if !harness.state().panel.computing() {
+                break;
+            }
+            harness.step();
+            std::thread::sleep(std::time::Duration::from_millis(10));
+        }
+        assert!(!harness.state().panel.computing(), "the suggester was not learned in time");
+        harness.run();
+        let report =
+            harness.state().panel.report.clone().unwrap_or_else(|| panic!("{:?}", harness.state().panel.notice));
+        assert_eq!(report.settings.coders, ["amara", "suggester"]);
+        assert_eq!(report.pairs.len(), 1);
+        harness.get_by_label("suggester vs amara");
+        harness.get_by_label_contains("suggester: trained on other documents, 5 folds, min score 0.50");
+        // The queue is the team's: the suggester is named as left out, and offered no decision.
+        harness.get_by_label("Disagreements").click();
+        harness.run();
+        harness.get_by_label_contains("The suggester is not part of the disagreements");
+        assert!(harness.query_by_label("Accept suggester").is_none());
+        assert_eq!(harness.state().project.codings(&Default::default()).unwrap(), before, "nothing stored");
     }
 }
