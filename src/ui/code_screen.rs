@@ -212,7 +212,10 @@ impl CodeScreen {
             SuggestAction::Accept(id) => {
                 let Some(sc) = self.suggest.find(&id).map(|x| x.to_suggested_coding()) else { return };
                 if let Some(coding) = self.change(s, n, |p| p.accept_suggestion(&sc)) {
-                    n.info(format!("Accepted: coded with {}. Ctrl+Z undoes it.", s.study.path(&sc.code_id)));
+                    n.info(format!(
+                        "Accepted: coded with {}; drag its ends to adjust them. Ctrl+Z undoes it.",
+                        s.study.path(&sc.code_id)
+                    ));
                     self.select_suggestion(None);
                     self.view.select_coding(Some(coding));
                 }

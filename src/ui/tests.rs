@@ -1367,6 +1367,9 @@ fn suggestions_are_learned_shown_accepted_rejected_and_undone_in_the_window() {
     assert!((provenance.score - first.score).abs() < 1e-9);
     assert!(!h.state().view().suggestions().iter().any(|m| m.id == first.id), "accepted: no longer suggested");
     assert!(h.state().view().marks().iter().any(|m| m.id == made.id), "accepted: drawn as a coding");
+    let selected = h.state().view().selected_coding().map(|m| m.id.clone());
+    assert_eq!(selected, Some(made.id.clone()), "accepted: the coding is selected, its ends ready to drag");
+    h.get_by_label_contains("drag its ends to adjust them");
 
     // Ctrl+Z takes the coding back, and the passage is suggested again.
     h.key_press_modifiers(Modifiers::COMMAND, Key::Z);
