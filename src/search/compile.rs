@@ -11,12 +11,12 @@ use super::index::SearchIndex;
 use super::query::{Comparison, DEEPEST_NESTING, Node, QueryError};
 use super::schema::{STEM_MARK, analyzer, primary_forms, stem_of};
 use crate::model::AttributeKind;
-use tantivy::Term;
 use tantivy::query::{
     AllQuery, BooleanQuery, EmptyQuery, FuzzyTermQuery, Occur, PhraseQuery, Query, RegexPhraseQuery, TermQuery,
     TermSetQuery,
 };
 use tantivy::schema::{Field, IndexRecordOption};
+use tantivy::{Searcher, Term};
 
 /// The deepest query tree compiled: what the parser makes at most (an `OR` and an
 /// `AND` for each parenthesis, a `NOT` for each negation, and the top and a word).
@@ -41,24 +41,84 @@ fn stem_terms(stem: &str) -> Vec<String> {
     terms
 }
 
-/// Words by their stems, one after another: each place may hold any of its stem's terms.
-fn stems_query(field: Field, stems: &[String]) -> Box<dyn Query> {
-    if let [stem] = stems {
-        let clauses: Vec<(Occur, Box<dyn Query>)> = stem_terms(stem)
-            .into_iter()
+/// The most phrases a stemmed phrase is searched as, one for each choice of a term at
+/// each place. Past this, it is one phrase whose places each take any of their terms
+/// (tantivy's `RegexPhraseQuery`, which first gathers each place's passages into a set).
+const MOST_PHRASES: usize = 8;
+
+/// Whether any segment of the index holds `term`. A dictionary that cannot be read
+/// counts as holding it, so that the search itself meets (and reports) the damage.
+fn in_index(searcher: &Searcher, term: &Term) -> bool {
+    searcher.segment_readers().iter().any(|segment| {
+        segment
+            .inverted_index(term.field())
+            .and_then(|words| words.get_term_info(term).map_err(tantivy::TantivyError::from))
+            .map_or(true, |info| info.is_some())
+    })
+}
+
+/// Every choice of one term at each place, in order.
+fn choices(places: &[Vec<Term>]) -> Vec<Vec<Term>> {
+    let mut out: Vec<Vec<Term>> = vec![Vec::new()];
+    for place in places {
+        out = out
+            .iter()
+            .flat_map(|chosen| {
+                place.iter().map(move |t| {
+                    let mut next = chosen.clone();
+                    next.push(t.clone());
+                    next
+                })
+            })
+            .collect();
+    }
+    out
+}
+
+/// Words by their stems, one after another: each place may hold any of its stem's
+/// terms. Only the terms the index holds are looked for; when few choices remain, the
+/// phrase is searched as plain phrases, one per choice (a phrase reads its terms'
+/// positions directly, where one place of several terms first unites their passages),
+/// and a stem the index lacks matches nothing.
+fn stems_query(searcher: &Searcher, field: Field, stems: &[String]) -> Box<dyn Query> {
+    let places: Vec<Vec<Term>> = stems
+        .iter()
+        .map(|stem| {
+            stem_terms(stem)
+                .into_iter()
+                .map(|t| Term::from_field_text(field, &t))
+                .filter(|t| in_index(searcher, t))
+                .collect()
+        })
+        .collect();
+    if places.iter().any(Vec::is_empty) {
+        return Box::new(EmptyQuery);
+    }
+    if let [terms] = places.as_slice() {
+        let clauses: Vec<(Occur, Box<dyn Query>)> = terms
+            .iter()
             .map(|t| -> (Occur, Box<dyn Query>) {
-                (
-                    Occur::Should,
-                    Box::new(TermQuery::new(Term::from_field_text(field, &t), IndexRecordOption::WithFreqs)),
-                )
+                (Occur::Should, Box::new(TermQuery::new(t.clone(), IndexRecordOption::WithFreqs)))
             })
             .collect();
         return Box::new(BooleanQuery::new(clauses));
     }
-    let patterns: Vec<String> = stems
+    let phrases = places.iter().try_fold(1usize, |n, place| n.checked_mul(place.len()).filter(|&n| n <= MOST_PHRASES));
+    if phrases.is_some() {
+        let mut clauses: Vec<(Occur, Box<dyn Query>)> = choices(&places)
+            .into_iter()
+            .map(|terms| -> (Occur, Box<dyn Query>) { (Occur::Should, Box::new(PhraseQuery::new(terms))) })
+            .collect();
+        if clauses.len() == 1 {
+            return clauses.remove(0).1;
+        }
+        return Box::new(BooleanQuery::new(clauses));
+    }
+    let patterns: Vec<String> = places
         .iter()
-        .map(|stem| {
-            let alternatives: Vec<String> = stem_terms(stem).iter().map(|t| regex::escape(t)).collect();
+        .map(|place| {
+            let alternatives: Vec<String> =
+                place.iter().filter_map(|t| t.value().as_str().map(regex::escape)).collect();
             format!("(?:{})", alternatives.join("|"))
         })
         .collect();
@@ -67,19 +127,22 @@ fn stems_query(field: Field, stems: &[String]) -> Box<dyn Query> {
 
 impl SearchIndex {
     /// Turns a parsed query into a tantivy query and collects the matchers of its
-    /// positive parts.
+    /// positive parts. `searcher` is the one the query will run on: a stemmed phrase
+    /// looks only for the terms its segments hold.
     pub(super) fn compile(
         &self,
+        searcher: &Searcher,
         node: &Node,
         exact: bool,
         matchers: &mut Vec<Matcher>,
         negated: bool,
     ) -> Result<Box<dyn Query>, QueryError> {
-        self.compile_at(node, exact, matchers, negated, 1)
+        self.compile_at(searcher, node, exact, matchers, negated, 1)
     }
 
     fn compile_at(
         &self,
+        searcher: &Searcher,
         node: &Node,
         exact: bool,
         matchers: &mut Vec<Matcher>,
@@ -102,7 +165,7 @@ impl SearchIndex {
                 if !negated {
                     matchers.push(Matcher::Words { forms: forms.clone(), stemmed: !exact });
                 }
-                if exact { words_query(f.text, &forms) } else { stems_query(f.text, &forms) }
+                if exact { words_query(f.text, &forms) } else { stems_query(searcher, f.text, &forms) }
             }
             Node::Prefix(p) | Node::Fuzzy(p, _) => {
                 let mut a = analyzer(false);
@@ -131,17 +194,20 @@ impl SearchIndex {
             }
             Node::Filter { name, value, comparison, position } => self.filter(name, value, *comparison, *position)?,
             Node::Not(inner) => {
-                let q = self.compile_at(inner, exact, matchers, !negated, deeper)?;
+                let q = self.compile_at(searcher, inner, exact, matchers, !negated, deeper)?;
                 Box::new(BooleanQuery::new(vec![(Occur::Must, Box::new(AllQuery)), (Occur::MustNot, q)]))
             }
             Node::And(parts) => {
                 let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
                 for p in parts {
                     match p {
-                        Node::Not(inner) => {
-                            clauses.push((Occur::MustNot, self.compile_at(inner, exact, matchers, !negated, deeper)?))
+                        Node::Not(inner) => clauses.push((
+                            Occur::MustNot,
+                            self.compile_at(searcher, inner, exact, matchers, !negated, deeper)?,
+                        )),
+                        _ => {
+                            clauses.push((Occur::Must, self.compile_at(searcher, p, exact, matchers, negated, deeper)?))
                         }
-                        _ => clauses.push((Occur::Must, self.compile_at(p, exact, matchers, negated, deeper)?)),
                     }
                 }
                 if clauses.iter().all(|(o, _)| *o == Occur::MustNot) {
@@ -152,7 +218,7 @@ impl SearchIndex {
             Node::Or(parts) => {
                 let clauses = parts
                     .iter()
-                    .map(|p| Ok((Occur::Should, self.compile_at(p, exact, matchers, negated, deeper)?)))
+                    .map(|p| Ok((Occur::Should, self.compile_at(searcher, p, exact, matchers, negated, deeper)?)))
                     .collect::<Result<Vec<_>, QueryError>>()?;
                 Box::new(BooleanQuery::new(clauses))
             }

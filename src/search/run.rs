@@ -1,8 +1,8 @@
 //! Running a query on an open index: one pass of the [`Tally`] collector counts the
 //! matching passages per document (and through the catalog per participant and wave)
 //! and keeps the passages of the page asked for, in relevance or document order; then
-//! the text of the turns on the page is read from the project (only their documents)
-//! and their hits are highlighted with their context lines.
+//! the text of each turn on the page is read from the project (that turn alone, cut from
+//! its document's text by SQLite) and its hits are highlighted with their context lines.
 
 use super::build::indexed_turns;
 use super::catalog::{DocInfo, NO_RANK};
@@ -12,18 +12,13 @@ use super::query::{QueryError, parse};
 use super::tally::{Order, Passage, Tallied, Tally};
 use super::{CountRow, Counts, Hit, HitKind, SearchOptions, SearchResults, Sort};
 use crate::error::{Error, Result};
-use crate::model::Turn;
-use crate::model::offsets::{CharSlicer, slice_chars};
+use crate::model::offsets::slice_chars;
 use std::collections::{BTreeMap, HashMap};
-use std::rc::Rc;
 use tantivy::schema::Value;
 use tantivy::{DocAddress, Searcher, TantivyDocument};
 
 /// The longest query shown in an error message, in characters.
 const SHOWN_QUERY: usize = 60;
-
-/// How many documents' texts a search keeps at once while it builds hits.
-const TEXTS_KEPT: usize = 256;
 
 /// A query error that quotes at most the first [`SHOWN_QUERY`] characters of the query.
 fn query_error(query: &str, e: QueryError) -> Error {
@@ -40,21 +35,25 @@ impl SearchIndex {
     pub fn search(&self, query: &str, options: &SearchOptions) -> Result<SearchResults> {
         let node = parse(query).map_err(|e| query_error(query, e))?;
         let mut matchers = Vec::new();
-        let compiled = self.compile(&node, options.exact, &mut matchers, false).map_err(|e| query_error(query, e))?;
         let searcher = self.reader.searcher();
         let order = match options.sort {
             Sort::Relevance => Order::Relevance,
             Sort::Document => Order::Document,
         };
         let tally = Tally { ranks: self.stamp.catalog.ranks(), order, keep: options.limit };
-        // tantivy may panic on damaged files rather than return an error.
-        let found = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| searcher.search(&*compiled, &tally)))
-            .map_err(|_| {
-                self.error(
-                    "the index is damaged (its files cannot be read); delete its folder and search again to rebuild it",
-                )
-            })?
-            .map_err(|e| self.error(e))?;
+        // tantivy may panic on damaged files rather than return an error (compiling reads
+        // the segments' dictionaries too).
+        let found = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            let compiled = self.compile(&searcher, &node, options.exact, &mut matchers, false);
+            compiled.map(|q| searcher.search(&*q, &tally))
+        }))
+        .map_err(|_| {
+            self.error(
+                "the index is damaged (its files cannot be read); delete its folder and search again to rebuild it",
+            )
+        })?
+        .map_err(|e| query_error(query, e))?
+        .map_err(|e| self.error(e))?;
         let counts = self.counts(&found);
         let mut stored = HashMap::new();
         let ordered = self.ordered(&searcher, found, &mut stored)?;
@@ -62,7 +61,6 @@ impl SearchIndex {
             index: self,
             searcher: &searcher,
             stored,
-            texts: HashMap::new(),
             highlighter: Highlighter::new(matchers),
             options,
             limit: options.limit.unwrap_or(usize::MAX),
@@ -136,27 +134,6 @@ fn stored_text(d: &TantivyDocument, field: tantivy::schema::Field) -> String {
     d.get_first(field).and_then(|v| v.as_str()).unwrap_or("").to_string()
 }
 
-/// A document's text and its turns, as indexed: each turn with its byte range.
-struct DocumentText {
-    text: String,
-    turns: Vec<(Turn, Option<(usize, usize)>)>,
-}
-
-impl DocumentText {
-    fn read(project: &crate::store::Project, id: &str) -> Result<DocumentText> {
-        let text = project.document_text(id)?;
-        let slicer = CharSlicer::new(&text);
-        let turns = indexed_turns(project.turns(id)?, slicer.char_len())
-            .into_iter()
-            .map(|t| {
-                let bytes = slicer.char_to_byte(t.start).zip(slicer.char_to_byte(t.end.max(t.start)));
-                (t, bytes)
-            })
-            .collect();
-        Ok(DocumentText { text, turns })
-    }
-}
-
 /// Where a passage's hits are: its text and what the hits say about it.
 struct Shown<'a> {
     kind: HitKind,
@@ -177,8 +154,6 @@ struct Page<'a> {
     searcher: &'a Searcher,
     /// Memos and code descriptions already read.
     stored: HashMap<DocAddress, TantivyDocument>,
-    /// The texts of documents on the page, by ID.
-    texts: HashMap<String, Rc<DocumentText>>,
     highlighter: Highlighter,
     options: &'a SearchOptions,
     limit: usize,
@@ -198,26 +173,35 @@ impl<'a> Page<'a> {
     fn add_turn(&mut self, ix: u64, p: &Passage) -> Result<bool> {
         let catalog = &self.index.stamp.catalog;
         let Some(info) = catalog.document(ix) else { return Ok(false) };
-        let doc = self.text_of(&info.id)?;
         let missing = || {
             self.index.error(format!(
                 "turn {} of document \"{}\" is not in the project as it was indexed; search again to update the index",
                 p.ordinal, info.name
             ))
         };
-        let (turn, bytes) = usize::try_from(p.ordinal).ok().and_then(|o| doc.turns.get(o)).ok_or_else(missing)?;
-        let (from, to) = bytes.ok_or_else(missing)?;
+        let ordinal = usize::try_from(p.ordinal).map_err(|_| missing())?;
+        let (turn, text) = match self.index.texts.turn_with_text(&info.id, ordinal)? {
+            Some(found) => found,
+            // A document without turns is indexed as one turn over its whole text.
+            None if ordinal == 0 && self.index.texts.turns(&info.id)?.is_empty() => {
+                let text = self.index.texts.document_text(&info.id)?;
+                let chars = text.chars().count();
+                let turn = indexed_turns(Vec::new(), chars).remove(0);
+                (turn, text)
+            }
+            None => return Err(missing()),
+        };
         let shown = Shown {
             kind: HitKind::Turn,
             id: info.id.clone(),
             info: Some(info),
             speaker: turn.speaker.clone(),
             title: None,
-            turn: Some(p.ordinal as usize),
+            turn: Some(ordinal),
             base: turn.start,
             end: turn.end,
         };
-        Ok(self.hits_in(&doc.text[from..to], shown, p.score))
+        Ok(self.hits_in(&text, shown, p.score))
     }
 
     fn add_extra(&mut self, p: &Passage) -> Result<bool> {
@@ -239,20 +223,6 @@ impl<'a> Page<'a> {
             end: text.chars().count(),
         };
         Ok(self.hits_in(&text, shown, p.score))
-    }
-
-    /// A document's text, read from the project once per page (a few hundred at most
-    /// are kept at once).
-    fn text_of(&mut self, id: &str) -> Result<Rc<DocumentText>> {
-        if let Some(t) = self.texts.get(id) {
-            return Ok(t.clone());
-        }
-        if self.texts.len() >= TEXTS_KEPT {
-            self.texts.clear();
-        }
-        let t = Rc::new(DocumentText::read(&self.index.texts, id)?);
-        self.texts.insert(id.to_string(), t.clone());
-        Ok(t)
     }
 
     /// Adds the hits in one passage's text; true when some were left out.

@@ -485,13 +485,13 @@ fn a_tree_deeper_than_any_parsed_query_is_not_compiled() {
     for _ in 0..1_000 {
         node = query::Node::Not(Box::new(node));
     }
-    let e = index.compile(&node, false, &mut Vec::new(), false).expect_err("too deep");
+    let e = index.compile(&index.reader.searcher(), &node, false, &mut Vec::new(), false).expect_err("too deep");
     assert!(e.message.contains("nests more than 100 levels"), "{}", e.message);
     let mut node = query::Node::Word("knee".into());
     for _ in 0..2 * query::DEEPEST_NESTING + 2 {
         node = query::Node::Not(Box::new(node));
     }
-    assert!(index.compile(&node, false, &mut Vec::new(), false).is_ok());
+    assert!(index.compile(&index.reader.searcher(), &node, false, &mut Vec::new(), false).is_ok());
 }
 
 #[test]
@@ -659,6 +659,43 @@ fn a_project_whose_history_is_not_the_one_indexed_is_rebuilt() {
     assert!(search(&index, "coder:yusuf").counts.passages > 0);
 }
 
+/// A stemmed phrase whose places have few terms in the index is searched as plain
+/// phrases, one per choice of terms, and one of many choices as a phrase of
+/// alternatives; both find every arrangement of the words' forms, and a word the index
+/// lacks finds nothing.
+#[test]
+fn stemmed_phrases_find_every_form_whichever_way_they_are_searched() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut project = Project::create(&dir.path().join("s.codeloom")).unwrap();
+    let text = "P01: walking daughters.\n\nP01: walk daughter.\n\nP01: walks the daughters.\n\n\
+                P01: walked daughter's walk daughters.\n\nP01: walk daughters walking daughter.\n";
+    project.import_documents(vec![parsed("P01_BL", text, Some("P01"), Some("BL"))]).unwrap();
+    let index = SearchIndex::in_memory(&project).unwrap();
+    let found = |q: &str| {
+        let r = search(&index, q);
+        check_offsets(&project, &r);
+        (r.counts.passages, matched(&r))
+    };
+    // Two places of two terms each: four plain phrases.
+    let (n, hits) = found("\"walk daughter\"");
+    assert_eq!(n, 4, "{hits:?}");
+    assert!(hits.contains(&"walking daughters".to_string()) && hits.contains(&"walked daughter's".to_string()));
+    // Three places: eight plain phrases.
+    assert_eq!(found("\"walking daughter walk\"").0, 2);
+    // Four places: sixteen choices, one phrase of alternatives.
+    let (n, hits) = found("\"walks daughter walk daughters\"");
+    assert_eq!(n, 2, "{hits:?}");
+    assert!(hits.contains(&"walk daughters walking daughter".to_string()), "{hits:?}");
+    // Exact forms are one phrase.
+    assert_eq!(
+        index.search("\"walk daughter\"", &SearchOptions { exact: true, ..all("") }).unwrap().counts.passages,
+        1
+    );
+    // A word the index does not hold.
+    assert_eq!(found("\"walk elephants\"").0, 0);
+    assert_eq!(found("elephants").0, 0);
+}
+
 /// Whatever the words, the passages the index finds for a word or phrase (stemmed or
 /// exact) are exactly those in which the highlighter finds it: no passage is missed, and
 /// none is found without a highlighted match.
@@ -675,7 +712,9 @@ fn the_index_finds_exactly_the_passages_the_highlighter_marks() {
     let word = 0..vocabulary.len();
     let turn = proptest::collection::vec(word.clone(), 1..9);
     let corpus = proptest::collection::vec(turn, 2..8);
-    let query = (proptest::collection::vec(word, 1..3), any::<bool>());
+    // Up to five words: a stemmed phrase of four or five words whose places each have two
+    // terms is searched as one phrase of alternatives, a shorter one as plain phrases.
+    let query = (proptest::collection::vec(word, 1..6), any::<bool>());
     let case = (corpus, proptest::collection::vec(query, 1..8));
     let check = |corpus: Vec<Vec<usize>>, queries: Vec<(Vec<usize>, bool)>| -> Result<(), TestCaseError> {
         let dir = tempfile::tempdir().unwrap();
@@ -692,7 +731,7 @@ fn the_index_finds_exactly_the_passages_the_highlighter_marks() {
             let q = if said.len() > 1 { format!("\"{}\"", said.join(" ")) } else { said[0].to_string() };
             let node = query::parse(&q).unwrap();
             let mut matchers = Vec::new();
-            index.compile(&node, exact, &mut matchers, false).unwrap();
+            index.compile(&index.reader.searcher(), &node, exact, &mut matchers, false).unwrap();
             let mut highlighter = highlight::Highlighter::new(matchers);
             let marked: Vec<usize> = turns
                 .iter()

@@ -195,6 +195,44 @@ impl Project {
         })
     }
 
+    /// One turn of a document, by its place among the document's turns (from 0), with
+    /// its text: the characters from its start to its end, which SQLite cuts from the
+    /// stored text (turns are numbered from 0 when their document is stored and never
+    /// renumbered). `None` when the document has no such turn, or when its text is
+    /// shorter than the turn says. Text that is not valid UTF-8 is reported as damage.
+    pub fn turn_with_text(&self, document_id: &str, ordinal: usize) -> Result<Option<(Turn, String)>> {
+        let mut stmt = self.conn().prepare_cached(
+            "SELECT t.speaker, t.start, t.\"end\", t.time_start_ms, t.time_end_ms, \
+                    CAST(substr(d.text, t.start + 1, max(t.\"end\" - t.start, 0)) AS BLOB) \
+             FROM turns t JOIN documents d ON d.id = t.document_id WHERE t.document_id = ?1 AND t.ordinal = ?2",
+        )?;
+        let found = stmt
+            .query_row(rusqlite::params![document_id, ordinal as i64], |r| {
+                let turn = Turn {
+                    speaker: r.get(0)?,
+                    start: r.get::<_, i64>(1)? as usize,
+                    end: r.get::<_, i64>(2)? as usize,
+                    time_start_ms: r.get::<_, Option<i64>>(3)?.map(|v| v as u64),
+                    time_end_ms: r.get::<_, Option<i64>>(4)?.map(|v| v as u64),
+                };
+                Ok((turn, r.get::<_, Vec<u8>>(5)?))
+            })
+            .optional()?;
+        let Some((turn, bytes)) = found else { return Ok(None) };
+        let text = String::from_utf8(bytes).map_err(|e| {
+            super::damaged(
+                self.path(),
+                &format!(
+                    "the text of turn {} of document {document_id} is not valid UTF-8 from byte {}",
+                    ordinal + 1,
+                    e.utf8_error().valid_up_to()
+                ),
+            )
+        })?;
+        let whole = text.chars().count() == turn.end.saturating_sub(turn.start);
+        Ok(whole.then_some((turn, text)))
+    }
+
     /// A document's turns, in order.
     pub fn turns(&self, document_id: &str) -> Result<Vec<Turn>> {
         let mut stmt = self.conn().prepare_cached(

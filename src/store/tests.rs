@@ -456,3 +456,23 @@ fn accepting_and_rejecting_suggestions_undo_and_redo() {
     assert_eq!(rejections[0].coder, "ben");
     assert!(p.coding_provenance("no-such-coding").unwrap().is_none());
 }
+
+/// A turn read on its own has the same text as the turn cut from its document, whatever
+/// the characters before it; a turn past the last is none.
+#[test]
+fn a_turn_is_read_with_its_text_alone() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut p = Project::create(&dir.path().join("t.codeloom")).unwrap();
+    let text = "Interviewer: Café, naïve 😀 — how?\n\nP01: Ça va… 我喜欢 the 🌍 stairs.\n\nInterviewer: Done.\n";
+    p.import_documents(vec![doc("P01_BL", text, "P01", "BL")]).unwrap();
+    let id = p.resolve_document("P01_BL").unwrap();
+    let turns = p.turns(&id).unwrap();
+    assert_eq!(turns.len(), 3);
+    for (i, t) in turns.iter().enumerate() {
+        let (turn, got) = p.turn_with_text(&id, i).unwrap().expect("the turn");
+        assert_eq!(&turn, t);
+        assert_eq!(got, crate::model::offsets::slice_chars(text, t.start, t.end).unwrap(), "turn {i}");
+    }
+    assert_eq!(p.turn_with_text(&id, 3).unwrap(), None);
+    assert_eq!(p.turn_with_text("no-such-document", 0).unwrap(), None);
+}
