@@ -665,27 +665,34 @@ impl App {
         }
     }
 
-    /// A model folder was chosen in "Suggestions settings…" (none: words only): it is saved
-    /// in the settings and read on a thread of its own.
+    /// A model folder was chosen in "Suggestions settings…": it is read on a thread of its
+    /// own (and saved in the settings once it has loaded). None: words only, saved at once.
     pub(super) fn embedding_model_chosen(&mut self, folder: Option<PathBuf>, ctx: &egui::Context) {
-        if let Err(e) = self.code.meaning.save(folder.as_deref()) {
-            self.notices.error(format!("The choice of model could not be saved: {e}"));
-        }
         match folder {
             Some(f) => self.code.meaning.load(f, ctx),
             None => {
                 self.code.meaning.clear();
+                self.save_meaning(None);
                 self.relearn_for_meaning(ctx);
             }
         }
     }
 
-    /// Takes the model when its thread has read it, and learns the suggestions again so
-    /// that they compare by meaning.
+    /// Saves the model folder to load at the next start (none: words only).
+    fn save_meaning(&mut self, folder: Option<&Path>) {
+        if let Err(e) = self.code.meaning.save(folder) {
+            self.notices.error(format!("The choice of model could not be saved: {e}"));
+        }
+    }
+
+    /// Takes the model when its thread has read it, saves its folder in the settings, and
+    /// learns the suggestions again so that they compare by meaning.
     fn poll_meaning(&mut self, ctx: &egui::Context) {
         match self.code.meaning.poll() {
             Some(Ok(model)) => {
                 self.notices.info(format!("Passages are compared by meaning too, with {model}."));
+                let folder = self.code.meaning.model().map(|m| m.folder().to_path_buf());
+                self.save_meaning(folder.as_deref());
                 self.relearn_for_meaning(ctx);
             }
             Some(Err(e)) => self.notices.error(format!("The sentence-embedding model was refused: {e}")),

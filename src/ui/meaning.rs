@@ -3,8 +3,9 @@
 //! researcher chooses the folder holding the model (model2vec's layout: model.safetensors
 //! and tokenizer.json); it is read and checked on a thread of its own (never while
 //! drawing), and the window shows the model loaded (its dimensions and vocabulary) or why
-//! it was refused. The choice is saved in the researcher's settings file
-//! ([`codeloom::settings`]), so the next start loads it again. Nothing is downloaded.
+//! it was refused. A model that loaded is saved in the researcher's settings file
+//! ([`codeloom::settings`]), so the next start loads it again; a refused folder is not.
+//! Nothing is downloaded.
 
 use codeloom::model::words::count;
 use codeloom::settings::Settings;
@@ -105,6 +106,9 @@ impl MeaningSettings {
     pub fn save(&self, folder: Option<&Path>) -> Result<(), String> {
         let Some(path) = &self.settings_path else { return Ok(()) };
         let mut settings = Settings::load_from(path).map_err(|e| e.to_string())?;
+        if settings.embedding_model.as_deref() == folder {
+            return Ok(());
+        }
         settings.embedding_model = folder.map(Path::to_path_buf);
         settings.save_to(path).map_err(|e| e.to_string())
     }

@@ -1608,8 +1608,8 @@ fn similar_passages_are_found_from_a_selection_and_the_chosen_are_coded_at_once(
 
 /// Issue 14, meaning: "Suggestions settings…" in the View menu chooses the folder of a
 /// sentence-embedding model; it is read on a thread of its own and shown loaded with its
-/// dimensions and vocabulary, a bad folder is refused with the file and the reason, the
-/// choice is saved in the settings file, and "Words only" forgets the model.
+/// dimensions and vocabulary, a bad folder is refused with the file and the reason, a model
+/// that loaded is saved in the settings file, and "Words only" forgets the model.
 #[test]
 fn the_suggestions_settings_load_a_model_folder_or_say_why_it_is_refused() {
     use super::meaning::ModelState;
@@ -1643,6 +1643,11 @@ fn the_suggestions_settings_load_a_model_folder_or_say_why_it_is_refused() {
     h.get_by_label_contains(&format!("Refused: {}: not a safetensors file", bad.join("model.safetensors").display()));
     assert!(h.state().code.meaning.model().is_none());
     assert!(h.state().has_notice_containing("was refused"));
+    assert_eq!(
+        Settings::load_from(&settings).unwrap().embedding_model,
+        Some(model.clone()),
+        "a refused folder is not saved"
+    );
 
     h.get_by_label("Words only").click();
     settle(&mut h);
