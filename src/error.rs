@@ -189,6 +189,8 @@ impl MediaError {
 pub enum EmbeddingProblem {
     #[error("the file is not there (a model folder holds model.safetensors and tokenizer.json, in model2vec's layout)")]
     Missing,
+    #[error("the folder is not there (moved, renamed or on a drive that is not connected?)")]
+    NoFolder,
     #[error("not a folder (choose the folder that holds model.safetensors and tokenizer.json)")]
     NotAFolder,
     #[error("cannot read the file: {0}")]

@@ -126,7 +126,7 @@ fn refused(folder: &Path, file: &str, reason: &str) {
 fn bad_model_folders_are_refused_with_the_file_and_the_reason() {
     let dir = tempfile::tempdir().unwrap();
     let at = |name: &str| dir.path().join(name);
-    refused(&at("nowhere"), "nowhere", "not there");
+    refused(&at("nowhere"), "nowhere", "the folder is not there");
     std::fs::write(at("a-file"), "x").unwrap();
     refused(&at("a-file"), "a-file", "not a folder");
 

@@ -306,7 +306,7 @@ impl StaticEmbeddings {
             Ok(m) if m.is_dir() => {}
             Ok(_) => return Err(refuse(folder, EmbeddingProblem::NotAFolder)),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                return Err(refuse(folder, EmbeddingProblem::Missing));
+                return Err(refuse(folder, EmbeddingProblem::NoFolder));
             }
             Err(e) => return Err(refuse(folder, EmbeddingProblem::Unreadable(e.to_string()))),
         }
