@@ -20,6 +20,9 @@ pub enum Error {
     #[error(transparent)]
     Media(#[from] MediaError),
 
+    #[error(transparent)]
+    Embedding(#[from] EmbeddingError),
+
     #[error("no {kind} matches \"{query}\"")]
     NotFound { kind: &'static str, query: String },
 
@@ -178,5 +181,52 @@ pub struct MediaError {
 impl MediaError {
     pub fn new(path: &Path, problem: MediaProblem) -> Self {
         MediaError { path: path.to_path_buf(), problem }
+    }
+}
+
+/// Why a sentence-embedding model folder cannot be used.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum EmbeddingProblem {
+    #[error("the file is not there (a model folder holds model.safetensors and tokenizer.json, in model2vec's layout)")]
+    Missing,
+    #[error("the folder is not there (moved, renamed or on a drive that is not connected?)")]
+    NoFolder,
+    #[error("not a folder (choose the folder that holds model.safetensors and tokenizer.json)")]
+    NotAFolder,
+    #[error("cannot read the file: {0}")]
+    Unreadable(String),
+    #[error("the file is {bytes} bytes, more than the {limit} a model file may have")]
+    TooLarge { bytes: u64, limit: u64 },
+    #[error("not a safetensors file: {0}")]
+    NotSafetensors(String),
+    #[error("{0}")]
+    NoMatrix(String),
+    #[error("wrong shape: {0}")]
+    Shape(String),
+    #[error("the tensor {tensor} holds {dtype} values; Codeloom reads {expected}")]
+    Dtype { tensor: String, dtype: String, expected: &'static str },
+    #[error("the tensor {tensor} holds a value that is not a finite number (at value {at})")]
+    NotFinite { tensor: String, at: usize },
+    #[error("not UTF-8 text (the bytes at {at} are not UTF-8): a tokenizer.json is JSON text")]
+    TokenizerNotUtf8 { at: usize },
+    #[error("not a tokenizer Codeloom can read: {0}")]
+    Tokenizer(String),
+    #[error(
+        "the tokenizer has token IDs up to {largest}, but the model has vectors for only {rows} tokens: tokenizer.json and model.safetensors do not belong together"
+    )]
+    VocabularyTooLarge { largest: u32, rows: usize },
+}
+
+/// A model folder or file that cannot be used, naming the file and the reason.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{}: {problem}", path.display())]
+pub struct EmbeddingError {
+    pub path: PathBuf,
+    pub problem: EmbeddingProblem,
+}
+
+impl EmbeddingError {
+    pub fn new(path: &Path, problem: EmbeddingProblem) -> Self {
+        EmbeddingError { path: path.to_path_buf(), problem }
     }
 }

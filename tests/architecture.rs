@@ -14,6 +14,8 @@
 //! - No production function is longer than 150 lines.
 //! - No table deletes in cascade: an operation deletes dependent rows itself, so undo can
 //!   restore them.
+//! - No network access, ever: no HTTP client crate is built into Codeloom (Cargo.lock names
+//!   none), so neither a model nor anything else can be downloaded.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
@@ -23,7 +25,7 @@ const ROOT: &str = env!("CARGO_MANIFEST_DIR");
 /// The library's modules, lowest layer first; a module may use its own layer and those below.
 const LAYERS: &[&[&str]] = &[
     &["model"],
-    &["error", "output", "guard"],
+    &["error", "output", "guard", "settings"],
     &["store"],
     &["import", "search", "codebook", "agreement", "export", "interop", "media", "suggest"],
     &["demo", "bench"],
@@ -429,6 +431,27 @@ fn no_table_deletes_in_cascade() {
     // The check sees SQL in strings, and not a comment that names the rule.
     assert!(without_comment_lines("let s = \"FOREIGN KEY ... ON DELETE CASCADE\";").contains("CASCADE"));
     assert!(!without_comment_lines("    //! never ON DELETE CASCADE").contains("CASCADE"));
+}
+
+/// HTTP clients and the crates that download models; none may be in the build.
+const NETWORK_CRATES: &[&str] = &["reqwest", "ureq", "hyper", "hf-hub", "attohttpc", "curl", "isahc", "surf", "ehttp"];
+
+/// The packages Cargo.lock names.
+fn locked_packages(lock: &str) -> BTreeSet<String> {
+    lock.lines().filter_map(|l| l.strip_prefix("name = \"")?.strip_suffix('"')).map(str::to_string).collect()
+}
+
+#[test]
+fn no_http_client_is_built_in() {
+    let lock = std::fs::read_to_string(Path::new(ROOT).join("Cargo.lock")).unwrap();
+    let packages = locked_packages(&lock);
+    assert!(packages.contains("tokenizers") && packages.contains("safetensors"), "the lock file is read");
+    let found: Vec<&&str> = NETWORK_CRATES.iter().filter(|c| packages.contains(**c)).collect();
+    assert!(found.is_empty(), "Codeloom never uses the network, but Cargo.lock has {found:?}");
+    assert_eq!(
+        locked_packages("[[package]]\nname = \"ureq\"\nversion = \"2\"\n"),
+        BTreeSet::from(["ureq".to_string()])
+    );
 }
 
 #[test]

@@ -26,7 +26,8 @@ impl Rng {
     }
 }
 
-const WORDS: &[&str] = &[
+/// The words the synthetic transcripts are made of.
+pub const WORDS: &[&str] = &[
     "pain",
     "knee",
     "back",

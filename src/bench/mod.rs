@@ -8,6 +8,7 @@ pub mod commands;
 pub mod corpus;
 pub mod export;
 pub mod media;
+pub mod model;
 pub mod scale;
 pub mod search;
 pub mod suggest;

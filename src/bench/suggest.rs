@@ -1,14 +1,20 @@
 //! The suggestions scenario of `codeloom bench`: on the bench study (its transcripts,
 //! 60 codes, the bench's codings by 3 coders), training a model for every code,
-//! suggestions for one document, the inbox over every transcript, and an evaluation
-//! with 5 document folds.
+//! suggestions for one document, the inbox over every transcript, an evaluation
+//! with 5 document folds, and meaning: loading a synthetic sentence-embedding model shaped
+//! like potion-base-8M (30,000 tokens, 256 dimensions), embedding every sentence, and
+//! "passages like this" by words and meaning.
 
 use super::Measurement;
 use crate::error::Result;
 use crate::store::Project;
 use crate::suggest::{self, EvalOptions, InboxOptions, SuggestOptions, TrainOptions};
 use std::path::Path;
+use std::sync::Arc;
 use std::time::Instant;
+
+/// The synthetic model's vocabulary and dimensions: potion-base-8M's shape.
+const MODEL_SHAPE: (usize, usize) = (30_000, 256);
 
 /// Measures the suggestion engine on the study at `study`.
 pub fn measure(study: &Path, progress: &mut dyn FnMut(&str)) -> Result<Vec<Measurement>> {
@@ -46,6 +52,8 @@ pub fn measure(study: &Path, progress: &mut dyn FnMut(&str)) -> Result<Vec<Measu
     let eval_seconds = t.elapsed().as_secs_f64();
 
     let n = documents.len();
+    let flagged = suggester.flagged().len();
+    let meaning = measure_meaning(study, suggester, &project, progress)?;
     Ok(vec![
         Measurement {
             name: "suggest_train".into(),
@@ -55,7 +63,7 @@ pub fn measure(study: &Path, progress: &mut dyn FnMut(&str)) -> Result<Vec<Measu
             details: serde_json::json!({
                 "documents": n, "codings": codings, "codes_trained": trained,
                 "passages": passages, "distinct_features": features, "read_seconds": read,
-                "codes_flagged": suggester.flagged().len(),
+                "codes_flagged": flagged,
             }),
         },
         Measurement {
@@ -86,5 +94,49 @@ pub fn measure(study: &Path, progress: &mut dyn FnMut(&str)) -> Result<Vec<Measu
                 "pooled_alpha": evaluation.pooled.alpha.value,
             }),
         },
+        meaning,
     ])
+}
+
+/// Loads a synthetic model shaped like potion-base-8M, written beside the study, embeds
+/// every sentence the suggester read, and finds the passages like one sentence by words
+/// and meaning.
+fn measure_meaning(
+    study: &Path,
+    suggester: suggest::Suggester,
+    project: &Project,
+    progress: &mut dyn FnMut(&str),
+) -> Result<Measurement> {
+    let folder = study.with_extension("model");
+    let (vocabulary, dims) = MODEL_SHAPE;
+    super::model::write_random_model(&folder, vocabulary, dims, 7)?;
+    progress("suggestions: loading a sentence-embedding model");
+    let t = Instant::now();
+    let model = Arc::new(suggest::StaticEmbeddings::load(&folder)?);
+    let load = t.elapsed().as_secs_f64();
+    progress("suggestions: embedding every sentence");
+    let t = Instant::now();
+    let suggester = suggester.with_meaning(model, &|_, _| {});
+    let embed = t.elapsed().as_secs_f64();
+    let passages = suggester.meaning.as_ref().map_or(0, |m| m.held());
+    let t = Instant::now();
+    let mut like = Vec::new();
+    if let Some(first) = suggester.corpus.documents.iter().find(|d| !d.units.is_empty()) {
+        let unit = first.units[first.units.len() / 2];
+        like = suggester.similar(project, &first.id, unit.start, unit.end, 20)?;
+    }
+    let similar = t.elapsed().as_secs_f64();
+    Ok(Measurement {
+        name: "suggest_embeddings".into(),
+        what: format!(
+            "load a {vocabulary}-token, {dims}-dimension sentence-embedding model and embed {passages} sentences"
+        ),
+        seconds: load + embed,
+        target_seconds: None,
+        details: serde_json::json!({
+            "load_seconds": load, "embed_seconds": embed, "passages": passages,
+            "passages_per_second": passages as f64 / embed.max(1e-9),
+            "similar_seconds": similar, "similar_found": like.len(),
+        }),
+    })
 }

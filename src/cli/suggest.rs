@@ -1,17 +1,70 @@
 //! `codeloom suggest` and `codeloom similar`: suggested codings learned from the team's
 //! coding (the inbox, accepting and rejecting by ID, the evaluation) and the passages
-//! most like a selection.
+//! most like a selection, compared by meaning too when a sentence-embedding model is
+//! given (`--embeddings`, `$CODELOOM_EMBEDDINGS` or the settings file).
 
 use super::{Common, open, open_read_only, print_json};
 use anyhow::{Result, bail};
 use clap::Args;
 use codeloom::Project;
+use codeloom::settings::Settings;
 use codeloom::suggest::{
-    self, EvalOptions, Evaluation, InboxOptions, Statistic, Suggester, Suggestion, TrainOptions, UnitKind,
+    self, EvalOptions, Evaluation, InboxOptions, StaticEmbeddings, Statistic, Suggester, Suggestion, TrainOptions,
+    UnitKind,
 };
 use serde_json::json;
 use std::collections::HashMap;
 use std::path::PathBuf;
+use std::sync::Arc;
+
+/// The environment variable that names a sentence-embedding model folder.
+const EMBEDDINGS_VARIABLE: &str = "CODELOOM_EMBEDDINGS";
+
+/// Which sentence-embedding model compares passages by meaning.
+#[derive(Args, Debug, Clone)]
+pub struct MeaningArgs {
+    /// A folder holding a sentence-embedding model (model2vec's static layout:
+    /// model.safetensors and tokenizer.json) to compare passages by meaning as well as
+    /// words (default: $CODELOOM_EMBEDDINGS, else the settings file's embedding_model).
+    /// Nothing is downloaded.
+    #[arg(long, value_name = "FOLDER")]
+    pub embeddings: Option<PathBuf>,
+    /// Compare passages by their words only, whatever the settings say.
+    #[arg(long, conflicts_with = "embeddings")]
+    pub no_embeddings: bool,
+}
+
+impl MeaningArgs {
+    /// The model asked for, loaded and checked: --embeddings, else $CODELOOM_EMBEDDINGS,
+    /// else the settings file; none with --no-embeddings.
+    fn load(&self) -> Result<Option<Arc<StaticEmbeddings>>> {
+        if self.no_embeddings {
+            return Ok(None);
+        }
+        let folder = match (&self.embeddings, std::env::var_os(EMBEDDINGS_VARIABLE).filter(|v| !v.is_empty())) {
+            (Some(f), _) => Some(f.clone()),
+            (None, Some(f)) => Some(PathBuf::from(f)),
+            (None, None) => Settings::load()?.embedding_model,
+        };
+        match folder {
+            Some(f) => Ok(Some(Arc::new(StaticEmbeddings::load(&f)?))),
+            None => Ok(None),
+        }
+    }
+}
+
+/// What compared the passages, in words: "words and meaning: FOLDER (…)" or "words only".
+fn compared_by(model: Option<&StaticEmbeddings>) -> String {
+    model.map_or_else(|| "words only".to_string(), |m| format!("words and meaning: {}", m.describe()))
+}
+
+/// The model in JSON: its folder, dimensions and vocabulary, or null.
+fn model_json(model: Option<&StaticEmbeddings>) -> serde_json::Value {
+    model.map_or(
+        serde_json::Value::Null,
+        |m| json!({"folder": m.folder(), "dims": m.dims(), "vocabulary": m.vocabulary()}),
+    )
+}
 
 /// Suggested codings: passages the models learned from the team's codings think carry a
 /// code, with their scores and reasons. Nothing is coded until someone accepts.
@@ -57,6 +110,8 @@ pub struct SuggestArgs {
     /// The number of document folds for --evaluate.
     #[arg(long, default_value_t = 5)]
     pub folds: usize,
+    #[command(flatten)]
+    pub meaning: MeaningArgs,
     #[arg(long)]
     pub json: bool,
     #[command(flatten)]
@@ -79,6 +134,8 @@ pub struct SimilarArgs {
     /// At most this many passages.
     #[arg(long, default_value_t = 10)]
     pub limit: usize,
+    #[command(flatten)]
+    pub meaning: MeaningArgs,
     #[arg(long)]
     pub json: bool,
 }
@@ -104,8 +161,13 @@ pub fn run(args: SuggestArgs) -> Result<i32> {
     let options = TrainOptions { unit, coders: args.coders.clone(), ..Default::default() };
     match args.action.split_first() {
         None => {
+            // The model is read before the project, so that a bad folder is refused at once.
+            let model = args.meaning.load()?;
             let p = open_read_only(&args.project)?;
-            let suggester = suggest::train(&p, &options)?;
+            let mut suggester = suggest::train(&p, &options)?;
+            if let Some(m) = model {
+                suggester = suggester.with_meaning(m, &|_, _| {});
+            }
             inbox(&p, &suggester, &args)
         }
         Some((verb, ids)) if verb == "accept" || verb == "reject" => {
@@ -156,12 +218,14 @@ fn inbox(p: &Project, suggester: &Suggester, args: &SuggestArgs) -> Result<i32> 
         print_json(&json!({
             "model_version": suggester.model_version(),
             "unit": suggester.unit(),
+            "embeddings": model_json(suggester.meaning_model()),
             "suggestions": list,
             "flagged": flagged,
         }))?;
         return Ok(0);
     }
     println!("{} suggestions ({}, {})", list.len(), suggester.unit().as_str(), suggester.model_version());
+    println!("passages compared by {}", compared_by(suggester.meaning_model()));
     for s in &list {
         print_suggestion(s, names.get(&s.code_id).map_or("?", String::as_str));
     }
@@ -267,13 +331,18 @@ fn print_evaluation(e: &Evaluation, json: bool) -> Result<()> {
 }
 
 pub fn similar(args: SimilarArgs) -> Result<i32> {
+    let model = args.meaning.load()?;
     let p = open_read_only(&args.project)?;
     let doc = p.resolve_document(&args.doc)?;
-    let found = suggest::similar(&p, &doc, args.start, args.end, args.limit)?;
+    let compared = compared_by(model.as_deref());
+    let found = suggest::similar_with(&p, (doc.as_str(), args.start, args.end), args.limit, model)?;
     if args.json {
+        // The list stays the whole of standard output; what compared it goes to standard error.
+        eprintln!("passages compared by {compared}");
         print_json(&found)?;
         return Ok(0);
     }
+    println!("passages compared by {compared}");
     for s in &found {
         println!("{:.3}  {} [{}, {})  {}", s.score, s.document_name, s.start, s.end, s.text);
     }

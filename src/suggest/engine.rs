@@ -8,8 +8,10 @@
 //! suggesting for an open document is a few thousand dot products.
 
 use super::corpus::{At, Corpus, CorpusDocument, Evidence, labels};
+use super::embedding::StaticEmbeddings;
 use super::features::{SparseVec, Vocabulary};
 use super::linear::{self, Model, Params};
+use super::meaning::{Meaning, blend};
 use super::similar::{SimilarPassage, passage};
 use super::units::UnitKind;
 use crate::error::{Error, Result};
@@ -19,7 +21,9 @@ use crate::store::queries::CodingFilter;
 use crate::store::suggestion_ops::{Rejection, SuggestedCoding};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
+use std::borrow::Cow;
 use std::collections::HashMap;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 /// How to train.
@@ -166,6 +170,9 @@ pub struct Suggester {
     flagged: Vec<(String, usize)>,
     examples: Vec<(String, usize)>,
     version: String,
+    /// The passages' meanings, when a sentence-embedding model was given
+    /// ([`Suggester::with_meaning`]).
+    pub(crate) meaning: Option<Meaning>,
 }
 
 /// Trains suggestions on `project` (see [`train_with_progress`]).
@@ -277,7 +284,7 @@ pub fn train_with_progress(
     }
     let examples = codes.iter().cloned().zip(labels.codings.iter().copied()).collect();
     progress(work, work);
-    Ok(Suggester { corpus, vocabulary, vectors, models, flagged, examples, version })
+    Ok(Suggester { corpus, vocabulary, vectors, models, flagged, examples, version, meaning: None })
 }
 
 /// A document's codings and rejections, by code.
@@ -470,19 +477,24 @@ impl Suggester {
             .collect();
         let stride = model.positives.len().div_ceil(SIMILAR_SCAN).max(1);
         let here = self.corpus.position(&document.id);
-        let mut near: Vec<(f32, At)> = model
+        let meaning = self.meaning.as_ref().map(|m| (m, self.passage_meaning(m, here, document, c.unit)));
+        let mut near: Vec<(f64, At)> = model
             .positives
             .iter()
             .step_by(stride)
             .filter(|&&(d, u)| !(Some(d as usize) == here && u as usize == c.unit))
-            .map(|&(d, u)| (self.vectors[d as usize][u as usize].dot(x), (d, u)))
+            .map(|&(d, u)| {
+                let words = f64::from(self.vectors[d as usize][u as usize].dot(x)).min(1.0);
+                let cosine = meaning.as_ref().map(|(m, q)| m.cosine(q, d as usize, u as usize));
+                (blend(words, cosine), (d, u))
+            })
             .filter(|s| s.0 > 0.0)
             .collect();
         near.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
         near.truncate(REASON_PASSAGES);
         let similar = near
             .into_iter()
-            .map(|(score, (d, u))| passage(&self.corpus.documents[d as usize], u as usize, score as f64))
+            .map(|(score, (d, u))| passage(&self.corpus.documents[d as usize], u as usize, score))
             .collect();
         Suggestion {
             id: suggestion_id(&document.id, &model.code_id, unit.start, unit.end),
@@ -495,6 +507,21 @@ impl Suggester {
             model_version: self.version.clone(),
             words,
             similar,
+        }
+    }
+
+    /// The meaning of passage `unit` of `document`: held when the document is in the
+    /// corpus (at `here`), else embedded now.
+    fn passage_meaning<'m>(
+        &self,
+        meaning: &'m Meaning,
+        here: Option<usize>,
+        document: &CorpusDocument,
+        unit: usize,
+    ) -> Cow<'m, [f32]> {
+        match here.and_then(|d| meaning.passage(d, unit)) {
+            Some(v) => Cow::Borrowed(v),
+            None => Cow::Owned(meaning.model.embed(document.units[unit].text(&document.text))),
         }
     }
 
@@ -626,6 +653,21 @@ impl Suggester {
         let text = super::similar::selection(project, document, start, end)?;
         let query =
             self.vocabulary.vector(&super::features::Featurizer::default().known_bag(&text, &self.corpus.terms));
-        Ok(super::similar::nearest(&self.corpus, &self.vectors, &query, (document, start, end), limit))
+        let meaning = self.meaning.as_ref().map(|m| (m, m.model.embed(&text)));
+        let meaning = meaning.as_ref().map(|(m, q)| (*m, q.as_slice()));
+        Ok(super::similar::nearest(&self.corpus, &self.vectors, (&query, meaning), (document, start, end), limit))
+    }
+
+    /// This suggester comparing passages by meaning too, with `model` (see
+    /// [`super::meaning`]): every passage it read is embedded once; `progress` hears
+    /// (passages done, passages).
+    pub fn with_meaning(mut self, model: Arc<StaticEmbeddings>, progress: &dyn Fn(usize, usize)) -> Suggester {
+        self.meaning = Some(Meaning::of_corpus(model, &self.corpus, progress));
+        self
+    }
+
+    /// The sentence-embedding model this suggester compares meanings with, if any.
+    pub fn meaning_model(&self) -> Option<&StaticEmbeddings> {
+        self.meaning.as_ref().map(|m| &*m.model)
     }
 }

@@ -13,6 +13,10 @@
 //! - [`evaluate`]: how far the suggestions can be trusted: document folds, per code
 //!   precision, recall, F1 and Krippendorff's α between the model and the team.
 //! - [`similar`]: the passages most like a selection, across the project.
+//! - [`embedding`]: a sentence-embedding model the researcher placed in a folder
+//!   (model2vec's static layout), read and checked; nothing is ever downloaded.
+//! - [`meaning`]: passages compared by meaning as well as words when there is such a
+//!   model; the one place the two similarities are blended.
 //! - [`coder`]: the suggester as a coder in agreement (`suggester`): its suggestions over
 //!   the documents compared, each from models that did not learn from that document.
 //!
@@ -28,20 +32,23 @@
 
 pub mod coder;
 pub mod corpus;
+pub mod embedding;
 pub mod engine;
 pub mod evaluate;
 pub mod features;
 pub mod linear;
+pub mod meaning;
 pub mod similar;
 pub mod units;
 
 pub use coder::{CODER, CoderOptions, agreement_with_suggester, reliability_with_suggester};
+pub use embedding::StaticEmbeddings;
 pub use engine::{
     InboxOptions, SUGGESTION_THRESHOLD, SuggestOptions, Suggester, Suggestion, TrainOptions, WeightedWord, train,
     train_with_progress,
 };
 pub use evaluate::{CodeEvaluation, Confusion, EvalOptions, Evaluation, Figures, Statistic, evaluate};
-pub use similar::{SimilarPassage, similar};
+pub use similar::{SimilarPassage, similar, similar_with};
 pub use units::UnitKind;
 
 /// The name of the model family, the first part of every model version.

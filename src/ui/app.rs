@@ -12,6 +12,7 @@ use super::assignments::AssignmentAction;
 use super::code_screen::{CodeRequest, CodeScreen, Showing};
 use super::codebook_review::{CodebookReview, ReviewAction};
 use super::files::{DesktopChooser, Dialog, FileChooser, PendingDialog};
+use super::meaning::MeaningAction;
 use super::memos::{MemoAction, MemoWindow};
 use super::notify::Notices;
 use super::player::{PlayerKeys, PlayerView};
@@ -132,6 +133,7 @@ impl App {
     pub fn new(cc: &eframe::CreationContext<'_>, project: Option<PathBuf>, document: Option<String>) -> Self {
         let prefs: Prefs = cc.storage.and_then(|s| eframe::get_value(s, PREFS_KEY)).unwrap_or_default();
         let mut app = App::with(prefs, Arc::new(DesktopChooser));
+        app.read_settings(codeloom::settings::default_path(), &cc.egui_ctx);
         let last = app.prefs.recent.first().map(PathBuf::from).filter(|p| p.is_file());
         if let Some(p) = project.or(last) {
             app.open_project(&p);
@@ -623,6 +625,7 @@ impl App {
                     Dialog::ImportCodebook => self.import_codebook(&first),
                     Dialog::ExportCodebook => self.export_codebook(&first),
                     Dialog::LinkRecording | Dialog::LocateRecording => self.link_recording(&first),
+                    Dialog::EmbeddingModel => self.embedding_model_chosen(Some(first), ctx),
                 }
             }
         }
@@ -640,6 +643,68 @@ impl App {
             self.import_finished(result);
         }
         self.poll_suggestions();
+        if self.code.suggest.again && !self.code.suggest.learning() {
+            self.code.suggest.again = false;
+            self.suggestions_changed(ctx);
+        }
+        self.poll_meaning(ctx);
+    }
+
+    /// Reads the researcher's settings file at `path` (none: no settings) and starts
+    /// loading the sentence-embedding model it names.
+    pub(super) fn read_settings(&mut self, path: Option<PathBuf>, ctx: &egui::Context) {
+        self.code.meaning.settings_path = path.clone();
+        let Some(path) = path else { return };
+        match codeloom::settings::Settings::load_from(&path) {
+            Ok(settings) => {
+                if let Some(folder) = settings.embedding_model {
+                    self.code.meaning.load(folder, ctx);
+                }
+            }
+            Err(e) => self.notices.error(e.to_string()),
+        }
+    }
+
+    /// A model folder was chosen in "Suggestions settings…": it is read on a thread of its
+    /// own (and saved in the settings once it has loaded). None: words only, saved at once.
+    pub(super) fn embedding_model_chosen(&mut self, folder: Option<PathBuf>, ctx: &egui::Context) {
+        match folder {
+            Some(f) => self.code.meaning.load(f, ctx),
+            None => {
+                self.code.meaning.clear();
+                self.save_meaning(None);
+                self.relearn_for_meaning(ctx);
+            }
+        }
+    }
+
+    /// Saves the model folder to load at the next start (none: words only).
+    fn save_meaning(&mut self, folder: Option<&Path>) {
+        if let Err(e) = self.code.meaning.save(folder) {
+            self.notices.error(format!("The choice of model could not be saved: {e}"));
+        }
+    }
+
+    /// Takes the model when its thread has read it, saves its folder in the settings, and
+    /// learns the suggestions again so that they compare by meaning.
+    fn poll_meaning(&mut self, ctx: &egui::Context) {
+        match self.code.meaning.poll() {
+            Some(Ok(model)) => {
+                self.notices.info(format!("Passages are compared by meaning too, with {model}."));
+                let folder = self.code.meaning.model().map(|m| m.folder().to_path_buf());
+                self.save_meaning(folder.as_deref());
+                self.relearn_for_meaning(ctx);
+            }
+            Some(Err(e)) => self.notices.error(format!("The sentence-embedding model was refused: {e}")),
+            None => {}
+        }
+    }
+
+    /// Learns the suggestions again when they are on, with the model as it is now.
+    fn relearn_for_meaning(&mut self, ctx: &egui::Context) {
+        if self.code.suggest.on && self.session.is_some() {
+            self.suggestions_changed(ctx);
+        }
     }
 
     /// Suggestions were turned on or off (View menu, status bar), or "Learn again".
@@ -650,7 +715,8 @@ impl App {
             self.code.refresh_suggestions(s, &mut self.notices);
             return;
         }
-        if let Err(e) = self.code.suggest.learn(s.project.path().to_path_buf(), ctx) {
+        let model = self.code.meaning.model();
+        if let Err(e) = self.code.suggest.learn(s.project.path().to_path_buf(), model, ctx) {
             self.notices.error(e);
         }
     }
@@ -741,6 +807,11 @@ impl App {
         if title != self.title {
             ctx.send_viewport_cmd(egui::ViewportCommand::Title(title.clone()));
             self.title = title;
+        }
+        match self.code.meaning.ui(&ctx) {
+            Some(MeaningAction::ChooseFolder) => self.ask(Dialog::EmbeddingModel, &ctx),
+            Some(MeaningAction::WordsOnly) => self.embedding_model_chosen(None, &ctx),
+            None => {}
         }
         if let Some(m) = &mut self.memo {
             let (actions, open) = m.ui(&ctx);

@@ -102,6 +102,13 @@ impl App {
                     let ctx = ui.ctx().clone();
                     self.suggestions_changed(&ctx);
                 }
+                if ui
+                    .button("Suggestions settings…")
+                    .on_hover_text("A sentence-embedding model, so that passages are compared by meaning too")
+                    .clicked()
+                {
+                    self.code.meaning.open = true;
+                }
                 ui.separator();
                 if ui.checkbox(&mut self.prefs.blind, "Show only my codings (blind coding)").changed() {
                     self.refresh_marks();

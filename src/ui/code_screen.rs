@@ -13,6 +13,7 @@ use super::code_dialogs::{CodeDialogAction, MergeCodesDialog, SplitCodeDialog};
 use super::codebook::{CodebookAction, CodebookPanel};
 use super::documents::{DocumentsAction, DocumentsPanel};
 use super::listen::Listen;
+use super::meaning::MeaningSettings;
 use super::notify::Notices;
 use super::picker::{CodePicker, PickerChoice, PickerCode, PickerPurpose, in_vivo_name};
 use super::player::PlayerAction;
@@ -97,6 +98,9 @@ pub struct CodeScreen {
     pub inbox: Inbox,
     /// "Passages like this": the passages most like a selection.
     pub similar: SimilarWindow,
+    /// The sentence-embedding model that compares passages by meaning ("Suggestions
+    /// settings…").
+    pub meaning: MeaningSettings,
     /// The window's context, for work done on other threads to ask for a repaint.
     ctx_for_jobs: egui::Context,
 }
@@ -504,7 +508,8 @@ impl CodeScreen {
         };
         let (start, end) = sel.range();
         let path = s.project.path().to_path_buf();
-        if let Err(e) = self.similar.find(path, (doc.id.clone(), start, end), &self.ctx_for_jobs) {
+        let model = self.meaning.model();
+        if let Err(e) = self.similar.find(path, (doc.id.clone(), start, end), model, &self.ctx_for_jobs) {
             n.error(e);
         }
     }

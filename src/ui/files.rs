@@ -20,6 +20,8 @@ pub enum Dialog {
     LinkRecording,
     /// Where the open document's recording is now.
     LocateRecording,
+    /// The folder of a sentence-embedding model (model.safetensors and tokenizer.json).
+    EmbeddingModel,
 }
 
 /// Answers file dialogs. `choose` may block; the app calls it on a worker thread.
@@ -72,6 +74,11 @@ impl FileChooser for DesktopChooser {
                 })
                 .add_filter("Recordings (sound, or the sound of a video)", codeloom::media::MEDIA_EXTENSIONS)
                 .pick_file()
+                .into_iter()
+                .collect(),
+            Dialog::EmbeddingModel => rfd::FileDialog::new()
+                .set_title("The folder holding model.safetensors and tokenizer.json")
+                .pick_folder()
                 .into_iter()
                 .collect(),
         }

@@ -16,6 +16,7 @@ mod codebook_review;
 mod documents;
 mod files;
 mod listen;
+mod meaning;
 mod memos;
 mod notify;
 mod picker;

@@ -1,13 +1,15 @@
 //! "Passages like this": the passages across the project most like a selection
-//! ([`codeloom::suggest::similar`]), computed once on a thread of its own when
+//! ([`codeloom::suggest::similar_with`], by meaning too when a sentence-embedding model is
+//! loaded in "Suggestions settings…"), computed once on a thread of its own when
 //! "Find similar passages" is chosen (never while drawing), listed with their document,
 //! score and text, each with a checkbox and Open; "Code the chosen with" applies one code
 //! to every ticked passage as one operation (one undo step).
 
 use super::study::Study;
 use codeloom::Project;
-use codeloom::suggest::SimilarPassage;
+use codeloom::suggest::{SimilarPassage, StaticEmbeddings};
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::sync::mpsc::{Receiver, channel};
 
 /// How many passages the window lists.
@@ -37,11 +39,13 @@ pub struct SimilarWindow {
 
 impl SimilarWindow {
     /// Starts looking for the passages like chars `[start, end)` of `document` in the
-    /// project at `path`, on a thread of its own, and opens the window.
+    /// project at `path` (by meaning too with `model`), on a thread of its own, and opens
+    /// the window.
     pub fn find(
         &mut self,
         path: PathBuf,
         (document, start, end): (String, usize, usize),
+        model: Option<Arc<StaticEmbeddings>>,
         ctx: &egui::Context,
     ) -> Result<(), String> {
         let (tx, rx) = channel();
@@ -50,7 +54,9 @@ impl SimilarWindow {
             .name("similar".into())
             .spawn(move || {
                 let result = Project::open(&path)
-                    .and_then(|p| codeloom::suggest::similar(&p, &document, start, end, SIMILAR_LIMIT))
+                    .and_then(|p| {
+                        codeloom::suggest::similar_with(&p, (document.as_str(), start, end), SIMILAR_LIMIT, model)
+                    })
                     .map_err(|e| e.to_string());
                 let _ = tx.send(result);
                 ctx.request_repaint();

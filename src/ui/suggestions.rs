@@ -11,9 +11,10 @@ use super::study::Study;
 use super::transcript::SuggestMark;
 use codeloom::Project;
 use codeloom::model::words::count;
-use codeloom::suggest::{InboxOptions, SuggestOptions, Suggester, Suggestion, TrainOptions};
+use codeloom::suggest::{InboxOptions, StaticEmbeddings, SuggestOptions, Suggester, Suggestion, TrainOptions};
 use egui::{Color32, RichText};
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::sync::mpsc::{Receiver, channel};
 
 /// "Accept all of this code above" takes suggestions scoring at least this.
@@ -59,13 +60,24 @@ pub struct Suggestions {
     shown: Vec<Suggestion>,
     /// The suggestion selected in the transcript.
     pub selected: Option<String>,
+    /// Learning was asked for again while learning.
+    pub again: bool,
 }
 
 impl Suggestions {
     /// Starts learning from the project at `path` on a thread of its own (unless it is
-    /// already learning).
-    pub fn learn(&mut self, path: PathBuf, ctx: &egui::Context) -> Result<(), String> {
+    /// already learning); with `model`, the passages are then embedded to be compared by
+    /// meaning too.
+    pub fn learn(
+        &mut self,
+        path: PathBuf,
+        model: Option<Arc<StaticEmbeddings>>,
+        ctx: &egui::Context,
+    ) -> Result<(), String> {
         if self.job.is_some() {
+            // Asked while learning (a model for meaning arrived, or "Learn again"): learn
+            // again once this is done, so that the model reflects what was asked.
+            self.again = true;
             return Ok(());
         }
         let (tx, rx) = channel();
@@ -84,6 +96,10 @@ impl Suggestions {
                             repaint.request_repaint();
                         })
                     })
+                    .map(|suggester| match model {
+                        Some(m) => suggester.with_meaning(m, &|_, _| {}),
+                        None => suggester,
+                    })
                     .map_err(|e| e.to_string());
                 let _ = tx.send(TrainMessage::Finished(Box::new(result)));
                 ctx.request_repaint();
@@ -101,7 +117,6 @@ impl Suggestions {
         self.selected = None;
     }
 
-    #[cfg(test)]
     pub fn learning(&self) -> bool {
         self.job.is_some()
     }

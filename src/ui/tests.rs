@@ -1605,3 +1605,52 @@ fn similar_passages_are_found_from_a_selection_and_the_chosen_are_coded_at_once(
     assert_eq!(h.state().view().document_id(), shown[k].document_id, "the passage's document is open");
     assert_eq!(h.state().view().flashed(), Some((shown[k].start, shown[k].end)));
 }
+
+/// Issue 14, meaning: "Suggestions settings…" in the View menu chooses the folder of a
+/// sentence-embedding model; it is read on a thread of its own and shown loaded with its
+/// dimensions and vocabulary, a bad folder is refused with the file and the reason, a model
+/// that loaded is saved in the settings file, and "Words only" forgets the model.
+#[test]
+fn the_suggestions_settings_load_a_model_folder_or_say_why_it_is_refused() {
+    use super::meaning::ModelState;
+    use codeloom::settings::Settings;
+    let (dir, path) = demo();
+    let model = dir.path().join("model");
+    codeloom::bench::model::write_random_model(&model, 500, 16, 1).unwrap();
+    let bad = dir.path().join("bad");
+    std::fs::create_dir_all(&bad).unwrap();
+    std::fs::write(bad.join("model.safetensors"), b"nonsense").unwrap();
+    std::fs::write(bad.join("tokenizer.json"), b"{}").unwrap();
+    let mut h = harness(app_on(&path, "amara", vec![vec![model.clone()], vec![bad.clone()]]));
+    let settings = dir.path().join("config/codeloom/settings.json");
+    h.state_mut().code.meaning.settings_path = Some(settings.clone());
+
+    h.get_by_label("View").click();
+    settle(&mut h);
+    h.get_by_label("Suggestions settings…").click();
+    settle(&mut h);
+    h.get_by_label("Model: none (words only)");
+    h.get_by_label("Embedding model folder…").click();
+    wait_for(&mut h, |a| a.code.meaning.model().is_some());
+    h.get_by_label("Loaded: 16 dimensions, a vocabulary of 500 tokens");
+    h.get_by_label(&format!("Model: {}", model.display()));
+    assert!(h.state().has_notice_containing("compared by meaning too"));
+    assert_eq!(Settings::load_from(&settings).unwrap().embedding_model, Some(model.clone()));
+
+    // A folder whose model is not a safetensors file: refused, and said why.
+    h.get_by_label("Embedding model folder…").click();
+    wait_for(&mut h, |a| matches!(a.code.meaning.state, ModelState::Refused(..)));
+    h.get_by_label_contains(&format!("Refused: {}: not a safetensors file", bad.join("model.safetensors").display()));
+    assert!(h.state().code.meaning.model().is_none());
+    assert!(h.state().has_notice_containing("was refused"));
+    assert_eq!(
+        Settings::load_from(&settings).unwrap().embedding_model,
+        Some(model.clone()),
+        "a refused folder is not saved"
+    );
+
+    h.get_by_label("Words only").click();
+    settle(&mut h);
+    h.get_by_label("Model: none (words only)");
+    assert_eq!(Settings::load_from(&settings).unwrap().embedding_model, None);
+}

@@ -66,13 +66,27 @@ pub fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
+/// An empty configuration folder for the binaries the tests run, so that no test reads
+/// the developer's own settings (`~/.config/codeloom/settings.json`).
+pub fn empty_config() -> &'static Path {
+    static CONFIG: std::sync::OnceLock<tempfile::TempDir> = std::sync::OnceLock::new();
+    CONFIG.get_or_init(|| tempfile::tempdir().expect("a temporary folder")).path()
+}
+
+/// `codeloom ARGS` as the tests run it: changes recorded under the coder `tester`, an empty
+/// configuration folder, and no sentence-embedding model from the environment.
+pub fn command(args: &[&str]) -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_codeloom"));
+    c.args(args)
+        .env("CODELOOM_CODER", "tester")
+        .env("XDG_CONFIG_HOME", empty_config())
+        .env_remove("CODELOOM_EMBEDDINGS");
+    c
+}
+
 /// Runs `codeloom ARGS` with changes recorded under the coder `tester`.
 pub fn codeloom(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_codeloom"))
-        .args(args)
-        .env("CODELOOM_CODER", "tester")
-        .output()
-        .expect("run codeloom")
+    command(args).output().expect("run codeloom")
 }
 
 /// Runs `codeloom ARGS`, which must succeed, and returns what it printed.
