@@ -342,3 +342,105 @@ fn f4_plays_the_linked_recording_in_the_real_window_and_c_still_codes() {
     let words = text_of(&project, &coded);
     assert!(words.split_whitespace().count() >= 2, "the drag took several words: {words:?}");
 }
+
+/// Suggestions in the real window: a demo project with one more interview whose first
+/// turn says what the team codes "Sleep disruption". View > Suggestions, clicked with the
+/// real pointer, learns from the team's codings on a thread of its own; the first turn
+/// then carries a dashed suggestion. A click on it and the `A` key, as real X events, make
+/// it a coding by the person at the keyboard, with its provenance (the model and its
+/// score) in the project file; Ctrl+Z takes it back; a click and `X` reject it, and the
+/// rejection is remembered in the project file.
+///
+/// What this proves: the menu, the click on a dashed outline and the single keys reach the
+/// suggestions through a real winit window, and what they do is stored. What it does not:
+/// anything about the outline's pixels (the library is asked where the suggestion is).
+#[test]
+fn a_suggestion_is_accepted_undone_and_rejected_in_the_real_window() {
+    let test = "a_suggestion_is_accepted_undone_and_rejected_in_the_real_window";
+    if !["Xvfb", "openbox", "xdotool"].iter().all(|t| common::tool(test, t, &["-help"])) {
+        return;
+    }
+    let dir = tempfile::tempdir().expect("temp dir");
+    let project = dir.path().join("demo.codeloom");
+    common::ok(&["demo", project.to_str().expect("path")]);
+    let text = "Sam: Some nights I only get two hours of sleep, I wake up every time I turn over in bed.\n\n\
+                Interviewer: And how is that affecting you?\n\nSam: Well.\n";
+    let (doc, expected) = {
+        let mut p = Project::open(&project).expect("open");
+        p.import_documents(vec![codeloom::model::ParsedDocument {
+            source: PathBuf::from("P07_BL.txt"),
+            name: "P07_BL".into(),
+            original_name: "P07_BL.txt".into(),
+            format: "txt".into(),
+            text: text.into(),
+            turns: codeloom::import::turns::detect_turns(text),
+            participant: Some("P07".into()),
+            wave: Some("BL".into()),
+            warnings: vec![],
+        }])
+        .expect("import P07_BL");
+        let doc = p.resolve_document("P07_BL").expect("P07_BL");
+        // What the window will learn and suggest: the same library function underneath.
+        let suggester = codeloom::suggest::train(&p, &codeloom::suggest::TrainOptions::default()).expect("learn");
+        let shown = suggester.suggest_document(&p, &doc, &Default::default()).expect("suggest");
+        let first_turn = p.turns(&doc).expect("turns")[0].clone();
+        let expected = shown
+            .into_iter()
+            .find(|x| x.start >= first_turn.start && x.end <= first_turn.end)
+            .expect("the first turn is suggested");
+        assert_eq!(expected.code_id, p.resolve_code("Sleep disruption").expect("code"));
+        (doc, expected)
+    };
+    let s = Session::start(&project, "P07_BL", dir.path());
+
+    // View > Suggestions (the menu bar is at the window's top; the item is the sixth).
+    s.at(91, 13);
+    s.xdo(&["click", "1"]);
+    s.at(135, 194);
+    s.xdo(&["click", "1"]);
+    s.key("Escape");
+
+    // The first turn's first sentence, two lines long, under the taller strip the
+    // suggestions' inspector takes. Learning takes a few seconds in a debug build: until
+    // the suggestion is shown, a click selects nothing and A does nothing, so try again.
+    let sentence = (560, 243);
+    let accepted = poll(Duration::from_secs(90), || {
+        s.at(sentence.0, sentence.1);
+        s.xdo(&["click", "1"]);
+        s.key("a");
+        std::thread::sleep(Duration::from_millis(800));
+        testers(&project, &doc).into_iter().next()
+    });
+    let accepted = accepted.unwrap_or_else(|| s.fail("a click on the suggestion and A made no coding"));
+    assert_eq!(
+        (accepted.code_id.as_str(), accepted.start, accepted.end),
+        (expected.code_id.as_str(), expected.start, expected.end),
+        "the suggested passage was coded with the suggested code"
+    );
+    let provenance = Project::open(&project)
+        .expect("open")
+        .coding_provenance(&accepted.id)
+        .expect("provenance")
+        .unwrap_or_else(|| s.fail("the accepted coding has no provenance"));
+    assert_eq!(provenance.accepted_by, "tester");
+    assert_eq!(provenance.model_version, expected.model_version);
+    assert!((provenance.score - expected.score).abs() < 1e-9, "{} vs {}", provenance.score, expected.score);
+
+    s.key("ctrl+z");
+    if poll(Duration::from_secs(10), || testers(&project, &doc).is_empty().then_some(())).is_none() {
+        s.fail("Ctrl+Z did not take the accepted suggestion back");
+    }
+
+    // Undone, the passage is suggested again: a click and X reject it.
+    let rejected = poll(Duration::from_secs(30), || {
+        s.at(sentence.0, sentence.1);
+        s.xdo(&["click", "1"]);
+        s.key("x");
+        std::thread::sleep(Duration::from_millis(800));
+        let p = Project::open(&project).expect("open");
+        p.suggestion_rejections().expect("rejections").into_iter().find(|r| r.document_id == doc)
+    });
+    let rejected = rejected.unwrap_or_else(|| s.fail("a click on the suggestion and X rejected nothing"));
+    assert_eq!((rejected.start, rejected.end), (expected.start, expected.end));
+    assert!(testers(&project, &doc).is_empty(), "a rejection codes nothing");
+}
