@@ -67,15 +67,39 @@ pub(super) struct Tallied {
 }
 
 /// Keeps the first `keep` passages of a stream: collects up to twice that many, then
-/// cuts back to the best `keep`, so each passage costs a constant on average.
+/// cuts back to the best `keep`, so each passage costs a constant on average. Once a cut
+/// has been made, a passage that comes after the last one kept is let go at once: it can
+/// never be among the first `keep`.
 struct Best {
     order: Order,
     keep: Option<usize>,
     items: Vec<Passage>,
+    /// After a cut, the last passage kept (in `order`).
+    last_kept: Option<Passage>,
 }
 
 impl Best {
+    fn new(order: Order, keep: Option<usize>) -> Best {
+        Best { order, keep, items: Vec::new(), last_kept: None }
+    }
+
+    /// Whether a passage is certainly let go, from its score (in relevance order) or its
+    /// document's place (in document order) alone: so its turn's ordinal need not be read.
+    fn lets_go(&self, score: Score, rank: u32) -> bool {
+        if self.keep == Some(0) {
+            return true;
+        }
+        let Some(last) = &self.last_kept else { return false };
+        match self.order {
+            Order::Relevance => score.total_cmp(&last.score) == Ordering::Less,
+            Order::Document => rank > last.rank,
+        }
+    }
+
     fn push(&mut self, p: Passage) {
+        if self.keep == Some(0) || self.last_kept.is_some_and(|last| self.order.compare(&p, &last) != Ordering::Less) {
+            return;
+        }
         self.items.push(p);
         if let Some(k) = self.keep
             && self.items.len() >= 2 * k.max(1)
@@ -89,6 +113,7 @@ impl Best {
         if self.items.len() > k {
             if k > 0 {
                 self.items.select_nth_unstable_by(k - 1, |a, b| order.compare(a, b));
+                self.last_kept = Some(self.items[k - 1]);
             }
             self.items.truncate(k);
         }
@@ -132,9 +157,13 @@ impl SegmentCollector for SegmentTally {
                 NO_RANK
             }
         };
+        let other = ix.is_none() && self.best.order == Order::Document;
+        if !other && self.best.lets_go(score, rank) {
+            return;
+        }
         let ordinal = self.ordinal.first(doc).unwrap_or(0);
         let passage = Passage { score, rank, ix, ordinal, addr: DocAddress::new(self.segment, doc) };
-        if ix.is_none() && self.best.order == Order::Document {
+        if other {
             self.found.others.push(passage);
         } else {
             self.best.push(passage);
@@ -157,7 +186,7 @@ impl Collector for Tally {
             ordinal: reader.fast_fields().u64("ordinal")?,
             ranks: self.ranks.clone(),
             found: Tallied { per_document: vec![0; self.ranks.len()], ..Default::default() },
-            best: Best { order: self.order, keep: self.keep, items: Vec::new() },
+            best: Best::new(self.order, self.keep),
         })
     }
 
@@ -167,7 +196,7 @@ impl Collector for Tally {
 
     fn merge_fruits(&self, fruits: Vec<Tallied>) -> tantivy::Result<Tallied> {
         let mut all = Tallied { per_document: vec![0; self.ranks.len()], ..Default::default() };
-        let mut best = Best { order: self.order, keep: self.keep, items: Vec::new() };
+        let mut best = Best::new(self.order, self.keep);
         for f in fruits {
             for (total, n) in all.per_document.iter_mut().zip(&f.per_document) {
                 *total += n;
@@ -195,18 +224,28 @@ mod tests {
     #[test]
     fn best_keeps_the_first_in_order_whatever_comes_in() {
         let all: Vec<Passage> =
-            (0..100u32).map(|i| p(((i * 37) % 11) as f32, (i * 7) % 13, (i % 5) as u64, i)).collect();
+            (0..1000u32).map(|i| p(((i * 37) % 11) as f32, (i * 7) % 13, (i % 5) as u64, i)).collect();
         for order in [Order::Relevance, Order::Document] {
             let mut sorted = all.clone();
             sorted.sort_by(|a, b| order.compare(a, b));
             for keep in [Some(0), Some(1), Some(7), Some(100), Some(500), None] {
-                let mut best = Best { order, keep, items: Vec::new() };
+                let want: Vec<u32> = sorted.iter().take(keep.unwrap_or(usize::MAX)).map(|x| x.addr.doc_id).collect();
+                // Every passage pushed; and, as the collector does, those `lets_go` names
+                // let go before their ordinal is read (none of them may be wanted).
+                let mut best = Best::new(order, keep);
+                let mut early = Best::new(order, keep);
                 for x in all.iter().rev() {
                     best.push(*x);
+                    if early.lets_go(x.score, x.rank) {
+                        assert!(!want.contains(&x.addr.doc_id), "{order:?} {keep:?}: {x:?} was let go");
+                    } else {
+                        early.push(*x);
+                    }
                 }
                 let got: Vec<u32> = best.finish().iter().map(|x| x.addr.doc_id).collect();
-                let want: Vec<u32> = sorted.iter().take(keep.unwrap_or(usize::MAX)).map(|x| x.addr.doc_id).collect();
                 assert_eq!(got, want, "{order:?} {keep:?}");
+                let got: Vec<u32> = early.finish().iter().map(|x| x.addr.doc_id).collect();
+                assert_eq!(got, want, "{order:?} {keep:?}, letting go early");
             }
         }
     }
