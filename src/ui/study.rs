@@ -146,8 +146,10 @@ impl Study {
                     .then_with(|| wave(a).cmp(&wave(b)))
                     .then_with(|| natural_cmp(&a.document.name, &b.document.name))
             });
+            // Places moved: the lookups by ID and by grid cell follow. Otherwise every
+            // document kept its place, participant and wave, and they still hold.
+            self.index_documents();
         }
-        self.index_documents();
         Ok(())
     }
 
@@ -240,6 +242,8 @@ impl Study {
             .collect();
         let mut grid: Vec<String> = self.grid.iter().map(|((p, w), i)| format!("{p}/{w}={i}")).collect();
         grid.sort();
+        let mut by_id: Vec<String> = self.by_id.iter().map(|(id, i)| format!("{id}={i}")).collect();
+        by_id.sort();
         let codes: Vec<String> = self
             .codes
             .iter()
@@ -252,7 +256,7 @@ impl Study {
         let assignments: Vec<String> =
             self.assignments.iter().map(|a| format!("{}>{}", a.coder, a.document_id)).collect();
         format!(
-            "docs {docs:?}\ngrid {grid:?}\nwaves {:?}\nparticipants {participants:?}\ncodes {codes:?}\ncounts {counts:?}\ncoders {:?}\nassignments {assignments:?}\nversions {:?}",
+            "docs {docs:?}\ngrid {grid:?}\nby id {by_id:?}\nwaves {:?}\nparticipants {participants:?}\ncodes {codes:?}\ncounts {counts:?}\ncoders {:?}\nassignments {assignments:?}\nversions {:?}",
             self.waves, self.coders, self.versions
         )
     }
