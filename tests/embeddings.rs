@@ -364,6 +364,11 @@ fn the_suggest_command_on_the_demo_says_which_model_compared_the_passages() {
     );
     let text = ok(&["suggest", project, "--limit", "1"]);
     assert!(text.contains("passages compared by words only"), "{text}");
+    // The evaluation measures the scores, which meaning does not change: said, not silently ignored.
+    let out = common::codeloom(&["suggest", project, "--evaluate", "--folds", "2", "--embeddings", model]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert!(said.contains("--embeddings is not used by --evaluate"), "{said}");
 }
 
 /// Loading a model shaped like potion-base-8M (30,000 tokens of BERT word pieces, 256

@@ -152,6 +152,14 @@ pub fn run(args: SuggestArgs) -> Result<i32> {
         bail!("--min-score takes a number from 0 to 1, not {}", args.min_score);
     }
     let unit = unit(&args.unit)?;
+    if args.meaning.embeddings.is_some() && (args.evaluate || !args.action.is_empty()) {
+        // Meaning changes the passages shown beside a suggestion, never its score or ID:
+        // what these measure and decide comes from the learned models alone.
+        eprintln!(
+            "note: --embeddings is not used by {}: suggestion scores and IDs come from the learned models alone",
+            if args.evaluate { "--evaluate" } else { "accept and reject" }
+        );
+    }
     if args.evaluate {
         let p = open_read_only(&args.project)?;
         let options = EvalOptions { folds: args.folds, unit, coders: args.coders.clone(), ..Default::default() };
