@@ -86,6 +86,23 @@ fn two_coders_diverge_and_merge_with_every_coding_accounted_for() {
     let p = Project::open(Path::new(&project)).unwrap();
     let by_coder = |p: &Project, c: &str| all_codings(p).iter().filter(|x| x.coder == c).count() as u64;
     assert_eq!(amara_base, by_coder(&p, "amara"), "a blind copy has only its coder's codings");
+    {
+        // The counts a blind copy keeps (per document, per code) are those of the codings it holds.
+        let copy = Project::open(&amara_copy).unwrap();
+        let kept: Vec<usize> = copy.documents().unwrap().iter().map(|d| d.coding_count).collect();
+        assert_eq!(kept.iter().sum::<usize>() as u64, amara_base);
+        let mut a: Vec<_> =
+            copy.code_counts().unwrap().into_iter().map(|(k, c)| (k, c.codings, c.documents, c.participants)).collect();
+        let mut b: Vec<_> = copy
+            .code_counts_recounted()
+            .unwrap()
+            .into_iter()
+            .map(|(k, c)| (k, c.codings, c.documents, c.participants))
+            .collect();
+        a.sort();
+        b.sort();
+        assert_eq!(a, b, "a blind copy's code counts");
+    }
     let total_before = all_codings(&p).len();
     assert_eq!(total_before, 444);
     let hope = code_id(&p, "Hope");

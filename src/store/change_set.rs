@@ -10,7 +10,7 @@
 //! a row while it is in its table) one indexed lookup per row.
 
 use super::Project;
-use super::changes::{Change, Row};
+use super::changes::{Change, CodingPlaces, Row};
 use crate::error::Result;
 use rusqlite::params_from_iter;
 use serde_json::Value as Json;
@@ -27,7 +27,8 @@ pub struct ChangeSet {
     pub coded_documents: BTreeSet<String>,
     /// Codes whose own row was written (created, renamed, moved, recoloured, redefined, deleted).
     pub codes: BTreeSet<String>,
-    /// Codes whose codings were written (their counts changed).
+    /// Codes whose codings were written, or whose counts changed otherwise (a coded
+    /// document moved to another participant).
     pub coded_codes: BTreeSet<String>,
     /// Codings written (applied, resized, recoded, starred, annotated, deleted).
     pub codings: BTreeSet<String>,
@@ -70,7 +71,7 @@ type IdAndColumns = (String, Option<String>, Option<String>);
 /// Rows inserted by operations still applied: their images are not in the log.
 #[derive(Default)]
 struct Pending {
-    codings: Vec<String>,
+    codings: CodingPlaces,
     turns: Vec<i64>,
     attribute_values: Vec<String>,
     memos: Vec<String>,
@@ -105,13 +106,15 @@ impl Project {
                 note(&mut set, &mut pending, change);
             }
         }
-        self.resolve_pending(&mut set, pending)?;
+        self.resolve_pending(&mut set, &mut pending)?;
         Ok(set)
     }
 
     /// Looks up the rows inserted by operations that are still applied.
-    fn resolve_pending(&self, set: &mut ChangeSet, pending: Pending) -> Result<()> {
-        for (id, document, code) in self.rows_by_id("codings", &["document_id", "code_id"], &pending.codings)? {
+    fn resolve_pending(&self, set: &mut ChangeSet, pending: &mut Pending) -> Result<()> {
+        let codings = pending.codings.unresolved().to_vec();
+        for (id, document, code) in self.rows_by_id("codings", &["document_id", "code_id"], &codings)? {
+            pending.codings.resolve(&id, document.clone(), code.clone());
             set.codings.insert(id);
             set.coded_documents.extend(document);
             set.coded_codes.extend(code);
@@ -178,8 +181,6 @@ fn note(set: &mut ChangeSet, pending: &mut Pending, change: &Change) {
         Change::Delete { table, key, row } => (table, key, vec![row]),
     };
     let id = key_text(key);
-    // An update's images hold only the columns it changed; the row may still be needed.
-    let partial = matches!(change, Change::Update { .. });
     let from_images = |column: &str| -> BTreeSet<String> { images.iter().filter_map(|r| text(r, column)).collect() };
     match table {
         // A document whose only change is its kept count of codings changed its codings,
@@ -198,13 +199,16 @@ fn note(set: &mut ChangeSet, pending: &mut Pending, change: &Change) {
             set.documents.extend(docs);
         }
         "codings" => {
-            set.codings.insert(id.clone());
-            let (docs, codes) = (from_images("document_id"), from_images("code_id"));
-            if docs.is_empty() || partial {
-                pending.codings.push(id);
+            if let Some((id, codes, document)) = pending.codings.note(change) {
+                set.codings.insert(id);
+                set.coded_documents.extend(document);
+                set.coded_codes.extend(codes);
             }
-            set.coded_documents.extend(docs);
-            set.coded_codes.extend(codes);
+        }
+        // A code's kept totals change with its codings, and when a coded document moves
+        // to another participant.
+        "code_totals" => {
+            set.coded_codes.insert(id);
         }
         "codes" => {
             set.codes.insert(id);

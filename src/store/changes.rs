@@ -14,6 +14,7 @@ use rusqlite::types::Value;
 use rusqlite::{Connection, params_from_iter};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value as Json};
+use std::collections::BTreeSet;
 
 /// The tables an operation may change, and so the only names a log entry may name.
 pub(crate) const TABLES: &[&str] = &[
@@ -35,6 +36,8 @@ pub(crate) const TABLES: &[&str] = &[
     "sync_points",
     "suggestion_rejections",
     "coding_provenance",
+    "code_documents",
+    "code_totals",
 ];
 
 /// A row image: column name to value.
@@ -61,6 +64,81 @@ pub enum Change {
         key: Json,
         row: Row,
     },
+}
+
+/// Where the codings some writes touched are: for each coding, the codes its images name
+/// (before and after a recode) and its document when an image holds it; a coding's
+/// document never changes. Codings whose images do not tell both (an insert keeps no
+/// image while its row is in its table; an update's images hold only the columns it
+/// changed) are [`CodingPlaces::unresolved`] until their current row is read.
+#[derive(Default)]
+pub(crate) struct CodingPlaces {
+    places: std::collections::BTreeMap<String, (BTreeSet<String>, Option<String>)>,
+    unresolved: Vec<String>,
+}
+
+impl CodingPlaces {
+    /// Notes one write; returns the coding's ID and the codes and document its images
+    /// name, or `None` when the write is not to `codings`.
+    pub(crate) fn note(&mut self, change: &Change) -> Option<(String, BTreeSet<String>, Option<String>)> {
+        let (key, images, partial): (&Json, Vec<&Row>, bool) = match change {
+            Change::Insert { table, key, row } if table == "codings" => (key, row.iter().collect(), false),
+            Change::Update { table, key, before, after } if table == "codings" => (key, vec![before, after], true),
+            Change::Delete { table, key, row } if table == "codings" => (key, vec![row], false),
+            _ => return None,
+        };
+        let id = match key {
+            Json::String(s) => s.clone(),
+            other => other.to_string(),
+        };
+        let text = |column: &str| -> Vec<String> {
+            images.iter().filter_map(|r| r.get(column).and_then(Json::as_str)).map(str::to_string).collect()
+        };
+        let codes: BTreeSet<String> = text("code_id").into_iter().collect();
+        let document = text("document_id").into_iter().next();
+        if document.is_none() || partial {
+            self.unresolved.push(id.clone());
+        }
+        let place = self.places.entry(id.clone()).or_default();
+        place.0.extend(codes.iter().cloned());
+        if place.1.is_none() {
+            place.1.clone_from(&document);
+        }
+        Some((id, codes, document))
+    }
+
+    /// The codings whose current row is still to be read.
+    pub(crate) fn unresolved(&self) -> &[String] {
+        &self.unresolved
+    }
+
+    /// What a coding's current row says: its document and code.
+    pub(crate) fn resolve(&mut self, id: &str, document: Option<String>, code: Option<String>) {
+        let place = self.places.entry(id.to_string()).or_default();
+        place.0.extend(code);
+        if place.1.is_none() {
+            place.1 = document;
+        }
+    }
+
+    /// The (code, document) pairs of the codings noted, and the codes with a coding
+    /// whose document is unknown (a row gone without an image), which get no pairs.
+    pub(crate) fn pairs(&self) -> (BTreeSet<(String, String)>, BTreeSet<String>) {
+        let unplaced: BTreeSet<String> = self
+            .places
+            .values()
+            .filter(|(_, doc)| doc.is_none())
+            .flat_map(|(codes, _)| codes.iter().cloned())
+            .collect();
+        let pairs = self
+            .places
+            .values()
+            .filter_map(|(codes, doc)| Some((codes, doc.as_ref()?)))
+            .flat_map(|(codes, doc)| codes.iter().map(move |c| (c.clone(), doc.clone())))
+            .filter(|(c, _)| !unplaced.contains(c))
+            .collect();
+        (pairs, unplaced)
+    }
 }
 
 fn check_table(table: &str) -> Result<&str> {

@@ -2,12 +2,12 @@
 //! at a cost that follows the documents and codes named, not the size of the project.
 
 use super::Project;
-use super::changes::{Change, Writer};
+use super::changes::{Change, CodingPlaces, Writer};
 use super::queries::{CodeCounts, DocumentSummary};
 use crate::error::Result;
 use rusqlite::{OptionalExtension, params_from_iter};
 use serde_json::Value as Json;
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeSet, HashMap, HashSet};
 
 /// Brings the stored coding count of every document whose codings the operation so far
 /// added or removed up to date, through the writer (so the log records it and undo and
@@ -48,6 +48,189 @@ pub(crate) fn maintain_coding_counts(w: &mut Writer) -> Result<()> {
     Ok(())
 }
 
+/// Brings the kept counts of every code whose codings the operation wrote up to date
+/// (`code_documents` per code and document, `code_totals` per code: see schema version
+/// 7), through the writer, so undo and redo keep them. Called at the end of every
+/// operation; costs a few indexed reads and writes per (code, document) pair the operation
+/// wrote and per coded document it moved to another participant.
+pub(crate) fn maintain_code_counts(w: &mut Writer) -> Result<()> {
+    let mut places = CodingPlaces::default();
+    let mut moved = BTreeSet::new();
+    for change in w.changes() {
+        if places.note(change).is_none()
+            && let Change::Update { table, key: Json::String(id), after, .. } = change
+            && table == "documents"
+            && after.contains_key("participant_id")
+        {
+            moved.insert(id.clone());
+        }
+    }
+    let conn = w.conn();
+    let mut current = conn.prepare_cached("SELECT document_id, code_id FROM codings WHERE id = ?1")?;
+    for id in places.unresolved().to_vec() {
+        if let Some((d, c)) = current.query_row([&id], |r| Ok((r.get(0)?, r.get(1)?))).optional()? {
+            places.resolve(&id, Some(d), Some(c));
+        }
+    }
+    let (mut pairs, unplaced) = places.pairs();
+    // A code with a coding whose document is unknown (never within one sound operation)
+    // is counted again over every document it is or was kept in.
+    let mut docs_of = conn.prepare_cached(
+        "SELECT document_id FROM codings WHERE code_id = ?1 UNION SELECT document_id FROM code_documents WHERE code_id = ?1",
+    )?;
+    for code in unplaced {
+        for d in docs_of.query_map([&code], |r| r.get::<_, String>(0))? {
+            pairs.insert((code.clone(), d?));
+        }
+    }
+    let mut totals = Totals::default();
+    for d in moved {
+        move_document(w, &d, &mut totals)?;
+    }
+    for (code, document) in pairs {
+        recount_pair(w, &code, &document, &mut totals)?;
+    }
+    totals.write(w)
+}
+
+/// Changes to the totals of codes, written once at the end.
+#[derive(Default)]
+struct Totals(std::collections::BTreeMap<String, [i64; 3]>);
+
+impl Totals {
+    fn add(&mut self, code: &str, codings: i64, documents: i64, participants: i64) {
+        let t = self.0.entry(code.to_string()).or_default();
+        t[0] += codings;
+        t[1] += documents;
+        t[2] += participants;
+    }
+
+    fn write(self, w: &mut Writer) -> Result<()> {
+        use rusqlite::types::Value::Integer;
+        for (code, delta) in self.0 {
+            if delta == [0, 0, 0] {
+                continue;
+            }
+            let old: Option<[i64; 3]> = w
+                .conn()
+                .prepare_cached("SELECT codings, documents, participants FROM code_totals WHERE id = ?1")?
+                .query_row([&code], |r| Ok([r.get(0)?, r.get(1)?, r.get(2)?]))
+                .optional()?;
+            let now = std::array::from_fn::<i64, 3, _>(|i| old.unwrap_or_default()[i] + delta[i]);
+            let cols =
+                [("codings", Integer(now[0])), ("documents", Integer(now[1])), ("participants", Integer(now[2]))];
+            match (old, now[0] > 0) {
+                (Some(_), true) => w.update("code_totals", code.as_str(), &cols)?,
+                (Some(_), false) => w.delete("code_totals", code.as_str())?,
+                (None, true) => {
+                    let mut row = vec![("id", rusqlite::types::Value::Text(code.clone()))];
+                    row.extend(cols);
+                    w.insert("code_totals", &row)?
+                }
+                (None, false) => {}
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The key of a `code_documents` row.
+fn pair_key(code: &str, document: &str) -> String {
+    format!("{code}|{document}")
+}
+
+/// How many of `code`'s kept documents belong to `participant`.
+fn documents_of_participant(w: &Writer, code: &str, participant: &str) -> Result<i64> {
+    let mut stmt =
+        w.conn().prepare_cached("SELECT count(*) FROM code_documents WHERE code_id = ?1 AND participant_id = ?2")?;
+    Ok(stmt.query_row([code, participant], |r| r.get(0))?)
+}
+
+/// Sets the kept count of one (code, document) pair to the codings there now.
+fn recount_pair(w: &mut Writer, code: &str, document: &str, totals: &mut Totals) -> Result<()> {
+    use rusqlite::types::Value::{Integer, Null, Text};
+    let conn = w.conn();
+    let n: i64 = conn
+        .prepare_cached("SELECT count(*) FROM codings WHERE code_id = ?1 AND document_id = ?2")?
+        .query_row([code, document], |r| r.get(0))?;
+    let key = pair_key(code, document);
+    let kept: Option<(i64, Option<String>)> = conn
+        .prepare_cached("SELECT codings, participant_id FROM code_documents WHERE id = ?1")?
+        .query_row([&key], |r| Ok((r.get(0)?, r.get(1)?)))
+        .optional()?;
+    match kept {
+        Some((old, _)) if old == n => {}
+        Some((old, _)) if n > 0 => {
+            w.update("code_documents", key.as_str(), &[("codings", Integer(n))])?;
+            totals.add(code, n - old, 0, 0);
+        }
+        Some((old, participant)) => {
+            w.delete("code_documents", key.as_str())?;
+            let left = match &participant {
+                Some(p) => documents_of_participant(w, code, p)? == 0,
+                None => false,
+            };
+            totals.add(code, -old, -1, -i64::from(left));
+        }
+        None if n > 0 => {
+            let participant: Option<String> = conn
+                .prepare_cached("SELECT participant_id FROM documents WHERE id = ?1")?
+                .query_row([document], |r| r.get(0))
+                .optional()?
+                .flatten();
+            w.insert(
+                "code_documents",
+                &[
+                    ("id", Text(key.clone())),
+                    ("code_id", Text(code.to_string())),
+                    ("document_id", Text(document.to_string())),
+                    ("participant_id", participant.clone().map_or(Null, Text)),
+                    ("codings", Integer(n)),
+                ],
+            )?;
+            let joined = match &participant {
+                Some(p) => documents_of_participant(w, code, p)? == 1,
+                None => false,
+            };
+            totals.add(code, n, 1, i64::from(joined));
+        }
+        None => {}
+    }
+    Ok(())
+}
+
+/// A document's participant changed: its kept pairs follow, and the codes' numbers of
+/// participants with them.
+fn move_document(w: &mut Writer, document: &str, totals: &mut Totals) -> Result<()> {
+    use rusqlite::types::Value::{Null, Text};
+    let conn = w.conn();
+    let to: Option<String> = conn
+        .prepare_cached("SELECT participant_id FROM documents WHERE id = ?1")?
+        .query_row([document], |r| r.get(0))
+        .optional()?
+        .flatten();
+    let rows: Vec<(String, String, Option<String>)> = conn
+        .prepare_cached("SELECT id, code_id, participant_id FROM code_documents WHERE document_id = ?1")?
+        .query_map([document], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
+        .collect::<rusqlite::Result<_>>()?;
+    for (key, code, from) in rows {
+        if from == to {
+            continue;
+        }
+        w.update("code_documents", key.as_str(), &[("participant_id", to.clone().map_or(Null, Text))])?;
+        let left = match &from {
+            Some(p) => documents_of_participant(w, &code, p)? == 0,
+            None => false,
+        };
+        let joined = match &to {
+            Some(p) => documents_of_participant(w, &code, p)? == 1,
+            None => false,
+        };
+        totals.add(&code, 0, 0, i64::from(joined) - i64::from(left));
+    }
+    Ok(())
+}
+
 impl Project {
     /// The summaries (turns, speakers, codings) of the documents with these IDs that exist.
     pub fn document_summaries(&self, ids: &[String]) -> Result<Vec<DocumentSummary>> {
@@ -73,33 +256,78 @@ impl Project {
     }
 
     /// Codings, documents and participants of each of these codes (own codings, not
-    /// their child codes'); a code without codings is absent.
+    /// their child codes'), as every operation keeps them; a code without codings is absent.
     pub fn code_counts_of(&self, ids: &[String]) -> Result<HashMap<String, CodeCounts>> {
+        if self.opened_schema() < 7 {
+            let mut all = self.code_counts_recounted()?;
+            all.retain(|id, _| ids.contains(id));
+            return Ok(all);
+        }
         let mut out = HashMap::new();
-        for chunk in ids.chunks(500) {
-            let marks = vec!["?"; chunk.len()].join(", ");
-            let sql = format!(
-                "SELECT c.code_id, count(*), count(DISTINCT c.document_id), count(DISTINCT d.participant_id)
-                 FROM codings c JOIN documents d ON d.id = c.document_id
-                 WHERE c.code_id IN ({marks}) GROUP BY c.code_id"
-            );
-            let mut stmt = self.conn().prepare(&sql)?;
-            let rows = stmt.query_map(params_from_iter(chunk), |r| {
-                Ok((
-                    r.get::<_, String>(0)?,
-                    CodeCounts {
-                        codings: r.get::<_, i64>(1)? as usize,
-                        documents: r.get::<_, i64>(2)? as usize,
-                        participants: r.get::<_, i64>(3)? as usize,
-                    },
-                ))
-            })?;
-            for row in rows {
-                let (code, counts) = row?;
-                out.insert(code, counts);
+        let mut stmt =
+            self.conn().prepare_cached("SELECT codings, documents, participants FROM code_totals WHERE id = ?1")?;
+        for id in ids {
+            let counts = stmt
+                .query_row([id], |r| {
+                    Ok(CodeCounts {
+                        codings: r.get::<_, i64>(0)? as usize,
+                        documents: r.get::<_, i64>(1)? as usize,
+                        participants: r.get::<_, i64>(2)? as usize,
+                    })
+                })
+                .optional()?;
+            if let Some(c) = counts {
+                out.insert(id.clone(), c);
             }
         }
         Ok(out)
+    }
+
+    /// How often each code is used, by code ID, as every operation keeps it (60 rows for
+    /// 60 codes, whatever the number of codings). A file of an older schema opened
+    /// read-only has them counted here instead.
+    pub fn code_counts(&self) -> Result<HashMap<String, CodeCounts>> {
+        if self.opened_schema() < 7 {
+            return self.code_counts_recounted();
+        }
+        let mut stmt = self.conn().prepare("SELECT id, codings, documents, participants FROM code_totals")?;
+        let rows = stmt.query_map([], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                CodeCounts {
+                    codings: r.get::<_, i64>(1)? as usize,
+                    documents: r.get::<_, i64>(2)? as usize,
+                    participants: r.get::<_, i64>(3)? as usize,
+                },
+            ))
+        })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// The counts of [`Project::code_counts`] counted from every coding, not read from
+    /// what the operations keep: what the kept counts are checked against.
+    pub fn code_counts_recounted(&self) -> Result<HashMap<String, CodeCounts>> {
+        let mut out: HashMap<String, (CodeCounts, HashSet<String>)> = HashMap::new();
+        let mut stmt = self.conn().prepare(
+            "SELECT c.code_id, count(*), d.participant_id FROM codings c JOIN documents d ON d.id = c.document_id
+             GROUP BY c.code_id, c.document_id",
+        )?;
+        let mut rows = stmt.query([])?;
+        while let Some(r) = rows.next()? {
+            let entry = out.entry(r.get(0)?).or_default();
+            entry.0.codings += r.get::<_, i64>(1)? as usize;
+            entry.0.documents += 1;
+            if let Some(p) = r.get::<_, Option<String>>(2)? {
+                entry.1.insert(p);
+            }
+        }
+        Ok(out
+            .into_iter()
+            .map(|(code, (mut counts, participants))| {
+                counts.participants = participants.len();
+                (code, counts)
+            })
+            .collect())
     }
 }
 
@@ -116,12 +344,19 @@ mod tests {
         build_demo(&path, &DemoSources::in_repository(Path::new(env!("CARGO_MANIFEST_DIR")))).unwrap();
         let p = Project::open(&path).unwrap();
         let all = p.code_counts().unwrap();
+        assert!(all.len() > 5);
+        let counted = p.code_counts_recounted().unwrap();
         let ids: Vec<String> = p.codes().unwrap().into_iter().map(|c| c.id).collect();
         let some = p.code_counts_of(&ids).unwrap();
-        assert_eq!(some.len(), all.len());
+        assert_eq!((some.len(), counted.len()), (all.len(), all.len()));
         for (id, c) in &all {
-            let s = &some[id];
-            assert_eq!((s.codings, s.documents, s.participants), (c.codings, c.documents, c.participants), "{id}");
+            for other in [&some[id], &counted[id]] {
+                assert_eq!(
+                    (other.codings, other.documents, other.participants),
+                    (c.codings, c.documents, c.participants),
+                    "{id}"
+                );
+            }
         }
         let docs = p.documents().unwrap();
         let ids: Vec<String> = docs.iter().map(|d| d.document.id.clone()).chain(["no such".to_string()]).collect();
@@ -148,8 +383,23 @@ mod migration_tests {
             let dir = tempfile::tempdir().unwrap();
             let path = dir.path().join(name);
             std::fs::copy(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/compat").join(name), &path).unwrap();
-            let counted = Project::open_read_only(&path).unwrap().documents().unwrap();
-            let kept = Project::open(&path).unwrap().documents().unwrap();
+            let old = Project::open_read_only(&path).unwrap();
+            let counted = old.documents().unwrap();
+            let codes_counted = old.code_counts().unwrap();
+            drop(old);
+            let opened = Project::open(&path).unwrap();
+            let kept = opened.documents().unwrap();
+            let codes_kept = opened.code_counts().unwrap();
+            assert!(!codes_kept.is_empty(), "{name}");
+            assert_eq!(codes_kept.len(), codes_counted.len(), "{name}");
+            for (id, c) in &codes_counted {
+                let k = &codes_kept[id];
+                assert_eq!(
+                    (k.codings, k.documents, k.participants),
+                    (c.codings, c.documents, c.participants),
+                    "{name}"
+                );
+            }
             assert!(!kept.is_empty());
             assert_eq!(counted.len(), kept.len(), "{name}");
             for (a, b) in counted.iter().zip(&kept) {

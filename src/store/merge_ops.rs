@@ -57,6 +57,11 @@ impl Project {
                 "DELETE FROM memos WHERE coder_id IS NOT NULL AND coder_id NOT IN (SELECT id FROM coders WHERE name = ?1)",
                 [coder],
             )?;
+            // The copy's kept counts follow the codings it keeps.
+            tx.execute_batch(
+                "UPDATE documents SET coding_count = (SELECT count(*) FROM codings c WHERE c.document_id = documents.id);",
+            )?;
+            tx.execute_batch(super::schema::FILL_CODE_COUNTS)?;
         }
         tx.execute("DELETE FROM operations", [])?;
         tx.commit()?;

@@ -393,41 +393,6 @@ impl Project {
         one_of("code", q, found)
     }
 
-    /// How often each code is used, by code ID.
-    pub fn code_counts(&self) -> Result<HashMap<String, CodeCounts>> {
-        let conn = self.conn();
-        let mut participant_of: HashMap<String, Option<String>> = HashMap::new();
-        {
-            let mut stmt = conn.prepare("SELECT id, participant_id FROM documents")?;
-            let mut rows = stmt.query([])?;
-            while let Some(r) = rows.next()? {
-                participant_of.insert(r.get(0)?, r.get(1)?);
-            }
-        }
-        let mut stmt =
-            conn.prepare("SELECT code_id, document_id, count(*) FROM codings GROUP BY code_id, document_id")?;
-        let mut rows = stmt.query([])?;
-        let mut out: HashMap<String, (CodeCounts, std::collections::HashSet<String>)> = HashMap::new();
-        while let Some(r) = rows.next()? {
-            let code: String = r.get(0)?;
-            let doc: String = r.get(1)?;
-            let n: i64 = r.get(2)?;
-            let entry = out.entry(code).or_default();
-            entry.0.codings += n as usize;
-            entry.0.documents += 1;
-            if let Some(Some(p)) = participant_of.get(&doc) {
-                entry.1.insert(p.clone());
-            }
-        }
-        Ok(out
-            .into_iter()
-            .map(|(code, (mut counts, participants))| {
-                counts.participants = participants.len();
-                (code, counts)
-            })
-            .collect())
-    }
-
     /// Codings matching `filter`, by document and position.
     pub fn codings(&self, filter: &CodingFilter) -> Result<Vec<Coding>> {
         let mut sql = format!("SELECT {CODING_COLS} FROM codings c JOIN coders k ON k.id = c.coder_id WHERE 1 = 1");

@@ -17,20 +17,63 @@ P01: I pace myself now. A bit of housework, then I sit down, then a bit more.";
 /// One step a researcher (or a script beside the window) might take.
 #[derive(Debug, Clone)]
 enum Step {
-    Apply { doc: usize, at: usize, len: usize, code: usize, coder: usize },
-    Recode { coding: usize, code: usize },
-    Resize { coding: usize, grow: usize },
-    Star { coding: usize },
-    Delete { coding: usize },
-    CreateCode { parent: Option<usize> },
-    Rename { code: usize },
-    Move { code: usize, parent: Option<usize> },
-    Recolour { code: usize },
-    DeleteCode { code: usize },
-    Merge { from: usize, into: usize },
+    Apply {
+        doc: usize,
+        at: usize,
+        len: usize,
+        code: usize,
+        coder: usize,
+    },
+    Recode {
+        coding: usize,
+        code: usize,
+    },
+    Resize {
+        coding: usize,
+        grow: usize,
+    },
+    Star {
+        coding: usize,
+    },
+    Delete {
+        coding: usize,
+    },
+    CreateCode {
+        parent: Option<usize>,
+    },
+    Rename {
+        code: usize,
+    },
+    Move {
+        code: usize,
+        parent: Option<usize>,
+    },
+    Recolour {
+        code: usize,
+    },
+    DeleteCode {
+        code: usize,
+    },
+    Merge {
+        from: usize,
+        into: usize,
+    },
     Import,
-    Memo { code: usize },
-    Assign { coder: usize, doc: usize },
+    Memo {
+        code: usize,
+    },
+    Assign {
+        coder: usize,
+        doc: usize,
+    },
+    /// Moves a document to another participant (or to none).
+    MoveDocument {
+        doc: usize,
+        participant: Option<usize>,
+    },
+    DeleteDocument {
+        doc: usize,
+    },
     Undo,
     Redo,
 }
@@ -52,6 +95,9 @@ fn step() -> impl Strategy<Value = Step> {
         1 => Just(Step::Import),
         1 => (0..8usize).prop_map(|code| Step::Memo { code }),
         1 => (0..3usize, 0..4usize).prop_map(|(coder, doc)| Step::Assign { coder, doc }),
+        1 => (0..4usize, proptest::option::of(0..4usize))
+            .prop_map(|(doc, participant)| Step::MoveDocument { doc, participant }),
+        1 => (0..4usize).prop_map(|doc| Step::DeleteDocument { doc }),
         2 => Just(Step::Undo),
         1 => Just(Step::Redo),
     ]
@@ -166,6 +212,17 @@ fn run(p: &mut Project, step: &Step, imported: &mut usize) {
             Some(d) => p.assign_coder(coders[coder], &[d]).map(|_| ()),
             None => return,
         },
+        Step::MoveDocument { doc, participant } => match pick(&docs, doc) {
+            Some(d) => {
+                let label = participant.map(|i| format!("P0{}", i + 1));
+                p.assign_document(&d, label.as_deref(), Some("BL"))
+            }
+            None => return,
+        },
+        Step::DeleteDocument { doc } => match pick(&docs, doc) {
+            Some(d) => p.delete_document(&d),
+            None => return,
+        },
         Step::Undo => p.undo().map(|_| ()),
         Step::Redo => p.redo().map(|_| ()),
     };
@@ -200,6 +257,14 @@ proptest! {
                 prop_assert_eq!(d.coding_count, session.project.codings(&filter).unwrap().len(), "coding count after step {}", i);
                 prop_assert_eq!(d.turn_count, session.project.turns(&d.document.id).unwrap().len());
             }
+            // The codes' counts equal the store's own recount of every coding.
+            let mut counted: Vec<String> = session.project.code_counts_recounted().unwrap().into_iter()
+                .map(|(k, v)| format!("{k}:{}/{}/{}", v.codings, v.documents, v.participants)).collect();
+            counted.sort();
+            let mut kept: Vec<String> = session.study.counts.iter()
+                .map(|(k, v)| format!("{k}:{}/{}/{}", v.codings, v.documents, v.participants)).collect();
+            kept.sort();
+            prop_assert_eq!(kept, counted, "counts after step {} ({:?})", i, step);
             let fresh = Study::load(&session.project).unwrap();
             prop_assert_eq!(
                 session.study.fingerprint(),
