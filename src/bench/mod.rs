@@ -12,6 +12,7 @@ pub mod model;
 pub mod scale;
 pub mod search;
 pub mod suggest;
+pub mod window;
 
 use crate::error::Result;
 use crate::import;
@@ -255,6 +256,7 @@ pub fn run_scale(
     measurements.extend(search::measure_at_scale(&study, exe, progress)?);
     if let Some(exe) = exe {
         measurements.extend(commands::measure_at_scale(&study, exe, progress)?);
+        measurements.extend(window::measure(&study.path, exe, work, progress)?);
     }
     Ok((report(seed, measurements), study.path))
 }
