@@ -134,16 +134,33 @@ impl Totals {
     }
 }
 
+/// A code's kept counts: codings, documents and participants from column `at` on.
+fn kept_counts(r: &rusqlite::Row, at: usize) -> rusqlite::Result<CodeCounts> {
+    Ok(CodeCounts {
+        codings: r.get::<_, i64>(at)? as usize,
+        documents: r.get::<_, i64>(at + 1)? as usize,
+        participants: r.get::<_, i64>(at + 2)? as usize,
+    })
+}
+
 /// The key of a `code_documents` row.
 fn pair_key(code: &str, document: &str) -> String {
     format!("{code}|{document}")
 }
 
-/// How many of `code`'s kept documents belong to `participant`.
-fn documents_of_participant(w: &Writer, code: &str, participant: &str) -> Result<i64> {
+/// Whether `code` has exactly `n` kept documents of `participant` (false for none):
+/// asked with 0 after a document left the participant, with 1 after one joined it.
+fn participant_has(w: &Writer, code: &str, participant: &Option<String>, n: i64) -> Result<bool> {
+    let Some(p) = participant else { return Ok(false) };
     let mut stmt =
         w.conn().prepare_cached("SELECT count(*) FROM code_documents WHERE code_id = ?1 AND participant_id = ?2")?;
-    Ok(stmt.query_row([code, participant], |r| r.get(0))?)
+    Ok(stmt.query_row([code, p.as_str()], |r| r.get::<_, i64>(0))? == n)
+}
+
+/// The participant of a document (none for a document without one, or gone).
+fn participant_of(w: &Writer, document: &str) -> Result<Option<String>> {
+    let mut stmt = w.conn().prepare_cached("SELECT participant_id FROM documents WHERE id = ?1")?;
+    Ok(stmt.query_row([document], |r| r.get(0)).optional()?.flatten())
 }
 
 /// Sets the kept count of one (code, document) pair to the codings there now.
@@ -166,18 +183,11 @@ fn recount_pair(w: &mut Writer, code: &str, document: &str, totals: &mut Totals)
         }
         Some((old, participant)) => {
             w.delete("code_documents", key.as_str())?;
-            let left = match &participant {
-                Some(p) => documents_of_participant(w, code, p)? == 0,
-                None => false,
-            };
+            let left = participant_has(w, code, &participant, 0)?;
             totals.add(code, -old, -1, -i64::from(left));
         }
         None if n > 0 => {
-            let participant: Option<String> = conn
-                .prepare_cached("SELECT participant_id FROM documents WHERE id = ?1")?
-                .query_row([document], |r| r.get(0))
-                .optional()?
-                .flatten();
+            let participant = participant_of(w, document)?;
             w.insert(
                 "code_documents",
                 &[
@@ -188,10 +198,7 @@ fn recount_pair(w: &mut Writer, code: &str, document: &str, totals: &mut Totals)
                     ("codings", Integer(n)),
                 ],
             )?;
-            let joined = match &participant {
-                Some(p) => documents_of_participant(w, code, p)? == 1,
-                None => false,
-            };
+            let joined = participant_has(w, code, &participant, 1)?;
             totals.add(code, n, 1, i64::from(joined));
         }
         None => {}
@@ -203,13 +210,9 @@ fn recount_pair(w: &mut Writer, code: &str, document: &str, totals: &mut Totals)
 /// participants with them.
 fn move_document(w: &mut Writer, document: &str, totals: &mut Totals) -> Result<()> {
     use rusqlite::types::Value::{Null, Text};
-    let conn = w.conn();
-    let to: Option<String> = conn
-        .prepare_cached("SELECT participant_id FROM documents WHERE id = ?1")?
-        .query_row([document], |r| r.get(0))
-        .optional()?
-        .flatten();
-    let rows: Vec<(String, String, Option<String>)> = conn
+    let to = participant_of(w, document)?;
+    let rows: Vec<(String, String, Option<String>)> = w
+        .conn()
         .prepare_cached("SELECT id, code_id, participant_id FROM code_documents WHERE document_id = ?1")?
         .query_map([document], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
         .collect::<rusqlite::Result<_>>()?;
@@ -218,14 +221,8 @@ fn move_document(w: &mut Writer, document: &str, totals: &mut Totals) -> Result<
             continue;
         }
         w.update("code_documents", key.as_str(), &[("participant_id", to.clone().map_or(Null, Text))])?;
-        let left = match &from {
-            Some(p) => documents_of_participant(w, &code, p)? == 0,
-            None => false,
-        };
-        let joined = match &to {
-            Some(p) => documents_of_participant(w, &code, p)? == 1,
-            None => false,
-        };
+        let left = participant_has(w, &code, &from, 0)?;
+        let joined = participant_has(w, &code, &to, 1)?;
         totals.add(&code, 0, 0, i64::from(joined) - i64::from(left));
     }
     Ok(())
@@ -267,15 +264,7 @@ impl Project {
         let mut stmt =
             self.conn().prepare_cached("SELECT codings, documents, participants FROM code_totals WHERE id = ?1")?;
         for id in ids {
-            let counts = stmt
-                .query_row([id], |r| {
-                    Ok(CodeCounts {
-                        codings: r.get::<_, i64>(0)? as usize,
-                        documents: r.get::<_, i64>(1)? as usize,
-                        participants: r.get::<_, i64>(2)? as usize,
-                    })
-                })
-                .optional()?;
+            let counts = stmt.query_row([id], |r| kept_counts(r, 0)).optional()?;
             if let Some(c) = counts {
                 out.insert(id.clone(), c);
             }
@@ -291,16 +280,7 @@ impl Project {
             return self.code_counts_recounted();
         }
         let mut stmt = self.conn().prepare("SELECT id, codings, documents, participants FROM code_totals")?;
-        let rows = stmt.query_map([], |r| {
-            Ok((
-                r.get::<_, String>(0)?,
-                CodeCounts {
-                    codings: r.get::<_, i64>(1)? as usize,
-                    documents: r.get::<_, i64>(2)? as usize,
-                    participants: r.get::<_, i64>(3)? as usize,
-                },
-            ))
-        })?;
+        let rows = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, kept_counts(r, 1)?)))?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
