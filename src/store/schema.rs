@@ -317,7 +317,7 @@ pub(crate) const FILL_CODE_COUNTS: &str = fill_code_counts!();
 /// Version 7: each code keeps its numbers of codings, coded documents and coded
 /// participants (`code_totals`, keyed by code ID), and how many codings it has in each
 /// document with that document's participant (`code_documents`, keyed by
-/// `CODE_ID|DOCUMENT_ID`), so that opening a project of 1,000,000 codings reads 60 rows
+/// `CODE_ID|DOCUMENT_ID`, stored in key order with no second copy), so that opening a project of 1,000,000 codings reads 60 rows
 /// instead of grouping every coding, and a change recounts only the (code, document) pairs
 /// it wrote. Both are kept by every operation (`store::counts::maintain_code_counts`)
 /// through the operation log, so undo and redo keep them too. Derived rows: no foreign keys
@@ -329,9 +329,8 @@ CREATE TABLE code_documents (
     code_id        TEXT NOT NULL,
     document_id    TEXT NOT NULL,
     participant_id TEXT,
-    codings        INTEGER NOT NULL CHECK (codings > 0),
-    UNIQUE (code_id, document_id)
-);
+    codings        INTEGER NOT NULL CHECK (codings > 0)
+) WITHOUT ROWID;
 CREATE INDEX code_documents_document ON code_documents(document_id);
 CREATE INDEX code_documents_participant ON code_documents(code_id, participant_id);
 CREATE TABLE code_totals (
