@@ -121,22 +121,22 @@ impl CodingPlaces {
         }
     }
 
-    /// The (code, document) pairs of the codings noted, and the codes with a coding
-    /// whose document is unknown (a row gone without an image), which get no pairs.
+    /// The documents of the codings noted, where known.
+    pub(crate) fn documents(&self) -> BTreeSet<String> {
+        self.places.values().filter_map(|(_, doc)| doc.clone()).collect()
+    }
+
+    /// The (code, document) pairs of the codings noted, and the codes with a coding whose
+    /// document is unknown (a row gone without an image), to be counted whole.
     pub(crate) fn pairs(&self) -> (BTreeSet<(String, String)>, BTreeSet<String>) {
-        let unplaced: BTreeSet<String> = self
-            .places
-            .values()
-            .filter(|(_, doc)| doc.is_none())
-            .flat_map(|(codes, _)| codes.iter().cloned())
-            .collect();
-        let pairs = self
-            .places
-            .values()
-            .filter_map(|(codes, doc)| Some((codes, doc.as_ref()?)))
-            .flat_map(|(codes, doc)| codes.iter().map(move |c| (c.clone(), doc.clone())))
-            .filter(|(c, _)| !unplaced.contains(c))
-            .collect();
+        let mut pairs = BTreeSet::new();
+        let mut unplaced = BTreeSet::new();
+        for (codes, doc) in self.places.values() {
+            match doc {
+                Some(d) => pairs.extend(codes.iter().map(|c| (c.clone(), d.clone()))),
+                None => unplaced.extend(codes.iter().cloned()),
+            }
+        }
         (pairs, unplaced)
     }
 }

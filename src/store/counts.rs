@@ -9,51 +9,11 @@ use rusqlite::{OptionalExtension, params_from_iter};
 use serde_json::Value as Json;
 use std::collections::{BTreeSet, HashMap, HashSet};
 
-/// Brings the stored coding count of every document whose codings the operation so far
-/// added or removed up to date, through the writer (so the log records it and undo and
-/// redo keep it). Called at the end of every operation; costs one indexed count per
-/// document the operation touched.
-pub(crate) fn maintain_coding_counts(w: &mut Writer) -> Result<()> {
-    let mut documents = BTreeSet::new();
-    let mut inserted = Vec::new();
-    for change in w.changes() {
-        match change {
-            Change::Insert { table, key, .. } if table == "codings" => inserted.push(key.clone()),
-            Change::Delete { table, row, .. } if table == "codings" => {
-                if let Some(Json::String(d)) = row.get("document_id") {
-                    documents.insert(d.clone());
-                }
-            }
-            _ => {}
-        }
-    }
-    let conn = w.conn();
-    let mut find = conn.prepare_cached("SELECT document_id FROM codings WHERE id = ?1")?;
-    for key in inserted {
-        if let Json::String(id) = key
-            && let Some(d) = find.query_row([&id], |r| r.get::<_, String>(0)).optional()?
-        {
-            documents.insert(d);
-        }
-    }
-    let mut count = conn.prepare_cached("SELECT count(*) FROM codings WHERE document_id = ?1")?;
-    let mut stored = conn.prepare_cached("SELECT coding_count FROM documents WHERE id = ?1")?;
-    for d in documents {
-        let n: i64 = count.query_row([&d], |r| r.get(0))?;
-        let Some(old) = stored.query_row([&d], |r| r.get::<_, i64>(0)).optional()? else { continue };
-        if old != n {
-            w.update("documents", d.as_str(), &[("coding_count", rusqlite::types::Value::Integer(n))])?;
-        }
-    }
-    Ok(())
-}
-
-/// Brings the kept counts of every code whose codings the operation wrote up to date
-/// (`code_documents` per code and document, `code_totals` per code: see schema version
-/// 7), through the writer, so undo and redo keep them. Called at the end of every
-/// operation; costs a few indexed reads and writes per (code, document) pair the operation
-/// wrote and per coded document it moved to another participant.
-pub(crate) fn maintain_code_counts(w: &mut Writer) -> Result<()> {
+/// Brings the counts every operation keeps up to date at its end, through the writer (so
+/// the log records them and undo and redo keep them): each written coding's document's
+/// coding count, and the kept counts of its codes. The written codings are read once for
+/// both.
+pub(crate) fn maintain_counts(w: &mut Writer) -> Result<()> {
     let mut places = CodingPlaces::default();
     let mut moved = BTreeSet::new();
     for change in w.changes() {
@@ -65,13 +25,38 @@ pub(crate) fn maintain_code_counts(w: &mut Writer) -> Result<()> {
             moved.insert(id.clone());
         }
     }
-    let conn = w.conn();
-    let mut current = conn.prepare_cached("SELECT document_id, code_id FROM codings WHERE id = ?1")?;
+    let mut current = w.conn().prepare_cached("SELECT document_id, code_id FROM codings WHERE id = ?1")?;
     for id in places.unresolved().to_vec() {
         if let Some((d, c)) = current.query_row([&id], |r| Ok((r.get(0)?, r.get(1)?))).optional()? {
             places.resolve(&id, Some(d), Some(c));
         }
     }
+    maintain_coding_counts(w, &places.documents())?;
+    maintain_code_counts(w, &places, moved)
+}
+
+/// Brings the stored coding count of each of these documents up to date; one indexed
+/// count per document.
+fn maintain_coding_counts(w: &mut Writer, documents: &BTreeSet<String>) -> Result<()> {
+    let conn = w.conn();
+    let mut count = conn.prepare_cached("SELECT count(*) FROM codings WHERE document_id = ?1")?;
+    let mut stored = conn.prepare_cached("SELECT coding_count FROM documents WHERE id = ?1")?;
+    for d in documents {
+        let n: i64 = count.query_row([d], |r| r.get(0))?;
+        let Some(old) = stored.query_row([d], |r| r.get::<_, i64>(0)).optional()? else { continue };
+        if old != n {
+            w.update("documents", d.as_str(), &[("coding_count", rusqlite::types::Value::Integer(n))])?;
+        }
+    }
+    Ok(())
+}
+
+/// Brings the kept counts of every code whose codings were written up to date
+/// (`code_documents` per code and document, `code_totals` per code: see schema version
+/// 7); costs a few indexed reads and writes per (code, document) pair written and per
+/// coded document moved to another participant (`moved`).
+fn maintain_code_counts(w: &mut Writer, places: &CodingPlaces, moved: BTreeSet<String>) -> Result<()> {
+    let conn = w.conn();
     let (mut pairs, unplaced) = places.pairs();
     // A code with a coding whose document is unknown (never within one sound operation)
     // is counted again over every document it is or was kept in.

@@ -57,8 +57,7 @@ impl Project {
         if writer.is_empty() {
             return Ok(logged.value);
         }
-        super::counts::maintain_coding_counts(&mut writer)?;
-        super::counts::maintain_code_counts(&mut writer)?;
+        super::counts::maintain_counts(&mut writer)?;
         let changes = writer.into_changes();
         record(&tx, kind, &logged.summary, &logged.payload, &changes, &coder)?;
         tx.commit()?;

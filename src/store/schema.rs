@@ -217,7 +217,7 @@ CREATE UNIQUE INDEX codings_identical ON codings(document_id, start, "end", code
 /// the order they first speak), so that listing 10,000 documents reads 10,000 rows instead
 /// of grouping every turn and coding. Turns and speakers are written when a document is
 /// stored; the coding count is kept by every operation that adds or removes codings
-/// (`store::counts::maintain_coding_counts`), through the operation log, so undo and redo
+/// (`store::counts::maintain_counts`), through the operation log, so undo and redo
 /// keep it too.
 const V4: &str = r#"
 ALTER TABLE documents ADD COLUMN turn_count INTEGER NOT NULL DEFAULT 0;
@@ -319,7 +319,7 @@ pub(crate) const FILL_CODE_COUNTS: &str = fill_code_counts!();
 /// document with that document's participant (`code_documents`, keyed by
 /// `CODE_ID|DOCUMENT_ID`, stored in key order with no second copy), so that opening a project of 1,000,000 codings reads 60 rows
 /// instead of grouping every coding, and a change recounts only the (code, document) pairs
-/// it wrote. Both are kept by every operation (`store::counts::maintain_code_counts`)
+/// it wrote. Both are kept by every operation (`store::counts::maintain_counts`)
 /// through the operation log, so undo and redo keep them too. Derived rows: no foreign keys
 /// (a document's codings and the document go in one operation, the counts at its end).
 const V7: &str = concat!(
