@@ -3,7 +3,7 @@
 //! participants and waves in document order, the participants' attributes, the
 //! attribute definitions, the waves, the code tree and the coders.
 //!
-//! The catalog is kept in the index's stamp, so a search reads it with the stamp and
+//! The catalog is kept in a file beside the index's stamp, so a search reads it with the stamp and
 //! asks the project for nothing but the text of the turns it shows. Counting hits per
 //! document, participant and wave goes through [`Catalog::ranks`]: a table from a
 //! document's number to its place in document order.
@@ -77,8 +77,9 @@ impl CodeInfo {
     }
 }
 
-/// The catalog of an index.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+/// The catalog of an index. It is read as it is here only from the stamps written
+/// before catalogs had files of their own; its file is a [`CatalogFile`].
+#[derive(Debug, Clone, Default, Deserialize)]
 pub(super) struct Catalog {
     /// Indexed documents, in document order once [`Catalog::finish`] has run.
     pub(super) documents: Vec<DocInfo>,
@@ -92,6 +93,37 @@ pub(super) struct Catalog {
     pub(super) coders: BTreeMap<String, String>,
     #[serde(skip)]
     lookup: Lookup,
+}
+
+/// The catalog as its file holds it: the documents a list per column, with each
+/// document's participant and wave a number into the lists of the distinct ones, so
+/// that reading 10,000 documents makes about 20,000 strings rather than 50,000 (a
+/// search process reads the whole file before it searches).
+#[derive(Debug, Default, Serialize, Deserialize)]
+struct CatalogFile {
+    ix: Vec<u64>,
+    id: Vec<String>,
+    name: Vec<String>,
+    /// Each document's place in `people`.
+    person: Vec<u32>,
+    /// The distinct (participant label, participant ID) pairs.
+    people: Vec<(Option<String>, Option<String>)>,
+    /// Each document's place in `wave_names`.
+    wave: Vec<u32>,
+    wave_names: Vec<Option<String>>,
+    participants: BTreeMap<String, ParticipantInfo>,
+    attributes: Vec<AttributeInfo>,
+    waves: Vec<WaveInfo>,
+    codes: Vec<CodeInfo>,
+    coders: BTreeMap<String, String>,
+}
+
+/// The place of `value` in `distinct`, added when it is not there yet.
+fn place_of<T: Clone + Eq + std::hash::Hash>(value: T, distinct: &mut Vec<T>, seen: &mut HashMap<T, u32>) -> u32 {
+    *seen.entry(value.clone()).or_insert_with(|| {
+        distinct.push(value);
+        (distinct.len() - 1) as u32
+    })
 }
 
 /// Tables derived from the catalog when it is read or changed.
@@ -110,16 +142,75 @@ pub(super) const NO_RANK: u32 = u32::MAX;
 const DEEPEST_CODE_PATH: usize = 64;
 
 impl Catalog {
+    /// The catalog file's text.
+    pub(super) fn to_file(&self) -> serde_json::Result<String> {
+        let mut file = CatalogFile {
+            participants: self.participants.clone(),
+            attributes: self.attributes.clone(),
+            waves: self.waves.clone(),
+            codes: self.codes.clone(),
+            coders: self.coders.clone(),
+            ..Default::default()
+        };
+        let (mut people, mut waves) = (HashMap::new(), HashMap::new());
+        for d in &self.documents {
+            file.ix.push(d.ix);
+            file.id.push(d.id.clone());
+            file.name.push(d.name.clone());
+            let person = (d.participant.clone(), d.participant_id.clone());
+            file.person.push(place_of(person, &mut file.people, &mut people));
+            file.wave.push(place_of(d.wave.clone(), &mut file.wave_names, &mut waves));
+        }
+        serde_json::to_string(&file)
+    }
+
+    /// A catalog read from its file's text, not yet [finished](Catalog::finish) (its
+    /// document numbers are checked first); `None` when the text is not a whole catalog
+    /// (unreadable, columns of different lengths, a number that names no participant or
+    /// wave).
+    pub(super) fn from_file(text: &str) -> Option<Catalog> {
+        let file: CatalogFile = serde_json::from_str(text).ok()?;
+        let n = file.ix.len();
+        if [file.id.len(), file.name.len(), file.person.len(), file.wave.len()].iter().any(|&len| len != n) {
+            return None;
+        }
+        let mut documents = Vec::with_capacity(n);
+        let columns = file.ix.into_iter().zip(file.id).zip(file.name).zip(file.person).zip(file.wave);
+        for ((((ix, id), name), person), wave) in columns {
+            let (participant, participant_id) = file.people.get(person as usize)?.clone();
+            let wave = file.wave_names.get(wave as usize)?.clone();
+            documents.push(DocInfo { ix, id, name, participant, participant_id, wave });
+        }
+        Some(Catalog {
+            documents,
+            participants: file.participants,
+            attributes: file.attributes,
+            waves: file.waves,
+            codes: file.codes,
+            coders: file.coders,
+            lookup: Lookup::default(),
+        })
+    }
+
+    /// Whether two catalogs hold the same (their lookup tables follow from that).
+    pub(super) fn same_as(&self, other: &Catalog) -> bool {
+        self.documents == other.documents
+            && self.participants == other.participants
+            && self.attributes == other.attributes
+            && self.waves == other.waves
+            && self.codes == other.codes
+            && self.coders == other.coders
+    }
+
     /// Puts the documents in document order (participant, wave order, name; documents
     /// without a participant or wave after those with one) and builds the lookup tables.
     pub(super) fn finish(&mut self) {
         let wave_position: HashMap<&str, i64> = self.waves.iter().map(|w| (w.name.as_str(), w.position)).collect();
         self.documents.sort_by(|a, b| {
-            let key = |d: &DocInfo| {
-                let wave = d.wave.as_deref().and_then(|w| wave_position.get(w).copied());
-                (d.participant.is_none(), d.participant.clone(), wave.is_none(), wave)
-            };
-            key(a).cmp(&key(b)).then_with(|| a.name.cmp(&b.name)).then_with(|| a.id.cmp(&b.id))
+            order_key(a, &wave_position)
+                .cmp(&order_key(b, &wave_position))
+                .then_with(|| a.name.cmp(&b.name))
+                .then_with(|| a.id.cmp(&b.id))
         });
         let slots = self.documents.iter().map(|d| d.ix as usize + 1).max().unwrap_or(0);
         let mut ranks = vec![NO_RANK; slots];
@@ -160,6 +251,13 @@ impl Catalog {
         waves.sort_by_key(|w| (w.position, w.name.as_str()));
         waves.into_iter().enumerate().map(|(i, w)| (w.name.as_str(), i)).collect()
     }
+}
+
+/// Where a document goes in document order, before its name: by participant, then wave
+/// order; those without either after those with one. Borrows, so sorting allocates nothing.
+fn order_key<'a>(d: &'a DocInfo, wave_position: &HashMap<&str, i64>) -> (bool, Option<&'a str>, bool, Option<i64>) {
+    let wave = d.wave.as_deref().and_then(|w| wave_position.get(w).copied());
+    (d.participant.is_none(), d.participant.as_deref(), wave.is_none(), wave)
 }
 
 /// Each code's path from its theme, following at most [`DEEPEST_CODE_PATH`] parents.
@@ -226,10 +324,32 @@ mod tests {
         assert!(c.document(4).is_none() && c.document(u64::MAX).is_none());
         assert_eq!(c.code_path("b"), Some("Theme / Sub"));
         assert_eq!(c.wave_order().get("6M"), Some(&1));
+
+        // Its file: read back the same; anything but a whole catalog is refused.
+        let text = c.to_file().unwrap();
+        let back = Catalog::from_file(&text).unwrap();
+        assert!(back.same_as(&c), "{back:?}");
+        let file: serde_json::Value = serde_json::from_str(&text).unwrap();
+        assert_eq!(file["people"].as_array().map(Vec::len), Some(3), "P01, P02 and none, once each");
+        for (column, bad) in [
+            ("id", serde_json::json!(["a"])),
+            ("person", serde_json::json!([0, 0, 0, 0, 99])),
+            ("wave", serde_json::json!([0, 0, 0, 0, u32::MAX])),
+            ("ix", serde_json::json!("x")),
+        ] {
+            let mut damaged = file.clone();
+            damaged[column] = bad;
+            assert!(Catalog::from_file(&damaged.to_string()).is_none(), "{column}");
+        }
+        assert!(Catalog::from_file("{\"ix\": [1").is_none());
+        assert!(Catalog::from_file(&Catalog::default().to_file().unwrap()).is_some_and(|c| c.documents.is_empty()));
     }
 }
 
 /// What the index holds: written after every change to the index, read when it opens.
+/// The catalog is kept in a file of its own, named here, and written only when it
+/// changes: an update after one coding rewrites this small stamp and not the catalog of
+/// every document.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub(super) struct Stamp {
     pub(super) schema_version: u32,
@@ -242,5 +362,12 @@ pub(super) struct Stamp {
     pub(super) change_counter: i64,
     /// The last document number given out.
     pub(super) next_ix: u64,
+    /// The catalog file ([`super::folder::catalog_file`]); `None` while the catalog is
+    /// empty, and in the stamps written before catalogs had files of their own, which held it.
+    #[serde(default)]
+    pub(super) catalog_file: Option<String>,
+    /// Read from such an older stamp, never written into one: the next update moves it
+    /// to a file of its own.
+    #[serde(default, skip_serializing)]
     pub(super) catalog: Catalog,
 }

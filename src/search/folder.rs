@@ -26,7 +26,8 @@ use tantivy::directory::{
     Directory, DirectoryLock, FileHandle, Lock, MmapDirectory, WatchCallback, WatchHandle, WritePtr,
 };
 
-/// The stamp: what the index holds (schema version, project, change counter, documents).
+/// The stamp: what the index holds (schema version, project, log entry, and the name of
+/// its catalog file).
 pub const STAMP_FILE: &str = "codeloom-stamp.json";
 
 /// The file updaters lock; it stays in the folder.
@@ -34,6 +35,13 @@ pub const LOCK_FILE: &str = "codeloom-update.lock";
 
 /// A stamp being written.
 const STAMP_TMP: &str = "codeloom-stamp.json.tmp";
+
+/// The start of the names of the catalog files (`codeloom-catalog-N.json`): what the
+/// index knows of the project besides its words, written only when that changes.
+const CATALOG_PREFIX: &str = "codeloom-catalog-";
+
+/// A catalog being written.
+const CATALOG_TMP: &str = "codeloom-catalog.json.tmp";
 
 /// The start of the name of the file that checks whether the folder can be written.
 const PROBE: &str = ".codeloom-probe";
@@ -275,9 +283,59 @@ pub fn read_stamp(dir: &Path) -> Option<String> {
 
 /// Writes the stamp through a temporary file, so it is never seen half written.
 pub fn write_stamp(dir: &Path, body: &str) -> Result<()> {
-    let tmp: PathBuf = dir.join(STAMP_TMP);
-    std::fs::write(&tmp, body).map_err(|e| io_error(dir, "cannot write the index stamp", e))?;
-    std::fs::rename(&tmp, dir.join(STAMP_FILE)).map_err(|e| io_error(dir, "cannot write the index stamp", e))
+    write_through(dir, STAMP_TMP, STAMP_FILE, body, "cannot write the index stamp")
+}
+
+/// Writes `name` in the folder through the temporary file `tmp`, renamed over it.
+fn write_through(dir: &Path, tmp: &str, name: &str, body: &str, what: &str) -> Result<()> {
+    let tmp: PathBuf = dir.join(tmp);
+    std::fs::write(&tmp, body).map_err(|e| io_error(dir, what, e))?;
+    std::fs::rename(&tmp, dir.join(name)).map_err(|e| io_error(dir, what, e))
+}
+
+/// The name of the catalog file of generation `n`.
+pub fn catalog_file(n: u64) -> String {
+    format!("{CATALOG_PREFIX}{n}.json")
+}
+
+/// The generation of a catalog file's name; `None` for any other name (so a stamp can
+/// name no file outside the folder, nor one that is not a catalog).
+pub fn catalog_generation(name: &str) -> Option<u64> {
+    let n = name.strip_prefix(CATALOG_PREFIX)?.strip_suffix(".json")?;
+    if n.is_empty() || !n.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    n.parse().ok()
+}
+
+/// A catalog file's text, if the name is a catalog's and the file can be read.
+pub fn read_catalog(dir: &Path, name: &str) -> Option<String> {
+    catalog_generation(name)?;
+    std::fs::read_to_string(dir.join(name)).ok()
+}
+
+/// Writes catalog generation `n` through a temporary file. The stamp that names it is
+/// written after it, so a reader never finds a stamp naming a catalog not yet there.
+pub fn write_catalog(dir: &Path, n: u64, body: &str) -> Result<()> {
+    write_through(dir, CATALOG_TMP, &catalog_file(n), body, "cannot write the index catalog")
+}
+
+/// Deletes every catalog file but `keep` (older generations, and one an update that
+/// was stopped wrote without naming it in a stamp). Called holding the update lock.
+pub fn drop_other_catalogs(dir: &Path, keep: &str) -> Result<()> {
+    let entries = std::fs::read_dir(dir).map_err(|e| io_error(dir, "cannot list the index folder", e))?;
+    for entry in entries {
+        let entry = entry.map_err(|e| io_error(dir, "cannot list the index folder", e))?;
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if name != keep && (catalog_generation(&name).is_some() || name == CATALOG_TMP) {
+            match std::fs::remove_file(entry.path()) {
+                Ok(()) => {}
+                Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+                Err(e) => return Err(io_error(dir, &format!("cannot delete {}", entry.path().display()), e)),
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Whether files can be written in the folder: tried with a file that is deleted at once.
@@ -309,6 +367,37 @@ mod tests {
         assert!(e.contains(&index.display().to_string()) && e.contains("without codeloom-stamp.json"), "{e}");
         std::fs::write(index.join(STAMP_FILE), "{}").unwrap();
         assert_eq!(inspect(&index).unwrap(), Folder::Ours);
+    }
+
+    #[test]
+    fn only_catalog_names_are_catalogs_and_updates_delete_the_others() {
+        assert_eq!(catalog_generation(&catalog_file(12)), Some(12));
+        for name in [
+            "codeloom-catalog-.json",
+            "codeloom-catalog-+1.json",
+            "codeloom-catalog-1.json.tmp",
+            "../codeloom-catalog-1.json",
+            "codeloom-catalog-1/../../x.json",
+            "codeloom-catalog-99999999999999999999999.json",
+            CATALOG_TMP,
+            STAMP_FILE,
+        ] {
+            assert_eq!(catalog_generation(name), None, "{name}");
+        }
+        let dir = tempfile::tempdir().unwrap();
+        for name in [&catalog_file(1), &catalog_file(2), CATALOG_TMP, STAMP_FILE, LOCK_FILE, "meta.json"] {
+            std::fs::write(dir.path().join(name), "x").unwrap();
+        }
+        write_catalog(dir.path(), 3, "{}").unwrap();
+        drop_other_catalogs(dir.path(), &catalog_file(3)).unwrap();
+        let mut left: Vec<String> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        left.sort();
+        assert_eq!(left, ["codeloom-catalog-3.json", STAMP_FILE, LOCK_FILE, "meta.json"]);
+        assert_eq!(read_catalog(dir.path(), &catalog_file(3)).as_deref(), Some("{}"));
+        assert_eq!(read_catalog(dir.path(), "meta.json"), None);
     }
 
     #[test]

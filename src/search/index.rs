@@ -4,7 +4,8 @@
 //! The index lives in a folder beside the project file (`study.codeloom` →
 //! `study.codeloom.search/`) with a stamp file holding the index schema version, the
 //! project's ID, the entry of the project's operation log that the index reflects (its
-//! sequence number and ID) and the [catalog](super::catalog). Opening reads the stamp
+//! sequence number and ID) and the name of the file holding the [catalog](super::catalog),
+//! which is written only when the catalog changes. Opening reads the stamp
 //! and the newest log entry and nothing else of the project: when they agree, the index
 //! is up to date. When the log has moved on, [`Project::changes_since`] names what the
 //! operations since then wrote, and only those documents, memos and codes are indexed
@@ -26,7 +27,7 @@
 //! the project, through a read-only connection the index holds.
 
 use super::build::{self, Plan};
-use super::catalog::Stamp;
+use super::catalog::{Catalog, Stamp};
 use super::folder::{self, Folder, LOCK_WAIT, ReadOnlyDirectory, Refused, UpdateLock};
 use super::schema::{Fields, INDEX_SCHEMA_VERSION, build_schema, register};
 use super::{Progress, UpdateReport};
@@ -328,6 +329,14 @@ impl SearchIndex {
         if stamp.project_id != project_id {
             return Err("the index belongs to another project".into());
         }
+        if let Some(name) = &stamp.catalog_file {
+            if folder::catalog_generation(name).is_none() {
+                return Err(format!("the index stamp names \"{name}\", which is not a catalog file"));
+            }
+            let raw = folder::read_catalog(dir, name).ok_or_else(|| format!("the index catalog {name} is missing"))?;
+            stamp.catalog =
+                Catalog::from_file(&raw).ok_or_else(|| format!("the index catalog {name} is unreadable"))?;
+        }
         if !stamp.numbers_are_sound() {
             return Err("the index stamp is damaged (its document numbers are not sound)".into());
         }
@@ -496,9 +505,33 @@ impl SearchIndex {
         Ok(report)
     }
 
-    fn save_stamp(&mut self, stamp: Stamp) -> Result<()> {
+    /// Writes the stamp, and before it the catalog when that changed (a new generation,
+    /// so that the stamp on disk names a whole catalog at every moment); then deletes
+    /// the catalogs no stamp names any more.
+    fn save_stamp(&mut self, mut stamp: Stamp) -> Result<()> {
         if let Some(dir) = &self.dir {
+            let kept = self.stamp.catalog_file.clone().filter(|_| stamp.catalog.same_as(&self.stamp.catalog));
+            let written = match kept {
+                Some(name) => {
+                    stamp.catalog_file = Some(name);
+                    false
+                }
+                None if stamp.catalog.same_as(&Default::default()) => {
+                    stamp.catalog_file = None;
+                    true
+                }
+                None => {
+                    let last = self.stamp.catalog_file.as_deref().and_then(folder::catalog_generation);
+                    let n = last.map_or(1, |n| n.saturating_add(1));
+                    folder::write_catalog(dir, n, &stamp.catalog.to_file()?)?;
+                    stamp.catalog_file = Some(folder::catalog_file(n));
+                    true
+                }
+            };
             folder::write_stamp(dir, &serde_json::to_string(&stamp)?)?;
+            if written {
+                folder::drop_other_catalogs(dir, stamp.catalog_file.as_deref().unwrap_or(""))?;
+            }
         }
         self.stamp = stamp;
         Ok(())

@@ -16,8 +16,10 @@
 //!   history is not the one indexed; read without writing when it is up to date, built
 //!   in memory when its folder cannot be written.
 //! - `catalog`: what the index knows besides words (documents by number in document
-//!   order, participants and their attributes, waves, codes, coders), kept in the stamp
-//!   so that a search asks the project for nothing but the text it shows.
+//!   order, participants and their attributes, waves, codes, coders), kept in a file
+//!   the stamp names and written only when it changes, so that a search asks the
+//!   project for nothing but the text it shows and an update after one coding rewrites
+//!   only the small stamp.
 //! - `build`: writing a whole project, or what a change set names, into the index.
 //! - [`folder`]: the index folder: whose it is (only a stamped folder is ever cleared),
 //!   the lock that lets one process update it while others wait, and the read-only

@@ -758,3 +758,84 @@ fn the_index_finds_exactly_the_passages_the_highlighter_marks() {
     let mut runner = TestRunner::new(Config { cases: 24, ..Config::default() });
     runner.run(&case, |(corpus, queries)| check(corpus, queries)).unwrap();
 }
+
+/// The catalog files in an index folder, by name.
+fn catalog_files(dir: &Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with("codeloom-catalog"))
+        .collect();
+    names.sort();
+    names
+}
+
+#[test]
+fn the_catalog_is_written_only_when_it_changes_and_an_older_stamp_still_opens() {
+    let (_dir, path) = demo();
+    let mut project = Project::open(&path).unwrap();
+    let dir = index_dir(&path);
+    let (mut index, _) = SearchIndex::open(&project, &mut |_| {}).unwrap();
+    assert_eq!(catalog_files(&dir), ["codeloom-catalog-1.json"]);
+    let first = std::fs::read_to_string(dir.join("codeloom-catalog-1.json")).unwrap();
+    let doc = project.resolve_document("P01_BL").unwrap();
+    let code = project.resolve_code("Sleep disruption").unwrap();
+
+    // A coding by a new coder: the catalog changes, a new generation replaces the old one.
+    project.apply_coding(coding(&doc, 0, 40, &code, "zoe")).unwrap();
+    index.update(&project, &mut |_| {}).unwrap();
+    assert_eq!(catalog_files(&dir), ["codeloom-catalog-2.json"]);
+    assert!(search(&index, "coder:zoe").counts.passages > 0);
+    let second = std::fs::read_to_string(dir.join("codeloom-catalog-2.json")).unwrap();
+    assert_ne!(first, second);
+    // Another coding: the document is indexed again, the stamp written, the catalog not.
+    project.apply_coding(coding(&doc, 50, 90, &code, "zoe")).unwrap();
+    let stamp_before = std::fs::read_to_string(dir.join(folder::STAMP_FILE)).unwrap();
+    assert_eq!(index.update(&project, &mut |_| {}).unwrap().indexed, 1);
+    assert_ne!(std::fs::read_to_string(dir.join(folder::STAMP_FILE)).unwrap(), stamp_before);
+    assert_eq!(catalog_files(&dir), ["codeloom-catalog-2.json"]);
+    assert_eq!(std::fs::read_to_string(dir.join("codeloom-catalog-2.json")).unwrap(), second);
+
+    // A document moved to another participant: a new catalog, the old one deleted.
+    project.assign_document(&doc, Some("P02"), Some("BL")).unwrap();
+    index.update(&project, &mut |_| {}).unwrap();
+    assert_eq!(catalog_files(&dir), ["codeloom-catalog-3.json"]);
+    drop(index);
+    let (index, report) = SearchIndex::open(&project, &mut |_| {}).unwrap();
+    assert_eq!(report.rebuilt_because, None);
+    assert_eq!(everything(&index), everything(&SearchIndex::in_memory(&project).unwrap()));
+
+    // A stamp of before catalogs had files of their own: read as it is, moved out at the next update.
+    let mut old: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join(folder::STAMP_FILE)).unwrap()).unwrap();
+    let c = &index.stamp.catalog;
+    old["catalog"] = serde_json::json!({
+        "documents": c.documents, "participants": c.participants, "attributes": c.attributes,
+        "waves": c.waves, "codes": c.codes, "coders": c.coders,
+    });
+    old.as_object_mut().unwrap().remove("catalog_file");
+    drop(index);
+    std::fs::write(dir.join(folder::STAMP_FILE), old.to_string()).unwrap();
+    std::fs::remove_file(dir.join("codeloom-catalog-3.json")).unwrap();
+    let (mut index, report) = SearchIndex::open(&project, &mut |_| {}).unwrap();
+    assert_eq!((report.rebuilt_because, report.indexed), (None, 0));
+    assert_eq!(everything(&index), everything(&SearchIndex::in_memory(&project).unwrap()));
+    project.apply_coding(coding(&doc, 100, 140, &code, "zoe")).unwrap();
+    index.update(&project, &mut |_| {}).unwrap();
+    assert_eq!(catalog_files(&dir), ["codeloom-catalog-1.json"]);
+    drop(index);
+
+    // A catalog missing, or one the stamp names outside the folder: rebuilt, saying why.
+    std::fs::remove_file(dir.join("codeloom-catalog-1.json")).unwrap();
+    let (index, report) = SearchIndex::open(&project, &mut |_| {}).unwrap();
+    assert!(report.rebuilt_because.as_deref().unwrap_or("").contains("catalog"), "{report:?}");
+    assert_eq!(everything(&index), everything(&SearchIndex::in_memory(&project).unwrap()));
+    drop(index);
+    let mut stamp: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join(folder::STAMP_FILE)).unwrap()).unwrap();
+    stamp["catalog_file"] = "../demo.codeloom".into();
+    std::fs::write(dir.join(folder::STAMP_FILE), stamp.to_string()).unwrap();
+    let (index, report) = SearchIndex::open(&project, &mut |_| {}).unwrap();
+    assert!(report.rebuilt_because.as_deref().unwrap_or("").contains("catalog"), "{report:?}");
+    assert_eq!(everything(&index), everything(&SearchIndex::in_memory(&project).unwrap()));
+}
