@@ -57,21 +57,12 @@ impl Drop for Running {
     }
 }
 
-/// The window on `study`: time to show, and memory once settled. Returns no measurement
-/// (and says why through `progress`) where there is no display to measure on.
-pub fn measure(study: &Path, exe: &Path, work: &Path, progress: &mut dyn FnMut(&str)) -> Result<Vec<Measurement>> {
-    if let Some(why) = unavailable() {
-        progress(&format!("scale: the real window is not measured: {why}"));
-        return Ok(Vec::new());
-    }
-    progress("scale: the real window on the study (time to show, memory)");
-    // The window's settings (recent projects, layout) go to a folder of the bench's.
-    let config = work.join("window-config");
-    std::fs::create_dir_all(&config).map_err(|e| Error::Invalid(format!("cannot make {}: {e}", config.display())))?;
+/// Starts a window on `study` and waits until it shows; how long that took.
+fn start_window(study: &Path, exe: &Path, config: &Path) -> Result<(f64, Running)> {
     let started = Instant::now();
     let child = Command::new(exe)
         .arg(study)
-        .env("XDG_CONFIG_HOME", &config)
+        .env("XDG_CONFIG_HOME", config)
         .env("CODELOOM_NO_SOUND", "1")
         .stdout(Stdio::null())
         .stderr(Stdio::null())
@@ -85,13 +76,30 @@ pub fn measure(study: &Path, exe: &Path, work: &Path, progress: &mut dyn FnMut(&
         }
         std::thread::sleep(Duration::from_millis(10));
     }
-    let to_show = started.elapsed().as_secs_f64();
+    Ok((started.elapsed().as_secs_f64(), window))
+}
+
+/// The window on `study`: time to show, and memory once settled; then the first opening
+/// of the day (when the study's damage check and backup are due), in the window and as
+/// the command line opens it. Returns no measurement (and says why through `progress`)
+/// where there is no display to measure on.
+pub fn measure(study: &Path, exe: &Path, work: &Path, progress: &mut dyn FnMut(&str)) -> Result<Vec<Measurement>> {
+    if let Some(why) = unavailable() {
+        progress(&format!("scale: the real window is not measured: {why}"));
+        return Ok(Vec::new());
+    }
+    progress("scale: the real window on the study (time to show, memory)");
+    // The window's settings (recent projects, layout) go to a folder of the bench's.
+    let config = work.join("window-config");
+    std::fs::create_dir_all(&config).map_err(|e| Error::Invalid(format!("cannot make {}: {e}", config.display())))?;
+    let (to_show, window) = start_window(study, exe, &config)?;
+    let pid = window.0.id();
     std::thread::sleep(SETTLE);
     let (peak, now) = (status_bytes(pid, "VmHWM:"), status_bytes(pid, "VmRSS:"));
     drop(window);
     let peak = peak.ok_or_else(|| Error::Invalid(format!("cannot read the memory of the window (pid {pid})")))?;
     let mib = |b: u64| b as f64 / (1024.0 * 1024.0);
-    Ok(vec![
+    let mut out = vec![
         Measurement {
             name: "scale_window_shown".into(),
             what: "a `codeloom STUDY` process, from its start until its window shows with the first frame drawn (the participant × wave grid), on this display".into(),
@@ -112,6 +120,47 @@ pub fn measure(study: &Path, exe: &Path, work: &Path, progress: &mut dyn FnMut(&
                 "resident_mib_now": now.map(mib),
                 "target_mib": 500,
             }),
+        },
+    ];
+    out.extend(first_of_the_day(study, exe, &config, progress)?);
+    Ok(out)
+}
+
+/// The first opening of the day: the window shows the study while its damage check and
+/// backup run behind it; the command line does them before it goes on.
+fn first_of_the_day(
+    study: &Path,
+    exe: &Path,
+    config: &Path,
+    progress: &mut dyn FnMut(&str),
+) -> Result<[Measurement; 2]> {
+    progress("scale: the first opening of the day (damage check and backup due)");
+    let bytes = std::fs::metadata(study).map(|m| m.len()).unwrap_or(0);
+    crate::Project::open_leaving_upkeep(study)?.0.make_upkeep_due()?;
+    let (to_show, window) = start_window(study, exe, config)?;
+    drop(window);
+    let started = Instant::now();
+    crate::Project::open(study)?;
+    let cli = started.elapsed().as_secs_f64();
+    // The bench's study needs no backups: each is as large as the study.
+    for b in crate::store::backup::list(study)? {
+        std::fs::remove_file(&b.path)
+            .map_err(|e| Error::Invalid(format!("cannot delete {}: {e}", b.path.display())))?;
+    }
+    Ok([
+        Measurement {
+            name: "scale_window_shown_first_of_the_day".into(),
+            what: "the window on the study when its daily damage check and backup are due: from its start until it shows the grid (they run behind it)".into(),
+            seconds: to_show,
+            target_seconds: Some(1.0),
+            details: serde_json::json!({ "project_bytes": bytes }),
+        },
+        Measurement {
+            name: "scale_open_for_writing_first_of_the_day".into(),
+            what: "opening the study for writing in a command's process when its daily damage check and backup are due (the command line does them before it goes on; once a day)".into(),
+            seconds: cli,
+            target_seconds: None,
+            details: serde_json::json!({ "project_bytes": bytes }),
         },
     ])
 }

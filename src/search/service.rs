@@ -154,7 +154,7 @@ fn run(path: PathBuf, rx: Receiver<Request>, shared: SharedState, notify: Notify
                     Ok((project, index))
                 }
             }
-            None => Project::open(&path).and_then(|project| {
+            None => Project::open_another(&path).and_then(|project| {
                 let dir = super::index_dir(&path);
                 let rebuilding = !dir.join(super::folder::STAMP_FILE).is_file();
                 SearchIndex::open(&project, &mut progress(rebuilding)).map(|(index, _)| (project, index))

@@ -227,3 +227,56 @@ fn small_files_are_checked_at_every_opening_large_ones_once_a_day() {
     assert!(damage_check_due(big, Some(now - day - 1), now), "checked yesterday");
     assert!(damage_check_due(big, Some(now + day + 1), now), "a check in the future");
 }
+
+#[test]
+fn a_large_projects_daily_check_and_backup_are_left_to_a_thread_and_recorded() {
+    let dir = tempfile::tempdir().unwrap();
+    let (p, doc, code) = project_with_text(dir.path());
+    let path = p.path().to_path_buf();
+    p.make_upkeep_due().unwrap();
+    drop(p);
+    let backups = || crate::store::backup::list(&path).unwrap().len();
+    let before = backups();
+
+    // Opening a file "larger" than the limit leaves both undone, and the project works at once.
+    let (mut p, upkeep) = Project::open_leaving_upkeep_above(&path, 0).unwrap();
+    assert_eq!((upkeep.check_damage, upkeep.backup, backups()), (true, true, before));
+    p.apply_coding(coding(&doc, &code, 0, 4)).unwrap();
+    // Done on a thread of its own while the opener goes on writing, then recorded.
+    let done = std::thread::spawn(move || upkeep.run()).join().unwrap().unwrap();
+    p.apply_coding(coding(&doc, &code, 5, 9)).unwrap();
+    assert!(done.checked && done.backup.is_some(), "{done:?}");
+    assert_eq!(backups(), before + 1);
+    let copy = Project::open_read_only(&done.backup.as_ref().unwrap().path).unwrap();
+    assert_eq!(copy.project_id().unwrap(), p.project_id().unwrap());
+    p.record_upkeep(&done).unwrap();
+    drop(p);
+    // The backup is not due again today, whichever way it is opened (a file this small
+    // is checked at every opening).
+    let (_, upkeep) = Project::open_leaving_upkeep_above(&path, 0).unwrap();
+    assert!(!upkeep.backup, "{upkeep:?}");
+    Project::open(&path).unwrap();
+    assert_eq!(backups(), before + 1);
+
+    // A file under the limit is checked and backed up while it opens, as before.
+    Project::open(&path).unwrap().make_upkeep_due().unwrap();
+    let (_, upkeep) = Project::open_leaving_upkeep_above(&path, u64::MAX).unwrap();
+    assert!(upkeep.is_none());
+    assert_eq!(backups(), before + 2);
+
+    // A damaged file: the upkeep says so, naming the file, and makes no backup.
+    Project::open(&path).unwrap().make_upkeep_due().unwrap();
+    let (p, upkeep) = Project::open_leaving_upkeep_above(&path, 0).unwrap();
+    let page = 4096;
+    let bytes = std::fs::read(&path).unwrap();
+    assert!(bytes.len() > 3 * page);
+    drop(p);
+    let mut damaged = bytes.clone();
+    for b in &mut damaged[page..3 * page] {
+        *b = 0x5a;
+    }
+    std::fs::write(&path, &damaged).unwrap();
+    let e = upkeep.run().unwrap_err().to_string();
+    assert!(e.contains(&path.display().to_string()), "{e}");
+    assert_eq!(backups(), before + 2);
+}

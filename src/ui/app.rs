@@ -27,6 +27,7 @@ use codeloom::model::MemoTarget;
 use codeloom::model::words::count;
 use codeloom::output::Protect;
 use codeloom::store::change_set::ChangeSet;
+use codeloom::store::open::{ALWAYS_CHECK_BYTES, Upkeep, UpkeepDone};
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -81,6 +82,14 @@ enum ImportMessage {
     Finished(Result<ImportReport, String>),
 }
 
+/// The day's damage check and backup of a large project, on a worker thread of its own
+/// so that the window shows the study at once ([`Project::open_leaving_upkeep`]).
+pub(super) struct UpkeepJob {
+    rx: Receiver<codeloom::Result<UpkeepDone>>,
+    /// The project file it is of.
+    path: PathBuf,
+}
+
 /// The screens of the window, chosen by the tabs in the menu bar.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub enum Screen {
@@ -121,6 +130,9 @@ pub struct App {
     chooser: Arc<dyn FileChooser>,
     dialog: Option<PendingDialog>,
     pub(super) import: Option<ImportJob>,
+    pub(super) upkeep: Option<UpkeepJob>,
+    /// Projects larger than this many bytes are checked and backed up after they open.
+    pub(super) upkeep_above: u64,
     pub(super) prefs: Prefs,
     pub(super) new_coder: String,
     themed: bool,
@@ -163,6 +175,8 @@ impl App {
             chooser,
             dialog: None,
             import: None,
+            upkeep: None,
+            upkeep_above: ALWAYS_CHECK_BYTES,
             prefs,
             new_coder: String::new(),
             themed: false,
@@ -174,6 +188,19 @@ impl App {
     #[cfg(test)]
     pub fn open_for_test(&mut self, path: &Path) {
         self.open_project(path);
+    }
+
+    /// Opens a project as if it were larger than `above` bytes: its daily check and
+    /// backup, when due, run after it opens.
+    #[cfg(test)]
+    pub fn open_leaving_upkeep_for_test(&mut self, path: &Path, above: u64) {
+        self.upkeep_above = above;
+        self.open_project(path);
+    }
+
+    #[cfg(test)]
+    pub fn is_keeping_up(&self) -> bool {
+        self.upkeep.is_some()
     }
 
     #[cfg(test)]
@@ -226,9 +253,58 @@ impl App {
 
     pub(super) fn open_project(&mut self, path: &Path) {
         self.flush_edits();
-        match Project::open(path) {
-            Ok(p) => self.set_project(p),
+        match Project::open_leaving_upkeep_above(path, self.upkeep_above) {
+            Ok((p, upkeep)) => {
+                self.set_project(p);
+                if self.session.is_some() {
+                    self.start_upkeep(upkeep);
+                }
+            }
             Err(e) => self.notices.error(e.to_string()),
+        }
+    }
+
+    /// Starts the day's check and backup that opening left, if any.
+    fn start_upkeep(&mut self, upkeep: Upkeep) {
+        if upkeep.is_none() {
+            return;
+        }
+        let (tx, rx) = channel();
+        let path = upkeep.path.clone();
+        let started = std::thread::Builder::new().name("codeloom-upkeep".into()).spawn(move || {
+            let _ = tx.send(upkeep.run());
+        });
+        match started {
+            Ok(_) => self.upkeep = Some(UpkeepJob { rx, path }),
+            Err(e) => self.notices.error(format!("cannot start the daily check and backup: {e}")),
+        }
+    }
+
+    /// Records the day's check and backup when they are done, or shows why they failed
+    /// (a damaged file names its last backup).
+    fn poll_upkeep(&mut self) {
+        let Some(job) = &self.upkeep else { return };
+        let result = match job.rx.try_recv() {
+            Ok(r) => r,
+            Err(std::sync::mpsc::TryRecvError::Empty) => return,
+            Err(std::sync::mpsc::TryRecvError::Disconnected) => Err(codeloom::Error::Invalid(format!(
+                "the daily check and backup of {} stopped before it finished",
+                job.path.display()
+            ))),
+        };
+        let path = job.path.clone();
+        self.upkeep = None;
+        let done = match result {
+            Ok(done) => done,
+            Err(e) => return self.notices.error(e.to_string()),
+        };
+        if let Some(s) = self.session.as_ref().filter(|s| s.project.path() == path)
+            && let Err(e) = s.project.record_upkeep(&done)
+        {
+            return self.notices.error(e.to_string());
+        }
+        if let Some(b) = &done.backup {
+            self.notices.info(format!("Backed up {} (the day's backup: {})", path.display(), b.name));
         }
     }
 
@@ -595,7 +671,7 @@ impl App {
         let ctx = ctx.clone();
         let spawned = std::thread::Builder::new().name("import".into()).spawn(move || {
             let result = (|| -> codeloom::Result<ImportReport> {
-                let mut project = Project::open(&path)?;
+                let mut project = Project::open_another(&path)?;
                 project.set_coder(&coder)?;
                 import::import_paths(&mut project, &paths, None, &mut |pr| {
                     let _ = tx.send(ImportMessage::Progress(pr));
@@ -642,6 +718,7 @@ impl App {
             self.import = None;
             self.import_finished(result);
         }
+        self.poll_upkeep();
         self.poll_suggestions();
         if self.code.suggest.again && !self.code.suggest.learning() {
             self.code.suggest.again = false;

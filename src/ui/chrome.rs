@@ -231,6 +231,11 @@ impl App {
             self.filter_menus(ui);
             ui.separator();
             self.suggestions_status(ui);
+            if self.upkeep.is_some() {
+                ui.spinner();
+                ui.weak("Checking the project file and making the day's backup…");
+                ui.separator();
+            }
             if let Some(job) = &self.import {
                 match &job.progress {
                     Some(pr) => {

@@ -53,7 +53,7 @@ impl SimilarWindow {
         std::thread::Builder::new()
             .name("similar".into())
             .spawn(move || {
-                let result = Project::open(&path)
+                let result = Project::open_another(&path)
                     .and_then(|p| {
                         codeloom::suggest::similar_with(&p, (document.as_str(), start, end), SIMILAR_LIMIT, model)
                     })

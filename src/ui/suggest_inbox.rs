@@ -62,7 +62,7 @@ impl Inbox {
         std::thread::Builder::new()
             .name("evaluate".into())
             .spawn(move || {
-                let result = Project::open(&path)
+                let result = Project::open_another(&path)
                     .and_then(|p| codeloom::suggest::evaluate(&p, &EvalOptions::default()))
                     .map_err(|e| e.to_string());
                 let _ = tx.send(result);

@@ -87,7 +87,7 @@ impl Suggestions {
             .spawn(move || {
                 let progress_tx = std::sync::Mutex::new(tx.clone());
                 let repaint = ctx.clone();
-                let result = Project::open(&path)
+                let result = Project::open_another(&path)
                     .and_then(|project| {
                         codeloom::suggest::train_with_progress(&project, &TrainOptions::default(), &|done, total| {
                             if let Ok(tx) = progress_tx.lock() {

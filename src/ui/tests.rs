@@ -1654,3 +1654,25 @@ fn the_suggestions_settings_load_a_model_folder_or_say_why_it_is_refused() {
     h.get_by_label("Model: none (words only)");
     assert_eq!(Settings::load_from(&settings).unwrap().embedding_model, None);
 }
+
+#[test]
+fn a_large_project_shows_at_once_and_is_checked_and_backed_up_after() {
+    let (_dir, path) = demo();
+    Project::open(&path).unwrap().make_upkeep_due().unwrap();
+    let backups = || codeloom::store::backup::list(&path).unwrap().len();
+    let before = backups();
+    let prefs = Prefs { coder: Some("amara".into()), ..Default::default() };
+    let mut app = App::with(prefs, chooser(vec![]));
+    app.open_leaving_upkeep_for_test(&path, 0);
+    // The study is there before the backup is made.
+    assert!(app.study().is_some());
+    let mut h = harness(app);
+    wait_for(&mut h, |app| !app.is_keeping_up());
+    assert_eq!(backups(), before + 1);
+    assert!(h.state().has_notice_containing("the day's backup"));
+    drop(h);
+    // Recorded: the next opening leaves nothing to do.
+    let (_, upkeep) = Project::open_leaving_upkeep_above(&path, 0).unwrap();
+    assert!(!upkeep.backup, "{upkeep:?}");
+    assert_eq!(backups(), before + 1);
+}
