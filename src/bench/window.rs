@@ -39,8 +39,8 @@ fn shown(pid: u32) -> bool {
         .is_ok_and(|s| s.success())
 }
 
-/// A `VmHWM:`-style line of `/proc/PID/status`, in bytes.
-fn status_bytes(pid: u32, key: &str) -> Option<u64> {
+/// A `VmHWM:`-style line of `/proc/PID/status` (`pid` a number, or `self`), in bytes.
+pub(super) fn status_bytes(pid: impl std::fmt::Display, key: &str) -> Option<u64> {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
     let line = status.lines().find(|l| l.starts_with(key))?;
     let kib: u64 = line[key.len()..].trim().trim_end_matches("kB").trim().parse().ok()?;

@@ -276,9 +276,21 @@ impl Directory for ReadOnlyDirectory {
     }
 }
 
+/// The largest stamp or catalog file read (a catalog of 10,000 documents is about 1 MB):
+/// a larger one is taken for damaged rather than read into memory.
+const MOST_BYTES: u64 = 512 << 20;
+
+/// A file's text, if it can be read and is not larger than `most` bytes ([`MOST_BYTES`]).
+fn read_bounded(path: &Path, most: u64) -> Option<String> {
+    use std::io::Read;
+    let mut text = String::new();
+    File::open(path).ok()?.take(most + 1).read_to_string(&mut text).ok()?;
+    (text.len() as u64 <= most).then_some(text)
+}
+
 /// The folder's stamp text, if it has one that can be read.
 pub fn read_stamp(dir: &Path) -> Option<String> {
-    std::fs::read_to_string(dir.join(STAMP_FILE)).ok()
+    read_bounded(&dir.join(STAMP_FILE), MOST_BYTES)
 }
 
 /// Writes the stamp through a temporary file, so it is never seen half written.
@@ -311,7 +323,7 @@ pub fn catalog_generation(name: &str) -> Option<u64> {
 /// A catalog file's text, if the name is a catalog's and the file can be read.
 pub fn read_catalog(dir: &Path, name: &str) -> Option<String> {
     catalog_generation(name)?;
-    std::fs::read_to_string(dir.join(name)).ok()
+    read_bounded(&dir.join(name), MOST_BYTES)
 }
 
 /// Writes catalog generation `n` through a temporary file. The stamp that names it is
@@ -398,6 +410,11 @@ mod tests {
         assert_eq!(left, ["codeloom-catalog-3.json", STAMP_FILE, LOCK_FILE, "meta.json"]);
         assert_eq!(read_catalog(dir.path(), &catalog_file(3)).as_deref(), Some("{}"));
         assert_eq!(read_catalog(dir.path(), "meta.json"), None);
+        // A file past the bound is not read.
+        let big = dir.path().join("big");
+        std::fs::write(&big, "0123456789").unwrap();
+        assert_eq!(read_bounded(&big, 10).as_deref(), Some("0123456789"));
+        assert_eq!(read_bounded(&big, 9), None);
     }
 
     #[test]

@@ -10,10 +10,10 @@
 use crate::error::Result;
 
 /// The schema version this build writes.
-pub const SCHEMA_VERSION: i64 = 7;
+pub const SCHEMA_VERSION: i64 = 8;
 
 /// Migration `i` (0-based) moves a file from version `i` to `i + 1`.
-pub const MIGRATIONS: &[&str] = &[V1, V2, V3, V4, V5, V6, V7];
+pub const MIGRATIONS: &[&str] = &[V1, V2, V3, V4, V5, V6, V7, V8];
 
 /// The work a migration to `target` does in code before its SQL, in the same
 /// transaction: version 3 first removes identical codings (see
@@ -342,3 +342,17 @@ CREATE TABLE code_totals (
 "#,
     fill_code_counts!()
 );
+
+/// Version 8: every foreign key's column leads an index, so that deleting a row others
+/// may point to (a coder, a codebook version, an attribute, a wave) checks them with one
+/// lookup rather than a scan of the table that points: undoing the first coding of a new
+/// coder scanned all 1,000,000 codings of the scale study (80 ms).
+const V8: &str = r#"
+CREATE INDEX codings_coder ON codings(coder_id);
+CREATE INDEX codings_codebook_version ON codings(codebook_version_id) WHERE codebook_version_id IS NOT NULL;
+CREATE INDEX attribute_values_attribute ON attribute_values(attribute_id);
+CREATE INDEX documents_wave ON documents(wave_id);
+CREATE INDEX memos_coder ON memos(coder_id);
+CREATE INDEX suggestion_rejections_coder ON suggestion_rejections(coder_id);
+CREATE INDEX coding_provenance_accepted_by ON coding_provenance(accepted_by);
+"#;

@@ -280,3 +280,33 @@ fn a_large_projects_daily_check_and_backup_are_left_to_a_thread_and_recorded() {
     assert!(e.contains(&path.display().to_string()), "{e}");
     assert_eq!(backups(), before + 2);
 }
+
+/// Deleting a row others may point to (a coder, a codebook version, a wave), as undoing
+/// the operation that made it does, checks the rows that point to it: with their column
+/// leading an index that is one lookup, without it a scan of the whole table.
+#[test]
+fn every_foreign_key_column_leads_an_index() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = Project::create(&dir.path().join("f.codeloom")).unwrap();
+    let conn = p.conn();
+    let names = |sql: &str, column: usize| -> Vec<String> {
+        let mut stmt = conn.prepare(sql).unwrap();
+        stmt.query_map([], |r| r.get::<_, String>(column)).unwrap().map(|r| r.unwrap()).collect()
+    };
+    let mut checked = 0;
+    let mut missing = Vec::new();
+    for table in names("SELECT name FROM sqlite_master WHERE type = 'table'", 0) {
+        let leading: std::collections::HashSet<String> = names(&format!("PRAGMA index_list('{table}')"), 1)
+            .iter()
+            .filter_map(|index| names(&format!("PRAGMA index_info('{index}')"), 2).into_iter().next())
+            .collect();
+        for column in names(&format!("PRAGMA foreign_key_list('{table}')"), 3) {
+            checked += 1;
+            if !leading.contains(&column) {
+                missing.push(format!("{table}.{column}"));
+            }
+        }
+    }
+    assert!(checked >= 10, "{checked}");
+    assert!(missing.is_empty(), "foreign keys without an index: {missing:?}");
+}
