@@ -303,6 +303,18 @@ fn sibling_uses(file: &Path, code: &str) -> BTreeSet<String> {
     };
     named("super::", &parent);
     named(&format!("crate::{top}::"), &top);
+    // Grouped imports: `use super::{backup, locks};`.
+    for (prefix, base) in [("super::{", parent.as_str()), (&*format!("crate::{top}::{{"), top.as_str())] {
+        for (i, _) in code.match_indices(prefix) {
+            let rest = &code[i + prefix.len()..];
+            let inside = &rest[..rest.find('}').unwrap_or(0)];
+            for name in inside.split(',').map(|n| n.trim().split("::").next().unwrap_or("").trim()) {
+                if name.chars().next().is_some_and(|c| c.is_lowercase()) && name != "self" {
+                    out.insert(format!("{base}::{name}"));
+                }
+            }
+        }
+    }
     // Only names that are files (modules), not items such as functions.
     out.retain(|m| {
         let path = Path::new(ROOT).join("src").join(m.replace("::", "/"));

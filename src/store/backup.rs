@@ -11,8 +11,8 @@
 //! named like backups, or opens a backup for writing; a restore checks the backup, keeps
 //! a backup of the current file first, and replaces the content in one transaction.
 
-use super::open::{self, sibling};
-use super::{Project, now_ms};
+use super::locks::busy_or;
+use super::{Project, now_ms, sibling};
 use crate::error::{Error, Result, sqlite_message};
 use crate::model::time;
 use rusqlite::backup::{Backup, StepResult};
@@ -306,7 +306,7 @@ impl Project {
                     "INSERT OR REPLACE INTO meta (key, value) VALUES (?1, ?2)",
                     [LAST_BACKUP_KEY, &now_ms().to_string()],
                 )
-                .map_err(|e| open::busy_or(&self.path, &self.wait, e))?;
+                .map_err(|e| busy_or(&self.path, &self.wait, e))?;
         }
         file_backup(&path)
     }

@@ -2,9 +2,80 @@
 //! that holds SQLite's write lock. On Linux that is the process holding a POSIX write
 //! lock on the project's `-shm` file (the WAL write lock, byte 120) or on the file
 //! itself, found in `/proc/locks` by inode and named from `/proc/PID/cmdline`;
-//! elsewhere, "another program".
+//! elsewhere, "another program". How long a write waits before giving up is kept here
+//! too ([`Wait`], SQLite's busy handler).
 
+use crate::error::Error;
+use rusqlite::ErrorCode;
 use std::path::Path;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+/// How long a write waits for another program's write by default.
+pub const DEFAULT_WAIT: Duration = Duration::from_secs(30);
+
+/// The environment variable that sets the wait, in seconds.
+pub const WAIT_VARIABLE: &str = "CODELOOM_WAIT_SECONDS";
+
+/// How long the busy handler waits, shared between a [`Project`] and its handler.
+#[derive(Debug)]
+pub(crate) struct Wait {
+    millis: AtomicU64,
+}
+
+impl Wait {
+    pub(crate) fn from_env() -> Wait {
+        let wait = std::env::var(WAIT_VARIABLE)
+            .ok()
+            .and_then(|v| v.trim().parse::<f64>().ok())
+            .filter(|s| s.is_finite() && *s >= 0.0)
+            .map(|s| Duration::from_secs_f64(s.min(24.0 * 3600.0)))
+            .unwrap_or(DEFAULT_WAIT);
+        Wait { millis: AtomicU64::new(wait.as_millis() as u64) }
+    }
+
+    pub(crate) fn set(&self, wait: Duration) {
+        self.millis.store(wait.as_millis().min(u64::MAX as u128) as u64, Ordering::Relaxed);
+    }
+
+    pub(crate) fn get(&self) -> Duration {
+        Duration::from_millis(self.millis.load(Ordering::Relaxed))
+    }
+}
+
+/// SQLite's busy handler: sleeps with a growing back-off (1 ms doubling to 100 ms) until
+/// the wait is used up, then gives up so the caller can say who holds the project.
+pub(crate) fn busy_handler(wait: Arc<Wait>) -> impl FnMut(i32) -> bool + Send + 'static {
+    let mut started = Instant::now();
+    move |count| {
+        if count == 0 {
+            started = Instant::now();
+        }
+        let limit = wait.get();
+        let elapsed = started.elapsed();
+        if elapsed >= limit {
+            return false;
+        }
+        let step = Duration::from_millis(1 << count.clamp(0, 7)).min(Duration::from_millis(100));
+        std::thread::sleep(step.min(limit - elapsed));
+        true
+    }
+}
+
+/// Whether an error means another connection holds the lock.
+pub(crate) fn is_busy(e: &rusqlite::Error) -> bool {
+    matches!(e.sqlite_error_code(), Some(ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked))
+}
+
+/// [`Error::Busy`] naming who holds the project when `e` says it is locked; otherwise `e`.
+pub(crate) fn busy_or(path: &Path, wait: &Wait, e: rusqlite::Error) -> Error {
+    if is_busy(&e) {
+        Error::Busy { path: path.to_path_buf(), holder: holder(path), waited_s: wait.get().as_secs() }
+    } else {
+        Error::from(e)
+    }
+}
 
 /// A person-readable name for whoever holds the project's write lock, such as
 /// `codeloom import (pid 4242)`.
@@ -20,7 +91,7 @@ pub(crate) fn holder(path: &Path) -> String {
 
 #[cfg(target_os = "linux")]
 mod linux {
-    use super::super::open::sibling;
+    use super::super::sibling;
     use std::io::Read;
     use std::os::unix::fs::MetadataExt;
     use std::path::Path;

@@ -61,7 +61,7 @@ pub struct Project {
     /// read as they are, without migrating).
     schema: i64,
     /// How long a write waits for another process's write, shared with the busy handler.
-    wait: Arc<open::Wait>,
+    wait: Arc<locks::Wait>,
 }
 
 /// Milliseconds since the Unix epoch, now.
@@ -182,7 +182,7 @@ impl Project {
         let (path, wait) = (self.path.clone(), self.wait.clone());
         self.conn
             .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
-            .map_err(|e| open::busy_or(&path, &wait, e))
+            .map_err(|e| locks::busy_or(&path, &wait, e))
     }
 }
 
@@ -208,3 +208,10 @@ pub fn damaged(path: &Path, detail: &str) -> Error {
 mod tests;
 #[cfg(test)]
 mod trust_tests;
+
+/// The path with a suffix added to its file name (`-wal`, `-shm`).
+pub(crate) fn sibling(path: &Path, suffix: &str) -> PathBuf {
+    let mut s = path.as_os_str().to_owned();
+    s.push(suffix);
+    PathBuf::from(s)
+}

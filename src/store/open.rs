@@ -7,14 +7,13 @@
 //! look at its `meta` table; until that has said "ours", nothing is written and no
 //! journal is switched. A read-only open never writes to the file.
 
-use super::{Project, backup, locks, new_id, now_ms, schema};
+use super::locks::{Wait, busy_handler, busy_or, is_busy};
+use super::{Project, backup, new_id, now_ms, schema, sibling};
 use crate::error::{Error, Result, sqlite_message};
 use rusqlite::{Connection, ErrorCode, OpenFlags, OptionalExtension};
 use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::{Duration, Instant};
 
 /// SQLite's `application_id` in every Codeloom project: the ASCII letters "CLOM".
 pub const APPLICATION_ID: i32 = 0x434C_4F4D;
@@ -23,84 +22,14 @@ pub const APPLICATION_ID: i32 = 0x434C_4F4D;
 /// [`APPLICATION_ID`]; they are recognised by their `meta` table instead.
 const LAST_SCHEMA_WITHOUT_ID: i64 = 2;
 
-/// How long a write waits for another program's write by default.
-pub const DEFAULT_WAIT: Duration = Duration::from_secs(30);
-
-/// The environment variable that sets the wait, in seconds.
-pub const WAIT_VARIABLE: &str = "CODELOOM_WAIT_SECONDS";
+pub use super::locks::{DEFAULT_WAIT, WAIT_VARIABLE};
 
 /// A day, in milliseconds: the longest a project opened for writing goes without a backup.
 const DAY_MS: i64 = 24 * 60 * 60 * 1000;
 
 const SQLITE_MAGIC: &[u8] = b"SQLite format 3\0";
 
-/// How long the busy handler waits, shared between a [`Project`] and its handler.
-#[derive(Debug)]
-pub(crate) struct Wait {
-    millis: AtomicU64,
-}
-
-impl Wait {
-    fn from_env() -> Wait {
-        let wait = std::env::var(WAIT_VARIABLE)
-            .ok()
-            .and_then(|v| v.trim().parse::<f64>().ok())
-            .filter(|s| s.is_finite() && *s >= 0.0)
-            .map(|s| Duration::from_secs_f64(s.min(24.0 * 3600.0)))
-            .unwrap_or(DEFAULT_WAIT);
-        Wait { millis: AtomicU64::new(wait.as_millis() as u64) }
-    }
-
-    pub(crate) fn set(&self, wait: Duration) {
-        self.millis.store(wait.as_millis().min(u64::MAX as u128) as u64, Ordering::Relaxed);
-    }
-
-    pub(crate) fn get(&self) -> Duration {
-        Duration::from_millis(self.millis.load(Ordering::Relaxed))
-    }
-}
-
-/// SQLite's busy handler: sleeps with a growing back-off (1 ms doubling to 100 ms) until
-/// the wait is used up, then gives up so the caller can say who holds the project.
-fn busy_handler(wait: Arc<Wait>) -> impl FnMut(i32) -> bool + Send + 'static {
-    let mut started = Instant::now();
-    move |count| {
-        if count == 0 {
-            started = Instant::now();
-        }
-        let limit = wait.get();
-        let elapsed = started.elapsed();
-        if elapsed >= limit {
-            return false;
-        }
-        let step = Duration::from_millis(1 << count.clamp(0, 7)).min(Duration::from_millis(100));
-        std::thread::sleep(step.min(limit - elapsed));
-        true
-    }
-}
-
-/// Whether an error means another connection holds the lock.
-fn is_busy(e: &rusqlite::Error) -> bool {
-    matches!(e.sqlite_error_code(), Some(ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked))
-}
-
-/// [`Error::Busy`] naming who holds the project when `e` says it is locked; otherwise `e`.
-pub(crate) fn busy_or(path: &Path, wait: &Wait, e: rusqlite::Error) -> Error {
-    if is_busy(&e) {
-        Error::Busy { path: path.to_path_buf(), holder: locks::holder(path), waited_s: wait.get().as_secs() }
-    } else {
-        Error::from(e)
-    }
-}
-
 pub use crate::error::is_damage;
-
-/// The path with a suffix added to its file name (`-wal`, `-shm`).
-pub(crate) fn sibling(path: &Path, suffix: &str) -> PathBuf {
-    let mut s = path.as_os_str().to_owned();
-    s.push(suffix);
-    PathBuf::from(s)
-}
 
 /// Whether a write-ahead log with content lies beside the file: then the header in the
 /// file itself may be out of date.
