@@ -325,7 +325,8 @@ impl Project {
         let version = project.checked_version()?;
         let bytes = std::fs::metadata(path).map(|m| m.len()).unwrap_or(u64::MAX);
         let last_check = project.meta(LAST_CHECK_KEY).ok().flatten().and_then(|v| v.parse().ok());
-        let leave = bytes > above;
+        // A file about to be migrated is checked first, whatever its size.
+        let leave = bytes > above && version >= schema::SCHEMA_VERSION;
         let checked = damage_check_due(bytes, last_check, now_ms());
         let mut upkeep = Upkeep { path: path.to_path_buf(), check_damage: checked && leave, backup: false };
         if checked && !leave {

@@ -310,3 +310,14 @@ fn every_foreign_key_column_leads_an_index() {
     assert!(checked >= 10, "{checked}");
     assert!(missing.is_empty(), "foreign keys without an index: {missing:?}");
 }
+
+#[test]
+fn a_project_to_migrate_is_checked_and_backed_up_before_whatever_its_size() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("old.codeloom");
+    std::fs::copy(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/compat/v5.codeloom"), &path).unwrap();
+    let (p, upkeep) = Project::open_leaving_upkeep_above(&path, 0).unwrap();
+    assert!(upkeep.is_none(), "{upkeep:?}");
+    assert_eq!(p.opened_schema(), super::schema::SCHEMA_VERSION);
+    assert_eq!(crate::store::backup::list(&path).unwrap().len(), 1);
+}
