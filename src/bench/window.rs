@@ -57,22 +57,38 @@ impl Drop for Running {
     }
 }
 
-/// Starts a window on `study` and waits until it shows; how long that took.
+/// Starts a window on `study` and waits until it shows; how long that took. What the
+/// window prints goes to `window.log` in `config`, and ends the error when it does not show.
 fn start_window(study: &Path, exe: &Path, config: &Path) -> Result<(f64, Running)> {
+    let log_path = config.join("window.log");
+    let log = std::fs::File::create(&log_path)
+        .map_err(|e| Error::Invalid(format!("cannot write {}: {e}", log_path.display())))?;
     let started = Instant::now();
     let child = Command::new(exe)
         .arg(study)
         .env("XDG_CONFIG_HOME", config)
         .env("CODELOOM_NO_SOUND", "1")
         .stdout(Stdio::null())
-        .stderr(Stdio::null())
+        .stderr(log)
         .spawn()
         .map_err(|e| Error::Invalid(format!("cannot start {}: {e}", exe.display())))?;
-    let window = Running(child);
+    let mut window = Running(child);
     let pid = window.0.id();
     while !shown(pid) {
-        if started.elapsed() > SHOW_WITHIN {
-            return Err(Error::Invalid(format!("the window on {} did not show within a minute", study.display())));
+        let ended = window.0.try_wait().ok().flatten();
+        if ended.is_some() || started.elapsed() > SHOW_WITHIN {
+            let printed = std::fs::read_to_string(&log_path).unwrap_or_default();
+            let tail: Vec<&str> = printed.lines().rev().take(10).collect::<Vec<_>>().into_iter().rev().collect();
+            let what = match ended {
+                Some(status) => format!("ended ({status}) before it showed"),
+                None => "did not show within a minute".to_string(),
+            };
+            return Err(Error::Invalid(format!(
+                "the window on {} {what}; it printed (last lines of {}):\n{}",
+                study.display(),
+                log_path.display(),
+                tail.join("\n")
+            )));
         }
         std::thread::sleep(Duration::from_millis(10));
     }
