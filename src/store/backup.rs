@@ -11,7 +11,6 @@
 //! named like backups, or opens a backup for writing; a restore checks the backup, keeps
 //! a backup of the current file first, and replaces the content in one transaction.
 
-use super::locks::busy_or;
 use super::{Project, now_ms, sibling};
 use crate::error::{Error, Result, sqlite_message};
 use crate::model::time;
@@ -301,12 +300,7 @@ impl Project {
         remove_stale_partials(&dir);
         let path = write_backup(&self.conn, &self.path, &dir, self.wait.get())?;
         if !self.read_only {
-            self.conn
-                .execute(
-                    "INSERT OR REPLACE INTO meta (key, value) VALUES (?1, ?2)",
-                    [LAST_BACKUP_KEY, &now_ms().to_string()],
-                )
-                .map_err(|e| busy_or(&self.path, &self.wait, e))?;
+            self.set_meta(LAST_BACKUP_KEY, &now_ms().to_string())?;
         }
         file_backup(&path)
     }

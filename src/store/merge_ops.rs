@@ -71,7 +71,7 @@ impl Project {
     /// Records a value in the project's `meta` table (outside the operation log) and
     /// checkpoints the file, so that the value is in the file itself.
     pub fn set_meta_checkpointed(&self, key: &str, value: &str) -> Result<()> {
-        self.conn().execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?1, ?2)", [key, value])?;
+        self.set_meta(key, value)?;
         self.conn().execute_batch("PRAGMA wal_checkpoint(TRUNCATE);")?;
         Ok(())
     }

@@ -356,13 +356,7 @@ impl Project {
 
     /// Notes that the file was found undamaged now (outside the log).
     fn record_check(&self) -> Result<()> {
-        self.conn
-            .execute(
-                "INSERT OR REPLACE INTO meta (key, value) VALUES (?1, ?2)",
-                [LAST_CHECK_KEY, &now_ms().to_string()],
-            )
-            .map_err(|e| busy_or(&self.path, &self.wait, e))?;
-        Ok(())
+        self.set_meta(LAST_CHECK_KEY, &now_ms().to_string())
     }
 
     /// Notes what an [`Upkeep`] done on another connection found and made: the damage
@@ -372,12 +366,7 @@ impl Project {
             self.record_check()?;
         }
         if done.backup.is_some() {
-            self.conn
-                .execute(
-                    "INSERT OR REPLACE INTO meta (key, value) VALUES (?1, ?2)",
-                    [super::backup::LAST_BACKUP_KEY, &now_ms().to_string()],
-                )
-                .map_err(|e| busy_or(&self.path, &self.wait, e))?;
+            self.set_meta(super::backup::LAST_BACKUP_KEY, &now_ms().to_string())?;
         }
         Ok(())
     }

@@ -264,8 +264,11 @@ impl App {
         }
     }
 
-    /// Starts the day's check and backup that opening left, if any.
+    /// Starts the day's check and backup that opening left, if any. A job still running
+    /// for a project opened before is let go: its result is not waited for (that
+    /// project's check and backup are due again the next time it opens).
     fn start_upkeep(&mut self, upkeep: Upkeep) {
+        self.upkeep = None;
         if upkeep.is_none() {
             return;
         }

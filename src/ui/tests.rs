@@ -1675,4 +1675,13 @@ fn a_large_project_shows_at_once_and_is_checked_and_backed_up_after() {
     let (_, upkeep) = Project::open_leaving_upkeep_above(&path, 0).unwrap();
     assert!(!upkeep.backup, "{upkeep:?}");
     assert_eq!(backups(), before + 1);
+
+    // Another project opened meanwhile: the status bar no longer speaks of the first one's.
+    Project::open(&path).unwrap().make_upkeep_due().unwrap();
+    let (_other_dir, other) = demo();
+    let mut app = App::with(Prefs::default(), chooser(vec![]));
+    app.open_leaving_upkeep_for_test(&path, 0);
+    assert!(app.is_keeping_up());
+    app.open_leaving_upkeep_for_test(&other, u64::MAX);
+    assert!(!app.is_keeping_up());
 }
